@@ -1,0 +1,19 @@
+//! Portico: a portal host whose features ("areas") are sandboxed WebAssembly
+//! components declared in `areas.yaml`.
+//!
+//! Module map, one responsibility each:
+//! - [`config`]: `areas.yaml` → a validated [`config::AreasSpec`] (parse, then validate).
+//! - [`runtime`]: wasmtime engine, compiled areas, the host imports, sandbox limits.
+//! - [`catalog`]: the live catalog: config + loaded plugins + compiled `when` expressions.
+//! - [`store`]: every sled tree, behind a small ordered key-value seam; durability.
+//! - [`auth`]: passwords, sessions, CSRF tokens, login throttling.
+//! - [`directory`]: structures, identifiers (SIRET), roles.
+//! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
+//! - [`cli`]: the `portico` command line.
+
+pub mod auth;
+pub mod config;
+pub mod directory;
+pub mod runtime;
+pub mod store;
+pub mod web;

@@ -9,9 +9,12 @@
 //! - [`auth`]: passwords, sessions, CSRF tokens, login throttling.
 //! - [`directory`]: structures, identifiers (SIRET), roles.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
-//! - [`cli`]: the `portico` command line.
+//! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
 
 pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod demo;
 pub mod config;
 pub mod directory;
 pub mod runtime;

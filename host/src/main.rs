@@ -1,1 +1,5 @@
-fn main() {}
+//! The `portico` binary; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    portico::cli::main()
+}

@@ -1,1 +1,320 @@
-//! (being written)
+//! The sandbox: one wasmtime [`Engine`] (pooling allocator, epoch
+//! interruption), one pre-linked [`InstancePre`] per area, and a fresh
+//! [`Store`] + instance for every call, so no tenant's data survives in
+//! memory from one request to the next.
+//!
+//! Calls are synchronous and must run off the async executor (WASI's sync
+//! bindings block on a tokio handle; see `shared/notes/runtime-spike.md`):
+//! [`Runtime::call_handle`] is meant for `spawn_blocking`.
+
+mod bindings;
+pub(crate) mod convert;
+mod failure;
+pub mod host;
+mod output;
+
+pub use failure::AreaFailure;
+pub use host::{CallScope, HostCall, Owner};
+
+use crate::config::{AreaSpec, Capability};
+use bindings::{guest, types};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, HasSelf, Linker, types::ComponentItem};
+use wasmtime::{Config, Engine, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+pub use bindings::guest::{Request as WitRequest, Response as WitResponse};
+pub use bindings::types as wit;
+
+/// The `portico:area` version this host implements. Components built against
+/// the same major and a minor ≤ ours load; anything else is refused.
+pub const API_VERSION: semver::Version = semver::Version::new(1, 0, 0);
+
+/// How often the epoch ticks. Deadlines are whole ticks, so this is the
+/// precision of `timeout-ms`; 10 ms keeps the ticker's cost negligible.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Largest linear memory a pool slot can hold; per-area caps (`memory-mib`)
+/// are enforced below it by a store limiter.
+pub const POOL_MAX_MEMORY_MIB: usize = 256;
+
+/// Concurrent sandboxed calls the pool is sized for. Callers hold a permit of
+/// the web layer's semaphore of this size while a call runs.
+pub const MAX_CONCURRENT_CALLS: u32 = 32;
+
+/// A Rust wasip2 component instantiates a handful of core instances
+/// (the module, wit-component shims, the WASI adapter's pieces).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+
+/// Wasm stack per call. Deep recursion traps with "stack overflow" instead
+/// of taking the thread down.
+const MAX_WASM_STACK: usize = 1 << 20;
+
+/// Bytes of the low memory kept resident and reset in place between
+/// instances: measured 3× faster instantiation than madvise'ing everything.
+const KEEP_RESIDENT: usize = 2 << 20;
+
+/// An area whose component compiled, passed the version check and linked.
+pub struct LoadedArea {
+    pre: bindings::AreaPre<host::HostState>,
+    /// The `portico:area` version the component was built against.
+    pub api_version: semver::Version,
+    /// (name, source) of the templates the area shipped.
+    pub templates: Vec<(String, String)>,
+}
+
+/// Why an area could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The plugin file could not be read.
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid WebAssembly component.
+    #[error("plugin {path} is not a valid WebAssembly component: {reason}")]
+    Compile {
+        /// The file.
+        path: String,
+        /// wasmtime's message.
+        reason: String,
+    },
+    /// The component targets an incompatible contract.
+    #[error(
+        "plugin {path} was built against portico:area@{found}, but this host implements portico:area@{host}; rebuild it with a portico-sdk for {host_major}.x"
+    )]
+    ApiVersion {
+        /// The file.
+        path: String,
+        /// The version the component declares.
+        found: semver::Version,
+        /// The host's version.
+        host: semver::Version,
+        /// The host's major version, for the hint.
+        host_major: u64,
+    },
+    /// The component does not export `portico:area/plugin`.
+    #[error("plugin {path} does not export portico:area/plugin@{host}; is it built with portico-sdk's export_area! macro?")]
+    NotAnArea {
+        /// The file.
+        path: String,
+        /// The host's version.
+        host: semver::Version,
+    },
+    /// An import could not be satisfied.
+    #[error("plugin {path} cannot be linked: {reason}")]
+    Link {
+        /// The file.
+        path: String,
+        /// wasmtime's message.
+        reason: String,
+    },
+    /// Calling `templates()` failed.
+    #[error("plugin {path}: reading its templates failed: {failure}")]
+    Templates {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        failure: AreaFailure,
+    },
+    /// A template does not compile.
+    #[error("plugin {path}: template `{name}` does not compile: {reason}")]
+    Template {
+        /// The file.
+        path: String,
+        /// Template name.
+        name: String,
+        /// minijinja's message.
+        reason: String,
+    },
+}
+
+/// The wasmtime engine, the linker with every host import, and the epoch ticker.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<host::HostState>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling allocator, epoch interruption) and starts the ticker.
+    pub fn new() -> anyhow::Result<Runtime> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(MAX_CONCURRENT_CALLS * 2)
+            .total_core_instances(MAX_CONCURRENT_CALLS * 2 * CORE_INSTANCES_PER_COMPONENT)
+            .total_memories(MAX_CONCURRENT_CALLS * 2 * 2)
+            .total_tables(MAX_CONCURRENT_CALLS * 2 * CORE_INSTANCES_PER_COMPONENT)
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .max_memories_per_component(2)
+            .max_tables_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .max_memory_size(POOL_MAX_MEMORY_MIB << 20)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(64 << 10)
+            .pagemap_scan(Enabled::Auto);
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(MAX_WASM_STACK)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        bindings::Area::add_to_linker::<_, HasSelf<host::HostState>>(&mut linker, |s| s)?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (weak, stop) = (engine.weak(), ticker_stop.clone());
+        std::thread::Builder::new()
+            .name("portico-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })?;
+        Ok(Runtime { engine, linker, ticker_stop })
+    }
+
+    /// The engine, for tools that precompile.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles, version-checks and links the plugin at `path`, then reads its
+    /// templates (one sandboxed call) and checks that they compile.
+    pub fn load(&self, path: &Path, spec: &AreaSpec) -> Result<LoadedArea, LoadError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
+        let component = Component::new(&self.engine, &bytes)
+            .map_err(|e| LoadError::Compile { path: shown.clone(), reason: format!("{e:#}") })?;
+        let api_version = self.check_api_version(&component, &shown)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(bindings::AreaPre::new)
+            .map_err(|e| LoadError::Link { path: shown.clone(), reason: format!("{e:#}") })?;
+        let mut area = LoadedArea { pre, api_version, templates: Vec::new() };
+        let scope = CallScope::for_load(spec);
+        let templates = self
+            .call(&area, spec, scope, |guest, store| guest.call_templates(store))
+            .map_err(|failure| LoadError::Templates { path: shown.clone(), failure })?;
+        let env = crate::web::templates::area_environment(&templates);
+        for (name, _) in &templates {
+            if let Err(e) = env.get_template(name) {
+                return Err(LoadError::Template { path: shown, name: name.clone(), reason: e.to_string() });
+            }
+        }
+        area.templates = templates;
+        Ok(area)
+    }
+
+    /// Finds the `portico:area` version among the component's exports and
+    /// imports and refuses anything this host cannot serve.
+    fn check_api_version(&self, component: &Component, path: &str) -> Result<semver::Version, LoadError> {
+        let ty = component.component_type();
+        let mut versions: Vec<semver::Version> = Vec::new();
+        let mut exports_plugin = false;
+        let names = ty
+            .exports(&self.engine)
+            .map(|(n, i)| (n.to_string(), matches!(i, ComponentItem::ComponentInstance(_)), true))
+            .chain(ty.imports(&self.engine).map(|(n, _)| (n.to_string(), false, false)));
+        for (name, is_instance, is_export) in names {
+            let Some(rest) = name.strip_prefix("portico:area/") else { continue };
+            let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
+            if is_export && is_instance && iface == "plugin" {
+                exports_plugin = true;
+            }
+            if let Ok(v) = semver::Version::parse(version) {
+                versions.push(v);
+            }
+        }
+        // Every portico:area name carries the version the component was built against.
+        let found = versions.into_iter().max().unwrap_or(semver::Version::new(0, 0, 0));
+        let compatible = found.major == API_VERSION.major && found.minor <= API_VERSION.minor && found.pre.is_empty();
+        if exports_plugin && !compatible || (!exports_plugin && found.major != 0 && !compatible) {
+            return Err(LoadError::ApiVersion {
+                path: path.to_string(),
+                found,
+                host: API_VERSION,
+                host_major: API_VERSION.major,
+            });
+        }
+        if !exports_plugin {
+            return Err(LoadError::NotAnArea { path: path.to_string(), host: API_VERSION });
+        }
+        Ok(found)
+    }
+
+    /// One sandboxed `handle` call in a fresh instance.
+    pub fn call_handle(
+        &self,
+        area: &LoadedArea,
+        spec: &AreaSpec,
+        scope: CallScope,
+        context: &types::Context,
+        request: &types::Request,
+    ) -> Result<types::Response, AreaFailure> {
+        self.call(area, spec, scope, |guest, store| guest.call_handle(store, context, request))
+    }
+
+    /// One sandboxed `on-message` call in a fresh instance.
+    pub fn call_on_message(
+        &self,
+        area: &LoadedArea,
+        spec: &AreaSpec,
+        scope: CallScope,
+        context: &types::Context,
+        message: &types::Message,
+    ) -> Result<Result<(), String>, AreaFailure> {
+        self.call(area, spec, scope, |guest, store| guest.call_on_message(store, context, message))
+    }
+
+    fn call<R>(
+        &self,
+        area: &LoadedArea,
+        spec: &AreaSpec,
+        scope: CallScope,
+        f: impl FnOnce(&guest::Guest, &mut Store<host::HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, AreaFailure> {
+        let started = Instant::now();
+        let request_id = scope.request_id.clone();
+        let area_id = spec.id.to_string();
+        let output = output::CappedOutput::default();
+        let state = host::HostState::new(scope, spec, output.clone());
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = u64::from(spec.limits.timeout_ms).div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        let result = area
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| f(instance.portico_area_plugin(), &mut store));
+        let (text, dropped) = output.take();
+        if !text.is_empty() {
+            tracing::info!(request_id = %request_id, area = %area_id, dropped_bytes = dropped, "plugin output: {}", text.trim_end());
+        }
+        result.map_err(|e| AreaFailure::classify(e, spec.limits.timeout_ms, spec.limits.memory_mib, started.elapsed(), &text))
+    }
+
+    /// Capabilities the WIT defines, for docs and `portico check`.
+    pub fn capabilities() -> BTreeMap<&'static str, Capability> {
+        Capability::ALL.iter().map(|c| (c.as_str(), *c)).collect()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}

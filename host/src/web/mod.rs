@@ -1,1 +1,112 @@
-//! (being written)
+//! The HTTP face of Portico: axum routes, sessions and CSRF at the edge,
+//! tab composition, and rendering of area views inside the host layout.
+//!
+//! Invariant: this module never touches sled; it goes through [`Store`].
+
+mod account_pages;
+mod areas;
+mod error;
+mod forms;
+mod security;
+pub(crate) mod session;
+mod tabs;
+pub mod templates;
+
+pub use error::AppError;
+pub use tabs::{Tab, compose_tabs};
+
+use crate::auth::{LoginThrottle, Passwords, SessionPolicy};
+use crate::catalog::Catalog;
+use crate::runtime::{MAX_CONCURRENT_CALLS, Runtime};
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use std::sync::{Arc, RwLock};
+use tokio::sync::Semaphore;
+
+/// Largest request body an area accepts: attachments are < 10 MB each in the
+/// domain, plus form fields and multipart overhead.
+pub const MAX_AREA_BODY: usize = 24 << 20;
+
+/// Largest body of the sign-in and sign-up forms.
+pub const MAX_AUTH_BODY: usize = 16 << 10;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    catalog: RwLock<Arc<Catalog>>,
+    runtime: Arc<Runtime>,
+    store: Store,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    policy: SessionPolicy,
+    secure_cookies: bool,
+    sandbox_slots: Arc<Semaphore>,
+    pages: minijinja::Environment<'static>,
+}
+
+impl AppState {
+    /// Wires the state. `secure_cookies` when served over https (adds
+    /// `Secure` and the `__Host-` cookie prefix).
+    pub fn new(catalog: Catalog, runtime: Arc<Runtime>, store: Store, secure_cookies: bool) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                catalog: RwLock::new(Arc::new(catalog)),
+                runtime,
+                store,
+                passwords: Passwords::new(),
+                throttle: LoginThrottle::new(),
+                policy: SessionPolicy::default(),
+                secure_cookies,
+                sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
+                pages: templates::host_environment(),
+            }),
+        }
+    }
+
+    /// The catalog as of now; a request keeps the one it started with.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.inner.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the catalog atomically; in-flight requests finish on the old one.
+    pub fn swap_catalog(&self, catalog: Catalog) {
+        *self.inner.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+
+    /// The data store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+/// The router, with every route of ARCHITECTURE.md's "Interfaces".
+pub fn app(state: AppState) -> Router {
+    let auth_routes = Router::new()
+        .route("/login", get(account_pages::login_page).post(account_pages::login))
+        .route("/signup", get(account_pages::signup_page).post(account_pages::signup))
+        .route("/logout", post(account_pages::logout))
+        .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
+    let area_routes = Router::new()
+        .route("/s/{structure}", get(areas::structure_home))
+        .route("/s/{structure}/", get(areas::structure_home))
+        .route("/s/{structure}/{area}", get(areas::structure_area).post(areas::structure_area))
+        .route("/s/{structure}/{area}/{*rest}", get(areas::structure_area).post(areas::structure_area))
+        .route("/me/{area}", get(areas::user_area).post(areas::user_area))
+        .route("/me/{area}/{*rest}", get(areas::user_area).post(areas::user_area))
+        .layer(DefaultBodyLimit::max(MAX_AREA_BODY));
+    Router::new()
+        .route("/", get(areas::root))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/static/portico.css", get(security::stylesheet))
+        .merge(auth_routes)
+        .merge(area_routes)
+        .fallback(areas::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::edge))
+        .with_state(state)
+}

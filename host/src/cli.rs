@@ -1,0 +1,147 @@
+//! The `portico` command line: serve, demo, check.
+
+use crate::catalog::Catalog;
+use crate::runtime::Runtime;
+use crate::store::Store;
+use crate::web::{AppState, app};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Portico: a portal whose areas are sandboxed WebAssembly components.
+#[derive(Parser)]
+#[command(name = "portico", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal.
+    Serve {
+        /// The catalog of areas.
+        #[arg(long, default_value = "areas.yaml")]
+        config: PathBuf,
+        /// Where data is kept (created if missing).
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Mark cookies Secure and use the `__Host-` prefix (when served over https).
+        #[arg(long, env = "PORTICO_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Seed demo data (a supplier and a public body with their managers), then serve.
+    Demo {
+        /// The catalog of areas.
+        #[arg(long, default_value = "areas.yaml")]
+        config: PathBuf,
+        /// Where the demo's data is kept.
+        #[arg(long, default_value = "./demo-data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Validate areas.yaml fully: fields, plugins (compiled and linked), templates.
+    Check {
+        /// The catalog to check.
+        #[arg(default_value = "areas.yaml")]
+        config: PathBuf,
+    },
+}
+
+/// Entry point of the `portico` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,cranelift=warn,wasmtime=warn".into()),
+        )
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Check { config } => return check(&config),
+        Command::Serve { config, data, listen, secure_cookies } => serve(&config, &data, listen, secure_cookies, false),
+        Command::Demo { config, data, listen } => serve(&config, &data, listen, false, true),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portico: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(config: &Path) -> ExitCode {
+    let runtime = match Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("portico: cannot start the wasm runtime: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match Catalog::build(config, &runtime, true) {
+        Ok(catalog) => {
+            for a in &catalog.areas {
+                let api = a.loaded.as_ref().map(|l| l.area.api_version.to_string()).unwrap_or_default();
+                println!("ok  {:<20} {:<8} portico:area@{api}  {}", a.spec.id, a.spec.version, a.spec.plugin.display());
+            }
+            println!("{}: {} area(s), no errors", config.display(), catalog.areas.len());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("{}: {} error(s)", config.display(), errors.0.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: &Path, data: &Path, listen: SocketAddr, secure_cookies: bool, demo: bool) -> anyhow::Result<()> {
+    let runtime = Arc::new(Runtime::new().context("starting the wasm runtime")?);
+    // Plugins are compiled before the async runtime starts: no request waits on it.
+    let catalog = Catalog::build(config, &runtime, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = Store::open(data).with_context(|| format!("opening the data directory {}", data.display()))?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            if demo {
+                crate::demo::seed(&store).await.context("seeding demo data")?;
+            }
+            let state = AppState::new(catalog, runtime, store, secure_cookies);
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            let addr = listener.local_addr()?;
+            // Tests and scripts read this line to find the port.
+            println!("Portico listening on http://{addr}");
+            if demo {
+                crate::demo::print_credentials(addr);
+            }
+            axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving")?;
+            tracing::info!("stopped");
+            Ok(())
+        })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

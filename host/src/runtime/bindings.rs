@@ -1,0 +1,9 @@
+//! Host-side bindings generated from `sdk/wit` (package `portico:area`).
+
+wasmtime::component::bindgen!({
+    path: "../sdk/wit",
+    world: "area",
+});
+
+pub(crate) use exports::portico::area::plugin as guest;
+pub(crate) use portico::area::types;

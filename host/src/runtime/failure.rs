@@ -1,0 +1,123 @@
+//! What can go wrong inside a sandboxed call, as a value: the web layer
+//! renders it as that tab's error panel, never as a host crash.
+
+use std::time::Duration;
+use wasmtime::Trap;
+
+/// A sandboxed call that did not produce an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AreaFailure {
+    /// The call ran past its epoch deadline (`limits.timeout-ms`).
+    #[error("the area did not answer within its {limit_ms} ms time limit")]
+    Timeout {
+        /// The area's limit.
+        limit_ms: u32,
+    },
+    /// The call tried to grow its memory past `limits.memory-mib`.
+    #[error("the area tried to use more than its {limit_mib} MiB memory limit")]
+    MemoryLimit {
+        /// The area's limit.
+        limit_mib: u32,
+    },
+    /// Unbounded recursion hit the wasm stack cap.
+    #[error("the area overflowed its call stack")]
+    StackOverflow,
+    /// The area panicked; `message` is the panic text it printed, if any.
+    #[error("the area crashed{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Panic {
+        /// The panic message, from the plugin's stderr.
+        message: String,
+    },
+    /// Any other trap (bad memory access, unreachable, integer overflow…).
+    #[error("the area stopped with a fault: {reason}")]
+    Trap {
+        /// wasmtime's description.
+        reason: String,
+    },
+    /// The answer broke a host limit (e.g. a view's data too large).
+    #[error("the area's answer was refused: {reason}")]
+    BadAnswer {
+        /// Which limit, with the sizes.
+        reason: String,
+    },
+    /// The area answered `failed(message)`.
+    #[error("the area reported a failure: {message}")]
+    Reported {
+        /// The area's own message.
+        message: String,
+    },
+    /// Every sandbox slot is busy; retry shortly.
+    #[error("the portal is busy; retry in a moment")]
+    Busy,
+}
+
+impl AreaFailure {
+    /// Turns a wasmtime error into the failure a person can understand.
+    pub(crate) fn classify(
+        err: wasmtime::Error,
+        limit_ms: u32,
+        limit_mib: u32,
+        _elapsed: Duration,
+        output: &str,
+    ) -> AreaFailure {
+        let text = format!("{err:#}");
+        if let Some(trap) = err.downcast_ref::<Trap>() {
+            match trap {
+                Trap::Interrupt => return AreaFailure::Timeout { limit_ms },
+                Trap::StackOverflow => return AreaFailure::StackOverflow,
+                Trap::UnreachableCodeReached => {
+                    if let Some(message) = panic_message(output) {
+                        return AreaFailure::Panic { message };
+                    }
+                    if output.contains("memory allocation of") {
+                        return AreaFailure::MemoryLimit { limit_mib };
+                    }
+                    return AreaFailure::Panic { message: String::new() };
+                }
+                _ => {}
+            }
+        }
+        // `trap_on_grow_failure` reports a failed memory.grow this way.
+        if text.contains("forcing trap when growing memory") || text.contains("memory allocation of") {
+            return AreaFailure::MemoryLimit { limit_mib };
+        }
+        AreaFailure::Trap { reason: text }
+    }
+
+    /// The HTTP status this failure maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            AreaFailure::Busy => 503,
+            AreaFailure::Timeout { .. } => 504,
+            _ => 500,
+        }
+    }
+}
+
+/// Rust's panic hook prints `thread '…' panicked at src/lib.rs:1:2:\nmessage`.
+fn panic_message(output: &str) -> Option<String> {
+    let start = output.find("panicked at ")?;
+    let rest = &output[start..];
+    let mut lines = rest.lines();
+    let first = lines.next()?;
+    let message: Vec<&str> = lines.take_while(|l| !l.starts_with("note:")).collect();
+    let message = message.join("\n");
+    let message = if message.trim().is_empty() {
+        first.trim_start_matches("panicked at ").to_string()
+    } else {
+        message.trim().to_string()
+    };
+    Some(message.chars().take(500).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_text_is_extracted() {
+        let out = "thread '<unnamed>' panicked at plugins/fixture/src/lib.rs:10:5:\nthe fixture panicked on purpose\nnote: run with `RUST_BACKTRACE=1`";
+        assert_eq!(panic_message(out).as_deref(), Some("the fixture panicked on purpose"));
+        assert_eq!(panic_message("hello"), None);
+    }
+}

@@ -1,0 +1,219 @@
+//! The host side of the imports an area may call. Each call is scoped by the
+//! host to the request's area and owner (structure, or user for
+//! `scope: user` areas) and checked against the area's `capabilities`.
+//!
+//! [`HostCall::capability`] is the whole permission model on one screen.
+
+mod account;
+mod directory;
+mod facts;
+mod kv;
+mod log;
+mod messages;
+
+use super::bindings::types::{self, HostError};
+use super::output::CappedOutput;
+use crate::config::{AreaSpec, Capability};
+use crate::store::Store;
+pub use crate::store::{Namespace, Owner};
+use std::collections::BTreeSet;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+/// Host calls one sandboxed call may make. Bounds the work a plugin can make
+/// the host do (and the fsyncs it can cause) within its time limit.
+pub const MAX_HOST_CALLS: u32 = 10_000;
+
+/// Every host function an area can call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostCall {
+    /// `kv.get`
+    KvGet,
+    /// `kv.set`
+    KvSet,
+    /// `kv.delete`
+    KvDelete,
+    /// `kv.list`
+    KvList,
+    /// `kv.compare-and-swap`
+    KvCompareAndSwap,
+    /// `facts.set`
+    FactsSet,
+    /// `facts.clear`
+    FactsClear,
+    /// `facts.get`
+    FactsGet,
+    /// `messages.send`
+    MessagesSend,
+    /// `directory.members`
+    DirectoryMembers,
+    /// `account.profile`
+    AccountProfile,
+    /// `account.update-profile`
+    AccountUpdateProfile,
+    /// `account.memberships`
+    AccountMemberships,
+    /// `account.create-structure`
+    AccountCreateStructure,
+    /// `log.write`
+    LogWrite,
+}
+
+impl HostCall {
+    /// The capability an area must hold in `areas.yaml` to make this call.
+    pub fn capability(self) -> Capability {
+        use HostCall::*;
+        match self {
+            KvGet | KvSet | KvDelete | KvList | KvCompareAndSwap => Capability::Kv,
+            FactsSet | FactsClear | FactsGet => Capability::Facts,
+            MessagesSend => Capability::Messages,
+            DirectoryMembers => Capability::Directory,
+            AccountProfile | AccountUpdateProfile | AccountMemberships | AccountCreateStructure => Capability::Account,
+            LogWrite => Capability::Log,
+        }
+    }
+}
+
+/// Who and what one sandboxed call acts for; built by the web layer from the
+/// session and the URL, never from anything the plugin says.
+#[derive(Clone)]
+pub struct CallScope {
+    /// The request id, for logs.
+    pub request_id: String,
+    /// The area being called.
+    pub area: String,
+    /// The owner of the area's storage: the structure, or the user for `scope: user`.
+    pub owner: Option<Owner>,
+    /// The signed-in user, if any.
+    pub user_id: Option<String>,
+    /// The current structure, if any.
+    pub structure: Option<String>,
+    /// What the area may call.
+    pub capabilities: BTreeSet<Capability>,
+    /// The data store; absent when loading (templates need no storage).
+    pub store: Option<Store>,
+}
+
+impl CallScope {
+    /// The scope of the load-time `templates()` call: no user, no storage, no capability.
+    pub(crate) fn for_load(spec: &AreaSpec) -> CallScope {
+        CallScope {
+            request_id: "load".into(),
+            area: spec.id.to_string(),
+            owner: None,
+            user_id: None,
+            structure: None,
+            capabilities: BTreeSet::new(),
+            store: None,
+        }
+    }
+}
+
+/// The data of one wasmtime `Store`: one sandboxed call.
+pub struct HostState {
+    scope: CallScope,
+    host_calls: u32,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(super) limits: StoreLimits,
+}
+
+impl HostState {
+    pub(super) fn new(scope: CallScope, spec: &AreaSpec, output: CappedOutput) -> HostState {
+        // No preopened directories, no environment, no arguments, no network:
+        // the only way out of the sandbox is through the imports below.
+        let wasi = WasiCtx::builder()
+            .stdout(output.clone())
+            .stderr(output)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size((spec.limits.memory_mib as usize) << 20)
+            .trap_on_grow_failure(true)
+            .build();
+        HostState { scope, host_calls: 0, wasi, table: ResourceTable::new(), limits }
+    }
+
+    /// Checks the capability and the call budget before any host call.
+    fn authorize(&mut self, call: HostCall) -> Result<&CallScope, HostError> {
+        let capability = call.capability();
+        if !self.scope.capabilities.contains(&capability) {
+            return Err(HostError::CapabilityDenied(format!(
+                "area `{}` was not granted the `{}` capability; add it to `capabilities` in areas.yaml",
+                self.scope.area,
+                capability.as_str()
+            )));
+        }
+        self.host_calls += 1;
+        if self.host_calls > MAX_HOST_CALLS {
+            return Err(HostError::LimitExceeded(format!(
+                "more than {MAX_HOST_CALLS} host calls in one request"
+            )));
+        }
+        Ok(&self.scope)
+    }
+
+    /// The store and the storage namespace of this call.
+    fn namespace(&self) -> Result<(&Store, Namespace), HostError> {
+        let store = self.store()?;
+        let owner = self
+            .scope
+            .owner
+            .clone()
+            .ok_or_else(|| HostError::Unavailable("storage is not available while the area loads".into()))?;
+        Ok((store, Namespace { area: self.scope.area.clone(), owner }))
+    }
+
+    fn store(&self) -> Result<&Store, HostError> {
+        self.scope
+            .store
+            .as_ref()
+            .ok_or_else(|| HostError::Unavailable("storage is not available while the area loads".into()))
+    }
+
+    fn structure(&self) -> Result<&str, HostError> {
+        self.scope
+            .structure
+            .as_deref()
+            .ok_or_else(|| HostError::NotFound("this call needs a current structure; this area has none".into()))
+    }
+
+    fn user(&self) -> Result<&str, HostError> {
+        self.scope
+            .user_id
+            .as_deref()
+            .ok_or_else(|| HostError::NotFound("this call needs a signed-in user".into()))
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl types::Host for HostState {}
+
+/// Maps a storage error to what the plugin sees; internal causes are logged,
+/// not shown to the plugin.
+fn store_error(scope: &CallScope, err: crate::store::StoreError) -> HostError {
+    use crate::store::StoreError as E;
+    match err {
+        E::Conflict(m) => HostError::Conflict(m),
+        E::NotFound(m) => HostError::NotFound(m),
+        E::LimitExceeded(m) => HostError::LimitExceeded(m),
+        other => {
+            tracing::error!(request_id = %scope.request_id, area = %scope.area, error = %other, "storage failure in a host call");
+            HostError::Unavailable(format!("storage failure (request {})", scope.request_id))
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,296 @@
+//! Sign-up, sign-in and sign-out.
+//!
+//! Forms shown before sign-in are protected by a double-submit token: a
+//! random `SameSite=Strict` cookie that the form must echo. After sign-in the
+//! token is bound to the server-side session, which is rotated at sign-in.
+
+use super::forms::FormData;
+use super::security::RequestId;
+use super::session::{cookie, now_ms};
+use super::{AppError, AppState, MAX_AUTH_BODY};
+use crate::auth;
+use crate::store::{NewUser, Session};
+use axum::Extension;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// The query of `GET /login`.
+#[derive(Deserialize)]
+pub(crate) struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only same-site absolute paths are followed after sign-in.
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 2048)
+        .map(str::to_owned)
+}
+
+impl AppState {
+    /// The pre-session token of this browser, and the Set-Cookie to send if new.
+    fn pre_session(&self, headers: &HeaderMap) -> (String, Option<String>) {
+        match cookie(headers, auth::PRE_SESSION_COOKIE) {
+            Some(t) if t.len() >= 16 => (t, None),
+            _ => {
+                let t = auth::new_csrf_token();
+                let c = auth::pre_session_cookie(&t, self.secure_cookies());
+                (t, Some(c))
+            }
+        }
+    }
+
+    fn anonymous_page(&self, template: &str, title: &str, ctx: Value, token: &str, request_id: &str) -> Result<String, AppError> {
+        let pages = &self.inner.pages;
+        let content = pages
+            .get_template(template)
+            .and_then(|t| t.render(context! { ..ctx, __portico_csrf => token }))
+            .map_err(|e| AppError::Internal(e.into()))?;
+        pages
+            .get_template("layout.html")
+            .and_then(|t| {
+                t.render(context! {
+                    title, request_id, __portico_csrf => token,
+                    content => Value::from_safe_string(content),
+                })
+            })
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+}
+
+fn with_cookie(mut response: Response, set_cookie: Option<String>) -> Response {
+    if let Some(c) = set_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+fn client_ip(req: &Request) -> IpAddr {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// `GET /login`
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if state.signed_in(&headers)?.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let (token, set) = state.pre_session(&headers);
+    let html = state.anonymous_page(
+        "login.html",
+        "Sign in",
+        context! { next => safe_next(q.next.as_deref()), form => BTreeMap::<String, String>::new() },
+        &token,
+        &rid.0,
+    )?;
+    Ok(with_cookie(Html(html).into_response(), set))
+}
+
+/// `POST /login`
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let ip = client_ip(&req);
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    let (token, _) = state.pre_session(&headers);
+    check_pre_session(&headers, &form)?;
+    let email_input = form.get("email").unwrap_or("").trim().to_string();
+    let email = auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
+    let password = form.get("password").unwrap_or("").to_string();
+    let next = safe_next(form.get("next"));
+    let now = std::time::Instant::now();
+
+    let failed = |state: &AppState, message: &str, status: StatusCode| -> Result<Response, AppError> {
+        let html = state.anonymous_page(
+            "login.html",
+            "Sign in",
+            context! { error => message, next => next.clone(), form => context! { email => email_input.clone() } },
+            &token,
+            &rid.0,
+        )?;
+        Ok((status, Html(html)).into_response())
+    };
+
+    if let Err(wait) = state.inner.throttle.check(&email, ip, now) {
+        // Same answer for known and unknown emails: no enumeration.
+        let secs = wait.as_secs().max(1);
+        let mut r = failed(&state, &format!("Too many failed attempts. Try again in {secs} seconds."), StatusCode::TOO_MANY_REQUESTS)?;
+        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        return Ok(r);
+    }
+
+    let user = state.store().user_by_email(&email)?;
+    // Unknown email and wrong password cost the same argon2 verification.
+    let ok = state
+        .inner
+        .passwords
+        .verify(user.as_ref().map(|u| u.password_hash.as_str()), password)
+        .await;
+    let Some(user) = user.filter(|_| ok) else {
+        state.inner.throttle.record_failure(&email, ip, now);
+        return failed(&state, "Email or password is incorrect.", StatusCode::UNAUTHORIZED);
+    };
+    state.inner.throttle.record_success(&email, ip, now);
+
+    // Rotate: whatever session this browser had is ended, a new id is issued.
+    if let Some(old) = cookie(&headers, state.session_cookie_name()) {
+        state.store().delete_session(&old)?;
+    }
+    let set_cookie = start_session(&state, &user.id).await?;
+    let mut r = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
+    r.headers_mut().append(header::SET_COOKIE, set_cookie);
+    Ok(r)
+}
+
+/// Creates a session for `user`, records the sign-in, returns the Set-Cookie.
+async fn start_session(state: &AppState, user: &crate::store::UserId) -> Result<HeaderValue, AppError> {
+    let id = auth::new_session_id();
+    let now = now_ms();
+    let session = Session {
+        user_id: user.clone(),
+        csrf: auth::new_csrf_token(),
+        created_ms: now,
+        last_seen_ms: now,
+        current_structure: None,
+    };
+    let store = state.store().clone();
+    let (sid, uid) = (id.clone(), user.clone());
+    tokio::task::spawn_blocking(move || -> Result<(), crate::store::StoreError> {
+        store.create_session(&sid, &session)?;
+        store.record_login(&uid, now)?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
+    let c = auth::session_cookie(&id, state.secure_cookies(), Some(state.inner.policy.absolute));
+    HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn check_pre_session(headers: &HeaderMap, form: &FormData) -> Result<(), AppError> {
+    let cookie_token = cookie(headers, auth::PRE_SESSION_COOKIE).ok_or(AppError::Csrf)?;
+    let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
+    if auth::csrf_matches(&cookie_token, given) { Ok(()) } else { Err(AppError::Csrf) }
+}
+
+/// The sign-up form's fields, in order.
+fn signup_fields() -> Value {
+    let f = |name: &str, label: &str, ty: &str, autocomplete: &str, hint: &str| {
+        context! { name, label, type => ty, autocomplete, hint }
+    };
+    Value::from(vec![
+        f("first-name", "First name", "text", "given-name", ""),
+        f("last-name", "Last name", "text", "family-name", ""),
+        f("email", "Email", "email", "email", "You sign in with it."),
+        f("password", "Password", "password", "new-password", "At least 12 characters. No other rule: a long passphrase is best."),
+    ])
+}
+
+/// `GET /signup`
+pub(crate) async fn signup_page(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if state.signed_in(&headers)?.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let (token, set) = state.pre_session(&headers);
+    let empty = BTreeMap::<String, String>::new();
+    let html = state.anonymous_page(
+        "signup.html",
+        "Create your account",
+        context! { fields => signup_fields(), form => empty.clone(), errors => empty },
+        &token,
+        &rid.0,
+    )?;
+    Ok(with_cookie(Html(html).into_response(), set))
+}
+
+/// `POST /signup`
+pub(crate) async fn signup(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    check_pre_session(&headers, &form)?;
+    let (token, _) = state.pre_session(&headers);
+    let value = |k: &str| form.get(k).unwrap_or("").to_string();
+    let mut errors = BTreeMap::new();
+    let first = auth::validate_name("first name", &value("first-name")).map_err(|m| errors.insert("first-name", m)).ok();
+    let last = auth::validate_name("last name", &value("last-name")).map_err(|m| errors.insert("last-name", m)).ok();
+    let email = auth::normalize_email(&value("email")).map_err(|m| errors.insert("email", m)).ok();
+    let password = value("password");
+    if let Err(m) = auth::validate_new_password(&password) {
+        errors.insert("password", m);
+    }
+    let mut created = None;
+    if let (Some(first), Some(last), Some(email), true) = (first, last, email.clone(), errors.is_empty()) {
+        let password_hash = state.inner.passwords.hash(password).await.map_err(|e| AppError::Internal(e.into()))?;
+        let store = state.store().clone();
+        let new = NewUser { email: email.clone(), first_name: first, last_name: last, password_hash };
+        match tokio::task::spawn_blocking(move || store.create_user(new))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+        {
+            Ok(user) => created = Some(user),
+            Err(crate::store::StoreError::Conflict(_)) => {
+                errors.insert("email", "An account already exists for this email. Sign in instead.".into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let Some(user) = created else {
+        let submitted: BTreeMap<String, String> =
+            form.fields.iter().filter(|(k, _)| k != "password").cloned().collect();
+        let html = state.anonymous_page(
+            "signup.html",
+            "Create your account",
+            context! {
+                fields => signup_fields(), form => submitted, errors => errors,
+                error => "Please correct the fields below.",
+            },
+            &token,
+            &rid.0,
+        )?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    };
+    tracing::info!(user = %user.id, "account created");
+    let set_cookie = start_session(&state, &user.id).await?;
+    let mut r = Redirect::to("/me/my-account").into_response();
+    r.headers_mut().append(header::SET_COOKIE, set_cookie);
+    Ok(r)
+}
+
+/// `POST /logout`
+pub(crate) async fn logout(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    if let Some(me) = state.signed_in(&headers)? {
+        let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
+        if !auth::csrf_matches(&me.session.csrf, given) {
+            return Err(AppError::Csrf);
+        }
+        state.store().delete_session(&me.session_id)?;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::clear_session_cookie(state.secure_cookies())) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}

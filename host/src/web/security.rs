@@ -1,0 +1,126 @@
+//! The edge every request passes: request id, security headers, error pages,
+//! and one log line per request.
+
+use super::AppState;
+use super::error::ErrorPage;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
+/// Strict CSP: no inline script or style, nothing from elsewhere, no framing,
+/// forms post only to us.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The request's id, in request and response extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The area a response came from, for the access log.
+#[derive(Clone, Debug)]
+pub(crate) struct AreaTag(pub(crate) String);
+
+/// Whether the client asked for JSON (`Accept: application/json`).
+pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap_or_default();
+    hex::encode(b)
+}
+
+/// The middleware wrapping every route.
+pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = new_request_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let json = wants_json(req.headers());
+    req.extensions_mut().insert(RequestId(id.clone()));
+
+    let mut response = next.run(req).await;
+
+    if let Some(page) = response.extensions().get::<ErrorPage>().cloned() {
+        let status = response.status();
+        let mut rendered = if json {
+            axum::Json(serde_json::json!({ "error": page.message, "request_id": id })).into_response()
+        } else {
+            let heading = status.canonical_reason().unwrap_or("Error");
+            let html = render_error_page(&state, heading, &page.message, &id);
+            axum::response::Html(html).into_response()
+        };
+        *rendered.status_mut() = status;
+        for (name, value) in response.headers() {
+            if name == header::RETRY_AFTER || name == header::SET_COOKIE {
+                rendered.headers_mut().append(name, value.clone());
+            }
+        }
+        response = rendered;
+    }
+
+    let headers = response.headers_mut();
+    let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, "cache-control", "no-store");
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert("x-request-id", v);
+    }
+
+    let area = response.extensions().get::<AreaTag>().map(|a| a.0.clone()).unwrap_or_else(|| "-".into());
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        area = %area,
+        status = response.status().as_u16(),
+        ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        "request"
+    );
+    response
+}
+
+/// A whole page for an error that happened outside any area.
+pub(crate) fn render_error_page(state: &AppState, heading: &str, message: &str, request_id: &str) -> String {
+    let pages = &state.inner.pages;
+    let content = pages
+        .get_template("error.html")
+        .and_then(|t| {
+            t.render(minijinja::context! { heading, message, request_id, other_tabs => false })
+        })
+        .unwrap_or_else(|_| message.to_string());
+    pages
+        .get_template("layout.html")
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                title => heading,
+                content => minijinja::Value::from_safe_string(content.clone()),
+                request_id,
+            })
+        })
+        .unwrap_or(content)
+}
+
+/// `GET /static/portico.css`.
+pub(crate) async fn stylesheet() -> Response {
+    let mut r = Body::from(include_str!("../../static/portico.css")).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}

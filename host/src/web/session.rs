@@ -1,0 +1,68 @@
+//! Who is asking: the session cookie resolved to a signed-in user, with the
+//! session policy (idle and absolute timeouts) applied on every request.
+
+use super::{AppError, AppState};
+use crate::auth::{self, SessionState};
+use crate::store::{Session, User};
+use axum::http::{HeaderMap, header};
+
+/// A request from a signed-in user.
+pub(crate) struct SignedIn {
+    pub(crate) user: User,
+    pub(crate) session_id: String,
+    pub(crate) session: Session,
+}
+
+impl AppState {
+    pub(crate) fn session_cookie_name(&self) -> &'static str {
+        if self.inner.secure_cookies { auth::SECURE_SESSION_COOKIE } else { auth::SESSION_COOKIE }
+    }
+
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
+
+    /// The signed-in user, if the request carries a live session.
+    pub(crate) fn signed_in(&self, headers: &HeaderMap) -> Result<Option<SignedIn>, AppError> {
+        let Some(id) = cookie(headers, self.session_cookie_name()) else {
+            return Ok(None);
+        };
+        let store = self.store();
+        let Some(session) = store.session(&id)? else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        match self.inner.policy.check(session.created_ms, session.last_seen_ms, now) {
+            SessionState::Valid => {}
+            SessionState::IdleExpired | SessionState::AbsoluteExpired => {
+                store.delete_session(&id)?;
+                return Ok(None);
+            }
+        }
+        let Some(user) = store.user(&session.user_id)? else {
+            store.delete_session(&id)?;
+            return Ok(None);
+        };
+        if self.inner.policy.should_touch(session.last_seen_ms, now) {
+            store.touch_session(&id, now)?;
+        }
+        Ok(Some(SignedIn { user, session_id: id, session }))
+    }
+}
+
+/// A cookie's value from the request headers.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| auth::read_cookie(h, name).map(str::to_owned))
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

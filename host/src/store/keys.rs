@@ -64,6 +64,7 @@ mod tests {
         let (first, rest) = split_part(&a_then_b).unwrap();
         assert_eq!(first, b"a");
         assert_eq!(split_part(rest).unwrap(), (&b"b"[..], &b""[..]));
-        assert!(split_part(&a_then_b[..10]).is_none(), "truncated key is detected");
+        assert!(split_part(&a_then_b[..8]).is_none(), "truncated key is detected");
+        assert!(split_part(&a_then_b[..5]).is_none(), "truncated length is detected");
     }
 }

@@ -32,8 +32,14 @@ fn ns() -> Namespace {
 /// The value of record `key`: deterministic, distinct per key, every fourth
 /// one over the inline limit.
 fn value_for(key: &str, n: usize) -> Vec<u8> {
-    let len = if n % 4 == 3 { INLINE_LIMIT + 50 * 1024 + n } else { 50 + n % 700 };
-    let seed = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let len = if n % 4 == 3 {
+        INLINE_LIMIT + 50 * 1024 + n
+    } else {
+        50 + n % 700
+    };
+    let seed = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let mut x = seed;
     (0..len)
         .map(|_| {
@@ -73,7 +79,9 @@ fn crash_writer_child() {
                             .expect("create_user");
                         ack(&format!("user {email}"));
                     } else {
-                        store.kv_set(&ns(), &key, &value_for(&key, n)).expect("kv_set");
+                        store
+                            .kv_set(&ns(), &key, &value_for(&key, n))
+                            .expect("kv_set");
                         ack(&format!("kv {key} {n}"));
                     }
                 }
@@ -84,7 +92,9 @@ fn crash_writer_child() {
 
 fn ack(line: &str) {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "ACK {line}").and_then(|()| out.flush()).expect("stdout");
+    writeln!(out, "ACK {line}")
+        .and_then(|()| out.flush())
+        .expect("stdout");
 }
 
 #[test]
@@ -94,7 +104,13 @@ fn store_acknowledged_writes_survive_kill_9() {
     let mut acked: Vec<String> = Vec::new();
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_writer_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_writer_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(WRITER_DIR, dir.path())
             .env(WRITER_ROUND, round.to_string())
             .stdout(Stdio::piped())
@@ -113,7 +129,10 @@ fn store_acknowledged_writes_survive_kill_9() {
                 }
                 None => {
                     let out = child.wait_with_output().unwrap();
-                    panic!("writer ended early: {}", String::from_utf8_lossy(&out.stderr));
+                    panic!(
+                        "writer ended early: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                 }
             }
         }
@@ -134,12 +153,18 @@ fn store_acknowledged_writes_survive_kill_9() {
                 ["kv", key, n] => {
                     let n: usize = n.parse().unwrap();
                     let got = store.kv_get(&ns(), key).unwrap();
-                    assert!(got.as_deref() == Some(&value_for(key, n)[..]), "round {round}: acknowledged {key} lost or damaged");
+                    assert!(
+                        got.as_deref() == Some(&value_for(key, n)[..]),
+                        "round {round}: acknowledged {key} lost or damaged"
+                    );
                     files += usize::from(n % 4 == 3);
                 }
                 ["user", email] => {
                     let user = store.user_by_email(email).unwrap();
-                    assert!(user.is_some(), "round {round}: acknowledged user {email} lost");
+                    assert!(
+                        user.is_some(),
+                        "round {round}: acknowledged user {email} lost"
+                    );
                 }
                 _ => panic!("unexpected line {a}"),
             }

@@ -34,12 +34,22 @@ pub struct AuditEntry {
 }
 
 fn structure_prefix(structure: &str) -> Vec<u8> {
-    KeyBuf::new().tag(BY_STRUCTURE).part(structure.as_bytes()).finish()
+    KeyBuf::new()
+        .tag(BY_STRUCTURE)
+        .part(structure.as_bytes())
+        .finish()
 }
 
 impl Store {
     /// Records an action.
-    pub fn audit(&self, actor: &UserId, structure: Option<&str>, action: &str, detail: Value, now_ms: u64) -> Result<()> {
+    pub fn audit(
+        &self,
+        actor: &UserId,
+        structure: Option<&str>,
+        action: &str,
+        detail: Value,
+        now_ms: u64,
+    ) -> Result<()> {
         self.write(|tx| {
             let seq = match tx.get(TreeId::Meta, SEQ_KEY)? {
                 None => 1,
@@ -61,7 +71,12 @@ impl Store {
                 at_ms: now_ms,
             };
             let inverted = (u64::MAX - seq).to_be_bytes();
-            tx_write(tx, TreeId::Audit, &KeyBuf::new().tag(GLOBAL).raw(&inverted).finish(), &entry)?;
+            tx_write(
+                tx,
+                TreeId::Audit,
+                &KeyBuf::new().tag(GLOBAL).raw(&inverted).finish(),
+                &entry,
+            )?;
             if let Some(s) = structure {
                 let mut key = structure_prefix(s);
                 key.extend_from_slice(&inverted);
@@ -97,18 +112,48 @@ mod tests {
     fn newest_first_per_structure_and_globally() {
         let (_dir, store) = temp_store();
         let ada = UserId::new("ada");
-        store.audit(&ada, Some("S1"), "member.add", json!({"who": "bob"}), 10).unwrap();
-        store.audit(&ada, None, "operator.login", json!(null), 11).unwrap();
-        store.audit(&ada, Some("S2"), "area.install", json!("x"), 12).unwrap();
-        store.audit(&ada, Some("S1"), "area.install", json!("y"), 13).unwrap();
+        store
+            .audit(&ada, Some("S1"), "member.add", json!({"who": "bob"}), 10)
+            .unwrap();
+        store
+            .audit(&ada, None, "operator.login", json!(null), 11)
+            .unwrap();
+        store
+            .audit(&ada, Some("S2"), "area.install", json!("x"), 12)
+            .unwrap();
+        store
+            .audit(&ada, Some("S1"), "area.install", json!("y"), 13)
+            .unwrap();
 
-        let s1: Vec<_> = store.audit_log(Some("S1"), 10).unwrap().into_iter().map(|e| (e.seq, e.action)).collect();
-        assert_eq!(s1, [(4, "area.install".to_string()), (1, "member.add".to_string())]);
-        let all: Vec<_> = store.audit_log(None, 3).unwrap().into_iter().map(|e| e.seq).collect();
+        let s1: Vec<_> = store
+            .audit_log(Some("S1"), 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.seq, e.action))
+            .collect();
+        assert_eq!(
+            s1,
+            [
+                (4, "area.install".to_string()),
+                (1, "member.add".to_string())
+            ]
+        );
+        let all: Vec<_> = store
+            .audit_log(None, 3)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.seq)
+            .collect();
         assert_eq!(all, [4, 3, 2]);
-        assert_eq!(store.audit_log(Some("S1"), 10).unwrap()[1].detail, json!({"who": "bob"}));
+        assert_eq!(
+            store.audit_log(Some("S1"), 10).unwrap()[1].detail,
+            json!({"who": "bob"})
+        );
         assert!(store.audit_log(Some("S3"), 10).unwrap().is_empty());
-        assert!(matches!(store.audit_log(None, MAX + 1), Err(StoreError::LimitExceeded(_))));
+        assert!(matches!(
+            store.audit_log(None, MAX + 1),
+            Err(StoreError::LimitExceeded(_))
+        ));
     }
 
     const MAX: usize = crate::store::MAX_LIST;

@@ -62,9 +62,9 @@ impl Stored<'_> {
                 let (hash, rest) = rest
                     .split_first_chunk::<32>()
                     .ok_or_else(|| StoreError::Corrupt("file reference too short".into()))?;
-                let len: [u8; 8] = rest
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt(format!("file reference of {} bytes", bytes.len())))?;
+                let len: [u8; 8] = rest.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("file reference of {} bytes", bytes.len()))
+                })?;
                 Ok(Stored::File(FileRef {
                     hash: *hash,
                     len: u64::from_be_bytes(len),
@@ -211,7 +211,11 @@ mod tests {
         assert_eq!(stored.len(), big.len() as u64);
         assert!(stored.holds(&big) && !stored.holds(&small));
         assert_eq!(files.decode(&enc).unwrap(), big);
-        assert_eq!(files.encode(&big).unwrap(), enc, "same content, same reference");
+        assert_eq!(
+            files.encode(&big).unwrap(),
+            enc,
+            "same content, same reference"
+        );
 
         let count = walk(&dir.path().join("files"));
         assert_eq!(count, 1, "deduplicated, no temp file left");
@@ -223,13 +227,18 @@ mod tests {
         let files = FileStore::open(dir.path()).unwrap();
         let big = vec![1u8; INLINE_LIMIT * 2];
         let enc = files.encode(&big).unwrap();
-        let Stored::File(r) = Stored::decode(&enc).unwrap() else { panic!("not a file") };
+        let Stored::File(r) = Stored::decode(&enc).unwrap() else {
+            panic!("not a file")
+        };
         let (_, path) = files.path_of(&r);
         fs::write(&path, b"tampered").unwrap();
         assert!(matches!(files.decode(&enc), Err(StoreError::Corrupt(_))));
         fs::remove_file(&path).unwrap();
         assert!(matches!(files.decode(&enc), Err(StoreError::Corrupt(_))));
-        assert!(matches!(Stored::decode(&[TAG_FILE, 1, 2]), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            Stored::decode(&[TAG_FILE, 1, 2]),
+            Err(StoreError::Corrupt(_))
+        ));
         assert!(matches!(Stored::decode(&[]), Err(StoreError::Corrupt(_))));
         assert!(matches!(Stored::decode(&[42]), Err(StoreError::Corrupt(_))));
     }
@@ -239,7 +248,11 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                if e.file_type().unwrap().is_dir() { walk(&e.path()) } else { 1 }
+                if e.file_type().unwrap().is_dir() {
+                    walk(&e.path())
+                } else {
+                    1
+                }
             })
             .sum()
     }

@@ -11,7 +11,11 @@ use super::keys::{KeyBuf, split_part};
 use super::{Result, Store, StoreError, utf8};
 
 fn key(structure: &str, area: &str, name: &str) -> Vec<u8> {
-    KeyBuf::new().part(structure.as_bytes()).part(area.as_bytes()).raw(name.as_bytes()).finish()
+    KeyBuf::new()
+        .part(structure.as_bytes())
+        .part(area.as_bytes())
+        .raw(name.as_bytes())
+        .finish()
 }
 
 impl Store {
@@ -75,23 +79,49 @@ mod tests {
     fn facts_by_structure_area_and_name() {
         let (_dir, store) = temp_store();
         let ada = store.create_user(new_user("ada@b.fr")).unwrap().id;
-        store.create_structure(new_structure("73282932000074", "A"), &ada, 1).unwrap();
-        store.create_structure(new_structure("35600000049837", "B"), &ada, 1).unwrap();
-        store.set_fact("73282932000074", "bank", "iban-set", json!(true)).unwrap();
-        store.set_fact("73282932000074", "bank", "count", json!(3)).unwrap();
-        store.set_fact("73282932000074", "invoices", "count", json!({"n": 1})).unwrap();
-        store.set_fact("35600000049837", "bank", "iban-set", json!(false)).unwrap();
+        store
+            .create_structure(new_structure("73282932000074", "A"), &ada, 1)
+            .unwrap();
+        store
+            .create_structure(new_structure("35600000049837", "B"), &ada, 1)
+            .unwrap();
+        store
+            .set_fact("73282932000074", "bank", "iban-set", json!(true))
+            .unwrap();
+        store
+            .set_fact("73282932000074", "bank", "count", json!(3))
+            .unwrap();
+        store
+            .set_fact("73282932000074", "invoices", "count", json!({"n": 1}))
+            .unwrap();
+        store
+            .set_fact("35600000049837", "bank", "iban-set", json!(false))
+            .unwrap();
         let big = json!("x".repeat(crate::store::INLINE_LIMIT + 10));
-        store.set_fact("35600000049837", "bank", "big", big.clone()).unwrap();
-        assert!(matches!(store.set_fact("nope", "a", "b", json!(1)), Err(StoreError::NotFound(_))));
+        store
+            .set_fact("35600000049837", "bank", "big", big.clone())
+            .unwrap();
+        assert!(matches!(
+            store.set_fact("nope", "a", "b", json!(1)),
+            Err(StoreError::NotFound(_))
+        ));
 
-        assert_eq!(store.fact("73282932000074", "bank", "count").unwrap(), Some(json!(3)));
-        assert_eq!(store.fact("35600000049837", "bank", "big").unwrap(), Some(big));
+        assert_eq!(
+            store.fact("73282932000074", "bank", "count").unwrap(),
+            Some(json!(3))
+        );
+        assert_eq!(
+            store.fact("35600000049837", "bank", "big").unwrap(),
+            Some(big)
+        );
         let all = store.facts("73282932000074").unwrap();
-        assert_eq!(serde_json::to_value(&all).unwrap(), json!({
-            "bank": {"count": 3, "iban-set": true},
-            "invoices": {"count": {"n": 1}},
-        }));
+        assert_eq!(
+            serde_json::to_value(&all).unwrap(),
+            json!({
+                "bank": {"count": 3, "iban-set": true},
+                "invoices": {"count": {"n": 1}},
+            })
+        );
         assert!(store.clear_fact("73282932000074", "bank", "count").unwrap());
         assert!(!store.clear_fact("73282932000074", "bank", "count").unwrap());
         assert_eq!(store.fact("73282932000074", "bank", "count").unwrap(), None);

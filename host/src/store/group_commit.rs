@@ -112,8 +112,12 @@ mod tests {
         let syncs = Arc::new(AtomicU64::new(0));
         let threads: Vec<_> = (0..16)
             .map(|_| {
-                let (commit, written, durable, syncs) =
-                    (commit.clone(), written.clone(), durable.clone(), syncs.clone());
+                let (commit, written, durable, syncs) = (
+                    commit.clone(),
+                    written.clone(),
+                    durable.clone(),
+                    syncs.clone(),
+                );
                 std::thread::spawn(move || {
                     for _ in 0..10 {
                         let mine = written.fetch_add(1, Ordering::SeqCst) + 1;
@@ -126,7 +130,10 @@ mod tests {
                                 Ok(())
                             })
                             .unwrap();
-                        assert!(durable.load(Ordering::SeqCst) >= mine, "write {mine} acknowledged before a covering sync");
+                        assert!(
+                            durable.load(Ordering::SeqCst) >= mine,
+                            "write {mine} acknowledged before a covering sync"
+                        );
                     }
                 })
             })
@@ -135,13 +142,18 @@ mod tests {
             t.join().unwrap();
         }
         let syncs = syncs.load(Ordering::SeqCst);
-        assert!(syncs < 160, "no grouping happened: {syncs} syncs for 160 writes");
+        assert!(
+            syncs < 160,
+            "no grouping happened: {syncs} syncs for 160 writes"
+        );
     }
 
     #[test]
     fn a_failed_sync_is_reported_and_the_next_one_can_succeed() {
         let commit = GroupCommit::default();
-        let err = commit.sync(&|| Err(StoreError::Backend("disk on fire".into()))).unwrap_err();
+        let err = commit
+            .sync(&|| Err(StoreError::Backend("disk on fire".into())))
+            .unwrap_err();
         assert!(err.to_string().contains("disk on fire"), "{err}");
         commit.sync(&|| Ok(())).unwrap();
     }

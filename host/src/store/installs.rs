@@ -22,7 +22,10 @@ pub(crate) fn require_structure(tx: &mut dyn Tx, structure: &str) -> Result<()> 
 impl Store {
     /// Installs `area` in `structure`; `false` if it already was.
     pub fn install_area(&self, structure: &str, area: &str) -> Result<bool> {
-        let key = KeyBuf::new().part(structure.as_bytes()).raw(area.as_bytes()).finish();
+        let key = KeyBuf::new()
+            .part(structure.as_bytes())
+            .raw(area.as_bytes())
+            .finish();
         self.write(|tx| {
             require_structure(tx, structure)?;
             let fresh = tx.get(TreeId::Installs, &key)?.is_none();
@@ -34,7 +37,10 @@ impl Store {
     /// Uninstalls `area` from `structure`; `false` if it was not installed.
     /// The area's data (kv, facts) is kept, so reinstalling restores it.
     pub fn uninstall_area(&self, structure: &str, area: &str) -> Result<bool> {
-        let key = KeyBuf::new().part(structure.as_bytes()).raw(area.as_bytes()).finish();
+        let key = KeyBuf::new()
+            .part(structure.as_bytes())
+            .raw(area.as_bytes())
+            .finish();
         self.write(|tx| tx.delete(TreeId::Installs, &key))
     }
 
@@ -61,12 +67,19 @@ mod tests {
     fn install_uninstall_per_structure() {
         let (_dir, store) = temp_store();
         let ada = store.create_user(new_user("ada@b.fr")).unwrap().id;
-        store.create_structure(new_structure("73282932000074", "A"), &ada, 1).unwrap();
-        store.create_structure(new_structure("35600000049837", "B"), &ada, 1).unwrap();
+        store
+            .create_structure(new_structure("73282932000074", "A"), &ada, 1)
+            .unwrap();
+        store
+            .create_structure(new_structure("35600000049837", "B"), &ada, 1)
+            .unwrap();
         assert!(store.install_area("73282932000074", "invoices").unwrap());
         assert!(!store.install_area("73282932000074", "invoices").unwrap());
         assert!(store.install_area("73282932000074", "exports").unwrap());
-        assert!(matches!(store.install_area("nope", "x"), Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            store.install_area("nope", "x"),
+            Err(StoreError::NotFound(_))
+        ));
         let set = store.installs("73282932000074").unwrap();
         assert_eq!(set.into_iter().collect::<Vec<_>>(), ["exports", "invoices"]);
         assert!(store.installs("35600000049837").unwrap().is_empty());

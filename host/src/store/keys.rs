@@ -17,7 +17,8 @@ impl KeyBuf {
     /// Appends a length-prefixed component. A u64 length cannot overflow for
     /// an in-memory slice, so no input is ever refused here.
     pub(crate) fn part(mut self, bytes: &[u8]) -> KeyBuf {
-        self.0.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+        self.0
+            .extend_from_slice(&(bytes.len() as u64).to_be_bytes());
         self.0.extend_from_slice(bytes);
         self
     }
@@ -64,7 +65,13 @@ mod tests {
         let (first, rest) = split_part(&a_then_b).unwrap();
         assert_eq!(first, b"a");
         assert_eq!(split_part(rest).unwrap(), (&b"b"[..], &b""[..]));
-        assert!(split_part(&a_then_b[..8]).is_none(), "truncated key is detected");
-        assert!(split_part(&a_then_b[..5]).is_none(), "truncated length is detected");
+        assert!(
+            split_part(&a_then_b[..8]).is_none(),
+            "truncated key is detected"
+        );
+        assert!(
+            split_part(&a_then_b[..5]).is_none(),
+            "truncated length is detected"
+        );
     }
 }

@@ -62,7 +62,11 @@ impl Namespace {
             Owner::Structure(s) => (b'S', s),
             Owner::User(u) => (b'U', u),
         };
-        KeyBuf::new().part(self.area.as_bytes()).tag(tag).part(id.as_bytes()).finish()
+        KeyBuf::new()
+            .part(self.area.as_bytes())
+            .tag(tag)
+            .part(id.as_bytes())
+            .finish()
     }
 
     fn key(&self, key: &str) -> Result<Vec<u8>> {
@@ -97,7 +101,10 @@ impl Store {
     /// The value of `key`, if set.
     pub fn kv_get(&self, ns: &Namespace, key: &str) -> Result<Option<Vec<u8>>> {
         let k = ns.key(key)?;
-        self.backend().get(TreeId::Kv, &k)?.map(|v| self.inner.files.decode(&v)).transpose()
+        self.backend()
+            .get(TreeId::Kv, &k)?
+            .map(|v| self.inner.files.decode(&v))
+            .transpose()
     }
 
     /// Sets `key` to `value`.
@@ -117,7 +124,13 @@ impl Store {
     /// Compare-and-swap: if `key` currently holds `expected` (`None`: is
     /// unset), sets it to `new` (`None`: deletes it) and returns `true`;
     /// otherwise changes nothing and returns `false`.
-    pub fn kv_cas(&self, ns: &Namespace, key: &str, expected: Option<&[u8]>, new: Option<&[u8]>) -> Result<bool> {
+    pub fn kv_cas(
+        &self,
+        ns: &Namespace,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool> {
         let k = ns.key(key)?;
         let stored = match new {
             Some(v) => {
@@ -151,13 +164,21 @@ impl Store {
     /// Up to `limit` (≤ [`MAX_LIST`]) entries whose keys start with
     /// `prefix` and sort after `after`, in key (byte) order. Pass the last
     /// key of a page as `after` to get the next.
-    pub fn kv_list(&self, ns: &Namespace, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
+    pub fn kv_list(
+        &self,
+        ns: &Namespace,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
         check_key("prefix", prefix)?;
         check_list_limit(limit)?;
         let ns_prefix = ns.prefix();
         let full_prefix = ns.key(prefix)?;
         let after = after.map(|a| ns.key(a)).transpose()?;
-        let entries = self.backend().scan(TreeId::Kv, &full_prefix, after.as_deref(), limit)?;
+        let entries = self
+            .backend()
+            .scan(TreeId::Kv, &full_prefix, after.as_deref(), limit)?;
         entries
             .into_iter()
             .map(|(k, v)| {
@@ -198,13 +219,24 @@ mod tests {
         let big = vec![42u8; MAX_VALUE_BYTES];
         store.kv_set(&ns, "big", &big).unwrap();
         assert_eq!(store.kv_get(&ns, "a").unwrap().as_deref(), Some(&b"1"[..]));
-        assert_eq!(store.kv_get(&ns, "").unwrap().as_deref(), Some(&b"empty key"[..]));
+        assert_eq!(
+            store.kv_get(&ns, "").unwrap().as_deref(),
+            Some(&b"empty key"[..])
+        );
         assert_eq!(store.kv_get(&ns, "big").unwrap(), Some(big.clone()));
-        assert_eq!(store.kv_usage(&ns).unwrap(), (1 + 1) + 9 + (3 + MAX_VALUE_BYTES as u64));
+        assert_eq!(
+            store.kv_usage(&ns).unwrap(),
+            (1 + 1) + 9 + (3 + MAX_VALUE_BYTES as u64)
+        );
         assert!(store.kv_delete(&ns, "a").unwrap());
         assert!(!store.kv_delete(&ns, "a").unwrap());
         assert_eq!(store.kv_get(&ns, "a").unwrap(), None);
-        assert_eq!(store.kv_usage(&Namespace::user("notes", "73282932000074")).unwrap(), 0);
+        assert_eq!(
+            store
+                .kv_usage(&Namespace::user("notes", "73282932000074"))
+                .unwrap(),
+            0
+        );
     }
 
     #[test]
@@ -213,14 +245,31 @@ mod tests {
         let ns = Namespace::user("notes", "u1");
         let long = "k".repeat(MAX_KEY_BYTES + 1);
         let err = store.kv_set(&ns, &long, b"v").unwrap_err();
-        assert!(matches!(&err, StoreError::LimitExceeded(m) if m.contains("256") && m.contains("257")), "{err}");
+        assert!(
+            matches!(&err, StoreError::LimitExceeded(m) if m.contains("256") && m.contains("257")),
+            "{err}"
+        );
         store.kv_set(&ns, &long[1..], b"v").unwrap();
-        let err = store.kv_set(&ns, "k", &vec![0; MAX_VALUE_BYTES + 1]).unwrap_err();
-        assert!(matches!(&err, StoreError::LimitExceeded(m) if m.contains("1048577")), "{err}");
+        let err = store
+            .kv_set(&ns, "k", &vec![0; MAX_VALUE_BYTES + 1])
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::LimitExceeded(m) if m.contains("1048577")),
+            "{err}"
+        );
         let err = store.kv_list(&ns, "", None, MAX_LIST + 1).unwrap_err();
-        assert!(matches!(&err, StoreError::LimitExceeded(m) if m.contains("1000") && m.contains("1001")), "{err}");
-        assert!(matches!(store.kv_get(&ns, &long), Err(StoreError::LimitExceeded(_))));
-        assert!(matches!(store.kv_cas(&ns, "k", None, Some(&vec![0; MAX_VALUE_BYTES + 1])), Err(StoreError::LimitExceeded(_))));
+        assert!(
+            matches!(&err, StoreError::LimitExceeded(m) if m.contains("1000") && m.contains("1001")),
+            "{err}"
+        );
+        assert!(matches!(
+            store.kv_get(&ns, &long),
+            Err(StoreError::LimitExceeded(_))
+        ));
+        assert!(matches!(
+            store.kv_cas(&ns, "k", None, Some(&vec![0; MAX_VALUE_BYTES + 1])),
+            Err(StoreError::LimitExceeded(_))
+        ));
     }
 
     #[test]
@@ -231,10 +280,23 @@ mod tests {
             store.kv_set(&ns, k, k.as_bytes()).unwrap();
         }
         let keys = |v: Vec<(String, Vec<u8>)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
-        assert_eq!(keys(store.kv_list(&ns, "", None, 10).unwrap()), ["a", "b/1", "b/2", "b/3", "c"]);
-        assert_eq!(keys(store.kv_list(&ns, "b/", None, 2).unwrap()), ["b/1", "b/2"]);
-        assert_eq!(keys(store.kv_list(&ns, "b/", Some("b/2"), 2).unwrap()), ["b/3"]);
-        assert_eq!(keys(store.kv_list(&ns, "b/", Some("a"), 1).unwrap()), ["b/1"], "after before the prefix");
+        assert_eq!(
+            keys(store.kv_list(&ns, "", None, 10).unwrap()),
+            ["a", "b/1", "b/2", "b/3", "c"]
+        );
+        assert_eq!(
+            keys(store.kv_list(&ns, "b/", None, 2).unwrap()),
+            ["b/1", "b/2"]
+        );
+        assert_eq!(
+            keys(store.kv_list(&ns, "b/", Some("b/2"), 2).unwrap()),
+            ["b/3"]
+        );
+        assert_eq!(
+            keys(store.kv_list(&ns, "b/", Some("a"), 1).unwrap()),
+            ["b/1"],
+            "after before the prefix"
+        );
         assert!(store.kv_list(&ns, "b/", Some("zz"), 5).unwrap().is_empty());
         assert!(store.kv_list(&ns, "", None, 0).unwrap().is_empty());
     }
@@ -244,14 +306,20 @@ mod tests {
         let (_dir, store) = temp_store();
         let ns = Namespace::structure("a", "s");
         assert!(store.kv_cas(&ns, "k", None, Some(b"v1")).unwrap());
-        assert!(!store.kv_cas(&ns, "k", None, Some(b"v2")).unwrap(), "already set");
+        assert!(
+            !store.kv_cas(&ns, "k", None, Some(b"v2")).unwrap(),
+            "already set"
+        );
         assert!(!store.kv_cas(&ns, "k", Some(b"nope"), Some(b"v2")).unwrap());
         assert!(store.kv_cas(&ns, "k", Some(b"v1"), Some(b"v2")).unwrap());
         let big = vec![3u8; INLINE_LIMIT * 3];
         let mut other = big.clone();
         other[7] = 4;
         assert!(store.kv_cas(&ns, "k", Some(b"v2"), Some(&big)).unwrap());
-        assert!(!store.kv_cas(&ns, "k", Some(&other), None).unwrap(), "file values compare by content");
+        assert!(
+            !store.kv_cas(&ns, "k", Some(&other), None).unwrap(),
+            "file values compare by content"
+        );
         assert_eq!(store.kv_get(&ns, "k").unwrap(), Some(big.clone()));
         assert!(store.kv_cas(&ns, "k", Some(&big), None).unwrap());
         assert_eq!(store.kv_get(&ns, "k").unwrap(), None);
@@ -277,7 +345,10 @@ mod tests {
         }
         for (i, ns) in spaces.iter().enumerate() {
             let listed = store.kv_list(ns, "", None, MAX_LIST).unwrap();
-            let want = vec![("".to_string(), i.to_string().into_bytes()), ("k".to_string(), i.to_string().into_bytes())];
+            let want = vec![
+                ("".to_string(), i.to_string().into_bytes()),
+                ("k".to_string(), i.to_string().into_bytes()),
+            ];
             assert_eq!(listed, want, "namespace {i}");
         }
     }

@@ -100,7 +100,9 @@ struct Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("data_dir", &self.inner.data_dir).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("data_dir", &self.inner.data_dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -178,14 +180,24 @@ impl Store {
 
     /// Reads and decodes one record.
     fn read<T: DeserializeOwned>(&self, tree: TreeId, key: &[u8]) -> Result<Option<T>> {
-        self.backend().get(tree, key)?.map(|v| decode(tree, key, &v)).transpose()
+        self.backend()
+            .get(tree, key)?
+            .map(|v| decode(tree, key, &v))
+            .transpose()
     }
 
     /// Calls `f` on every entry under `prefix`, a page at a time.
-    fn walk(&self, tree: TreeId, prefix: &[u8], mut f: impl FnMut(&Entry) -> Result<()>) -> Result<()> {
+    fn walk(
+        &self,
+        tree: TreeId,
+        prefix: &[u8],
+        mut f: impl FnMut(&Entry) -> Result<()>,
+    ) -> Result<()> {
         let mut after: Option<Vec<u8>> = None;
         loop {
-            let page = self.backend().scan(tree, prefix, after.as_deref(), SCAN_PAGE)?;
+            let page = self
+                .backend()
+                .scan(tree, prefix, after.as_deref(), SCAN_PAGE)?;
             for entry in &page {
                 f(entry)?;
             }
@@ -199,19 +211,26 @@ impl Store {
 
 /// Serializes a record.
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Backend(format!("cannot serialize a record: {e}")))
+    serde_json::to_vec(value)
+        .map_err(|e| StoreError::Backend(format!("cannot serialize a record: {e}")))
 }
 
 /// Deserializes a record; a failure names the tree and key.
 fn decode<T: DeserializeOwned>(tree: TreeId, key: &[u8], bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
-        StoreError::Corrupt(format!("{} record {}: {e}", tree.name(), String::from_utf8_lossy(key)))
+        StoreError::Corrupt(format!(
+            "{} record {}: {e}",
+            tree.name(),
+            String::from_utf8_lossy(key)
+        ))
     })
 }
 
 /// Reads and decodes one record inside a transaction.
 fn tx_read<T: DeserializeOwned>(tx: &mut dyn Tx, tree: TreeId, key: &[u8]) -> Result<Option<T>> {
-    tx.get(tree, key)?.map(|v| decode(tree, key, &v)).transpose()
+    tx.get(tree, key)?
+        .map(|v| decode(tree, key, &v))
+        .transpose()
 }
 
 /// Encodes and writes one record inside a transaction.
@@ -221,7 +240,8 @@ fn tx_write<T: Serialize>(tx: &mut dyn Tx, tree: TreeId, key: &[u8], value: &T) 
 
 /// Decodes a stored string component (ids, names): they went in as `&str`.
 fn utf8(what: &str, bytes: &[u8]) -> Result<String> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::Corrupt(format!("{what} is not UTF-8")))
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not UTF-8")))
 }
 
 /// Rejects a `limit` over [`MAX_LIST`] with the message the API promises.
@@ -256,7 +276,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let ns = Namespace::structure("notes", "73282932000074");
         store.kv_set(&ns, "k", b"v").unwrap();
-        assert!(Store::open(dir.path()).is_err(), "sled's lock refuses a second opener");
+        assert!(
+            Store::open(dir.path()).is_err(),
+            "sled's lock refuses a second opener"
+        );
         drop(store);
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.kv_get(&ns, "k").unwrap().as_deref(), Some(&b"v"[..]));
@@ -266,9 +289,14 @@ mod tests {
     fn an_unknown_format_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        store.write(|tx| tx.put(TreeId::Meta, b"format", b"99")).unwrap();
+        store
+            .write(|tx| tx.put(TreeId::Meta, b"format", b"99"))
+            .unwrap();
         drop(store);
         let err = Store::open(dir.path()).unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("99")), "{err}");
+        assert!(
+            matches!(err, StoreError::Corrupt(ref m) if m.contains("99")),
+            "{err}"
+        );
     }
 }

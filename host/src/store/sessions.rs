@@ -32,7 +32,10 @@ fn by_user_prefix(user: &UserId) -> Vec<u8> {
 }
 
 fn by_user_key(user: &UserId, hash: &[u8]) -> Vec<u8> {
-    KeyBuf::new().part(user.as_str().as_bytes()).raw(hash).finish()
+    KeyBuf::new()
+        .part(user.as_str().as_bytes())
+        .raw(hash)
+        .finish()
 }
 
 impl Store {
@@ -41,7 +44,11 @@ impl Store {
         let hash = session_key(id);
         self.write(|tx| {
             tx_write(tx, TreeId::Sessions, &hash, session)?;
-            tx.put(TreeId::SessionsByUser, &by_user_key(&session.user_id, &hash), b"")
+            tx.put(
+                TreeId::SessionsByUser,
+                &by_user_key(&session.user_id, &hash),
+                b"",
+            )
         })
     }
 
@@ -51,7 +58,12 @@ impl Store {
     }
 
     /// Reads, changes and writes back a session; `false` if it is gone.
-    fn update_session(&self, id: &str, durable: bool, mut change: impl FnMut(&mut Session)) -> Result<bool> {
+    fn update_session(
+        &self,
+        id: &str,
+        durable: bool,
+        mut change: impl FnMut(&mut Session),
+    ) -> Result<bool> {
         let hash = session_key(id);
         let body = |tx: &mut dyn super::Tx| {
             let Some(mut session) = tx_read::<Session>(tx, TreeId::Sessions, &hash)? else {
@@ -61,7 +73,11 @@ impl Store {
             tx_write(tx, TreeId::Sessions, &hash, &session)?;
             Ok(true)
         };
-        if durable { self.write(body) } else { self.transact(body) }
+        if durable {
+            self.write(body)
+        } else {
+            self.transact(body)
+        }
     }
 
     /// Records activity on a session. Does not wait for durability: it runs
@@ -73,7 +89,9 @@ impl Store {
 
     /// Sets the structure a session works in; `false` if the session is gone.
     pub fn set_session_structure(&self, id: &str, structure: Option<&str>) -> Result<bool> {
-        self.update_session(id, true, |s| s.current_structure = structure.map(str::to_string))
+        self.update_session(id, true, |s| {
+            s.current_structure = structure.map(str::to_string)
+        })
     }
 
     /// Deletes a session (logout); `false` if it did not exist.
@@ -83,7 +101,10 @@ impl Store {
             let Some(session) = tx_read::<Session>(tx, TreeId::Sessions, &hash)? else {
                 return Ok(false);
             };
-            tx.delete(TreeId::SessionsByUser, &by_user_key(&session.user_id, &hash))?;
+            tx.delete(
+                TreeId::SessionsByUser,
+                &by_user_key(&session.user_id, &hash),
+            )?;
             tx.delete(TreeId::Sessions, &hash)
         })
     }
@@ -163,9 +184,16 @@ mod tests {
         assert_eq!(store.session("other").unwrap(), None);
 
         assert!(store.touch_session(id, 20).unwrap());
-        assert!(store.set_session_structure(id, Some("73282932000074")).unwrap());
+        assert!(
+            store
+                .set_session_structure(id, Some("73282932000074"))
+                .unwrap()
+        );
         let s = store.session(id).unwrap().unwrap();
-        assert_eq!((s.last_seen_ms, s.current_structure.as_deref()), (20, Some("73282932000074")));
+        assert_eq!(
+            (s.last_seen_ms, s.current_structure.as_deref()),
+            (20, Some("73282932000074"))
+        );
         assert!(!store.touch_session("other", 20).unwrap());
 
         drop(store);
@@ -191,12 +219,18 @@ mod tests {
         assert!(!store.delete_session("a2").unwrap());
         assert_eq!(store.delete_user_sessions(&a).unwrap(), 1);
         assert_eq!(store.session("a1").unwrap(), None);
-        assert!(store.session("b1").unwrap().is_some(), "other users keep theirs");
+        assert!(
+            store.session("b1").unwrap().is_some(),
+            "other users keep theirs"
+        );
 
         assert_eq!(store.purge_sessions(50).unwrap(), 1);
         assert_eq!(store.session("b1").unwrap(), None);
         assert!(store.session("b2").unwrap().is_some());
-        let index = store.backend().scan(TreeId::SessionsByUser, &by_user_prefix(&b), None, 10).unwrap();
+        let index = store
+            .backend()
+            .scan(TreeId::SessionsByUser, &by_user_prefix(&b), None, 10)
+            .unwrap();
         assert_eq!(index.len(), 1, "purge also cleaned the index");
     }
 
@@ -204,7 +238,11 @@ mod tests {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { out.extend(walk_files(&p)) } else { out.push(p) }
+            if p.is_dir() {
+                out.extend(walk_files(&p))
+            } else {
+                out.push(p)
+            }
         }
         out
     }

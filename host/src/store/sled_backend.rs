@@ -90,7 +90,10 @@ impl SledBackend {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        let mut synced = self.synced_blobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut synced = self
+            .synced_blobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut present = HashSet::new();
         let mut new_files = false;
         for entry in entries {
@@ -152,7 +155,11 @@ impl Tx for SledTx<'_> {
 
 impl Backend for SledBackend {
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree(tree).get(key).map_err(backend_err)?.map(|v| v.to_vec()))
+        Ok(self
+            .tree(tree)
+            .get(key)
+            .map_err(backend_err)?
+            .map(|v| v.to_vec()))
     }
 
     fn scan(

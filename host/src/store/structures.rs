@@ -49,11 +49,17 @@ struct Membership {
 }
 
 fn membership_key(structure: &str, user: &UserId) -> Vec<u8> {
-    KeyBuf::new().part(structure.as_bytes()).part(user.as_str().as_bytes()).finish()
+    KeyBuf::new()
+        .part(structure.as_bytes())
+        .part(user.as_str().as_bytes())
+        .finish()
 }
 
 fn by_user_key(user: &UserId, structure: &str) -> Vec<u8> {
-    KeyBuf::new().part(user.as_str().as_bytes()).part(structure.as_bytes()).finish()
+    KeyBuf::new()
+        .part(user.as_str().as_bytes())
+        .part(structure.as_bytes())
+        .finish()
 }
 
 /// The second component of a two-part key.
@@ -68,7 +74,12 @@ impl Store {
     /// Creates a structure with `creator` as its primary manager, in one
     /// transaction: there is never a structure without a manager. `Conflict`
     /// if the identifier is registered, `NotFound` if the creator is unknown.
-    pub fn create_structure(&self, new: NewStructure, creator: &UserId, now_ms: u64) -> Result<Structure> {
+    pub fn create_structure(
+        &self,
+        new: NewStructure,
+        creator: &UserId,
+        now_ms: u64,
+    ) -> Result<Structure> {
         let structure = Structure {
             id: new.id,
             identifier_type: new.identifier_type,
@@ -80,14 +91,26 @@ impl Store {
         let sid = structure.id.as_str();
         self.write(|tx| {
             if tx.get(TreeId::Structures, sid.as_bytes())?.is_some() {
-                return Err(StoreError::Conflict(format!("structure {sid} is already registered")));
+                return Err(StoreError::Conflict(format!(
+                    "structure {sid} is already registered"
+                )));
             }
-            if tx.get(TreeId::Users, creator.as_str().as_bytes())?.is_none() {
+            if tx
+                .get(TreeId::Users, creator.as_str().as_bytes())?
+                .is_none()
+            {
                 return Err(StoreError::NotFound(format!("user {creator}")));
             }
             tx_write(tx, TreeId::Structures, sid.as_bytes(), &structure)?;
-            let membership = Membership { role: Role::PrimaryManager };
-            tx_write(tx, TreeId::Memberships, &membership_key(sid, creator), &membership)?;
+            let membership = Membership {
+                role: Role::PrimaryManager,
+            };
+            tx_write(
+                tx,
+                TreeId::Memberships,
+                &membership_key(sid, creator),
+                &membership,
+            )?;
             tx.put(TreeId::MembershipsByUser, &by_user_key(creator, sid), b"")
         })?;
         Ok(structure)
@@ -118,9 +141,9 @@ impl Store {
         })?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let structure = self
-                .structure(&id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("membership of {user} in missing structure {id}")))?;
+            let structure = self.structure(&id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("membership of {user} in missing structure {id}"))
+            })?;
             // A membership removed between the two reads is simply skipped.
             if let Some(role) = self.role_in(user, &id)? {
                 out.push((structure, role));
@@ -132,7 +155,8 @@ impl Store {
 
     /// `user`'s role in `structure`, if a member.
     pub fn role_in(&self, user: &UserId, structure: &str) -> Result<Option<Role>> {
-        let m: Option<Membership> = self.read(TreeId::Memberships, &membership_key(structure, user))?;
+        let m: Option<Membership> =
+            self.read(TreeId::Memberships, &membership_key(structure, user))?;
         Ok(m.map(|m| m.role))
     }
 
@@ -149,13 +173,18 @@ impl Store {
         })?;
         let mut out = Vec::with_capacity(found.len());
         for (id, role) in found {
-            let user = self
-                .user(&id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("structure {structure} has missing member {id}")))?;
+            let user = self.user(&id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("structure {structure} has missing member {id}"))
+            })?;
             out.push((user, role));
         }
         out.sort_by(|(a, ra), (b, rb)| {
-            (ra, &a.last_name, &a.first_name, &a.email).cmp(&(rb, &b.last_name, &b.first_name, &b.email))
+            (ra, &a.last_name, &a.first_name, &a.email).cmp(&(
+                rb,
+                &b.last_name,
+                &b.first_name,
+                &b.email,
+            ))
         });
         Ok(out)
     }
@@ -172,10 +201,16 @@ impl Store {
             }
             let key = membership_key(structure, user);
             if tx.get(TreeId::Memberships, &key)?.is_some() {
-                return Err(StoreError::Conflict(format!("user {user} is already a member of {structure}")));
+                return Err(StoreError::Conflict(format!(
+                    "user {user} is already a member of {structure}"
+                )));
             }
             tx_write(tx, TreeId::Memberships, &key, &Membership { role })?;
-            tx.put(TreeId::MembershipsByUser, &by_user_key(user, structure), b"")
+            tx.put(
+                TreeId::MembershipsByUser,
+                &by_user_key(user, structure),
+                b"",
+            )
         })
     }
 
@@ -183,8 +218,9 @@ impl Store {
     pub fn set_role(&self, structure: &str, user: &UserId, role: Role) -> Result<()> {
         let key = membership_key(structure, user);
         self.write(|tx| {
-            let mut m: Membership = tx_read(tx, TreeId::Memberships, &key)?
-                .ok_or_else(|| StoreError::NotFound(format!("user {user} in structure {structure}")))?;
+            let mut m: Membership = tx_read(tx, TreeId::Memberships, &key)?.ok_or_else(|| {
+                StoreError::NotFound(format!("user {user} in structure {structure}"))
+            })?;
             m.role = role;
             tx_write(tx, TreeId::Memberships, &key, &m)
         })
@@ -218,17 +254,34 @@ pub(crate) mod tests {
     fn creating_a_structure_makes_its_creator_primary_manager() {
         let (_dir, store) = temp_store();
         let ada = store.create_user(new_user("ada@b.fr")).unwrap().id;
-        let s = store.create_structure(new_structure("73282932000074", "Zeta"), &ada, 7).unwrap();
+        let s = store
+            .create_structure(new_structure("73282932000074", "Zeta"), &ada, 7)
+            .unwrap();
         assert!(s.active);
         assert_eq!(store.structure("73282932000074").unwrap(), Some(s.clone()));
-        assert_eq!(store.role_in(&ada, "73282932000074").unwrap(), Some(Role::PrimaryManager));
+        assert_eq!(
+            store.role_in(&ada, "73282932000074").unwrap(),
+            Some(Role::PrimaryManager)
+        );
         assert_eq!(store.structure_count().unwrap(), 1);
 
-        let err = store.create_structure(new_structure("73282932000074", "Other"), &ada, 8).unwrap_err();
+        let err = store
+            .create_structure(new_structure("73282932000074", "Other"), &ada, 8)
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        let err = store.create_structure(new_structure("35600000049837", "Poste"), &UserId::new("ghost"), 8).unwrap_err();
+        let err = store
+            .create_structure(
+                new_structure("35600000049837", "Poste"),
+                &UserId::new("ghost"),
+                8,
+            )
+            .unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{err}");
-        assert_eq!(store.structure("35600000049837").unwrap(), None, "nothing half-written");
+        assert_eq!(
+            store.structure("35600000049837").unwrap(),
+            None,
+            "nothing half-written"
+        );
         assert_eq!(store.structure_count().unwrap(), 1);
     }
 
@@ -239,25 +292,73 @@ pub(crate) mod tests {
         let mut bob_new = new_user("bob@b.fr");
         bob_new.last_name = "Aaron".into();
         let bob = store.create_user(bob_new).unwrap();
-        store.create_structure(new_structure("73282932000074", "Zeta"), &ada.id, 1).unwrap();
-        store.create_structure(new_structure("35600000049837", "Alpha"), &bob.id, 1).unwrap();
-        store.add_member("35600000049837", &ada.id, Role::User).unwrap();
-        store.add_member("73282932000074", &bob.id, Role::SecondaryManager).unwrap();
-        assert!(matches!(store.add_member("73282932000074", &bob.id, Role::User), Err(StoreError::Conflict(_))));
-        assert!(matches!(store.add_member("00000000000000", &bob.id, Role::User), Err(StoreError::NotFound(_))));
+        store
+            .create_structure(new_structure("73282932000074", "Zeta"), &ada.id, 1)
+            .unwrap();
+        store
+            .create_structure(new_structure("35600000049837", "Alpha"), &bob.id, 1)
+            .unwrap();
+        store
+            .add_member("35600000049837", &ada.id, Role::User)
+            .unwrap();
+        store
+            .add_member("73282932000074", &bob.id, Role::SecondaryManager)
+            .unwrap();
+        assert!(matches!(
+            store.add_member("73282932000074", &bob.id, Role::User),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.add_member("00000000000000", &bob.id, Role::User),
+            Err(StoreError::NotFound(_))
+        ));
 
-        let mine: Vec<_> = store.memberships_of(&ada.id).unwrap().into_iter().map(|(s, r)| (s.name, r)).collect();
-        assert_eq!(mine, [("Alpha".to_string(), Role::User), ("Zeta".to_string(), Role::PrimaryManager)]);
+        let mine: Vec<_> = store
+            .memberships_of(&ada.id)
+            .unwrap()
+            .into_iter()
+            .map(|(s, r)| (s.name, r))
+            .collect();
+        assert_eq!(
+            mine,
+            [
+                ("Alpha".to_string(), Role::User),
+                ("Zeta".to_string(), Role::PrimaryManager)
+            ]
+        );
 
-        let members: Vec<_> = store.members("73282932000074").unwrap().into_iter().map(|(u, r)| (u.email, r)).collect();
-        assert_eq!(members, [("ada@b.fr".to_string(), Role::PrimaryManager), ("bob@b.fr".to_string(), Role::SecondaryManager)]);
+        let members: Vec<_> = store
+            .members("73282932000074")
+            .unwrap()
+            .into_iter()
+            .map(|(u, r)| (u.email, r))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                ("ada@b.fr".to_string(), Role::PrimaryManager),
+                ("bob@b.fr".to_string(), Role::SecondaryManager)
+            ]
+        );
 
-        store.set_role("73282932000074", &bob.id, Role::User).unwrap();
-        assert_eq!(store.role_in(&bob.id, "73282932000074").unwrap(), Some(Role::User));
+        store
+            .set_role("73282932000074", &bob.id, Role::User)
+            .unwrap();
+        assert_eq!(
+            store.role_in(&bob.id, "73282932000074").unwrap(),
+            Some(Role::User)
+        );
         assert!(store.remove_member("73282932000074", &bob.id).unwrap());
         assert!(!store.remove_member("73282932000074", &bob.id).unwrap());
         assert_eq!(store.role_in(&bob.id, "73282932000074").unwrap(), None);
-        assert_eq!(store.memberships_of(&bob.id).unwrap().len(), 1, "the reverse index follows");
-        assert!(matches!(store.set_role("73282932000074", &bob.id, Role::User), Err(StoreError::NotFound(_))));
+        assert_eq!(
+            store.memberships_of(&bob.id).unwrap().len(),
+            1,
+            "the reverse index follows"
+        );
+        assert!(matches!(
+            store.set_role("73282932000074", &bob.id, Role::User),
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

@@ -107,10 +107,20 @@ impl Store {
             operator: new.operator,
         };
         self.write(|tx| {
-            if tx.get(TreeId::UsersByEmail, user.email.as_bytes())?.is_some() {
-                return Err(StoreError::Conflict(format!("the e-mail {} is already registered", user.email)));
+            if tx
+                .get(TreeId::UsersByEmail, user.email.as_bytes())?
+                .is_some()
+            {
+                return Err(StoreError::Conflict(format!(
+                    "the e-mail {} is already registered",
+                    user.email
+                )));
             }
-            tx.put(TreeId::UsersByEmail, user.email.as_bytes(), user.id.as_str().as_bytes())?;
+            tx.put(
+                TreeId::UsersByEmail,
+                user.email.as_bytes(),
+                user.id.as_str().as_bytes(),
+            )?;
             tx_write(tx, TreeId::Users, user.id.as_str().as_bytes(), &user)
         })?;
         Ok(user)
@@ -130,14 +140,20 @@ impl Store {
                 let id = UserId(super::utf8("user id in the e-mail index", &id)?);
                 match self.user(&id)? {
                     Some(user) => Ok(Some(user)),
-                    None => Err(StoreError::Corrupt(format!("e-mail {email} indexes missing user {id}"))),
+                    None => Err(StoreError::Corrupt(format!(
+                        "e-mail {email} indexes missing user {id}"
+                    ))),
                 }
             }
         }
     }
 
     /// Reads, changes and writes back one user in a transaction.
-    fn update_user<T>(&self, id: &UserId, mut change: impl FnMut(&mut User) -> T) -> Result<(User, T)> {
+    fn update_user<T>(
+        &self,
+        id: &UserId,
+        mut change: impl FnMut(&mut User) -> T,
+    ) -> Result<(User, T)> {
         self.write(|tx| {
             let key = id.as_str().as_bytes();
             let mut user: User = tx_read(tx, TreeId::Users, key)?
@@ -149,7 +165,13 @@ impl Store {
     }
 
     /// Changes a user's names and contact e-mail; returns the updated user.
-    pub fn update_profile(&self, id: &UserId, first_name: &str, last_name: &str, contact_email: &str) -> Result<User> {
+    pub fn update_profile(
+        &self,
+        id: &UserId,
+        first_name: &str,
+        last_name: &str,
+        contact_email: &str,
+    ) -> Result<User> {
         let (user, ()) = self.update_user(id, |u| {
             u.first_name = first_name.to_string();
             u.last_name = last_name.to_string();
@@ -196,7 +218,10 @@ pub(crate) mod tests {
         assert_eq!(user.email, "ada@example.org");
         assert_eq!(user.id.as_str().len(), 32, "128 bits in hex");
         assert_eq!(store.user(&user.id).unwrap().as_ref(), Some(&user));
-        assert_eq!(store.user_by_email("ADA@example.org").unwrap().as_ref(), Some(&user));
+        assert_eq!(
+            store.user_by_email("ADA@example.org").unwrap().as_ref(),
+            Some(&user)
+        );
         assert_eq!(store.user_by_email("nobody@example.org").unwrap(), None);
         assert_eq!(store.user(&UserId::new("nope")).unwrap(), None);
     }
@@ -207,13 +232,19 @@ pub(crate) mod tests {
         store.create_user(new_user("a@b.fr")).unwrap();
         let err = store.create_user(new_user("A@B.FR")).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        assert!(matches!(store.create_user(new_user("  ")), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            store.create_user(new_user("  ")),
+            Err(StoreError::Invalid(_))
+        ));
 
         let winners: usize = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
                 .map(|_| s.spawn(|| store.create_user(new_user("race@b.fr")).is_ok()))
                 .collect();
-            handles.into_iter().map(|h| usize::from(h.join().unwrap())).sum()
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap()))
+                .sum()
         });
         assert_eq!(winners, 1);
     }
@@ -222,18 +253,32 @@ pub(crate) mod tests {
     fn profile_login_and_operator_updates() {
         let (_dir, store) = temp_store();
         let user = store.create_user(new_user("a@b.fr")).unwrap();
-        let updated = store.update_profile(&user.id, "Grace", "Hopper", " g@navy.mil ").unwrap();
-        assert_eq!((updated.first_name.as_str(), updated.contact_email.as_str()), ("Grace", "g@navy.mil"));
+        let updated = store
+            .update_profile(&user.id, "Grace", "Hopper", " g@navy.mil ")
+            .unwrap();
+        assert_eq!(
+            (updated.first_name.as_str(), updated.contact_email.as_str()),
+            ("Grace", "g@navy.mil")
+        );
         assert_eq!(store.user(&user.id).unwrap().unwrap(), updated);
 
         assert_eq!(store.record_login(&user.id, 5).unwrap(), None);
         assert_eq!(store.record_login(&user.id, 9).unwrap(), Some(5));
-        assert_eq!(store.user(&user.id).unwrap().unwrap().last_login_ms, Some(9));
+        assert_eq!(
+            store.user(&user.id).unwrap().unwrap().last_login_ms,
+            Some(9)
+        );
 
         store.set_operator(&user.id, true).unwrap();
         assert!(store.user(&user.id).unwrap().unwrap().operator);
         let missing = UserId::new("missing");
-        assert!(matches!(store.record_login(&missing, 1), Err(StoreError::NotFound(_))));
-        assert!(matches!(store.set_operator(&missing, true), Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            store.record_login(&missing, 1),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.set_operator(&missing, true),
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

@@ -1,1 +1,302 @@
-//! (being written)
+//! Every piece of persistent state, behind one typed API ([`Store`]) over a
+//! small ordered key-value seam ([`backend::Backend`]). This is the only
+//! module that touches sled, and only in `sled_backend.rs`.
+//!
+//! Layout of a data directory:
+//! - `db/`: the sled database (one sled tree per [`backend::TreeId`]);
+//! - `files/`: values over [`INLINE_LIMIT`], content-addressed (`blobs.rs`).
+//!
+//! Durability: every public method that writes returns `Ok` only once the
+//! write is on stable storage (sled flushed *and* its files fsynced, see
+//! `sled_backend.rs`); concurrent writers share one sync (`group_commit.rs`).
+//! The one exception, [`Store::touch_session`], says why on its doc.
+//!
+//! Records are JSON: simple to read when debugging a data directory, and
+//! serde's defaults let fields be added later.
+//!
+//! All methods block; async callers run them on `spawn_blocking`.
+
+pub mod backend;
+mod blobs;
+mod group_commit;
+mod keys;
+mod sled_backend;
+
+mod audit;
+mod facts;
+mod installs;
+mod kv;
+mod sessions;
+mod structures;
+mod users;
+
+pub use audit::AuditEntry;
+pub use blobs::INLINE_LIMIT;
+pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
+pub use sessions::Session;
+pub use structures::{NewStructure, Structure};
+pub use users::{NewUser, User, UserId};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use backend::{Backend, Entry, TreeId, Tx};
+use blobs::FileStore;
+use group_commit::GroupCommit;
+use sled_backend::SledBackend;
+
+/// The on-disk format this build reads and writes (the `format` key of the
+/// meta tree). Bump it with a migration when an encoding changes.
+const FORMAT_VERSION: &str = "1";
+
+/// How many entries a full-prefix walk (usage, purge) reads per backend call:
+/// bounds memory without a round trip per entry.
+const SCAN_PAGE: usize = 256;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The write would break a uniqueness rule (e-mail taken, structure exists…).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A record the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An input is over one of the store's limits; the message states both.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    /// An input the store cannot hold (e.g. an empty e-mail).
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// Data read back does not decode: a bug, a format mismatch or damage.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// A file-system error (file store, fsync).
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The backend failed (sled error, failed sync).
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+/// Shorthand for this module's results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store: cheap to clone (an `Arc`), safe to share between threads.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Box<dyn Backend>,
+    files: FileStore,
+    commit: GroupCommit,
+    data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("data_dir", &self.inner.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the data directory, creating it if needed. Fails if another
+    /// process has it open (sled holds an exclusive lock) or if it was
+    /// written by an incompatible version.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)?;
+        let backend = SledBackend::open(&data_dir.join("db"))?;
+        let files = FileStore::open(&data_dir.join("files"))?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                backend: Box::new(backend),
+                files,
+                commit: GroupCommit::default(),
+                data_dir: data_dir.to_path_buf(),
+            }),
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    /// The directory this store was opened on.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    fn check_format(&self) -> Result<()> {
+        let found = self.write(|tx| {
+            let found = tx.get(TreeId::Meta, b"format")?;
+            if found.is_none() {
+                tx.put(TreeId::Meta, b"format", FORMAT_VERSION.as_bytes())?;
+            }
+            Ok(found)
+        })?;
+        match found {
+            Some(v) if v != FORMAT_VERSION.as_bytes() => Err(StoreError::Corrupt(format!(
+                "data format {:?}; this build reads format {FORMAT_VERSION}",
+                String::from_utf8_lossy(&v)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn backend(&self) -> &dyn Backend {
+        &*self.inner.backend
+    }
+
+    /// Makes every write done so far durable, sharing the sync with
+    /// concurrent callers.
+    fn durable(&self) -> Result<()> {
+        self.inner.commit.sync(&|| self.inner.backend.sync())
+    }
+
+    /// Runs `body` as one transaction, *without* waiting for durability.
+    /// `body` may run several times (retries): no side effects outside `tx`.
+    fn transact<T>(&self, mut body: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.backend().transact(&mut |tx| {
+            out = Some(body(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Backend("transaction committed without a result".into()))
+    }
+
+    /// Runs `body` as one transaction and returns once it is durable. Also
+    /// syncs when `body` wrote nothing: what it read may be another caller's
+    /// write that is not durable yet, and our caller will report it as done.
+    fn write<T>(&self, body: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let out = self.transact(body)?;
+        self.durable()?;
+        Ok(out)
+    }
+
+    /// Reads and decodes one record.
+    fn read<T: DeserializeOwned>(&self, tree: TreeId, key: &[u8]) -> Result<Option<T>> {
+        self.backend()
+            .get(tree, key)?
+            .map(|v| decode(tree, key, &v))
+            .transpose()
+    }
+
+    /// Calls `f` on every entry under `prefix`, a page at a time.
+    fn walk(
+        &self,
+        tree: TreeId,
+        prefix: &[u8],
+        mut f: impl FnMut(&Entry) -> Result<()>,
+    ) -> Result<()> {
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = self
+                .backend()
+                .scan(tree, prefix, after.as_deref(), SCAN_PAGE)?;
+            for entry in &page {
+                f(entry)?;
+            }
+            if page.len() < SCAN_PAGE {
+                return Ok(());
+            }
+            after = page.into_iter().last().map(|(k, _)| k);
+        }
+    }
+}
+
+/// Serializes a record.
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| StoreError::Backend(format!("cannot serialize a record: {e}")))
+}
+
+/// Deserializes a record; a failure names the tree and key.
+fn decode<T: DeserializeOwned>(tree: TreeId, key: &[u8], bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "{} record {}: {e}",
+            tree.name(),
+            String::from_utf8_lossy(key)
+        ))
+    })
+}
+
+/// Reads and decodes one record inside a transaction.
+fn tx_read<T: DeserializeOwned>(tx: &mut dyn Tx, tree: TreeId, key: &[u8]) -> Result<Option<T>> {
+    tx.get(tree, key)?
+        .map(|v| decode(tree, key, &v))
+        .transpose()
+}
+
+/// Encodes and writes one record inside a transaction.
+fn tx_write<T: Serialize>(tx: &mut dyn Tx, tree: TreeId, key: &[u8], value: &T) -> Result<()> {
+    tx.put(tree, key, &encode(value)?)
+}
+
+/// Decodes a stored string component (ids, names): they went in as `&str`.
+fn utf8(what: &str, bytes: &[u8]) -> Result<String> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not UTF-8")))
+}
+
+/// Rejects a `limit` over [`MAX_LIST`] with the message the API promises.
+fn check_list_limit(limit: usize) -> Result<()> {
+    if limit > MAX_LIST {
+        return Err(StoreError::LimitExceeded(format!(
+            "a listing returns at most {MAX_LIST} entries, {limit} were asked for"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A store in a fresh temporary directory (kept alive by the guard).
+    pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open store");
+        (dir, store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_keeps_data_and_a_second_open_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ns = Namespace::structure("notes", "73282932000074");
+        store.kv_set(&ns, "k", b"v").unwrap();
+        assert!(
+            Store::open(dir.path()).is_err(),
+            "sled's lock refuses a second opener"
+        );
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.kv_get(&ns, "k").unwrap().as_deref(), Some(&b"v"[..]));
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|tx| tx.put(TreeId::Meta, b"format", b"99"))
+            .unwrap();
+        drop(store);
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Corrupt(ref m) if m.contains("99")),
+            "{err}"
+        );
+    }
+}

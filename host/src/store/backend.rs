@@ -1,0 +1,126 @@
+//! The storage seam: a small ordered key-value interface with named trees and
+//! multi-tree transactions. Everything above it (users, sessions, kv…) speaks
+//! only this, so a PostgreSQL (a table per tree, serializable transactions) or
+//! FoundationDB/TiKV backend (a key prefix per tree) can replace sled later.
+//!
+//! Deliberately small: no range scan inside a transaction (sled's
+//! transactional trees cannot do one), no reverse scan (keys that must read
+//! newest-first are stored inverted), and object safe so the store holds a
+//! `Box<dyn Backend>`.
+
+use super::StoreError;
+
+/// The named trees. Each maps to a sled tree, a SQL table or a key prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TreeId {
+    /// User id → user record.
+    Users,
+    /// Normalised e-mail → user id; makes "e-mail taken" atomic.
+    UsersByEmail,
+    /// sha256(session id) → session record.
+    Sessions,
+    /// (user, sha256(session id)) → empty; lets logout-everywhere avoid a full scan.
+    SessionsByUser,
+    /// Structure identifier → structure record.
+    Structures,
+    /// (structure, user) → membership record.
+    Memberships,
+    /// (user, structure) → empty; the reverse index of `Memberships`.
+    MembershipsByUser,
+    /// (structure, area) → empty.
+    Installs,
+    /// (structure, area, name) → JSON value (tagged, see `blobs`).
+    Facts,
+    /// (area, owner, key) → plugin value (tagged, see `blobs`).
+    Kv,
+    /// Audit entries, stored newest-first (inverted sequence numbers).
+    Audit,
+    /// Store metadata: format version, counters.
+    Meta,
+}
+
+impl TreeId {
+    /// Every tree; a backend creates them all at open.
+    pub const ALL: [TreeId; 12] = [
+        TreeId::Users,
+        TreeId::UsersByEmail,
+        TreeId::Sessions,
+        TreeId::SessionsByUser,
+        TreeId::Structures,
+        TreeId::Memberships,
+        TreeId::MembershipsByUser,
+        TreeId::Installs,
+        TreeId::Facts,
+        TreeId::Kv,
+        TreeId::Audit,
+        TreeId::Meta,
+    ];
+
+    /// The stable on-disk name (sled tree name, table name). Never rename one:
+    /// existing data directories would silently look empty.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeId::Users => "users",
+            TreeId::UsersByEmail => "users-by-email",
+            TreeId::Sessions => "sessions",
+            TreeId::SessionsByUser => "sessions-by-user",
+            TreeId::Structures => "structures",
+            TreeId::Memberships => "memberships",
+            TreeId::MembershipsByUser => "memberships-by-user",
+            TreeId::Installs => "installs",
+            TreeId::Facts => "facts",
+            TreeId::Kv => "kv",
+            TreeId::Audit => "audit",
+            TreeId::Meta => "meta",
+        }
+    }
+
+    /// Position in [`TreeId::ALL`], for backends that keep trees in a `Vec`.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One key and its value, as returned by a scan.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// The operations available inside a write transaction. Reads see the
+/// transaction's own earlier writes.
+pub trait Tx {
+    /// Reads `key` from `tree`.
+    fn get(&mut self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Writes `key` in `tree`, replacing any value.
+    fn put(&mut self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    /// Removes `key` from `tree`; true if it was there.
+    fn delete(&mut self, tree: TreeId, key: &[u8]) -> Result<bool, StoreError>;
+}
+
+/// An ordered key-value store with named trees. Implementations must be
+/// serializable for [`Backend::transact`] and make [`Backend::sync`] mean
+/// "on stable storage", not "handed to the kernel".
+pub trait Backend: Send + Sync {
+    /// Reads one key outside any transaction.
+    fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The entries of `tree` whose keys start with `prefix` and, if `after` is
+    /// given, sort strictly after it; ascending by key, at most `limit`.
+    fn scan(
+        &self,
+        tree: TreeId,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError>;
+
+    /// Runs `body` as one atomic, serializable transaction over all trees.
+    /// `body` may run more than once (the backend retries on conflict), so it
+    /// must not have side effects beyond the [`Tx`] and overwriting its own
+    /// captured outputs. An `Err` from `body` aborts and is returned as is.
+    fn transact(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// Makes every transaction that returned before this call durable.
+    fn sync(&self) -> Result<(), StoreError>;
+}

@@ -117,7 +117,7 @@ fn serve(config: &Path, data: &Path, listen: SocketAddr, secure_cookies: bool, d
             if demo {
                 crate::demo::seed(&store).await.context("seeding demo data")?;
             }
-            let state = AppState::new(catalog, runtime, store, secure_cookies);
+            let state = AppState::new(catalog, runtime, store, secure_cookies)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;

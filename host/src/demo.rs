@@ -19,7 +19,7 @@ const STRUCTURES: [(&str, &str, StructureKind); 2] = [
 
 /// Creates the demo accounts and structures unless they exist.
 pub async fn seed(store: &Store) -> anyhow::Result<()> {
-    let passwords = Passwords::new();
+    let passwords = Passwords::new()?;
     for ((email, first, last, password, siret), (_, name, kind)) in ACCOUNTS.iter().zip(STRUCTURES.iter()) {
         if store.user_by_email(email)?.is_some() {
             continue;
@@ -27,12 +27,15 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         let password_hash = passwords.hash(password.to_string()).await?;
         let user = store.create_user(NewUser {
             email: email.to_string(),
+            contact_email: email.to_string(),
             first_name: first.to_string(),
             last_name: last.to_string(),
             password_hash,
+            operator: false,
+            created_ms: crate::web::session::now_ms(),
         })?;
         let identifier = Identifier::parse(IdentifierType::Siret, siret).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let new = NewStructure { identifier_type: IdentifierType::Siret, identifier, name: name.to_string(), kind: *kind };
+        let new = NewStructure { identifier_type: IdentifierType::Siret, id: identifier, name: name.to_string(), kind: *kind };
         match store.create_structure(new, &user.id, crate::web::session::now_ms()) {
             Ok(_) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),

@@ -58,6 +58,10 @@ pub struct User {
     pub created_ms: u64,
     /// Last successful login, ms since the Unix epoch.
     pub last_login_ms: Option<u64>,
+    /// The login before the last one: what "last connection" shows to a
+    /// person who has just signed in.
+    #[serde(default)]
+    pub previous_login_ms: Option<u64>,
     /// Operators run the deployment (`/ops`); not a structure role.
     pub operator: bool,
 }
@@ -104,6 +108,7 @@ impl Store {
             password_hash: new.password_hash,
             created_ms: new.created_ms,
             last_login_ms: None,
+            previous_login_ms: None,
             operator: new.operator,
         };
         self.write(|tx| {
@@ -183,7 +188,11 @@ impl Store {
     /// Records a successful login at `now_ms`; returns the previous login
     /// time (shown to the user: "last login …" helps spot account misuse).
     pub fn record_login(&self, id: &UserId, now_ms: u64) -> Result<Option<u64>> {
-        let (_, previous) = self.update_user(id, |u| u.last_login_ms.replace(now_ms))?;
+        let (_, previous) = self.update_user(id, |u| {
+            let previous = u.last_login_ms.replace(now_ms);
+            u.previous_login_ms = previous;
+            previous
+        })?;
         Ok(previous)
     }
 

@@ -34,7 +34,7 @@ fn safe_next(next: Option<&str>) -> Option<String> {
 impl AppState {
     /// The pre-session token of this browser, and the Set-Cookie to send if new.
     fn pre_session(&self, headers: &HeaderMap) -> (String, Option<String>) {
-        match cookie(headers, auth::PRE_SESSION_COOKIE) {
+        match cookie(headers, auth::pre_session_cookie_name(self.secure_cookies())) {
             Some(t) if t.len() >= 16 => (t, None),
             _ => {
                 let t = auth::new_csrf_token();
@@ -107,7 +107,7 @@ pub(crate) async fn login(
     let ip = client_ip(&req);
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     let (token, _) = state.pre_session(&headers);
-    check_pre_session(&headers, &form)?;
+    check_pre_session(&state, &headers, &form)?;
     let email_input = form.get("email").unwrap_or("").trim().to_string();
     let email = auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
     let password = form.get("password").unwrap_or("").to_string();
@@ -153,7 +153,7 @@ pub(crate) async fn login(
     let set_cookie = start_session(&state, &user.id).await?;
     let mut r = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie);
-    Ok(r)
+    Ok(with_cookie(r, Some(auth::clear_pre_session_cookie(state.secure_cookies()))))
 }
 
 /// Creates a session for `user`, records the sign-in, returns the Set-Cookie.
@@ -180,10 +180,10 @@ async fn start_session(state: &AppState, user: &crate::store::UserId) -> Result<
     HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.into()))
 }
 
-fn check_pre_session(headers: &HeaderMap, form: &FormData) -> Result<(), AppError> {
-    let cookie_token = cookie(headers, auth::PRE_SESSION_COOKIE).ok_or(AppError::Csrf)?;
-    let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
-    if auth::csrf_matches(&cookie_token, given) { Ok(()) } else { Err(AppError::Csrf) }
+fn check_pre_session(state: &AppState, headers: &HeaderMap, form: &FormData) -> Result<(), AppError> {
+    let cookie_token = cookie(headers, auth::pre_session_cookie_name(state.secure_cookies()));
+    let given = form.csrf.as_deref().unwrap_or("");
+    if auth::pre_session_csrf_ok(cookie_token.as_deref(), given) { Ok(()) } else { Err(AppError::Csrf) }
 }
 
 /// The sign-up form's fields, in order.
@@ -228,7 +228,7 @@ pub(crate) async fn signup(
 ) -> Result<Response, AppError> {
     let headers = req.headers().clone();
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
-    check_pre_session(&headers, &form)?;
+    check_pre_session(&state, &headers, &form)?;
     let (token, _) = state.pre_session(&headers);
     let value = |k: &str| form.get(k).unwrap_or("").to_string();
     let mut errors = BTreeMap::new();
@@ -243,7 +243,15 @@ pub(crate) async fn signup(
     if let (Some(first), Some(last), Some(email), true) = (first, last, email.clone(), errors.is_empty()) {
         let password_hash = state.inner.passwords.hash(password).await.map_err(|e| AppError::Internal(e.into()))?;
         let store = state.store().clone();
-        let new = NewUser { email: email.clone(), first_name: first, last_name: last, password_hash };
+        let new = NewUser {
+            contact_email: email.clone(),
+            email: email.clone(),
+            first_name: first,
+            last_name: last,
+            password_hash,
+            operator: false,
+            created_ms: now_ms(),
+        };
         match tokio::task::spawn_blocking(move || store.create_user(new))
             .await
             .map_err(|e| AppError::Internal(e.into()))?
@@ -274,7 +282,7 @@ pub(crate) async fn signup(
     let set_cookie = start_session(&state, &user.id).await?;
     let mut r = Redirect::to("/me/my-account").into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie);
-    Ok(r)
+    Ok(with_cookie(r, Some(auth::clear_pre_session_cookie(state.secure_cookies()))))
 }
 
 /// `POST /logout`

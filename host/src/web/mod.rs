@@ -53,20 +53,20 @@ struct Inner {
 impl AppState {
     /// Wires the state. `secure_cookies` when served over https (adds
     /// `Secure` and the `__Host-` cookie prefix).
-    pub fn new(catalog: Catalog, runtime: Arc<Runtime>, store: Store, secure_cookies: bool) -> AppState {
-        AppState {
+    pub fn new(catalog: Catalog, runtime: Arc<Runtime>, store: Store, secure_cookies: bool) -> anyhow::Result<AppState> {
+        Ok(AppState {
             inner: Arc::new(Inner {
                 catalog: RwLock::new(Arc::new(catalog)),
                 runtime,
                 store,
-                passwords: Passwords::new(),
+                passwords: Passwords::new()?,
                 throttle: LoginThrottle::new(),
                 policy: SessionPolicy::default(),
                 secure_cookies,
                 sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
                 pages: templates::host_environment(),
             }),
-        }
+        })
     }
 
     /// The catalog as of now; a request keeps the one it started with.

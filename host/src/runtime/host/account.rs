@@ -13,9 +13,9 @@ fn field(field: &str, message: impl Into<String>) -> FieldError {
 }
 
 impl Host for HostState {
-    fn profile(&mut self) -> Result<Profile, HostError> {
+    fn get_profile(&mut self) -> Result<Profile, HostError> {
         let scope = self.authorize(HostCall::AccountProfile)?.clone();
-        let user_id = UserId::from(self.user()?.to_string());
+        let user_id = UserId::new(self.user()?);
         let user = self
             .store()?
             .user(&user_id)
@@ -39,7 +39,7 @@ impl Host for HostState {
         let (Some(first), Some(last), Some(contact)) = (first, last, contact) else {
             return Err(HostError::Invalid(errors));
         };
-        let user_id = UserId::from(self.user()?.to_string());
+        let user_id = UserId::new(self.user()?);
         self.store()?
             .update_profile(&user_id, &first, &last, &contact)
             .map(|_| ())
@@ -48,7 +48,7 @@ impl Host for HostState {
 
     fn memberships(&mut self) -> Result<Vec<Membership>, HostError> {
         let scope = self.authorize(HostCall::AccountMemberships)?.clone();
-        let user_id = UserId::from(self.user()?.to_string());
+        let user_id = UserId::new(self.user()?);
         let list = self.store()?.memberships_of(&user_id).map_err(|e| store_error(&scope, e))?;
         Ok(list
             .into_iter()
@@ -83,10 +83,10 @@ impl Host for HostState {
         let (Some(ty), Some(identifier), true) = (ty, identifier, errors.is_empty()) else {
             return Err(HostError::Invalid(errors));
         };
-        let user_id = UserId::from(self.user()?.to_string());
+        let user_id = UserId::new(self.user()?);
         let created = self
             .store()?
-            .create_structure(StoreNewStructure { identifier_type: ty, identifier, name, kind }, &user_id, now_ms())
+            .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, now_ms())
             .map_err(|e| match e {
                 crate::store::StoreError::Conflict(_) => HostError::Invalid(vec![field(
                     "identifier",

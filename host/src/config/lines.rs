@@ -33,10 +33,10 @@ impl ItemLines {
         if let Some(line) = self.keys.get(field) {
             return *line;
         }
-        if let Some((parent, _)) = field.split_once('.') {
-            if let Some(line) = self.keys.get(parent) {
-                return *line;
-            }
+        if let Some((parent, _)) = field.split_once('.')
+            && let Some(line) = self.keys.get(parent)
+        {
+            return *line;
         }
         self.line
     }
@@ -113,14 +113,12 @@ impl LineIndex {
                     item.keys.entry(key.to_owned()).or_insert(number);
                     parent = nested_parent(key, content);
                 }
-            } else if indent > col {
-                if let Some(p) = &parent {
-                    if *child_col.get_or_insert(indent) == indent {
-                        if let Some(key) = key_of(content) {
-                            item.keys.entry(format!("{p}.{key}")).or_insert(number);
-                        }
-                    }
-                }
+            } else if indent > col
+                && let Some(p) = &parent
+                && *child_col.get_or_insert(indent) == indent
+                && let Some(key) = key_of(content)
+            {
+                item.keys.entry(format!("{p}.{key}")).or_insert(number);
             }
         }
         index

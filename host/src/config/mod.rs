@@ -8,6 +8,24 @@
 //! what would be valid. Plugin compilation and linking are the runtime's;
 //! it reports in the same form with [`ConfigError::for_area`].
 //!
+//! What is checked, every check on every area:
+//! - YAML syntax and shape (serde_yaml's message, line and column); unknown
+//!   fields (serde's message, listing the valid ones);
+//! - `id`: present, `^[a-z][a-z0-9-]{1,39}$` without trailing or doubled
+//!   dash, unique in the file (both lines named);
+//! - `title` present and not blank; `plugin` present and an existing file
+//!   (resolved path shown); `version` semver;
+//! - `scope`, `install`, `roles`, `structure-kinds`, `capabilities`: known
+//!   words (the valid ones listed); `roles`/`structure-kinds` not empty;
+//! - `when` compiles and names only `fact`, `role`, `structure.kind` and
+//!   minijinja's globals;
+//! - `requires`: known areas, valid requirements, met by the declared versions;
+//! - `limits` within [`MIN_MEMORY_MIB`]..=[`MAX_MEMORY_MIB`] and
+//!   [`MIN_TIMEOUT_MS`]..=[`MAX_TIMEOUT_MS`];
+//! - user-scoped areas have no `when`, `structure-kinds`, `requires` or
+//!   `install: on-request`; `directory` only on structure-scoped areas,
+//!   `account` only on user-scoped ones.
+//!
 //! ```no_run
 //! # use std::path::Path;
 //! match portico::config::load(Path::new("areas.yaml")) {

@@ -79,8 +79,9 @@ pub struct AreaSpec {
     pub limits: Limits,
     /// Line of the area's item in the file.
     pub line: usize,
-    /// Line of each field written, for errors found after validation.
-    pub(super) field_lines: BTreeMap<String, usize>,
+    /// Line of each field written (`plugin`, `limits.memory-mib`), for
+    /// errors found after validation; read it with [`AreaSpec::line_of`].
+    pub field_lines: BTreeMap<String, usize>,
 }
 
 impl AreaSpec {

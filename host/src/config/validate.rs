@@ -536,14 +536,14 @@ impl<'a> Validator<'a> {
             let (Some(parsed), Ok(id)) = (parsed, AreaId::parse(area)) else {
                 continue;
             };
-            if let Some(version) = declared {
-                if !parsed.matches(version) {
-                    error(format!(
-                        "requires {area} {req} but {} declares {area} {version}",
-                        self.file_name
-                    ));
-                    continue;
-                }
+            if let Some(version) = declared
+                && !parsed.matches(version)
+            {
+                error(format!(
+                    "requires {area} {req} but {} declares {area} {version}",
+                    self.file_name
+                ));
+                continue;
             }
             out.insert(id, parsed);
         }

@@ -1,1 +1,152 @@
+//! Logged-in homepage: the landing tab of every structure.
+//!
+//! Greets the user, shows the current structure's identity, links to the
+//! other tabs and suggests what to do next according to the user's role.
+//! Needs no capability: everything comes from the request context.
 
+use portico_sdk::{Area, Context, Error, IdentifierType, Request, Response, Role};
+use serde::Serialize;
+
+/// The homepage area.
+pub struct Homepage;
+
+portico_sdk::export_area!(Homepage);
+
+#[derive(Debug, Serialize)]
+struct Page<'a> {
+    first_name: &'a str,
+    structure: Option<StructureCard<'a>>,
+    role: Option<&'static str>,
+    tabs: Vec<TabLink<'a>>,
+    hints: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct StructureCard<'a> {
+    name: &'a str,
+    identifier: &'a str,
+    identifier_type: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct TabLink<'a> {
+    title: &'a str,
+    href: &'a str,
+}
+
+impl Area for Homepage {
+    fn templates() -> &'static [(&'static str, &'static str)] {
+        &[("home.html", include_str!("../templates/home.html"))]
+    }
+
+    fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
+        if !req.is_get() || req.path != "/" {
+            return Ok(Response::not_found());
+        }
+        let page = Page {
+            first_name: &cx.user.first_name,
+            structure: cx.structure.as_ref().map(|s| StructureCard {
+                name: &s.name,
+                identifier: &s.id,
+                identifier_type: IdentifierType::parse(&s.identifier_type)
+                    .map_or(s.identifier_type.as_str(), |t| t.label()),
+                kind: s.kind.label(),
+            }),
+            role: cx.role.map(Role::label),
+            tabs: cx
+                .tabs
+                .iter()
+                .filter(|t| t.id != cx.area)
+                .map(|t| TabLink {
+                    title: &t.title,
+                    href: &t.href,
+                })
+                .collect(),
+            hints: hints(cx),
+        };
+        let title = match &cx.structure {
+            Some(s) => format!("Home – {}", s.name),
+            None => "Home".to_owned(),
+        };
+        Ok(Response::view("home.html", &title, &page))
+    }
+}
+
+/// What to do next, by role.
+fn hints(cx: &Context) -> Vec<&'static str> {
+    match cx.role {
+        Some(role) if role.is_manager() => vec![
+            "Invite your colleagues and give them a role (coming soon in Manager activities).",
+            "Add the areas your structure needs, such as Issued invoices (coming soon in Manager activities).",
+            "Open a tab above to start working.",
+        ],
+        Some(_) => vec![
+            "Open a tab above to start working.",
+            "Need another area? Ask one of your structure's managers to add it.",
+        ],
+        None => vec!["Go to My account to create your structure or ask to be linked to one."],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_sdk::testing::TestHost;
+
+    fn home() -> TestHost {
+        TestHost::new()
+            .area("homepage")
+            .tab("homepage", "Home")
+            .tab("issued-invoices", "Issued invoices")
+            .tab("my-account", "My account")
+    }
+
+    #[test]
+    fn greets_and_lists_other_tabs() {
+        let host = home();
+        let page = host.handle::<Homepage>(&Request::get("/"));
+        let data = page.as_view().expect("a view").json();
+        assert_eq!(data["first_name"], "Ada");
+        assert_eq!(data["structure"]["identifier"], "73282932000074");
+        assert_eq!(data["structure"]["identifier_type"], "SIRET (France)");
+        assert_eq!(data["structure"]["kind"], "Private (supplier)");
+        let titles: Vec<_> = data["tabs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].clone())
+            .collect();
+        assert_eq!(titles, ["Issued invoices", "My account"]);
+        assert_eq!(data["tabs"][0]["href"], "/s/73282932000074/issued-invoices");
+    }
+
+    #[test]
+    fn hints_depend_on_the_role() {
+        let manager = home().role(Role::SecondaryManager);
+        let data = manager
+            .handle::<Homepage>(&Request::get("/"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert!(data["hints"][0].as_str().unwrap().contains("Invite"));
+
+        let user = home().role(Role::User);
+        let data = user
+            .handle::<Homepage>(&Request::get("/"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert!(!data.to_string().contains("Invite"));
+        assert_eq!(data["role"], "User");
+    }
+
+    #[test]
+    fn other_paths_are_not_found() {
+        let host = home();
+        assert_eq!(
+            host.handle::<Homepage>(&Request::get("/nope")),
+            Response::NotFound
+        );
+    }
+}

@@ -1,1 +1,419 @@
+//! My account: the user's profile and structures (scope `user`, capability
+//! `account`).
+//!
+//! - `GET /`: profile, structures with the user's role, a form to edit the
+//!   profile and a form to create a structure. A user with no structure is
+//!   invited to create one (or, later, to ask to be linked to one).
+//! - `POST /profile`: updates the names and contact email.
+//! - `POST /structures`: creates a structure (the user becomes its primary
+//!   manager) and redirects to its homepage.
 
+use portico_sdk::account::{self, NewStructure};
+use portico_sdk::{
+    Area, Context, Error, Form, IdentifierType, Request, Response, StructureKind, View, siret,
+};
+use serde::Serialize;
+
+/// The My account area.
+pub struct MyAccount;
+
+portico_sdk::export_area!(MyAccount);
+
+/// Longest first or last name accepted.
+const MAX_NAME_CHARS: usize = 100;
+/// Longest structure name accepted.
+const MAX_STRUCTURE_NAME_CHARS: usize = 200;
+/// Longest non-SIRET identifier accepted.
+const MAX_IDENTIFIER_CHARS: usize = 64;
+/// Longest email address (RFC 5321 path limit).
+const MAX_EMAIL_CHARS: usize = 254;
+
+impl Area for MyAccount {
+    fn templates() -> &'static [(&'static str, &'static str)] {
+        &[("account.html", include_str!("../templates/account.html"))]
+    }
+
+    fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
+        match (req.is_post(), req.path.as_str()) {
+            (false, "/") => Ok(Response::View(page(req.query_value("saved"))?)),
+            (true, "/profile") => update_profile(cx, req),
+            (true, "/structures") => create_structure(req),
+            _ => Ok(Response::not_found()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Page {
+    profile: ProfileView,
+    memberships: Vec<MembershipView>,
+    identifier_types: Vec<Choice>,
+    kinds: Vec<Choice>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct ProfileView {
+    email: String,
+    first_name: String,
+    last_name: String,
+    contact_email: String,
+    last_login: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MembershipView {
+    name: String,
+    identifier: String,
+    kind: &'static str,
+    role: &'static str,
+    href: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+}
+
+/// The account page; `saved` names what was just saved, for a notice.
+fn page(saved: Option<&str>) -> Result<View, Error> {
+    let profile = account::profile()?;
+    let memberships = account::memberships()?;
+    let page = Page {
+        profile: ProfileView {
+            last_login: profile.last_login_ms.map(format_utc),
+            email: profile.email,
+            first_name: profile.first_name,
+            last_name: profile.last_name,
+            contact_email: profile.contact_email,
+        },
+        memberships: memberships
+            .into_iter()
+            .map(|m| MembershipView {
+                href: format!("/s/{}/homepage", m.structure.id),
+                kind: m.structure.kind.label(),
+                role: m.role.label(),
+                name: m.structure.name,
+                identifier: m.structure.id,
+            })
+            .collect(),
+        identifier_types: IdentifierType::ALL
+            .iter()
+            .map(|t| Choice {
+                value: t.as_str(),
+                label: t.label(),
+            })
+            .collect(),
+        kinds: StructureKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str(),
+                label: k.label(),
+            })
+            .collect(),
+        notice: match saved {
+            Some("profile") => Some("Your profile was saved."),
+            _ => None,
+        },
+    };
+    View::new("account.html", "My account", &page)
+}
+
+fn update_profile(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let first_name = form
+        .field("first-name")
+        .required()
+        .max_chars(MAX_NAME_CHARS)
+        .value();
+    let last_name = form
+        .field("last-name")
+        .required()
+        .max_chars(MAX_NAME_CHARS)
+        .value();
+    let contact_email = form
+        .field("contact-email")
+        .required()
+        .max_chars(MAX_EMAIL_CHARS)
+        .email()
+        .value();
+    form.finish(|| page(None))?;
+    form.submit(
+        account::update_profile(&first_name, &last_name, &contact_email),
+        || page(None),
+    )?;
+    Ok(Response::redirect(format!(
+        "{}?saved=profile",
+        cx.base_path
+    )))
+}
+
+fn create_structure(req: &Request) -> Result<Response, Error> {
+    let type_names: Vec<&str> = IdentifierType::ALL.iter().map(|t| t.as_str()).collect();
+    let kind_names: Vec<&str> = StructureKind::ALL.iter().map(|k| k.as_str()).collect();
+
+    let mut form = Form::new(req);
+    let identifier_type = form
+        .field("identifier-type")
+        .required()
+        .one_of(&type_names)
+        .value();
+    let identifier_type = IdentifierType::parse(&identifier_type);
+    let identifier = if identifier_type == Some(IdentifierType::Siret) {
+        form.field("identifier")
+            .required()
+            .check_with(|v| siret::validate(v).map(drop).map_err(|e| e.to_string()))
+            .value()
+    } else {
+        form.field("identifier")
+            .required()
+            .max_chars(MAX_IDENTIFIER_CHARS)
+            .value()
+    };
+    let name = form
+        .field("name")
+        .required()
+        .max_chars(MAX_STRUCTURE_NAME_CHARS)
+        .value();
+    let kind = form.field("kind").required().one_of(&kind_names).value();
+    form.finish(|| page(None))?;
+
+    // Both parse: `one_of` accepted them and the form has no error.
+    let (Some(identifier_type), Some(kind)) = (identifier_type, StructureKind::parse(&kind)) else {
+        return Err(Error::failed(
+            "identifier type or kind accepted by the form but not parsed",
+        ));
+    };
+    let identifier = match identifier_type {
+        IdentifierType::Siret => siret::validate(&identifier).unwrap_or(identifier),
+        _ => identifier,
+    };
+    let new = NewStructure {
+        identifier_type,
+        identifier,
+        name,
+        kind,
+    };
+    let structure = form.submit(account::create_structure(&new), || page(None))?;
+    Ok(Response::redirect(format!("/s/{}/homepage", structure.id)))
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from milliseconds since the Unix epoch.
+fn format_utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = secs / 86_400;
+    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_sdk::account::Profile;
+    use portico_sdk::testing::TestHost;
+    use portico_sdk::{HostError, Role};
+
+    fn host() -> TestHost {
+        TestHost::new()
+            .area("my-account")
+            .no_structure()
+            .grant(&["account"])
+    }
+
+    fn structure_form(identifier: &str) -> Request {
+        Request::post(
+            "/structures",
+            [
+                ("identifier-type", "siret"),
+                ("identifier", identifier),
+                ("name", "Acme Paris"),
+                ("kind", "private"),
+            ],
+        )
+    }
+
+    #[test]
+    fn shows_profile_and_structures() {
+        let host = host().profile(Profile {
+            email: "ada@example.com".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            contact_email: "billing@example.com".into(),
+            last_login_ms: Some(1_700_000_000_000),
+        });
+        let data = host
+            .handle::<MyAccount>(&Request::get("/"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert_eq!(data["profile"]["contact_email"], "billing@example.com");
+        assert_eq!(data["profile"]["last_login"], "2023-11-14 22:13 UTC");
+        assert_eq!(data["memberships"][0]["href"], "/s/73282932000074/homepage");
+        assert_eq!(data["memberships"][0]["role"], "Primary manager");
+        assert_eq!(data["identifier_types"].as_array().unwrap().len(), 7);
+    }
+
+    #[test]
+    fn without_structure_the_page_has_no_memberships() {
+        let host = host().memberships(vec![]);
+        let data = host
+            .handle::<MyAccount>(&Request::get("/"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert_eq!(data["memberships"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn profile_errors_are_reported_per_field() {
+        let host = host();
+        let req = Request::post(
+            "/profile",
+            [
+                ("first-name", " "),
+                ("last-name", "L".repeat(101).as_str()),
+                ("contact-email", "nope"),
+            ],
+        );
+        let response = host.handle::<MyAccount>(&req);
+        let invalid = response.as_invalid().expect("422");
+        assert_eq!(invalid.field("first-name"), Some("This field is required."));
+        assert!(invalid.field("last-name").unwrap().contains("at most 100"));
+        assert!(
+            invalid
+                .field("contact-email")
+                .unwrap()
+                .contains("name@example.com")
+        );
+        assert_eq!(invalid.view.template, "account.html");
+        assert_eq!(host.current_profile().first_name, "Ada", "nothing saved");
+    }
+
+    #[test]
+    fn profile_update_saves_and_redirects() {
+        let host = host();
+        let req = Request::post(
+            "/profile",
+            [
+                ("first-name", "Augusta"),
+                ("last-name", "King"),
+                ("contact-email", "ak@example.org"),
+            ],
+        );
+        let response = host.handle::<MyAccount>(&req);
+        assert_eq!(
+            response.redirect_target(),
+            Some("/me/my-account?saved=profile")
+        );
+        assert_eq!(host.current_profile().contact_email, "ak@example.org");
+        let data = host
+            .handle::<MyAccount>(&Request::get("/?saved=profile"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert_eq!(data["notice"], "Your profile was saved.");
+    }
+
+    #[test]
+    fn invalid_siret_is_a_field_error_with_the_expected_format() {
+        let host = host();
+        let response = host.handle::<MyAccount>(&structure_form("12345678912345"));
+        let invalid = response.as_invalid().expect("422");
+        assert!(
+            invalid
+                .field("identifier")
+                .unwrap()
+                .contains("not a valid SIRET")
+        );
+        let response = host.handle::<MyAccount>(&structure_form("1234"));
+        let message = response
+            .as_invalid()
+            .unwrap()
+            .field("identifier")
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("14 digits"), "{message}");
+        assert_eq!(host.current_memberships().len(), 1, "nothing created");
+    }
+
+    #[test]
+    fn missing_fields_are_each_reported() {
+        let host = host();
+        let response = host.handle::<MyAccount>(&Request::post(
+            "/structures",
+            [("identifier-type", "martian")],
+        ));
+        let invalid = response.as_invalid().expect("422");
+        let fields: Vec<&str> = invalid.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["identifier-type", "identifier", "name", "kind"]);
+    }
+
+    #[test]
+    fn creating_a_structure_redirects_to_its_homepage() {
+        let host = host().memberships(vec![]);
+        let response = host.handle::<MyAccount>(&structure_form("356 000 000 49837"));
+        assert_eq!(
+            response.redirect_target(),
+            Some("/s/35600000049837/homepage")
+        );
+        let created = host.current_memberships();
+        assert_eq!(created.len(), 1);
+        assert_eq!(created[0].structure.name, "Acme Paris");
+        assert_eq!(created[0].role, Role::PrimaryManager);
+    }
+
+    #[test]
+    fn host_field_errors_and_conflicts_come_back_on_the_form() {
+        let host = host()
+            .existing_structure("73282932000074")
+            .memberships(vec![]);
+        let response = host.handle::<MyAccount>(&structure_form("73282932000074"));
+        let invalid = response.as_invalid().expect("422");
+        assert!(
+            invalid.message.contains("exists already"),
+            "{}",
+            invalid.message
+        );
+
+        host.fail_next_call(HostError::Invalid(vec![portico_sdk::FieldError::new(
+            "name",
+            "Name refused by the registry.",
+        )]));
+        // The first account call of the request (create-structure) fails with the field error.
+        let response = host.handle::<MyAccount>(&structure_form("73282932000074"));
+        assert_eq!(
+            response.as_invalid().unwrap().field("name"),
+            Some("Name refused by the registry.")
+        );
+    }
+
+    #[test]
+    fn other_host_errors_fail_the_request() {
+        let host = host();
+        host.fail_next_call(HostError::Unavailable("database is restarting".into()));
+        let Response::Failed(message) = host.handle::<MyAccount>(&Request::get("/")) else {
+            panic!("expected failed")
+        };
+        assert!(message.contains("database is restarting"));
+    }
+
+    #[test]
+    fn without_the_account_capability_the_page_fails_and_says_why() {
+        let host = TestHost::new().area("my-account").no_structure();
+        let Response::Failed(message) = host.handle::<MyAccount>(&Request::get("/")) else {
+            panic!("expected failed")
+        };
+        assert!(message.contains("`account`"), "{message}");
+    }
+}

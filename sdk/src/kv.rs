@@ -1,0 +1,154 @@
+//! Key-value storage private to this area and the current structure (or the
+//! current user, for `scope: user` areas). Capability: `kv`.
+//!
+//! The host chooses the namespace: an area cannot read or write another
+//! area's keys. Keys are at most 256 bytes of UTF-8 and values at most 1 MiB.
+//! Keys sort bytewise, so prefixes such as `invoice/` make [`list`] walk one
+//! kind of record in order.
+//!
+//! The `_json` helpers store values as JSON.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Error, HostError, host};
+
+/// Most entries [`list`] returns in one call.
+pub const MAX_LIST_LIMIT: u32 = 1000;
+
+/// How many times [`update_json`] retries when another request changed the
+/// value between its read and its write.
+pub const UPDATE_ATTEMPTS: usize = 16;
+
+/// The raw value under `key`, if any.
+pub fn get(key: &str) -> Result<Option<Vec<u8>>, HostError> {
+    host::kv_get(key)
+}
+
+/// Stores `value` under `key`, replacing any previous value. Durable on return.
+pub fn set(key: &str, value: &[u8]) -> Result<(), HostError> {
+    host::kv_set(key, value)
+}
+
+/// Removes `key`; `true` if it existed. Durable on return.
+pub fn delete(key: &str) -> Result<bool, HostError> {
+    host::kv_delete(key)
+}
+
+/// Up to `limit` (at most [`MAX_LIST_LIMIT`]) raw entries whose key starts
+/// with `prefix`, in key order, strictly after `after` when given.
+pub fn list(
+    prefix: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+    host::kv_list(prefix, after, limit)
+}
+
+/// Sets `key` to `new` (deletes it when `None`) only if its current value is
+/// `expected` (`None`: absent). `true` if the swap happened.
+pub fn compare_and_swap(
+    key: &str,
+    expected: Option<&[u8]>,
+    new: Option<&[u8]>,
+) -> Result<bool, HostError> {
+    host::kv_compare_and_swap(key, expected, new)
+}
+
+/// The JSON value under `key`, if any.
+///
+/// A stored value that does not decode as `T` is an [`Error::Failed`] naming
+/// the key.
+pub fn get_json<T: DeserializeOwned>(key: &str) -> Result<Option<T>, Error> {
+    match get(key)? {
+        Some(bytes) => decode(key, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Stores `value` as JSON under `key`. Durable on return.
+pub fn set_json<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), Error> {
+    set(key, &encode(key, value)?)?;
+    Ok(())
+}
+
+/// Reads the JSON value under `key`, passes it to `change`, and stores what
+/// `change` returns (or deletes the key on `None`), atomically: if another
+/// request changes the value in between, it starts again (at most
+/// [`UPDATE_ATTEMPTS`] times, then [`HostError::Conflict`]). Returns the
+/// stored value.
+///
+/// ```
+/// # let _host = portico_sdk::testing::TestHost::new().grant(&["kv"]);
+/// use portico_sdk::kv;
+/// let visits = kv::update_json("visits", |n: Option<u64>| Some(n.unwrap_or(0) + 1))?;
+/// assert_eq!(visits, Some(1));
+/// # Ok::<(), portico_sdk::Error>(())
+/// ```
+pub fn update_json<T, F>(key: &str, mut change: F) -> Result<Option<T>, Error>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnMut(Option<T>) -> Option<T>,
+{
+    for _ in 0..UPDATE_ATTEMPTS {
+        let raw = get(key)?;
+        let current = raw.as_deref().map(|bytes| decode(key, bytes)).transpose()?;
+        let next = change(current);
+        let encoded = next.as_ref().map(|v| encode(key, v)).transpose()?;
+        if compare_and_swap(key, raw.as_deref(), encoded.as_deref())? {
+            return Ok(next);
+        }
+    }
+    Err(HostError::Conflict(format!(
+        "kv key `{key}` kept changing: gave up after {UPDATE_ATTEMPTS} attempts"
+    ))
+    .into())
+}
+
+/// One page of [`list_json`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The entries, in key order.
+    pub items: Vec<(String, T)>,
+    /// The key to pass as `after` for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Up to `limit` JSON entries whose key starts with `prefix`, in key order,
+/// strictly after `after` when given.
+pub fn list_json<T: DeserializeOwned>(
+    prefix: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Page<T>, Error> {
+    let limit = limit.min(MAX_LIST_LIMIT);
+    let raw = list(prefix, after, limit)?;
+    let full = limit > 0 && raw.len() >= limit as usize;
+    let next = if full {
+        raw.last().map(|(k, _)| k.clone())
+    } else {
+        None
+    };
+    let items = raw
+        .into_iter()
+        .map(|(k, bytes)| decode(&k, &bytes).map(|v| (k, v)))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next })
+}
+
+fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::Failed(format!(
+            "kv key `{key}`: stored value does not decode as {}: {e}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|e| {
+        Error::Failed(format!(
+            "kv key `{key}`: cannot encode the value as JSON: {e}"
+        ))
+    })
+}

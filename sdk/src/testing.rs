@@ -1,0 +1,770 @@
+//! An in-memory host for native unit tests (not compiled for `wasm32`).
+//!
+//! [`TestHost::new`] installs a fresh fake host on the current thread (each
+//! `#[test]` runs on its own thread, so tests never share state). Every host
+//! import wrapper of the SDK ([`kv`](crate::kv), [`facts`](crate::facts),
+//! [`messages`](crate::messages), [`directory`](crate::directory),
+//! [`account`](crate::account), [`log`](crate::log)) then reads and writes
+//! its state. Like the real host, a capability that was not
+//! [granted](TestHost::grant) answers [`HostError::CapabilityDenied`] naming
+//! it.
+//!
+//! ```
+//! use portico_sdk::testing::TestHost;
+//! use portico_sdk::{Area, Context, Error, Request, Response, kv};
+//!
+//! struct Counter;
+//! impl Area for Counter {
+//!     fn templates() -> &'static [(&'static str, &'static str)] {
+//!         &[("count.html", "{{ data.count }}")]
+//!     }
+//!     fn handle(_cx: &Context, _req: &Request) -> Result<Response, Error> {
+//!         let count = kv::update_json("count", |n: Option<u32>| Some(n.unwrap_or(0) + 1))?;
+//!         Ok(Response::view("count.html", "Count", &serde_json::json!({ "count": count })))
+//!     }
+//! }
+//!
+//! let host = TestHost::new().grant(&["kv"]);
+//! host.handle::<Counter>(&Request::get("/"));
+//! let page = host.handle::<Counter>(&Request::get("/"));
+//! assert_eq!(page.as_view().unwrap().json()["count"], 2);
+//!
+//! // Without the capability, the call fails like on the real host.
+//! let host = TestHost::new();
+//! let Response::Failed(message) = host.handle::<Counter>(&Request::get("/")) else { panic!() };
+//! assert!(message.contains("kv"));
+//! ```
+//!
+//! The fake checks what the contract documents (capabilities, key and value
+//! sizes, fact names, required fields); it does not model everything the
+//! real host checks, so keep end-to-end tests against the real host too.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::account::{Membership, NewStructure, Profile};
+use crate::directory::Member;
+use crate::log::Level;
+use crate::{
+    Area, Context, FieldError, HostError, IdentifierType, Message, Request, Response, Role,
+    Structure, StructureKind, Tab, User,
+};
+
+/// Longest kv key, in bytes, as documented by the contract.
+pub const MAX_KEY_BYTES: usize = 256;
+/// Largest kv value, in bytes, as documented by the contract.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+/// A message an area sent through [`messages::send`](crate::messages::send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// The id the host returned.
+    pub id: String,
+    /// Recipient structure identifier.
+    pub to_structure: String,
+    /// Recipient area id.
+    pub to_area: String,
+    /// Application-defined kind.
+    pub kind: String,
+    /// Application-defined payload.
+    pub payload: String,
+}
+
+#[derive(Debug)]
+struct State {
+    request_id: String,
+    area: String,
+    base_path: Option<String>,
+    user: User,
+    structure: Option<Structure>,
+    role: Option<Role>,
+    locale: String,
+    now_ms: u64,
+    tabs: Vec<Tab>,
+    capabilities: BTreeSet<String>,
+    kv: BTreeMap<String, Vec<u8>>,
+    facts: BTreeMap<(String, String), String>,
+    sent: Vec<SentMessage>,
+    members: Vec<Member>,
+    profile: Profile,
+    memberships: Vec<Membership>,
+    taken: BTreeSet<String>,
+    logs: Vec<(Level, String)>,
+    fail_next: Option<HostError>,
+    next_message: u64,
+}
+
+impl State {
+    fn new() -> Self {
+        let user = User {
+            id: "user-1".to_owned(),
+            first_name: "Ada".to_owned(),
+            last_name: "Lovelace".to_owned(),
+            email: "ada@example.com".to_owned(),
+        };
+        let structure = Structure {
+            id: "73282932000074".to_owned(),
+            identifier_type: "siret".to_owned(),
+            name: "Acme Supplies".to_owned(),
+            kind: StructureKind::Private,
+        };
+        Self {
+            request_id: "test-request".to_owned(),
+            area: "test-area".to_owned(),
+            base_path: None,
+            profile: Profile {
+                email: user.email.clone(),
+                first_name: user.first_name.clone(),
+                last_name: user.last_name.clone(),
+                contact_email: user.email.clone(),
+                last_login_ms: None,
+            },
+            members: vec![Member {
+                user_id: user.id.clone(),
+                first_name: user.first_name.clone(),
+                last_name: user.last_name.clone(),
+                email: user.email.clone(),
+                role: Role::PrimaryManager,
+            }],
+            memberships: vec![Membership {
+                structure: structure.clone(),
+                role: Role::PrimaryManager,
+            }],
+            user,
+            structure: Some(structure),
+            role: Some(Role::PrimaryManager),
+            locale: "fr-FR".to_owned(),
+            now_ms: 1_700_000_000_000,
+            tabs: Vec::new(),
+            capabilities: BTreeSet::new(),
+            kv: BTreeMap::new(),
+            facts: BTreeMap::new(),
+            sent: Vec::new(),
+            taken: BTreeSet::new(),
+            logs: Vec::new(),
+            fail_next: None,
+            next_message: 0,
+        }
+    }
+
+    fn structure_path(&self, area: &str) -> String {
+        match &self.structure {
+            Some(s) => format!("/s/{}/{area}", s.id),
+            None => format!("/me/{area}"),
+        }
+    }
+
+    fn context(&self) -> Context {
+        Context {
+            request_id: self.request_id.clone(),
+            area: self.area.clone(),
+            base_path: self
+                .base_path
+                .clone()
+                .unwrap_or_else(|| self.structure_path(&self.area)),
+            user: self.user.clone(),
+            structure: self.structure.clone(),
+            role: if self.structure.is_some() {
+                self.role
+            } else {
+                None
+            },
+            locale: self.locale.clone(),
+            now_ms: self.now_ms,
+            tabs: self.tabs.clone(),
+        }
+    }
+
+    /// The gate every host call passes, like the real host's permission check.
+    fn enter(&mut self, capability: &str) -> Result<(), HostError> {
+        if !self.capabilities.contains(capability) {
+            return Err(HostError::CapabilityDenied(format!(
+                "area `{}` was not granted the `{capability}` capability (add it to `capabilities` in areas.yaml)",
+                self.area
+            )));
+        }
+        match self.fail_next.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn current_structure(&self, what: &str) -> Result<&Structure, HostError> {
+        self.structure.as_ref().ok_or_else(|| {
+            HostError::NotFound(format!(
+                "{what} needs a current structure, and this request has none"
+            ))
+        })
+    }
+}
+
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(|cell| {
+        let mut state = cell.borrow_mut();
+        let state = state.as_mut().expect(
+            "no test host on this thread: create one first with `portico_sdk::testing::TestHost::new()`",
+        );
+        f(state)
+    })
+}
+
+/// The fake host of the current thread: configure it with the builder
+/// methods, run handlers with [`TestHost::handle`], then inspect its state.
+///
+/// Defaults: user Ada Lovelace (`ada@example.com`), structure
+/// `73282932000074` "Acme Supplies" (private), role primary manager, area
+/// `test-area` mounted at `/s/73282932000074/test-area`, locale `fr-FR`, no
+/// tabs, **no capabilities**, empty kv and facts.
+#[derive(Debug)]
+pub struct TestHost {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Default for TestHost {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestHost {
+    /// Installs a fresh fake host on this thread, replacing any previous one.
+    pub fn new() -> Self {
+        STATE.with(|cell| *cell.borrow_mut() = Some(State::new()));
+        Self {
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// Sets the area id (default `test-area`); the base path follows.
+    pub fn area(self, id: &str) -> Self {
+        with_state(|s| s.area = id.to_owned());
+        self
+    }
+
+    /// Sets the base path explicitly (default: `/s/{structure}/{area}`, or
+    /// `/me/{area}` without a structure).
+    pub fn base_path(self, path: &str) -> Self {
+        with_state(|s| s.base_path = Some(path.to_owned()));
+        self
+    }
+
+    /// Grants capabilities, e.g. `&["kv", "facts"]`.
+    pub fn grant(self, capabilities: &[&str]) -> Self {
+        with_state(|s| {
+            s.capabilities
+                .extend(capabilities.iter().map(|c| (*c).to_owned()))
+        });
+        self
+    }
+
+    /// Sets the signed-in user (the profile and own membership follow).
+    pub fn user(self, user: User) -> Self {
+        with_state(|s| {
+            s.profile.email = user.email.clone();
+            s.profile.first_name = user.first_name.clone();
+            s.profile.last_name = user.last_name.clone();
+            s.profile.contact_email = user.email.clone();
+            for m in s.members.iter_mut().filter(|m| m.user_id == s.user.id) {
+                m.user_id = user.id.clone();
+                m.first_name = user.first_name.clone();
+                m.last_name = user.last_name.clone();
+                m.email = user.email.clone();
+            }
+            s.user = user;
+        });
+        self
+    }
+
+    /// Sets the current structure (the user's memberships become just this one).
+    pub fn structure(self, structure: Structure) -> Self {
+        with_state(|s| {
+            let role = s.role.unwrap_or(Role::User);
+            s.memberships = vec![Membership {
+                structure: structure.clone(),
+                role,
+            }];
+            s.structure = Some(structure);
+        });
+        self
+    }
+
+    /// No current structure, as for a `scope: user` area (memberships are
+    /// left as they are: see [`TestHost::memberships`]).
+    pub fn no_structure(self) -> Self {
+        with_state(|s| s.structure = None);
+        self
+    }
+
+    /// Sets the user's role in the current structure (default primary manager).
+    pub fn role(self, role: Role) -> Self {
+        with_state(|s| {
+            s.role = Some(role);
+            if let Some(current) = &s.structure {
+                for m in s
+                    .memberships
+                    .iter_mut()
+                    .filter(|m| m.structure.id == current.id)
+                {
+                    m.role = role;
+                }
+            }
+            for m in s.members.iter_mut().filter(|m| m.user_id == s.user.id) {
+                m.role = role;
+            }
+        });
+        self
+    }
+
+    /// Adds a tab; its href is `/s/{structure}/{id}` (or `/me/{id}`).
+    pub fn tab(self, id: &str, title: &str) -> Self {
+        with_state(|s| {
+            let href = s.structure_path(id);
+            s.tabs.push(Tab {
+                id: id.to_owned(),
+                title: title.to_owned(),
+                href,
+            });
+        });
+        self
+    }
+
+    /// Sets the current time, milliseconds since the Unix epoch.
+    pub fn now_ms(self, now_ms: u64) -> Self {
+        with_state(|s| s.now_ms = now_ms);
+        self
+    }
+
+    /// Sets the locale (default `fr-FR`).
+    pub fn locale(self, locale: &str) -> Self {
+        with_state(|s| s.locale = locale.to_owned());
+        self
+    }
+
+    /// Sets the profile returned by [`account::profile`](crate::account::profile).
+    pub fn profile(self, profile: Profile) -> Self {
+        with_state(|s| s.profile = profile);
+        self
+    }
+
+    /// Sets the user's memberships returned by
+    /// [`account::memberships`](crate::account::memberships).
+    pub fn memberships(self, memberships: Vec<Membership>) -> Self {
+        with_state(|s| s.memberships = memberships);
+        self
+    }
+
+    /// Sets the current structure's members returned by
+    /// [`directory::members`](crate::directory::members).
+    pub fn members(self, members: Vec<Member>) -> Self {
+        with_state(|s| s.members = members);
+        self
+    }
+
+    /// Marks an identifier as used by another structure:
+    /// [`account::create_structure`](crate::account::create_structure) then
+    /// answers [`HostError::Conflict`] for it.
+    pub fn existing_structure(self, identifier: &str) -> Self {
+        with_state(|s| s.taken.insert(identifier.to_owned()));
+        self
+    }
+
+    /// Stores a raw kv entry.
+    pub fn kv_entry(self, key: &str, value: &[u8]) -> Self {
+        with_state(|s| s.kv.insert(key.to_owned(), value.to_vec()));
+        self
+    }
+
+    /// Sets a fact of any area on the current structure (`json` is its JSON text).
+    pub fn fact(self, area: &str, name: &str, json: &str) -> Self {
+        with_state(|s| {
+            s.facts
+                .insert((area.to_owned(), name.to_owned()), json.to_owned())
+        });
+        self
+    }
+
+    /// Makes the next host call (any capability but `log`) fail with
+    /// `error`, after its capability check; later calls succeed again.
+    pub fn fail_next_call(&self, error: HostError) {
+        with_state(|s| s.fail_next = Some(error));
+    }
+
+    /// The context handlers receive.
+    pub fn context(&self) -> Context {
+        with_state(|s| s.context())
+    }
+
+    /// Runs `A::handle` with [`TestHost::context`] and returns the response,
+    /// errors converted exactly as the exported component converts them.
+    ///
+    /// Panics if a view (or an invalid form's view) names a template that
+    /// `A::templates()` does not declare: the real host would fail too.
+    pub fn handle<A: Area>(&self, request: &Request) -> Response {
+        let response = crate::dispatch::<A>(&self.context(), request);
+        let template = match &response {
+            Response::View(v) => Some(&v.template),
+            Response::Invalid(i) => Some(&i.view.template),
+            _ => None,
+        };
+        if let Some(template) = template {
+            let declared: Vec<&str> = A::templates().iter().map(|(name, _)| *name).collect();
+            assert!(
+                declared.contains(&template.as_str()),
+                "the response renders template `{template}`, which templates() does not declare (declared: {declared:?})"
+            );
+        }
+        response
+    }
+
+    /// Runs `A::on_message` with [`TestHost::context`]; the error is the
+    /// text the host would log before retrying.
+    pub fn deliver<A: Area>(&self, message: &Message) -> Result<(), String> {
+        A::on_message(&self.context(), message).map_err(|e| e.to_string())
+    }
+
+    /// The raw kv value under `key`.
+    pub fn kv_value(&self, key: &str) -> Option<Vec<u8>> {
+        with_state(|s| s.kv.get(key).cloned())
+    }
+
+    /// The kv value under `key`, parsed as JSON.
+    pub fn kv_json(&self, key: &str) -> Option<serde_json::Value> {
+        self.kv_value(key)
+            .and_then(|v| serde_json::from_slice(&v).ok())
+    }
+
+    /// Every kv key, in order.
+    pub fn kv_keys(&self) -> Vec<String> {
+        with_state(|s| s.kv.keys().cloned().collect())
+    }
+
+    /// The JSON text of fact `name` of `area`.
+    pub fn fact_value(&self, area: &str, name: &str) -> Option<String> {
+        with_state(|s| s.facts.get(&(area.to_owned(), name.to_owned())).cloned())
+    }
+
+    /// The messages sent so far, in order.
+    pub fn sent_messages(&self) -> Vec<SentMessage> {
+        with_state(|s| s.sent.clone())
+    }
+
+    /// The log lines written so far, in order.
+    pub fn logs(&self) -> Vec<(Level, String)> {
+        with_state(|s| s.logs.clone())
+    }
+
+    /// The profile as it is now (after updates).
+    pub fn current_profile(&self) -> Profile {
+        with_state(|s| s.profile.clone())
+    }
+
+    /// The memberships as they are now (after structures were created).
+    pub fn current_memberships(&self) -> Vec<Membership> {
+        with_state(|s| s.memberships.clone())
+    }
+}
+
+/// The fake side of `crate::host`: same functions as its wasm side.
+pub(crate) mod imports {
+    use super::*;
+
+    fn invalid(field: &str, message: impl Into<String>) -> HostError {
+        HostError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    fn check_key(key: &str) -> Result<(), HostError> {
+        if key.is_empty() {
+            return Err(invalid("key", "a kv key must not be empty"));
+        }
+        if key.len() > MAX_KEY_BYTES {
+            return Err(HostError::LimitExceeded(format!(
+                "kv key of {} bytes (at most {MAX_KEY_BYTES})",
+                key.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_value(value: &[u8]) -> Result<(), HostError> {
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(HostError::LimitExceeded(format!(
+                "kv value of {} bytes (at most {MAX_VALUE_BYTES})",
+                value.len()
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn kv_get(key: &str) -> Result<Option<Vec<u8>>, HostError> {
+        with_state(|s| {
+            s.enter("kv")?;
+            check_key(key)?;
+            Ok(s.kv.get(key).cloned())
+        })
+    }
+
+    pub(crate) fn kv_set(key: &str, value: &[u8]) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter("kv")?;
+            check_key(key)?;
+            check_value(value)?;
+            s.kv.insert(key.to_owned(), value.to_vec());
+            Ok(())
+        })
+    }
+
+    pub(crate) fn kv_delete(key: &str) -> Result<bool, HostError> {
+        with_state(|s| {
+            s.enter("kv")?;
+            check_key(key)?;
+            Ok(s.kv.remove(key).is_some())
+        })
+    }
+
+    pub(crate) fn kv_list(
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        with_state(|s| {
+            s.enter("kv")?;
+            let limit = limit.min(crate::kv::MAX_LIST_LIMIT) as usize;
+            Ok(s.kv
+                .range(prefix.to_owned()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
+                .take(limit)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect())
+        })
+    }
+
+    pub(crate) fn kv_compare_and_swap(
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, HostError> {
+        with_state(|s| {
+            s.enter("kv")?;
+            check_key(key)?;
+            if let Some(new) = new {
+                check_value(new)?;
+            }
+            if s.kv.get(key).map(Vec::as_slice) != expected {
+                return Ok(false);
+            }
+            match new {
+                Some(new) => s.kv.insert(key.to_owned(), new.to_vec()),
+                None => s.kv.remove(key),
+            };
+            Ok(true)
+        })
+    }
+
+    fn check_fact_name(name: &str) -> Result<(), HostError> {
+        let ok = (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(())
+        } else {
+            Err(invalid(
+                "name",
+                format!("fact name `{name}`: use 1 to 64 characters of a-z, 0-9 and -"),
+            ))
+        }
+    }
+
+    pub(crate) fn facts_set(name: &str, value: &str) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter("facts")?;
+            s.current_structure("facts")?;
+            check_fact_name(name)?;
+            if serde_json::from_str::<serde_json::Value>(value).is_err() {
+                return Err(invalid(
+                    "value",
+                    "a fact value must be JSON, e.g. true, 3 or \"text\"",
+                ));
+            }
+            let area = s.area.clone();
+            s.facts.insert((area, name.to_owned()), value.to_owned());
+            Ok(())
+        })
+    }
+
+    pub(crate) fn facts_clear(name: &str) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter("facts")?;
+            s.current_structure("facts")?;
+            check_fact_name(name)?;
+            let area = s.area.clone();
+            s.facts.remove(&(area, name.to_owned()));
+            Ok(())
+        })
+    }
+
+    pub(crate) fn facts_get(area: &str, name: &str) -> Result<Option<String>, HostError> {
+        with_state(|s| {
+            s.enter("facts")?;
+            s.current_structure("facts")?;
+            Ok(s.facts.get(&(area.to_owned(), name.to_owned())).cloned())
+        })
+    }
+
+    pub(crate) fn messages_send(
+        to_structure: &str,
+        to_area: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<String, HostError> {
+        with_state(|s| {
+            s.enter("messages")?;
+            s.current_structure("messages")?;
+            let mut fields = Vec::new();
+            for (field, value) in [
+                ("to-structure", to_structure),
+                ("to-area", to_area),
+                ("kind", kind),
+            ] {
+                if value.trim().is_empty() {
+                    fields.push(FieldError::new(
+                        field,
+                        format!("`{field}` must not be empty"),
+                    ));
+                }
+            }
+            if !fields.is_empty() {
+                return Err(HostError::Invalid(fields));
+            }
+            s.next_message += 1;
+            let id = format!("message-{}", s.next_message);
+            s.sent.push(SentMessage {
+                id: id.clone(),
+                to_structure: to_structure.to_owned(),
+                to_area: to_area.to_owned(),
+                kind: kind.to_owned(),
+                payload: payload.to_owned(),
+            });
+            Ok(id)
+        })
+    }
+
+    pub(crate) fn directory_members() -> Result<Vec<Member>, HostError> {
+        with_state(|s| {
+            s.enter("directory")?;
+            s.current_structure("directory")?;
+            Ok(s.members.clone())
+        })
+    }
+
+    pub(crate) fn account_profile() -> Result<Profile, HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            Ok(s.profile.clone())
+        })
+    }
+
+    pub(crate) fn account_update_profile(
+        first_name: &str,
+        last_name: &str,
+        contact_email: &str,
+    ) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            let mut fields = Vec::new();
+            if first_name.trim().is_empty() {
+                fields.push(FieldError::new("first-name", "Enter your first name."));
+            }
+            if last_name.trim().is_empty() {
+                fields.push(FieldError::new("last-name", "Enter your last name."));
+            }
+            if !crate::form::is_email(contact_email) {
+                fields.push(FieldError::new(
+                    "contact-email",
+                    "Enter an email address such as name@example.com.",
+                ));
+            }
+            if !fields.is_empty() {
+                return Err(HostError::Invalid(fields));
+            }
+            s.profile.first_name = first_name.to_owned();
+            s.profile.last_name = last_name.to_owned();
+            s.profile.contact_email = contact_email.to_owned();
+            s.user.first_name = first_name.to_owned();
+            s.user.last_name = last_name.to_owned();
+            Ok(())
+        })
+    }
+
+    pub(crate) fn account_memberships() -> Result<Vec<Membership>, HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            Ok(s.memberships.clone())
+        })
+    }
+
+    pub(crate) fn account_create_structure(new: &NewStructure) -> Result<Structure, HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            let mut fields = Vec::new();
+            let identifier: String = new
+                .identifier
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if identifier.is_empty() {
+                fields.push(FieldError::new(
+                    "identifier",
+                    "Enter the structure's identifier.",
+                ));
+            } else if new.identifier_type == IdentifierType::Siret {
+                if let Err(e) = crate::siret::validate(&identifier) {
+                    fields.push(FieldError::new("identifier", e.to_string()));
+                }
+            }
+            if new.name.trim().is_empty() {
+                fields.push(FieldError::new("name", "Enter the structure's name."));
+            }
+            if !fields.is_empty() {
+                return Err(HostError::Invalid(fields));
+            }
+            let exists = s.taken.contains(&identifier)
+                || s.memberships.iter().any(|m| m.structure.id == identifier);
+            if exists {
+                return Err(HostError::Conflict(format!(
+                    "A structure with identifier {identifier} exists already: ask its managers to link you to it."
+                )));
+            }
+            let structure = Structure {
+                id: identifier,
+                identifier_type: new.identifier_type.as_str().to_owned(),
+                name: new.name.trim().to_owned(),
+                kind: new.kind,
+            };
+            s.memberships.push(Membership {
+                structure: structure.clone(),
+                role: Role::PrimaryManager,
+            });
+            Ok(structure)
+        })
+    }
+
+    /// Logging needs no test host: without one, lines go to stderr.
+    pub(crate) fn log_write(level: Level, message: &str) {
+        let logged = STATE.with(|cell| match cell.borrow_mut().as_mut() {
+            Some(s) => {
+                s.logs.push((level, message.to_owned()));
+                true
+            }
+            None => false,
+        });
+        if !logged {
+            eprintln!("[{level:?}] {message}");
+        }
+    }
+}

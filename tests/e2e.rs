@@ -17,24 +17,53 @@ async fn sign_up_create_a_structure_see_the_tabs_and_log_out() {
     let landing = alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
     assert_eq!(landing.status, 200);
     assert!(landing.body.contains("Hello Alice"), "{}", landing.body);
-    assert!(landing.body.contains("You are not linked to any structure yet"), "a newcomer is invited to create or join a structure");
-    assert_eq!(landing.tabs(), vec!["My account"], "no structure: only user-scoped areas");
+    assert!(
+        landing
+            .body
+            .contains("You are not linked to any structure yet"),
+        "a newcomer is invited to create or join a structure"
+    );
+    assert_eq!(
+        landing.tabs(),
+        vec!["My account"],
+        "no structure: only user-scoped areas"
+    );
 
-    let created = alice.create_structure("732 829 320 00074", "Ateliers Dupont", "private").await;
+    let created = alice
+        .create_structure("732 829 320 00074", "Ateliers Dupont", "private")
+        .await;
     assert_eq!(created.status, 303, "{}", created.body);
-    assert_eq!(created.location.as_deref(), Some(format!("/s/{SUPPLIER}/homepage").as_str()));
+    assert_eq!(
+        created.location.as_deref(),
+        Some(format!("/s/{SUPPLIER}/homepage").as_str())
+    );
     let home = alice.follow(created).await;
     assert_eq!(home.status, 200);
-    assert_eq!(home.tabs(), vec!["Logged-in homepage", "Fixture", "Bare fixture", "My account"]);
+    assert_eq!(
+        home.tabs(),
+        vec![
+            "Logged-in homepage",
+            "Fixture",
+            "Bare fixture",
+            "My account"
+        ]
+    );
     assert!(home.body.contains("Ateliers Dupont"));
 
     // The primary manager's structure is listed in My account with the role.
     let account = alice.get("/me/my-account").await;
-    assert!(account.body.contains("Ateliers Dupont") && account.body.contains("rimary manager"), "{}", account.body);
+    assert!(
+        account.body.contains("Ateliers Dupont") && account.body.contains("rimary manager"),
+        "{}",
+        account.body
+    );
 
     // `/` goes to the current structure's first tab.
     let root = alice.get("/").await;
-    assert_eq!(root.location.as_deref(), Some(format!("/s/{SUPPLIER}/").as_str()));
+    assert_eq!(
+        root.location.as_deref(),
+        Some(format!("/s/{SUPPLIER}/").as_str())
+    );
 
     let token = home.csrf();
     let out = alice.post("/logout", &[("_csrf", &token)]).await;
@@ -57,8 +86,12 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let bob = portal.client();
     bob.sign_up("Bob", "bob@example.com", PASSWORD).await;
     let stranger = portal.client();
-    let wrong = stranger.log_in("bob@example.com", "not the right password").await;
-    let unknown = stranger.log_in("nobody@example.com", "not the right password").await;
+    let wrong = stranger
+        .log_in("bob@example.com", "not the right password")
+        .await;
+    let unknown = stranger
+        .log_in("nobody@example.com", "not the right password")
+        .await;
     assert_eq!(wrong.status, 401);
     assert_eq!(unknown.status, 401);
     assert!(wrong.body.contains("Email or password is incorrect."));
@@ -75,12 +108,20 @@ async fn repeated_failures_are_throttled() {
     let mallory = portal.client();
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        statuses.push(mallory.log_in("carol@example.com", "guessing-password").await.status);
+        statuses.push(
+            mallory
+                .log_in("carol@example.com", "guessing-password")
+                .await
+                .status,
+        );
     }
     assert_eq!(&statuses[..5], &[401; 5]);
     assert_eq!(statuses[6], 429, "{statuses:?}");
     // Even the right password is refused while locked.
-    assert_eq!(mallory.log_in("carol@example.com", PASSWORD).await.status, 429);
+    assert_eq!(
+        mallory.log_in("carol@example.com", PASSWORD).await.status,
+        429
+    );
 }
 
 #[tokio::test]
@@ -92,20 +133,40 @@ async fn a_post_without_the_csrf_token_is_refused() {
     let forged = alice
         .post(
             "/me/my-account/structures",
-            &[("identifier-type", "siret"), ("identifier", SUPPLIER), ("name", "Forged"), ("kind", "private")],
+            &[
+                ("identifier-type", "siret"),
+                ("identifier", SUPPLIER),
+                ("name", "Forged"),
+                ("kind", "private"),
+            ],
         )
         .await;
     assert_eq!(forged.status, 403);
-    assert!(forged.body.contains("This form has expired"), "{}", forged.body);
+    assert!(
+        forged.body.contains("This form has expired"),
+        "{}",
+        forged.body
+    );
     let wrong = alice
-        .post("/me/my-account/structures", &[("_csrf", "0123456789abcdef0123456789abcdef"), ("name", "x")])
+        .post(
+            "/me/my-account/structures",
+            &[("_csrf", "0123456789abcdef0123456789abcdef"), ("name", "x")],
+        )
         .await;
     assert_eq!(wrong.status, 403);
     // Nothing was created.
-    assert_eq!(alice.get(&format!("/s/{SUPPLIER}/homepage")).await.status, 404);
+    assert_eq!(
+        alice.get(&format!("/s/{SUPPLIER}/homepage")).await.status,
+        404
+    );
 
     let anonymous = portal.client();
-    let login = anonymous.post("/login", &[("email", "alice@example.com"), ("password", PASSWORD)]).await;
+    let login = anonymous
+        .post(
+            "/login",
+            &[("email", "alice@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(login.status, 403, "sign-in form needs its token too");
 }
 
@@ -114,22 +175,46 @@ async fn another_user_cannot_open_the_structure() {
     let portal = Portal::start(&standard_areas());
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice.create_structure(SUPPLIER, "Ateliers Dupont", "private").await;
-    assert_eq!(alice.get_json(&format!("/s/{SUPPLIER}/fixture/kv/set?key=secret&value=42")).await.status, 200);
+    alice
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
+    assert_eq!(
+        alice
+            .get_json(&format!("/s/{SUPPLIER}/fixture/kv/set?key=secret&value=42"))
+            .await
+            .status,
+        200
+    );
 
     let eve = portal.client();
     eve.sign_up("Eve", "eve@example.com", PASSWORD).await;
-    for path in ["homepage", "fixture", "fixture/kv/get?key=secret", "bare", "nope"] {
+    for path in [
+        "homepage",
+        "fixture",
+        "fixture/kv/get?key=secret",
+        "bare",
+        "nope",
+    ] {
         let page = eve.get(&format!("/s/{SUPPLIER}/{path}")).await;
         assert_eq!(page.status, 404, "{path}");
         assert!(!page.body.contains("Ateliers Dupont"));
     }
     assert_eq!(eve.get(&format!("/s/{SUPPLIER}/")).await.status, 404);
     // Eve's own structure has its own storage: the same key is empty there.
-    eve.create_structure("35600000049837", "La Poste Exemple", "private").await;
-    let theirs = eve.get_json("/s/35600000049837/fixture/kv/get?key=secret").await;
-    assert_eq!(theirs.json()["ok"], serde_json::Value::Null, "{}", theirs.body);
-    let mine = alice.get_json(&format!("/s/{SUPPLIER}/fixture/kv/get?key=secret")).await;
+    eve.create_structure("35600000049837", "La Poste Exemple", "private")
+        .await;
+    let theirs = eve
+        .get_json("/s/35600000049837/fixture/kv/get?key=secret")
+        .await;
+    assert_eq!(
+        theirs.json()["ok"],
+        serde_json::Value::Null,
+        "{}",
+        theirs.body
+    );
+    let mine = alice
+        .get_json(&format!("/s/{SUPPLIER}/fixture/kv/get?key=secret"))
+        .await;
     assert_eq!(mine.json()["ok"], "42", "{}", mine.body);
 }
 
@@ -138,11 +223,20 @@ async fn bad_siret_gets_a_field_error_and_creates_nothing() {
     let portal = Portal::start(&standard_areas());
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    let page = alice.create_structure("12345678912345", "Bad", "private").await;
+    let page = alice
+        .create_structure("12345678912345", "Bad", "private")
+        .await;
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(page.body.contains("check digit"), "the message says what is wrong: {}", page.body);
+    assert!(
+        page.body.contains("check digit"),
+        "the message says what is wrong: {}",
+        page.body
+    );
     assert!(page.body.contains("14 digits"), "and what would be right");
-    assert!(page.body.contains(r#"value="Bad""#), "the entered name is kept");
+    assert!(
+        page.body.contains(r#"value="Bad""#),
+        "the entered name is kept"
+    );
     assert_eq!(alice.get("/s/12345678912345/homepage").await.status, 404);
 }
 
@@ -151,12 +245,24 @@ async fn signup_rules_are_explained() {
     let portal = Portal::start(&standard_areas());
     let c = portal.client();
     let page = c
-        .submit("/signup", "/signup", &[("first-name", "Dan"), ("last-name", "D"), ("email", "not-an-email"), ("password", "short")])
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("first-name", "Dan"),
+                ("last-name", "D"),
+                ("email", "not-an-email"),
+                ("password", "short"),
+            ],
+        )
         .await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("12 characters"), "{}", page.body);
     assert!(page.body.contains(r#"id="email-error""#));
-    assert!(page.body.contains(r#"value="Dan""#), "entered values are kept");
+    assert!(
+        page.body.contains(r#"value="Dan""#),
+        "entered values are kept"
+    );
     assert!(!page.body.contains("short"), "the password is never echoed");
 }
 
@@ -165,13 +271,28 @@ async fn json_clients_get_the_view_data() {
     let portal = Portal::start(&standard_areas());
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice.create_structure(SUPPLIER, "Ateliers Dupont", "private").await;
-    let ctx = alice.get_json(&format!("/s/{SUPPLIER}/fixture/context")).await;
+    alice
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
+    let ctx = alice
+        .get_json(&format!("/s/{SUPPLIER}/fixture/context"))
+        .await;
     assert_eq!(ctx.status, 200);
-    assert!(ctx.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        ctx.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     let body = ctx.body;
-    assert!(body.contains(SUPPLIER) && body.contains("Alice") && body.contains("primary-manager"), "{body}");
-    assert!(!body.contains("csrf"), "the plugin never sees the CSRF token");
+    assert!(
+        body.contains(SUPPLIER) && body.contains("Alice") && body.contains("primary-manager"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("csrf"),
+        "the plugin never sees the CSRF token"
+    );
 }
 
 #[tokio::test]
@@ -181,7 +302,10 @@ async fn every_response_carries_the_security_headers() {
     for path in ["/login", "/signup", "/nope", "/healthz"] {
         let page = c.get(path).await;
         let csp = page.headers["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert!(!csp.contains("unsafe-inline"));
         assert_eq!(page.headers["x-content-type-options"], "nosniff");
         assert!(page.headers.contains_key("referrer-policy"));
@@ -195,27 +319,47 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn session_cookie_is_httponly_and_strict_and_rotated() {
     let portal = Portal::start(&standard_areas());
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let c = portal.client();
     c.sign_up("Alice", "alice@example.com", PASSWORD).await;
     // Log in twice from a fresh jar: two different session ids.
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let page = http.get(format!("{}/login", portal.url)).send().await.unwrap();
-        let pre = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let page = http
+            .get(format!("{}/login", portal.url))
+            .send()
+            .await
+            .unwrap();
+        let pre = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let body = page.text().await.unwrap();
         let at = body.find(r#"name="_csrf" value=""#).unwrap() + 20;
         let token = &body[at..at + body[at..].find('"').unwrap()];
         let r = http
             .post(format!("{}/login", portal.url))
             .header("cookie", &pre)
-            .form(&[("_csrf", token), ("email", "alice@example.com"), ("password", PASSWORD)])
+            .form(&[
+                ("_csrf", token),
+                ("email", "alice@example.com"),
+                ("password", PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 303);
         let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+            "{set}"
+        );
         ids.push(set.split(';').next().unwrap().to_string());
     }
     assert_ne!(ids[0], ids[1]);
@@ -226,13 +370,22 @@ async fn a_failing_area_shows_an_error_panel_and_the_others_keep_working() {
     let portal = Portal::start(&standard_areas());
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice.create_structure(SUPPLIER, "Ateliers Dupont", "private").await;
+    alice
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
     let base = format!("/s/{SUPPLIER}/fixture");
 
     let trap = alice.get(&format!("{base}/trap")).await;
     assert_eq!(trap.status, 500);
-    assert!(trap.body.contains("Fixture could not answer") && trap.body.contains("crashed"), "{}", trap.body);
-    assert!(trap.body.contains("Request id"), "the panel quotes the request id");
+    assert!(
+        trap.body.contains("Fixture could not answer") && trap.body.contains("crashed"),
+        "{}",
+        trap.body
+    );
+    assert!(
+        trap.body.contains("Request id"),
+        "the panel quotes the request id"
+    );
     assert_eq!(trap.tabs().len(), 4, "the layout and tabs are still there");
 
     let slow = alice.get(&format!("{base}/loop")).await;
@@ -251,7 +404,10 @@ async fn a_failing_area_shows_an_error_panel_and_the_others_keep_working() {
     assert_eq!(alice.get(&format!("{base}/print")).await.status, 200);
     assert_eq!(alice.get(&format!("{base}/std")).await.status, 200);
     // And the host is still fine.
-    assert_eq!(alice.get(&format!("/s/{SUPPLIER}/homepage")).await.status, 200);
+    assert_eq!(
+        alice.get(&format!("/s/{SUPPLIER}/homepage")).await.status,
+        200
+    );
     assert_eq!(alice.get("/healthz").await.status, 200);
 }
 
@@ -260,7 +416,9 @@ async fn imports_without_the_capability_are_refused_by_name() {
     let portal = Portal::start(&standard_areas());
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice.create_structure(SUPPLIER, "Ateliers Dupont", "private").await;
+    alice
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
     // `bare` is the fixture plugin declared without capabilities.
     for (route, cap) in [
         ("kv/get?key=a", "kv"),
@@ -274,10 +432,19 @@ async fn imports_without_the_capability_are_refused_by_name() {
         assert_eq!(r.status, 200, "{route}: {}", r.body);
         let err = &r.json()["error"];
         assert_eq!(err["kind"], "capability-denied", "{route}: {}", r.body);
-        assert!(err["message"].as_str().unwrap().contains(&format!("`{cap}`")), "{route}: {}", r.body);
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{cap}`")),
+            "{route}: {}",
+            r.body
+        );
     }
     // With the capability, the same call works.
-    let ok = alice.get_json(&format!("/s/{SUPPLIER}/fixture/kv/set?key=a&value=b")).await;
+    let ok = alice
+        .get_json(&format!("/s/{SUPPLIER}/fixture/kv/set?key=a&value=b"))
+        .await;
     assert_eq!(ok.json()["error"], serde_json::Value::Null, "{}", ok.body);
 }
 
@@ -288,9 +455,23 @@ async fn role_restricted_areas_are_hidden_and_refused() {
     let portal = Portal::start(&yaml);
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    let home = alice.follow(alice.create_structure(SUPPLIER, "Ateliers Dupont", "private").await).await;
-    assert!(!home.tabs().contains(&"Bare fixture".to_string()), "{:?}", home.tabs());
+    let home = alice
+        .follow(
+            alice
+                .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+                .await,
+        )
+        .await;
+    assert!(
+        !home.tabs().contains(&"Bare fixture".to_string()),
+        "{:?}",
+        home.tabs()
+    );
     let refused = alice.get(&format!("/s/{SUPPLIER}/bare")).await;
     assert_eq!(refused.status, 403);
-    assert!(refused.body.contains("user only"), "the page says why: {}", refused.body);
+    assert!(
+        refused.body.contains("user only"),
+        "the page says why: {}",
+        refused.body
+    );
 }

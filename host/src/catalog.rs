@@ -46,7 +46,10 @@ impl Catalog {
             let started = Instant::now();
             let loaded = runtime.load(&area.plugin, &area).map(|loaded| {
                 let templates = crate::web::templates::area_environment(&loaded.templates);
-                Loaded { area: loaded, templates }
+                Loaded {
+                    area: loaded,
+                    templates,
+                }
             });
             match &loaded {
                 Ok(l) => tracing::info!(
@@ -56,11 +59,19 @@ impl Catalog {
                 Err(e) => {
                     tracing::error!(area = %area.id, "area failed to load: {e}");
                     if strict {
-                        errors.push(ConfigError::for_area(&spec.path, &area, Some("plugin"), e.to_string()));
+                        errors.push(ConfigError::for_area(
+                            &spec.path,
+                            &area,
+                            Some("plugin"),
+                            e.to_string(),
+                        ));
                     }
                 }
             }
-            areas.push(CatalogArea { spec: area, loaded: loaded.map_err(|e| e.to_string()) });
+            areas.push(CatalogArea {
+                spec: area,
+                loaded: loaded.map_err(|e| e.to_string()),
+            });
         }
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));

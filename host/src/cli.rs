@@ -68,8 +68,17 @@ pub fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Check { config } => return check(&config),
-        Command::Serve { config, data, listen, secure_cookies } => serve(&config, &data, listen, secure_cookies, false),
-        Command::Demo { config, data, listen } => serve(&config, &data, listen, false, true),
+        Command::Serve {
+            config,
+            data,
+            listen,
+            secure_cookies,
+        } => serve(&config, &data, listen, secure_cookies, false),
+        Command::Demo {
+            config,
+            data,
+            listen,
+        } => serve(&config, &data, listen, false, true),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,10 +100,23 @@ fn check(config: &Path) -> ExitCode {
     match Catalog::build(config, &runtime, true) {
         Ok(catalog) => {
             for a in &catalog.areas {
-                let api = a.loaded.as_ref().map(|l| l.area.api_version.to_string()).unwrap_or_default();
-                println!("ok  {:<20} {:<8} portico:area@{api}  {}", a.spec.id, a.spec.version, a.spec.plugin.display());
+                let api = a
+                    .loaded
+                    .as_ref()
+                    .map(|l| l.area.api_version.to_string())
+                    .unwrap_or_default();
+                println!(
+                    "ok  {:<20} {:<8} portico:area@{api}  {}",
+                    a.spec.id,
+                    a.spec.version,
+                    a.spec.plugin.display()
+                );
             }
-            println!("{}: {} area(s), no errors", config.display(), catalog.areas.len());
+            println!(
+                "{}: {} area(s), no errors",
+                config.display(),
+                catalog.areas.len()
+            );
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -105,17 +127,26 @@ fn check(config: &Path) -> ExitCode {
     }
 }
 
-fn serve(config: &Path, data: &Path, listen: SocketAddr, secure_cookies: bool, demo: bool) -> anyhow::Result<()> {
+fn serve(
+    config: &Path,
+    data: &Path,
+    listen: SocketAddr,
+    secure_cookies: bool,
+    demo: bool,
+) -> anyhow::Result<()> {
     let runtime = Arc::new(Runtime::new().context("starting the wasm runtime")?);
     // Plugins are compiled before the async runtime starts: no request waits on it.
     let catalog = Catalog::build(config, &runtime, false).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = Store::open(data).with_context(|| format!("opening the data directory {}", data.display()))?;
+    let store = Store::open(data)
+        .with_context(|| format!("opening the data directory {}", data.display()))?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(async move {
             if demo {
-                crate::demo::seed(&store).await.context("seeding demo data")?;
+                crate::demo::seed(&store)
+                    .await
+                    .context("seeding demo data")?;
             }
             let state = AppState::new(catalog, runtime, store, secure_cookies)?;
             let listener = tokio::net::TcpListener::bind(listen)
@@ -127,10 +158,13 @@ fn serve(config: &Path, data: &Path, listen: SocketAddr, secure_cookies: bool, d
             if demo {
                 crate::demo::print_credentials(addr);
             }
-            axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .context("serving")?;
+            axum::serve(
+                listener,
+                app(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving")?;
             tracing::info!("stopped");
             Ok(())
         })

@@ -8,19 +8,41 @@ use std::net::SocketAddr;
 
 /// The demo accounts: (email, first, last, password, structure SIRET).
 pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 2] = [
-    ("claire.martin@ateliers-dupont.example", "Claire", "Martin", "demo-supplier-2026", "73282932000074"),
-    ("paul.bernard@prefecture.example", "Paul", "Bernard", "demo-public-2026", "13000165200010"),
+    (
+        "claire.martin@ateliers-dupont.example",
+        "Claire",
+        "Martin",
+        "demo-supplier-2026",
+        "73282932000074",
+    ),
+    (
+        "paul.bernard@prefecture.example",
+        "Paul",
+        "Bernard",
+        "demo-public-2026",
+        "13000165200010",
+    ),
 ];
 
 const STRUCTURES: [(&str, &str, StructureKind); 2] = [
-    ("73282932000074", "Ateliers Dupont SARL", StructureKind::Private),
-    ("13000165200010", "Préfecture de la Région Exemple", StructureKind::Public),
+    (
+        "73282932000074",
+        "Ateliers Dupont SARL",
+        StructureKind::Private,
+    ),
+    (
+        "13000165200010",
+        "Préfecture de la Région Exemple",
+        StructureKind::Public,
+    ),
 ];
 
 /// Creates the demo accounts and structures unless they exist.
 pub async fn seed(store: &Store) -> anyhow::Result<()> {
     let passwords = Passwords::new()?;
-    for ((email, first, last, password, siret), (_, name, kind)) in ACCOUNTS.iter().zip(STRUCTURES.iter()) {
+    for ((email, first, last, password, siret), (_, name, kind)) in
+        ACCOUNTS.iter().zip(STRUCTURES.iter())
+    {
         if store.user_by_email(email)?.is_some() {
             continue;
         }
@@ -34,8 +56,14 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
             operator: false,
             created_ms: crate::web::session::now_ms(),
         })?;
-        let identifier = Identifier::parse(IdentifierType::Siret, siret).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let new = NewStructure { identifier_type: IdentifierType::Siret, id: identifier, name: name.to_string(), kind: *kind };
+        let identifier =
+            Identifier::parse(IdentifierType::Siret, siret).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let new = NewStructure {
+            identifier_type: IdentifierType::Siret,
+            id: identifier,
+            name: name.to_string(),
+            kind: *kind,
+        };
         match store.create_structure(new, &user.id, crate::web::session::now_ms()) {
             Ok(_) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),

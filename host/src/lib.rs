@@ -14,8 +14,8 @@
 pub mod auth;
 pub mod catalog;
 pub mod cli;
-pub mod demo;
 pub mod config;
+pub mod demo;
 pub mod directory;
 pub mod runtime;
 pub mod store;

@@ -16,7 +16,11 @@ pub fn repo() -> PathBuf {
 /// A built plugin, as `.ci/build-plugins` leaves it.
 pub fn plugin(name: &str) -> PathBuf {
     let p = repo().join("plugins").join(format!("{name}.wasm"));
-    assert!(p.exists(), "{} is missing: run .ci/build-plugins first", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run .ci/build-plugins first",
+        p.display()
+    );
     p.canonicalize().unwrap()
 }
 
@@ -129,7 +133,10 @@ pub struct Page {
 impl Page {
     /// The CSRF token of the first form on the page.
     pub fn csrf(&self) -> String {
-        let at = self.body.find(r#"name="_csrf" value=""#).expect("page has a CSRF field");
+        let at = self
+            .body
+            .find(r#"name="_csrf" value=""#)
+            .expect("page has a CSRF field");
         let rest = &self.body[at + r#"name="_csrf" value=""#.len()..];
         rest[..rest.find('"').unwrap()].to_string()
     }
@@ -140,7 +147,9 @@ impl Page {
 
     /// The tab labels of the tab bar, in order.
     pub fn tabs(&self) -> Vec<String> {
-        let Some(start) = self.body.find(r#"<nav class="tabs""#) else { return vec![] };
+        let Some(start) = self.body.find(r#"<nav class="tabs""#) else {
+            return vec![];
+        };
         let nav = &self.body[start..];
         let nav = &nav[..nav.find("</nav>").unwrap()];
         nav.split("<a href=")
@@ -162,13 +171,27 @@ impl Client {
     async fn page(r: reqwest::Response) -> Page {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
-        let location = headers.get("location").map(|v| v.to_str().unwrap().to_string());
+        let location = headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
         let body = r.text().await.unwrap();
-        Page { status, location, headers, body }
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        Self::page(self.http.get(format!("{}{path}", self.base)).send().await.unwrap()).await
+        Self::page(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn get_json(&self, path: &str) -> Page {
@@ -195,7 +218,15 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Self::page(self.http.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()).await
+        Self::page(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Loads `form_page`, takes its CSRF token, and posts `form` to `path`.
@@ -214,7 +245,12 @@ impl Client {
             .submit(
                 "/signup",
                 "/signup",
-                &[("first-name", first), ("last-name", "Tester"), ("email", email), ("password", password)],
+                &[
+                    ("first-name", first),
+                    ("last-name", "Tester"),
+                    ("email", email),
+                    ("password", password),
+                ],
             )
             .await;
         assert_eq!(page.status, 303, "sign-up should redirect: {}", page.body);
@@ -222,7 +258,12 @@ impl Client {
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Page {
-        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// Creates a structure through My account; returns the landing page.
@@ -230,7 +271,12 @@ impl Client {
         self.submit(
             "/me/my-account",
             "/me/my-account/structures",
-            &[("identifier-type", "siret"), ("identifier", siret), ("name", name), ("kind", kind)],
+            &[
+                ("identifier-type", "siret"),
+                ("identifier", siret),
+                ("name", name),
+                ("kind", kind),
+            ],
         )
         .await
     }

@@ -57,11 +57,19 @@ impl IdentifierType {
     /// The expected format, shown under the identifier field and in errors.
     pub fn expected_format(self) -> &'static str {
         match self {
-            IdentifierType::Siret => "14 digits (SIREN + NIC) with a valid check digit, e.g. 732 829 320 00074",
-            IdentifierType::Eu => "an intra-EU VAT number: 2-letter country code then 2 to 13 letters or digits, e.g. DE123456789",
+            IdentifierType::Siret => {
+                "14 digits (SIREN + NIC) with a valid check digit, e.g. 732 829 320 00074"
+            }
+            IdentifierType::Eu => {
+                "an intra-EU VAT number: 2-letter country code then 2 to 13 letters or digits, e.g. DE123456789"
+            }
             IdentifierType::OutsideEu => "3 to 18 letters, digits, dots or dashes",
-            IdentifierType::Ridet => "7 digits then a 3-digit establishment number, e.g. 1234567001",
-            IdentifierType::Tahiti => "6 letters or digits then a 3-digit establishment number, e.g. A12345001",
+            IdentifierType::Ridet => {
+                "7 digits then a 3-digit establishment number, e.g. 1234567001"
+            }
+            IdentifierType::Tahiti => {
+                "6 letters or digits then a 3-digit establishment number, e.g. A12345001"
+            }
             IdentifierType::PrivateIndividual | IdentifierType::Other => {
                 "3 to 18 letters, digits, dots or dashes"
             }
@@ -106,7 +114,11 @@ impl Identifier {
                     return Err(fail(format!(
                         "a SIRET has 14 digits, got {} character(s){}",
                         s.chars().count(),
-                        if all_digits(&s) { "" } else { " including non-digits" }
+                        if all_digits(&s) {
+                            ""
+                        } else {
+                            " including non-digits"
+                        }
                     )));
                 }
                 if !siret_checksum_ok(&s) {
@@ -137,9 +149,12 @@ impl Identifier {
                     return Err(fail(format!("`{s}` is not a TAHITI number")));
                 }
             }
-            IdentifierType::OutsideEu | IdentifierType::PrivateIndividual | IdentifierType::Other => {
+            IdentifierType::OutsideEu
+            | IdentifierType::PrivateIndividual
+            | IdentifierType::Other => {
                 let ok = (3..=18).contains(&s.len())
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
                 if !ok {
                     return Err(fail(format!("`{s}` is not a valid identifier")));
                 }
@@ -182,7 +197,8 @@ fn siret_checksum_ok(s: &str) -> bool {
             }
         })
         .sum();
-    luhn % 10 == 0 || (s.starts_with("356000000") && digits.iter().sum::<u32>() % 5 == 0)
+    luhn.is_multiple_of(10)
+        || (s.starts_with("356000000") && digits.iter().sum::<u32>().is_multiple_of(5))
 }
 
 #[cfg(test)]
@@ -193,11 +209,20 @@ mod tests {
     fn siret_examples_from_the_domain() {
         assert!(Identifier::parse(IdentifierType::Siret, "73282932000074").is_ok());
         assert!(Identifier::parse(IdentifierType::Siret, "732 829 320 00074").is_ok());
-        assert!(Identifier::parse(IdentifierType::Siret, "35600000049837").is_ok(), "La Poste");
-        assert!(Identifier::parse(IdentifierType::Siret, "35600000000048").is_ok(), "La Poste head office is plain Luhn");
+        assert!(
+            Identifier::parse(IdentifierType::Siret, "35600000049837").is_ok(),
+            "La Poste"
+        );
+        assert!(
+            Identifier::parse(IdentifierType::Siret, "35600000000048").is_ok(),
+            "La Poste head office is plain Luhn"
+        );
         let err = Identifier::parse(IdentifierType::Siret, "12345678912345").unwrap_err();
         assert!(err.to_string().contains("check digit"), "{err}");
-        assert!(err.to_string().contains("14 digits"), "message shows the format: {err}");
+        assert!(
+            err.to_string().contains("14 digits"),
+            "message shows the format: {err}"
+        );
     }
 
     #[test]
@@ -210,7 +235,12 @@ mod tests {
 
     #[test]
     fn other_types() {
-        assert_eq!(Identifier::parse(IdentifierType::Eu, "de 123456789").unwrap().as_str(), "DE123456789");
+        assert_eq!(
+            Identifier::parse(IdentifierType::Eu, "de 123456789")
+                .unwrap()
+                .as_str(),
+            "DE123456789"
+        );
         assert!(Identifier::parse(IdentifierType::Eu, "FR12345678901").is_err());
         assert!(Identifier::parse(IdentifierType::Ridet, "1234567001").is_ok());
         assert!(Identifier::parse(IdentifierType::Ridet, "123456").is_err());

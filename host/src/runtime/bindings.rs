@@ -6,4 +6,4 @@ wasmtime::component::bindgen!({
 });
 
 pub(crate) use exports::portico::area::plugin as guest;
-pub(crate) use portico::area::types;
+pub use portico::area::types;

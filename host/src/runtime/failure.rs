@@ -72,13 +72,17 @@ impl AreaFailure {
                     if output.contains("memory allocation of") {
                         return AreaFailure::MemoryLimit { limit_mib };
                     }
-                    return AreaFailure::Panic { message: String::new() };
+                    return AreaFailure::Panic {
+                        message: String::new(),
+                    };
                 }
                 _ => {}
             }
         }
         // `trap_on_grow_failure` reports a failed memory.grow this way.
-        if text.contains("forcing trap when growing memory") || text.contains("memory allocation of") {
+        if text.contains("forcing trap when growing memory")
+            || text.contains("memory allocation of")
+        {
             return AreaFailure::MemoryLimit { limit_mib };
         }
         AreaFailure::Trap { reason: text }
@@ -117,7 +121,10 @@ mod tests {
     #[test]
     fn panic_text_is_extracted() {
         let out = "thread '<unnamed>' panicked at plugins/fixture/src/lib.rs:10:5:\nthe fixture panicked on purpose\nnote: run with `RUST_BACKTRACE=1`";
-        assert_eq!(panic_message(out).as_deref(), Some("the fixture panicked on purpose"));
+        assert_eq!(
+            panic_message(out).as_deref(),
+            Some("the fixture panicked on purpose")
+        );
         assert_eq!(panic_message("hello"), None);
     }
 }

@@ -24,7 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, types::ComponentItem};
-use wasmtime::{Config, Engine, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+};
 
 pub use bindings::guest::{Request as WitRequest, Response as WitResponse};
 pub use bindings::types as wit;
@@ -100,7 +102,9 @@ pub enum LoadError {
         host_major: u64,
     },
     /// The component does not export `portico:area/plugin`.
-    #[error("plugin {path} does not export portico:area/plugin@{host}; is it built with portico-sdk's export_area! macro?")]
+    #[error(
+        "plugin {path} does not export portico:area/plugin@{host}; is it built with portico-sdk's export_area! macro?"
+    )]
     NotAnArea {
         /// The file.
         path: String,
@@ -163,11 +167,12 @@ impl Runtime {
             .epoch_interruption(true)
             .max_wasm_stack(MAX_WASM_STACK)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&config).map_err(wasm_err)?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        bindings::Area::add_to_linker::<_, HasSelf<host::HostState>>(&mut linker, |s| s)?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(wasm_err)?;
+        bindings::Area::add_to_linker::<_, HasSelf<host::HostState>>(&mut linker, |s| s)
+            .map_err(wasm_err)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (weak, stop) = (engine.weak(), ticker_stop.clone());
@@ -182,7 +187,11 @@ impl Runtime {
                     }
                 }
             })?;
-        Ok(Runtime { engine, linker, ticker_stop })
+        Ok(Runtime {
+            engine,
+            linker,
+            ticker_stop,
+        })
     }
 
     /// The engine, for tools that precompile.
@@ -194,24 +203,45 @@ impl Runtime {
     /// templates (one sandboxed call) and checks that they compile.
     pub fn load(&self, path: &Path, spec: &AreaSpec) -> Result<LoadedArea, LoadError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-        let component = Component::new(&self.engine, &bytes)
-            .map_err(|e| LoadError::Compile { path: shown.clone(), reason: format!("{e:#}") })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| LoadError::Compile {
+            path: shown.clone(),
+            reason: format!("{e:#}"),
+        })?;
         let api_version = self.check_api_version(&component, &shown)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .and_then(bindings::AreaPre::new)
-            .map_err(|e| LoadError::Link { path: shown.clone(), reason: format!("{e:#}") })?;
-        let mut area = LoadedArea { pre, api_version, templates: Vec::new() };
+            .map_err(|e| LoadError::Link {
+                path: shown.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        let mut area = LoadedArea {
+            pre,
+            api_version,
+            templates: Vec::new(),
+        };
         let scope = CallScope::for_load(spec);
         let templates = self
-            .call(&area, spec, scope, |guest, store| guest.call_templates(store))
-            .map_err(|failure| LoadError::Templates { path: shown.clone(), failure })?;
+            .call(&area, spec, scope, |guest, store| {
+                guest.call_templates(store)
+            })
+            .map_err(|failure| LoadError::Templates {
+                path: shown.clone(),
+                failure,
+            })?;
         let env = crate::web::templates::area_environment(&templates);
         for (name, _) in &templates {
             if let Err(e) = env.get_template(name) {
-                return Err(LoadError::Template { path: shown, name: name.clone(), reason: e.to_string() });
+                return Err(LoadError::Template {
+                    path: shown,
+                    name: name.clone(),
+                    reason: e.to_string(),
+                });
             }
         }
         area.templates = templates;
@@ -220,16 +250,31 @@ impl Runtime {
 
     /// Finds the `portico:area` version among the component's exports and
     /// imports and refuses anything this host cannot serve.
-    fn check_api_version(&self, component: &Component, path: &str) -> Result<semver::Version, LoadError> {
+    fn check_api_version(
+        &self,
+        component: &Component,
+        path: &str,
+    ) -> Result<semver::Version, LoadError> {
         let ty = component.component_type();
         let mut versions: Vec<semver::Version> = Vec::new();
         let mut exports_plugin = false;
         let names = ty
             .exports(&self.engine)
-            .map(|(n, i)| (n.to_string(), matches!(i, ComponentItem::ComponentInstance(_)), true))
-            .chain(ty.imports(&self.engine).map(|(n, _)| (n.to_string(), false, false)));
+            .map(|(n, i)| {
+                (
+                    n.to_string(),
+                    matches!(i.ty, ComponentItem::ComponentInstance(_)),
+                    true,
+                )
+            })
+            .chain(
+                ty.imports(&self.engine)
+                    .map(|(n, _)| (n.to_string(), false, false)),
+            );
         for (name, is_instance, is_export) in names {
-            let Some(rest) = name.strip_prefix("portico:area/") else { continue };
+            let Some(rest) = name.strip_prefix("portico:area/") else {
+                continue;
+            };
             let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
             if is_export && is_instance && iface == "plugin" {
                 exports_plugin = true;
@@ -239,8 +284,13 @@ impl Runtime {
             }
         }
         // Every portico:area name carries the version the component was built against.
-        let found = versions.into_iter().max().unwrap_or(semver::Version::new(0, 0, 0));
-        let compatible = found.major == API_VERSION.major && found.minor <= API_VERSION.minor && found.pre.is_empty();
+        let found = versions
+            .into_iter()
+            .max()
+            .unwrap_or(semver::Version::new(0, 0, 0));
+        let compatible = found.major == API_VERSION.major
+            && found.minor <= API_VERSION.minor
+            && found.pre.is_empty();
         if exports_plugin && !compatible || (!exports_plugin && found.major != 0 && !compatible) {
             return Err(LoadError::ApiVersion {
                 path: path.to_string(),
@@ -250,7 +300,10 @@ impl Runtime {
             });
         }
         if !exports_plugin {
-            return Err(LoadError::NotAnArea { path: path.to_string(), host: API_VERSION });
+            return Err(LoadError::NotAnArea {
+                path: path.to_string(),
+                host: API_VERSION,
+            });
         }
         Ok(found)
     }
@@ -264,7 +317,9 @@ impl Runtime {
         context: &types::Context,
         request: &types::Request,
     ) -> Result<types::Response, AreaFailure> {
-        self.call(area, spec, scope, |guest, store| guest.call_handle(store, context, request))
+        self.call(area, spec, scope, |guest, store| {
+            guest.call_handle(store, context, request)
+        })
     }
 
     /// One sandboxed `on-message` call in a fresh instance.
@@ -276,7 +331,9 @@ impl Runtime {
         context: &types::Context,
         message: &types::Message,
     ) -> Result<Result<(), String>, AreaFailure> {
-        self.call(area, spec, scope, |guest, store| guest.call_on_message(store, context, message))
+        self.call(area, spec, scope, |guest, store| {
+            guest.call_on_message(store, context, message)
+        })
     }
 
     fn call<R>(
@@ -293,7 +350,9 @@ impl Runtime {
         let state = host::HostState::new(scope, spec, output.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = u64::from(spec.limits.timeout_ms).div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+        let ticks = u64::from(spec.limits.timeout_ms)
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         let result = area
@@ -304,13 +363,26 @@ impl Runtime {
         if !text.is_empty() {
             tracing::info!(request_id = %request_id, area = %area_id, dropped_bytes = dropped, "plugin output: {}", text.trim_end());
         }
-        result.map_err(|e| AreaFailure::classify(e, spec.limits.timeout_ms, spec.limits.memory_mib, started.elapsed(), &text))
+        result.map_err(|e| {
+            AreaFailure::classify(
+                e,
+                spec.limits.timeout_ms,
+                spec.limits.memory_mib,
+                started.elapsed(),
+                &text,
+            )
+        })
     }
 
     /// Capabilities the WIT defines, for docs and `portico check`.
     pub fn capabilities() -> BTreeMap<&'static str, Capability> {
         Capability::ALL.iter().map(|c| (c.as_str(), *c)).collect()
     }
+}
+
+/// wasmtime 48 has its own error type; keep its full chain in the message.
+fn wasm_err(e: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e:#}")
 }
 
 impl Drop for Runtime {

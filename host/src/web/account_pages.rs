@@ -27,14 +27,19 @@ pub(crate) struct LoginQuery {
 
 /// Only same-site absolute paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 2048)
-        .map(str::to_owned)
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 2048
+    })
+    .map(str::to_owned)
 }
 
 impl AppState {
     /// The pre-session token of this browser, and the Set-Cookie to send if new.
     fn pre_session(&self, headers: &HeaderMap) -> (String, Option<String>) {
-        match cookie(headers, auth::pre_session_cookie_name(self.secure_cookies())) {
+        match cookie(
+            headers,
+            auth::pre_session_cookie_name(self.secure_cookies()),
+        ) {
             Some(t) if t.len() >= 16 => (t, None),
             _ => {
                 let t = auth::new_csrf_token();
@@ -44,11 +49,18 @@ impl AppState {
         }
     }
 
-    fn anonymous_page(&self, template: &str, title: &str, ctx: Value, token: &str, request_id: &str) -> Result<String, AppError> {
+    fn anonymous_page(
+        &self,
+        template: &str,
+        title: &str,
+        ctx: Value,
+        token: &str,
+        request_id: &str,
+    ) -> Result<String, AppError> {
         let pages = &self.inner.pages;
         let content = pages
             .get_template(template)
-            .and_then(|t| t.render(context! { ..ctx, __portico_csrf => token }))
+            .and_then(|t| t.render(context! { __portico_csrf => token, ..ctx }))
             .map_err(|e| AppError::Internal(e.into()))?;
         pages
             .get_template("layout.html")
@@ -109,12 +121,16 @@ pub(crate) async fn login(
     let (token, _) = state.pre_session(&headers);
     check_pre_session(&state, &headers, &form)?;
     let email_input = form.get("email").unwrap_or("").trim().to_string();
-    let email = auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
+    let email =
+        auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
     let password = form.get("password").unwrap_or("").to_string();
     let next = safe_next(form.get("next"));
     let now = std::time::Instant::now();
 
-    let failed = |state: &AppState, message: &str, status: StatusCode| -> Result<Response, AppError> {
+    let failed = |state: &AppState,
+                  message: &str,
+                  status: StatusCode|
+     -> Result<Response, AppError> {
         let html = state.anonymous_page(
             "login.html",
             "Sign in",
@@ -128,7 +144,11 @@ pub(crate) async fn login(
     if let Err(wait) = state.inner.throttle.check(&email, ip, now) {
         // Same answer for known and unknown emails: no enumeration.
         let secs = wait.as_secs().max(1);
-        let mut r = failed(&state, &format!("Too many failed attempts. Try again in {secs} seconds."), StatusCode::TOO_MANY_REQUESTS)?;
+        let mut r = failed(
+            &state,
+            &format!("Too many failed attempts. Try again in {secs} seconds."),
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
         r.headers_mut().insert(header::RETRY_AFTER, secs.into());
         return Ok(r);
     }
@@ -142,7 +162,11 @@ pub(crate) async fn login(
         .await;
     let Some(user) = user.filter(|_| ok) else {
         state.inner.throttle.record_failure(&email, ip, now);
-        return failed(&state, "Email or password is incorrect.", StatusCode::UNAUTHORIZED);
+        return failed(
+            &state,
+            "Email or password is incorrect.",
+            StatusCode::UNAUTHORIZED,
+        );
     };
     state.inner.throttle.record_success(&email, ip, now);
 
@@ -153,11 +177,17 @@ pub(crate) async fn login(
     let set_cookie = start_session(&state, &user.id).await?;
     let mut r = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie);
-    Ok(with_cookie(r, Some(auth::clear_pre_session_cookie(state.secure_cookies()))))
+    Ok(with_cookie(
+        r,
+        Some(auth::clear_pre_session_cookie(state.secure_cookies())),
+    ))
 }
 
 /// Creates a session for `user`, records the sign-in, returns the Set-Cookie.
-async fn start_session(state: &AppState, user: &crate::store::UserId) -> Result<HeaderValue, AppError> {
+async fn start_session(
+    state: &AppState,
+    user: &crate::store::UserId,
+) -> Result<HeaderValue, AppError> {
     let id = auth::new_session_id();
     let now = now_ms();
     let session = Session {
@@ -176,14 +206,29 @@ async fn start_session(state: &AppState, user: &crate::store::UserId) -> Result<
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))??;
-    let c = auth::session_cookie(&id, state.secure_cookies(), Some(state.inner.policy.absolute));
+    let c = auth::session_cookie(
+        &id,
+        state.secure_cookies(),
+        Some(state.inner.policy.absolute),
+    );
     HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.into()))
 }
 
-fn check_pre_session(state: &AppState, headers: &HeaderMap, form: &FormData) -> Result<(), AppError> {
-    let cookie_token = cookie(headers, auth::pre_session_cookie_name(state.secure_cookies()));
+fn check_pre_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &FormData,
+) -> Result<(), AppError> {
+    let cookie_token = cookie(
+        headers,
+        auth::pre_session_cookie_name(state.secure_cookies()),
+    );
     let given = form.csrf.as_deref().unwrap_or("");
-    if auth::pre_session_csrf_ok(cookie_token.as_deref(), given) { Ok(()) } else { Err(AppError::Csrf) }
+    if auth::pre_session_csrf_ok(cookie_token.as_deref(), given) {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
 }
 
 /// The sign-up form's fields, in order.
@@ -195,7 +240,13 @@ fn signup_fields() -> Value {
         f("first-name", "First name", "text", "given-name", ""),
         f("last-name", "Last name", "text", "family-name", ""),
         f("email", "Email", "email", "email", "You sign in with it."),
-        f("password", "Password", "password", "new-password", "At least 12 characters. No other rule: a long passphrase is best."),
+        f(
+            "password",
+            "Password",
+            "password",
+            "new-password",
+            "At least 12 characters. No other rule: a long passphrase is best.",
+        ),
     ])
 }
 
@@ -232,16 +283,29 @@ pub(crate) async fn signup(
     let (token, _) = state.pre_session(&headers);
     let value = |k: &str| form.get(k).unwrap_or("").to_string();
     let mut errors = BTreeMap::new();
-    let first = auth::validate_name("first name", &value("first-name")).map_err(|m| errors.insert("first-name", m)).ok();
-    let last = auth::validate_name("last name", &value("last-name")).map_err(|m| errors.insert("last-name", m)).ok();
-    let email = auth::normalize_email(&value("email")).map_err(|m| errors.insert("email", m)).ok();
+    let first = auth::validate_name("first name", &value("first-name"))
+        .map_err(|m| errors.insert("first-name", m))
+        .ok();
+    let last = auth::validate_name("last name", &value("last-name"))
+        .map_err(|m| errors.insert("last-name", m))
+        .ok();
+    let email = auth::normalize_email(&value("email"))
+        .map_err(|m| errors.insert("email", m))
+        .ok();
     let password = value("password");
     if let Err(m) = auth::validate_new_password(&password) {
         errors.insert("password", m);
     }
     let mut created = None;
-    if let (Some(first), Some(last), Some(email), true) = (first, last, email.clone(), errors.is_empty()) {
-        let password_hash = state.inner.passwords.hash(password).await.map_err(|e| AppError::Internal(e.into()))?;
+    if let (Some(first), Some(last), Some(email), true) =
+        (first, last, email.clone(), errors.is_empty())
+    {
+        let password_hash = state
+            .inner
+            .passwords
+            .hash(password)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let store = state.store().clone();
         let new = NewUser {
             contact_email: email.clone(),
@@ -258,14 +322,21 @@ pub(crate) async fn signup(
         {
             Ok(user) => created = Some(user),
             Err(crate::store::StoreError::Conflict(_)) => {
-                errors.insert("email", "An account already exists for this email. Sign in instead.".into());
+                errors.insert(
+                    "email",
+                    "An account already exists for this email. Sign in instead.".into(),
+                );
             }
             Err(e) => return Err(e.into()),
         }
     }
     let Some(user) = created else {
-        let submitted: BTreeMap<String, String> =
-            form.fields.iter().filter(|(k, _)| k != "password").cloned().collect();
+        let submitted: BTreeMap<String, String> = form
+            .fields
+            .iter()
+            .filter(|(k, _)| k != "password")
+            .cloned()
+            .collect();
         let html = state.anonymous_page(
             "signup.html",
             "Create your account",
@@ -282,11 +353,17 @@ pub(crate) async fn signup(
     let set_cookie = start_session(&state, &user.id).await?;
     let mut r = Redirect::to("/me/my-account").into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie);
-    Ok(with_cookie(r, Some(auth::clear_pre_session_cookie(state.secure_cookies()))))
+    Ok(with_cookie(
+        r,
+        Some(auth::clear_pre_session_cookie(state.secure_cookies())),
+    ))
 }
 
 /// `POST /logout`
-pub(crate) async fn logout(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, AppError> {
     let headers = req.headers().clone();
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     if let Some(me) = state.signed_in(&headers)? {

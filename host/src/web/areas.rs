@@ -5,7 +5,6 @@ use super::forms::FormData;
 use super::security::{AreaTag, RequestId, wants_json};
 use super::session::{SignedIn, now_ms};
 use super::tabs::{Facts, Place, Tab, compose_tabs, structure_area_open};
-use super::templates::CSRF_VAR;
 use super::{AppError, AppState, MAX_AREA_BODY};
 use crate::catalog::{Catalog, Loaded};
 use crate::config::Scope;
@@ -22,16 +21,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest JSON data of one view: a page is not a data dump.
-pub const MAX_VIEW_DATA: usize = 4 << 20;
+pub(crate) const MAX_VIEW_DATA: usize = 4 << 20;
 
 /// Largest file an area may hand out in one response.
-pub const MAX_DOWNLOAD: usize = 32 << 20;
+pub(crate) const MAX_DOWNLOAD: usize = 32 << 20;
 
 /// How long a request waits for a free sandbox slot before a 503.
 const SLOT_WAIT: Duration = Duration::from_secs(2);
 
 /// `GET /`: the current structure's first tab, or My account.
-pub(crate) async fn root(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, AppError> {
+pub(crate) async fn root(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
     let Some(me) = state.signed_in(&headers)? else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -70,7 +72,11 @@ pub(crate) async fn structure_home(
     let (structure, role) = membership(&state, &me, &sid)?;
     let catalog = state.catalog();
     let (installs, facts) = structure_state(&state, &structure)?;
-    let place = Place { structure: Some((&structure, role)), installs: &installs, facts: &facts };
+    let place = Place {
+        structure: Some((&structure, role)),
+        installs: &installs,
+        facts: &facts,
+    };
     let tabs = compose_tabs(&catalog, &place);
     let first = tabs
         .iter()
@@ -110,13 +116,19 @@ pub(crate) async fn fallback() -> AppError {
 /// The structure and the user's role in it; 404 when the user is not a
 /// member, so other structures' existence is not revealed.
 fn membership(state: &AppState, me: &SignedIn, sid: &str) -> Result<(Structure, Role), AppError> {
-    let role = state.store().role_in(&me.user.id, sid)?.ok_or(AppError::NotFound)?;
+    let role = state
+        .store()
+        .role_in(&me.user.id, sid)?
+        .ok_or(AppError::NotFound)?;
     let structure = state.store().structure(sid)?.ok_or(AppError::NotFound)?;
     Ok((structure, role))
 }
 
 fn structure_state(state: &AppState, s: &Structure) -> Result<(BTreeSet<String>, Facts), AppError> {
-    Ok((state.store().installs(s.id.as_str())?, state.store().facts(s.id.as_str())?))
+    Ok((
+        state.store().installs(s.id.as_str())?,
+        state.store().facts(s.id.as_str())?,
+    ))
 }
 
 /// Everything known about the request before the sandbox call.
@@ -142,14 +154,22 @@ async fn serve(
         if json {
             return Err(AppError::Forbidden("Sign in first.".into()));
         }
-        let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let target = format!("/login?next={}", urlencode(next));
         return Ok(Redirect::to(&target).into_response());
     };
     let area_id = params.get("area").cloned().unwrap_or_default();
     let rest = format!("/{}", params.get("rest").map(String::as_str).unwrap_or(""));
     let catalog = state.catalog();
-    let area_index = catalog.areas.iter().position(|a| a.spec.id.as_str() == area_id).ok_or(AppError::NotFound)?;
+    let area_index = catalog
+        .areas
+        .iter()
+        .position(|a| a.spec.id.as_str() == area_id)
+        .ok_or(AppError::NotFound)?;
     let area = &catalog.areas[area_index];
 
     let (structure, tabs, base_path) = match &sid {
@@ -166,17 +186,28 @@ async fn serve(
                     return Err(AppError::Forbidden(format!(
                         "{} is open to {} only; you are {} of {}.",
                         area.spec.title,
-                        area.spec.roles.iter().map(|r| r.label().to_lowercase()).collect::<Vec<_>>().join(", "),
+                        area.spec
+                            .roles
+                            .iter()
+                            .map(|r| r.label().to_lowercase())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         role.label().to_lowercase(),
                         structure.name
                     )));
                 }
                 return Err(AppError::NotFound);
             }
-            let place = Place { structure: Some((&structure, role)), installs: &installs, facts: &facts };
+            let place = Place {
+                structure: Some((&structure, role)),
+                installs: &installs,
+                facts: &facts,
+            };
             let tabs = compose_tabs(&catalog, &place);
             if me.session.current_structure.as_deref() != Some(structure.id.as_str()) {
-                state.store().set_session_structure(&me.session_id, Some(structure.id.as_str()))?;
+                state
+                    .store()
+                    .set_session_structure(&me.session_id, Some(structure.id.as_str()))?;
             }
             let base = format!("/s/{}/{}", structure.id, area.spec.id);
             (Some((structure, role)), tabs, base)
@@ -197,13 +228,25 @@ async fn serve(
                 Some((s, _)) => structure_state(&state, s)?,
                 None => Default::default(),
             };
-            let place = Place { structure: current.as_ref().map(|(s, r)| (s, *r)), installs: &installs, facts: &facts };
+            let place = Place {
+                structure: current.as_ref().map(|(s, r)| (s, *r)),
+                installs: &installs,
+                facts: &facts,
+            };
             let tabs = compose_tabs(&catalog, &place);
             let base = format!("/me/{}", area.spec.id);
             (current, tabs, base)
         }
     };
-    let prepared = Prepared { request_id: rid.0.clone(), me, catalog: catalog.clone(), area_index, structure, tabs, base_path };
+    let prepared = Prepared {
+        request_id: rid.0.clone(),
+        me,
+        catalog: catalog.clone(),
+        area_index,
+        structure,
+        tabs,
+        base_path,
+    };
     let mut response = call_area(&state, &rid, prepared, rest, json, req).await?;
     response.extensions_mut().insert(AreaTag(area_id));
     Ok(response)
@@ -237,7 +280,9 @@ async fn call_area(
     } else if method == Method::GET || method == Method::HEAD {
         FormData::default()
     } else {
-        return Err(AppError::BadRequest(format!("method {method} is not supported; use GET or POST")));
+        return Err(AppError::BadRequest(format!(
+            "method {method} is not supported; use GET or POST"
+        )));
     };
 
     let context = wit::Context {
@@ -260,22 +305,42 @@ async fn call_area(
         },
         locale: "en".into(),
         now_ms: now_ms(),
-        tabs: p.tabs.iter().map(|t| wit::Tab { id: t.id.clone(), title: t.title.clone(), href: t.href.clone() }).collect(),
+        tabs: p
+            .tabs
+            .iter()
+            .map(|t| wit::Tab {
+                id: t.id.clone(),
+                title: t.title.clone(),
+                href: t.href.clone(),
+            })
+            .collect(),
     };
     let form_values: BTreeMap<String, String> = form.fields.iter().cloned().collect();
     let request = wit::Request {
-        method: if method == Method::POST { wit::Method::Post } else { wit::Method::Get },
+        method: if method == Method::POST {
+            wit::Method::Post
+        } else {
+            wit::Method::Get
+        },
         path: rest,
         query,
         form: form.fields,
         files: form
             .files
             .into_iter()
-            .map(|f| wit::Upload { field: f.field, filename: f.filename, content_type: f.content_type, bytes: f.bytes })
+            .map(|f| wit::Upload {
+                field: f.field,
+                filename: f.filename,
+                content_type: f.content_type,
+                bytes: f.bytes,
+            })
             .collect(),
     };
     let owner = match area.spec.scope {
-        Scope::Structure => p.structure.as_ref().map(|(s, _)| Owner::Structure(s.id.to_string())),
+        Scope::Structure => p
+            .structure
+            .as_ref()
+            .map(|(s, _)| Owner::Structure(s.id.to_string())),
         Scope::User => Some(Owner::User(p.me.user.id.to_string())),
     };
     let scope = CallScope {
@@ -291,17 +356,22 @@ async fn call_area(
         store: Some(state.store().clone()),
     };
 
-    let permit = match tokio::time::timeout(SLOT_WAIT, state.inner.sandbox_slots.clone().acquire_owned()).await {
-        Ok(Ok(permit)) => permit,
-        _ => return Ok(failure_page(state, rid, &p, AreaFailure::Busy, json)),
-    };
+    let permit =
+        match tokio::time::timeout(SLOT_WAIT, state.inner.sandbox_slots.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => permit,
+            _ => return Ok(failure_page(state, rid, &p, AreaFailure::Busy, json)),
+        };
     let runtime = state.inner.runtime.clone();
     let catalog = p.catalog.clone();
     let index = p.area_index;
     let outcome = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let area = &catalog.areas[index];
-        let Ok(loaded) = &area.loaded else { unreachable!("checked before the call") };
+        let Ok(loaded) = &area.loaded else {
+            unreachable!("checked before the call")
+        };
         runtime.call_handle(&loaded.area, &area.spec, scope, &context, &request)
     })
     .await
@@ -337,14 +407,26 @@ fn answer(
             if json {
                 return Ok(axum::Json(data).into_response());
             }
-            match render_view(state, p, loaded, &view, data, BTreeMap::new(), None, BTreeMap::new()) {
+            match render_view(
+                state,
+                p,
+                loaded,
+                &view,
+                data,
+                BTreeMap::new(),
+                None,
+                BTreeMap::new(),
+            ) {
                 Ok(html) => Ok(Html(html).into_response()),
                 Err(f) => fail(f),
             }
         }
         wit::Response::Invalid(invalid) => {
-            let errors: BTreeMap<String, String> =
-                invalid.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
+            let errors: BTreeMap<String, String> = invalid
+                .fields
+                .iter()
+                .map(|f| (f.field.clone(), f.message.clone()))
+                .collect();
             if json {
                 let body = serde_json::json!({ "message": invalid.message, "fields": errors });
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
@@ -353,7 +435,16 @@ fn answer(
                 Ok(d) => d,
                 Err(f) => return fail(f),
             };
-            match render_view(state, p, loaded, &invalid.view, data, errors, Some(invalid.message.clone()), form) {
+            match render_view(
+                state,
+                p,
+                loaded,
+                &invalid.view,
+                data,
+                errors,
+                Some(invalid.message.clone()),
+                form,
+            ) {
                 Ok(html) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()),
                 Err(f) => fail(f),
             }
@@ -365,20 +456,45 @@ fn answer(
         wit::Response::Download(d) => {
             if d.bytes.len() > MAX_DOWNLOAD {
                 return fail(AreaFailure::BadAnswer {
-                    reason: format!("a download is at most {} MiB; this one is {} bytes", MAX_DOWNLOAD >> 20, d.bytes.len()),
+                    reason: format!(
+                        "a download is at most {} MiB; this one is {} bytes",
+                        MAX_DOWNLOAD >> 20,
+                        d.bytes.len()
+                    ),
                 });
             }
             let mut r = d.bytes.into_response();
-            let ct = HeaderValue::from_str(&d.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            let ct = HeaderValue::from_str(&d.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
             r.headers_mut().insert(header::CONTENT_TYPE, ct);
-            let name: String = d.filename.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
+            let name: String = d
+                .filename
+                .chars()
+                .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+                .collect();
             if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
                 r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
             }
             Ok(r)
         }
-        wit::Response::NotFound => Ok(message_page(state, rid, p, StatusCode::NOT_FOUND, "Not found", "This page does not exist in this area.", json)),
-        wit::Response::Forbidden(reason) => Ok(message_page(state, rid, p, StatusCode::FORBIDDEN, "Not allowed", &reason, json)),
+        wit::Response::NotFound => Ok(message_page(
+            state,
+            rid,
+            p,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This page does not exist in this area.",
+            json,
+        )),
+        wit::Response::Forbidden(reason) => Ok(message_page(
+            state,
+            rid,
+            p,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            &reason,
+            json,
+        )),
         wit::Response::Failed(message) => fail(AreaFailure::Reported { message }),
     }
 }
@@ -386,13 +502,19 @@ fn answer(
 fn parse_data(data: &str) -> Result<serde_json::Value, AreaFailure> {
     if data.len() > MAX_VIEW_DATA {
         return Err(AreaFailure::BadAnswer {
-            reason: format!("a view's data is at most {} MiB; got {} bytes", MAX_VIEW_DATA >> 20, data.len()),
+            reason: format!(
+                "a view's data is at most {} MiB; got {} bytes",
+                MAX_VIEW_DATA >> 20,
+                data.len()
+            ),
         });
     }
     if data.is_empty() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_json::from_str(data).map_err(|e| AreaFailure::BadAnswer { reason: format!("the view's data is not JSON: {e}") })
+    serde_json::from_str(data).map_err(|e| AreaFailure::BadAnswer {
+        reason: format!("the view's data is not JSON: {e}"),
+    })
 }
 
 /// Relative paths resolve under the area; absolute paths stay on this site.
@@ -420,17 +542,23 @@ fn render_view(
     error: Option<String>,
     form: BTreeMap<String, String>,
 ) -> Result<String, AreaFailure> {
-    let template = loaded.templates.get_template(&view.template).map_err(|_| AreaFailure::BadAnswer {
-        reason: format!("the area has no template named `{}`", view.template),
-    })?;
+    let template =
+        loaded
+            .templates
+            .get_template(&view.template)
+            .map_err(|_| AreaFailure::BadAnswer {
+                reason: format!("the area has no template named `{}`", view.template),
+            })?;
     let ctx = area_ctx(p);
     let content = template
         .render(context! {
-            data => Value::from_serialize(&data),
+            data => Value::from(minijinja::value::Serde(&data)),
             errors, error, form, ctx,
             __portico_csrf => p.me.session.csrf.clone(),
         })
-        .map_err(|e| AreaFailure::BadAnswer { reason: format!("template `{}` failed to render: {e}", view.template) })?;
+        .map_err(|e| AreaFailure::BadAnswer {
+            reason: format!("template `{}` failed to render: {e}", view.template),
+        })?;
     Ok(layout(state, p, &view.title, content))
 }
 
@@ -438,7 +566,9 @@ fn area_ctx(p: &Prepared) -> Value {
     let area = &p.catalog.areas[p.area_index];
     let (structure, role) = match (&area.spec.scope, &p.structure) {
         (Scope::Structure, Some((s, r))) => (
-            Some(context! { id => s.id.as_str(), name => s.name.clone(), kind => s.kind.as_str(), identifier_type => s.identifier_type.as_str() }),
+            Some(
+                context! { id => s.id.as_str(), name => s.name.clone(), kind => s.kind.as_str(), identifier_type => s.identifier_type.as_str() },
+            ),
             Some(r.as_str()),
         ),
         _ => (None, None),
@@ -453,7 +583,7 @@ fn area_ctx(p: &Prepared) -> Value {
             email => p.me.user.email.clone(),
         },
         structure, role,
-        tabs => Value::from_serialize(&p.tabs),
+        tabs => Value::from(minijinja::value::Serde(&p.tabs)),
     }
 }
 
@@ -467,7 +597,10 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         .map(|(s, r)| context! { id => s.id.as_str(), name => s.name.clone(), role => r.label() })
         .collect();
     let area = &p.catalog.areas[p.area_index];
-    let structure = p.structure.as_ref().map(|(s, _)| context! { id => s.id.as_str(), name => s.name.clone() });
+    let structure = p
+        .structure
+        .as_ref()
+        .map(|(s, _)| context! { id => s.id.as_str(), name => s.name.clone() });
     let ctx = context! {
         title,
         user => context! { first_name => p.me.user.first_name.clone() },
@@ -475,7 +608,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         memberships,
         structure,
         invitation => p.structure.is_none() && memberships_empty(state, p),
-        tabs => Value::from_serialize(&p.tabs),
+        tabs => Value::from(minijinja::value::Serde(&p.tabs)),
         current_area => area.spec.id.as_str(),
         content => Value::from_safe_string(content),
         request_id => p.request_id.clone(),
@@ -490,12 +623,18 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
 }
 
 fn memberships_empty(state: &AppState, p: &Prepared) -> bool {
-    state.store().memberships_of(&p.me.user.id).map(|m| m.is_empty()).unwrap_or(false)
+    state
+        .store()
+        .memberships_of(&p.me.user.id)
+        .map(|m| m.is_empty())
+        .unwrap_or(false)
 }
 
 /// "29 Nov 2026 at 12:30 UTC".
 pub(crate) fn format_time(ms: u64) -> String {
-    let fmt = time::macros::format_description!("[day padding:none] [month repr:short] [year] at [hour]:[minute] UTC");
+    let fmt = time::macros::format_description!(
+        "[day padding:none] [month repr:short] [year] at [hour]:[minute] UTC"
+    );
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| t.format(&fmt).ok())
@@ -503,14 +642,22 @@ pub(crate) fn format_time(ms: u64) -> String {
 }
 
 /// The tab's error panel: the layout and the other tabs stay usable.
-fn failure_page(state: &AppState, rid: &RequestId, p: &Prepared, failure: AreaFailure, json: bool) -> Response {
-    let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+fn failure_page(
+    state: &AppState,
+    rid: &RequestId,
+    p: &Prepared,
+    failure: AreaFailure,
+    json: bool,
+) -> Response {
+    let status =
+        StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let area = &p.catalog.areas[p.area_index];
     if json {
         let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();
         if matches!(failure, AreaFailure::Busy) {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         return r;
     }
@@ -530,27 +677,46 @@ fn failure_page(state: &AppState, rid: &RequestId, p: &Prepared, failure: AreaFa
         .unwrap_or_default();
     let mut r = (status, Html(layout(state, p, "Error", content))).into_response();
     if matches!(failure, AreaFailure::Busy) {
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     r
 }
 
 #[allow(clippy::too_many_arguments)]
-fn message_page(state: &AppState, rid: &RequestId, p: &Prepared, status: StatusCode, heading: &str, message: &str, json: bool) -> Response {
+fn message_page(
+    state: &AppState,
+    rid: &RequestId,
+    p: &Prepared,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    json: bool,
+) -> Response {
     if json {
-        return (status, axum::Json(serde_json::json!({ "error": message, "request_id": rid.0 }))).into_response();
+        return (
+            status,
+            axum::Json(serde_json::json!({ "error": message, "request_id": rid.0 })),
+        )
+            .into_response();
     }
     let content = state
         .inner
         .pages
         .get_template("error.html")
-        .and_then(|t| t.render(context! { heading, message, request_id => rid.0.clone(), other_tabs => false }))
+        .and_then(|t| {
+            t.render(
+                context! { heading, message, request_id => rid.0.clone(), other_tabs => false },
+            )
+        })
         .unwrap_or_default();
     (status, Html(layout(state, p, heading, content))).into_response()
 }
 
 fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ pub enum AppError {
     #[error("{0}")]
     Forbidden(String),
     /// The form's CSRF token is missing or wrong.
-    #[error("This form has expired or did not come from Portico. Go back, reload the page and try again.")]
+    #[error(
+        "This form has expired or did not come from Portico. Go back, reload the page and try again."
+    )]
     Csrf,
     /// The request itself is malformed; the message says how.
     #[error("{0}")]
@@ -72,7 +74,9 @@ impl IntoResponse for AppError {
         };
         let mut response = status.into_response();
         if let Some(secs) = retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response.extensions_mut().insert(ErrorPage { message });
         response

@@ -32,7 +32,10 @@ pub(crate) struct FormData {
 impl FormData {
     /// The first value of a field.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Parses a url-encoded or multipart body. `limit` caps the whole body.
@@ -43,7 +46,11 @@ impl FormData {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let header_csrf = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header_csrf = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let mut form = FormData::default();
         if content_type.starts_with("multipart/form-data") {
             let mut multipart = Multipart::from_request(req, &())
@@ -52,24 +59,41 @@ impl FormData {
             while let Some(field) = multipart.next_field().await.map_err(too_large_or_bad)? {
                 let name = field.name().unwrap_or("").to_string();
                 if let Some(filename) = field.file_name().map(str::to_owned) {
-                    let content_type = field.content_type().unwrap_or("application/octet-stream").to_string();
+                    let content_type = field
+                        .content_type()
+                        .unwrap_or("application/octet-stream")
+                        .to_string();
                     let bytes = field.bytes().await.map_err(too_large_or_bad)?.to_vec();
                     if filename.is_empty() && bytes.is_empty() {
                         continue; // an empty file input
                     }
                     if form.files.len() == MAX_FILES {
-                        return Err(AppError::BadRequest(format!("at most {MAX_FILES} files per form")));
+                        return Err(AppError::BadRequest(format!(
+                            "at most {MAX_FILES} files per form"
+                        )));
                     }
-                    form.files.push(UploadedFile { field: name, filename, content_type, bytes });
+                    form.files.push(UploadedFile {
+                        field: name,
+                        filename,
+                        content_type,
+                        bytes,
+                    });
                 } else {
                     let value = field.text().await.map_err(too_large_or_bad)?;
                     form.push(name, value)?;
                 }
             }
-        } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
-            let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
-                AppError::BadRequest(format!("the form is larger than the {} KiB allowed", limit >> 10))
-            })?;
+        } else if content_type.starts_with("application/x-www-form-urlencoded")
+            || content_type.is_empty()
+        {
+            let bytes = axum::body::to_bytes(req.into_body(), limit)
+                .await
+                .map_err(|_| {
+                    AppError::BadRequest(format!(
+                        "the form is larger than the {} KiB allowed",
+                        limit >> 10
+                    ))
+                })?;
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|e| AppError::BadRequest(format!("malformed form: {e}")))?;
             for (k, v) in pairs {
@@ -92,7 +116,9 @@ impl FormData {
             return Ok(());
         }
         if self.fields.len() == MAX_FIELDS {
-            return Err(AppError::BadRequest(format!("at most {MAX_FIELDS} form fields")));
+            return Err(AppError::BadRequest(format!(
+                "at most {MAX_FIELDS} form fields"
+            )));
         }
         self.fields.push((name, value));
         Ok(())

@@ -53,7 +53,12 @@ struct Inner {
 impl AppState {
     /// Wires the state. `secure_cookies` when served over https (adds
     /// `Secure` and the `__Host-` cookie prefix).
-    pub fn new(catalog: Catalog, runtime: Arc<Runtime>, store: Store, secure_cookies: bool) -> anyhow::Result<AppState> {
+    pub fn new(
+        catalog: Catalog,
+        runtime: Arc<Runtime>,
+        store: Store,
+        secure_cookies: bool,
+    ) -> anyhow::Result<AppState> {
         Ok(AppState {
             inner: Arc::new(Inner {
                 catalog: RwLock::new(Arc::new(catalog)),
@@ -71,12 +76,20 @@ impl AppState {
 
     /// The catalog as of now; a request keeps the one it started with.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.inner.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Replaces the catalog atomically; in-flight requests finish on the old one.
     pub fn swap_catalog(&self, catalog: Catalog) {
-        *self.inner.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        *self
+            .inner
+            .catalog
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
     }
 
     /// The data store.
@@ -88,17 +101,32 @@ impl AppState {
 /// The router, with every route of ARCHITECTURE.md's "Interfaces".
 pub fn app(state: AppState) -> Router {
     let auth_routes = Router::new()
-        .route("/login", get(account_pages::login_page).post(account_pages::login))
-        .route("/signup", get(account_pages::signup_page).post(account_pages::signup))
+        .route(
+            "/login",
+            get(account_pages::login_page).post(account_pages::login),
+        )
+        .route(
+            "/signup",
+            get(account_pages::signup_page).post(account_pages::signup),
+        )
         .route("/logout", post(account_pages::logout))
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
     let area_routes = Router::new()
         .route("/s/{structure}", get(areas::structure_home))
         .route("/s/{structure}/", get(areas::structure_home))
-        .route("/s/{structure}/{area}", get(areas::structure_area).post(areas::structure_area))
-        .route("/s/{structure}/{area}/{*rest}", get(areas::structure_area).post(areas::structure_area))
+        .route(
+            "/s/{structure}/{area}",
+            get(areas::structure_area).post(areas::structure_area),
+        )
+        .route(
+            "/s/{structure}/{area}/{*rest}",
+            get(areas::structure_area).post(areas::structure_area),
+        )
         .route("/me/{area}", get(areas::user_area).post(areas::user_area))
-        .route("/me/{area}/{*rest}", get(areas::user_area).post(areas::user_area))
+        .route(
+            "/me/{area}/{*rest}",
+            get(areas::user_area).post(areas::user_area),
+        )
         .layer(DefaultBodyLimit::max(MAX_AREA_BODY));
     Router::new()
         .route("/", get(areas::root))
@@ -107,6 +135,9 @@ pub fn app(state: AppState) -> Router {
         .merge(auth_routes)
         .merge(area_routes)
         .fallback(areas::fallback)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::edge))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::edge,
+        ))
         .with_state(state)
 }

@@ -12,12 +12,12 @@ use std::time::Instant;
 
 /// Strict CSP: no inline script or style, nothing from elsewhere, no framing,
 /// forms post only to us.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The request's id, in request and response extensions.
 #[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub(crate) String);
 
 /// The area a response came from, for the access log.
 #[derive(Clone, Debug)]
@@ -51,7 +51,8 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     if let Some(page) = response.extensions().get::<ErrorPage>().cloned() {
         let status = response.status();
         let mut rendered = if json {
-            axum::Json(serde_json::json!({ "error": page.message, "request_id": id })).into_response()
+            axum::Json(serde_json::json!({ "error": page.message, "request_id": id }))
+                .into_response()
         } else {
             let heading = status.canonical_reason().unwrap_or("Error");
             let html = render_error_page(&state, heading, &page.message, &id);
@@ -75,7 +76,11 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     set(headers, "x-frame-options", "DENY");
     set(headers, "referrer-policy", "same-origin");
     set(headers, "cross-origin-opener-policy", "same-origin");
-    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        headers,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     if !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, "cache-control", "no-store");
     }
@@ -83,7 +88,11 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         headers.insert("x-request-id", v);
     }
 
-    let area = response.extensions().get::<AreaTag>().map(|a| a.0.clone()).unwrap_or_else(|| "-".into());
+    let area = response
+        .extensions()
+        .get::<AreaTag>()
+        .map(|a| a.0.clone())
+        .unwrap_or_else(|| "-".into());
     tracing::info!(
         request_id = %id,
         method = %method,
@@ -97,7 +106,12 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
 }
 
 /// A whole page for an error that happened outside any area.
-pub(crate) fn render_error_page(state: &AppState, heading: &str, message: &str, request_id: &str) -> String {
+pub(crate) fn render_error_page(
+    state: &AppState,
+    heading: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
     let pages = &state.inner.pages;
     let content = pages
         .get_template("error.html")
@@ -120,7 +134,13 @@ pub(crate) fn render_error_page(state: &AppState, heading: &str, message: &str, 
 /// `GET /static/portico.css`.
 pub(crate) async fn stylesheet() -> Response {
     let mut r = Body::from(include_str!("../../static/portico.css")).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     r
 }

@@ -15,7 +15,11 @@ pub(crate) struct SignedIn {
 
 impl AppState {
     pub(crate) fn session_cookie_name(&self) -> &'static str {
-        if self.inner.secure_cookies { auth::SECURE_SESSION_COOKIE } else { auth::SESSION_COOKIE }
+        if self.inner.secure_cookies {
+            auth::SECURE_SESSION_COOKIE
+        } else {
+            auth::SESSION_COOKIE
+        }
     }
 
     pub(crate) fn secure_cookies(&self) -> bool {
@@ -32,7 +36,11 @@ impl AppState {
             return Ok(None);
         };
         let now = now_ms();
-        match self.inner.policy.check(session.created_ms, session.last_seen_ms, now) {
+        match self
+            .inner
+            .policy
+            .check(session.created_ms, session.last_seen_ms, now)
+        {
             SessionState::Valid => {}
             SessionState::IdleExpired | SessionState::AbsoluteExpired => {
                 store.delete_session(&id)?;
@@ -46,7 +54,11 @@ impl AppState {
         if self.inner.policy.should_touch(session.last_seen_ms, now) {
             store.touch_session(&id, now)?;
         }
-        Ok(Some(SignedIn { user, session_id: id, session }))
+        Ok(Some(SignedIn {
+            user,
+            session_id: id,
+            session,
+        }))
     }
 }
 

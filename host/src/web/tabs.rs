@@ -10,10 +10,10 @@ use crate::config::{Install, Scope};
 use crate::directory::Role;
 use crate::store::Structure;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Facts of one structure: area → name → value.
-pub type Facts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+pub(crate) use crate::config::Facts;
 
 /// One tab of the tab bar.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -37,14 +37,23 @@ pub struct Place<'a> {
 }
 
 /// Whether `area` is open to this place (without looking at user scope).
-pub fn structure_area_open(area: &CatalogArea, structure: &Structure, role: Role, installs: &BTreeSet<String>, facts: &Facts) -> bool {
+pub(crate) fn structure_area_open(
+    area: &CatalogArea,
+    structure: &Structure,
+    role: Role,
+    installs: &BTreeSet<String>,
+    facts: &Facts,
+) -> bool {
     let spec = &area.spec;
     spec.scope == Scope::Structure
         && area.loaded.is_ok()
         && (spec.install == Install::Default || installs.contains(spec.id.as_str()))
         && spec.roles.contains(&role)
         && spec.structure_kinds.contains(&structure.kind)
-        && spec.when.as_ref().is_none_or(|w| w.eval(facts, structure.kind, role))
+        && spec
+            .when
+            .as_ref()
+            .is_none_or(|w| w.eval(facts, structure.kind, role))
 }
 
 /// The tab bar for this place, in `order`.
@@ -56,12 +65,18 @@ pub fn compose_tabs(catalog: &Catalog, place: &Place<'_>) -> Vec<Tab> {
             let spec = &area.spec;
             let href = match (spec.scope, place.structure) {
                 (Scope::User, _) if area.loaded.is_ok() => format!("/me/{}", spec.id),
-                (Scope::Structure, Some((s, role))) if structure_area_open(area, s, role, place.installs, place.facts) => {
+                (Scope::Structure, Some((s, role)))
+                    if structure_area_open(area, s, role, place.installs, place.facts) =>
+                {
                     format!("/s/{}/{}", s.id, spec.id)
                 }
                 _ => return None,
             };
-            Some(Tab { id: spec.id.to_string(), title: spec.title.clone(), href })
+            Some(Tab {
+                id: spec.id.to_string(),
+                title: spec.title.clone(),
+                href,
+            })
         })
         .collect()
 }

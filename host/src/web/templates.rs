@@ -17,10 +17,15 @@ pub(crate) const CSRF_VAR: &str = "__portico_csrf";
 
 /// `{{ csrf_field() }}`: the hidden input every POST form must contain.
 fn csrf_field(state: &State) -> Value {
-    let token = state.lookup(CSRF_VAR).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let token = state
+        .lookup(CSRF_VAR)
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     // Tokens are ours (hex); keep only safe characters all the same.
     let token: String = token.chars().filter(char::is_ascii_alphanumeric).collect();
-    Value::from_safe_string(format!(r#"<input type="hidden" name="_csrf" value="{token}">"#))
+    Value::from_safe_string(format!(
+        r#"<input type="hidden" name="_csrf" value="{token}">"#
+    ))
 }
 
 fn base(env: &mut Environment<'static>) {
@@ -51,7 +56,8 @@ pub fn host_environment() -> Environment<'static> {
         ("signup.html", include_str!("../../templates/signup.html")),
         ("error.html", include_str!("../../templates/error.html")),
     ] {
-        env.add_template(name, source).expect("host templates compile");
+        env.add_template(name, source)
+            .expect("host templates compile");
     }
     env
 }

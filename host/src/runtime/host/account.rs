@@ -9,7 +9,10 @@ use crate::runtime::convert;
 use crate::store::{NewStructure as StoreNewStructure, UserId};
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError { field: field.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 impl Host for HostState {
@@ -30,12 +33,23 @@ impl Host for HostState {
         })
     }
 
-    fn update_profile(&mut self, first_name: String, last_name: String, contact_email: String) -> Result<(), HostError> {
+    fn update_profile(
+        &mut self,
+        first_name: String,
+        last_name: String,
+        contact_email: String,
+    ) -> Result<(), HostError> {
         let scope = self.authorize(HostCall::AccountUpdateProfile)?.clone();
         let mut errors = Vec::new();
-        let first = auth::validate_name("first name", &first_name).map_err(|m| errors.push(field("first-name", m))).ok();
-        let last = auth::validate_name("last name", &last_name).map_err(|m| errors.push(field("last-name", m))).ok();
-        let contact = auth::normalize_email(&contact_email).map_err(|m| errors.push(field("contact-email", m))).ok();
+        let first = auth::validate_name("first name", &first_name)
+            .map_err(|m| errors.push(field("first-name", m)))
+            .ok();
+        let last = auth::validate_name("last name", &last_name)
+            .map_err(|m| errors.push(field("last-name", m)))
+            .ok();
+        let contact = auth::normalize_email(&contact_email)
+            .map_err(|m| errors.push(field("contact-email", m)))
+            .ok();
         let (Some(first), Some(last), Some(contact)) = (first, last, contact) else {
             return Err(HostError::Invalid(errors));
         };
@@ -49,10 +63,16 @@ impl Host for HostState {
     fn memberships(&mut self) -> Result<Vec<Membership>, HostError> {
         let scope = self.authorize(HostCall::AccountMemberships)?.clone();
         let user_id = UserId::new(self.user()?);
-        let list = self.store()?.memberships_of(&user_id).map_err(|e| store_error(&scope, e))?;
+        let list = self
+            .store()?
+            .memberships_of(&user_id)
+            .map_err(|e| store_error(&scope, e))?;
         Ok(list
             .into_iter()
-            .map(|(s, role)| Membership { structure: convert::structure(&s), role: convert::role(role) })
+            .map(|(s, role)| Membership {
+                structure: convert::structure(&s),
+                role: convert::role(role),
+            })
             .collect())
     }
 
@@ -64,7 +84,11 @@ impl Host for HostState {
             let valid: Vec<&str> = IdentifierType::ALL.iter().map(|t| t.as_str()).collect();
             errors.push(field(
                 "identifier-type",
-                format!("unknown identifier type `{}`; choose one of {}", new.identifier_type, valid.join(", ")),
+                format!(
+                    "unknown identifier type `{}`; choose one of {}",
+                    new.identifier_type,
+                    valid.join(", ")
+                ),
             ));
         }
         let identifier = ty.and_then(|ty| {
@@ -74,7 +98,10 @@ impl Host for HostState {
         });
         let name = new.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            errors.push(field("name", "the name is required, at most 100 characters"));
+            errors.push(field(
+                "name",
+                "the name is required, at most 100 characters",
+            ));
         }
         let kind = match new.kind {
             types::StructureKind::Private => StructureKind::Private,
@@ -94,7 +121,13 @@ impl Host for HostState {
                 )]),
                 other => store_error(&scope, other),
             })?;
-        if let Err(e) = self.store()?.audit(&user_id, Some(created.id.as_str()), "structure.create", serde_json::json!({ "name": created.name }), now_ms()) {
+        if let Err(e) = self.store()?.audit(
+            &user_id,
+            Some(created.id.as_str()),
+            "structure.create",
+            serde_json::json!({ "name": created.name }),
+            now_ms(),
+        ) {
             tracing::warn!(error = %e, "audit write failed");
         }
         Ok(convert::structure(&created))

@@ -9,7 +9,10 @@ impl Host for HostState {
     fn members(&mut self) -> Result<Vec<Member>, HostError> {
         let scope = self.authorize(HostCall::DirectoryMembers)?.clone();
         let structure = self.structure()?.to_string();
-        let members = self.store()?.members(&structure).map_err(|e| store_error(&scope, e))?;
+        let members = self
+            .store()?
+            .members(&structure)
+            .map_err(|e| store_error(&scope, e))?;
         Ok(members
             .into_iter()
             .map(|(user, role)| Member {

@@ -10,7 +10,9 @@ const MAX_FACT_BYTES: usize = 4096;
 
 fn check_name(name: &str) -> Result<(), HostError> {
     let ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -32,7 +34,10 @@ impl Host for HostState {
             )));
         }
         let value: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
-            HostError::Invalid(vec![FieldError { field: "value".into(), message: format!("not JSON: {e}") }])
+            HostError::Invalid(vec![FieldError {
+                field: "value".into(),
+                message: format!("not JSON: {e}"),
+            }])
         })?;
         let structure = self.structure()?.to_string();
         self.store()?

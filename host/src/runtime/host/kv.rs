@@ -14,13 +14,17 @@ impl Host for HostState {
     fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), HostError> {
         let scope = self.authorize(HostCall::KvSet)?.clone();
         let (store, ns) = self.namespace()?;
-        store.kv_set(&ns, &key, &value).map_err(|e| store_error(&scope, e))
+        store
+            .kv_set(&ns, &key, &value)
+            .map_err(|e| store_error(&scope, e))
     }
 
     fn delete(&mut self, key: String) -> Result<bool, HostError> {
         let scope = self.authorize(HostCall::KvDelete)?.clone();
         let (store, ns) = self.namespace()?;
-        store.kv_delete(&ns, &key).map_err(|e| store_error(&scope, e))
+        store
+            .kv_delete(&ns, &key)
+            .map_err(|e| store_error(&scope, e))
     }
 
     fn list(

@@ -68,7 +68,9 @@ impl HostCall {
             FactsSet | FactsClear | FactsGet => Capability::Facts,
             MessagesSend => Capability::Messages,
             DirectoryMembers => Capability::Directory,
-            AccountProfile | AccountUpdateProfile | AccountMemberships | AccountCreateStructure => Capability::Account,
+            AccountProfile | AccountUpdateProfile | AccountMemberships | AccountCreateStructure => {
+                Capability::Account
+            }
             LogWrite => Capability::Log,
         }
     }
@@ -133,7 +135,13 @@ impl HostState {
             .memory_size((spec.limits.memory_mib as usize) << 20)
             .trap_on_grow_failure(true)
             .build();
-        HostState { scope, host_calls: 0, wasi, table: ResourceTable::new(), limits }
+        HostState {
+            scope,
+            host_calls: 0,
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+        }
     }
 
     /// Checks the capability and the call budget before any host call.
@@ -158,26 +166,28 @@ impl HostState {
     /// The store and the storage namespace of this call.
     fn namespace(&self) -> Result<(&Store, Namespace), HostError> {
         let store = self.store()?;
-        let owner = self
-            .scope
-            .owner
-            .clone()
-            .ok_or_else(|| HostError::Unavailable("storage is not available while the area loads".into()))?;
-        Ok((store, Namespace { area: self.scope.area.clone(), owner }))
+        let owner = self.scope.owner.clone().ok_or_else(|| {
+            HostError::Unavailable("storage is not available while the area loads".into())
+        })?;
+        Ok((
+            store,
+            Namespace {
+                area: self.scope.area.clone(),
+                owner,
+            },
+        ))
     }
 
     fn store(&self) -> Result<&Store, HostError> {
-        self.scope
-            .store
-            .as_ref()
-            .ok_or_else(|| HostError::Unavailable("storage is not available while the area loads".into()))
+        self.scope.store.as_ref().ok_or_else(|| {
+            HostError::Unavailable("storage is not available while the area loads".into())
+        })
     }
 
     fn structure(&self) -> Result<&str, HostError> {
-        self.scope
-            .structure
-            .as_deref()
-            .ok_or_else(|| HostError::NotFound("this call needs a current structure; this area has none".into()))
+        self.scope.structure.as_deref().ok_or_else(|| {
+            HostError::NotFound("this call needs a current structure; this area has none".into())
+        })
     }
 
     fn user(&self) -> Result<&str, HostError> {
@@ -190,7 +200,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

@@ -169,10 +169,11 @@ impl Field<'_, '_> {
     /// Fails with the returned message if `check(value)` is an `Err`;
     /// skipped on an empty value.
     pub fn check_with(mut self, check: impl FnOnce(&str) -> Result<(), String>) -> Self {
-        if !self.failed && !self.value.is_empty() {
-            if let Err(message) = check(&self.value) {
-                self.fail(message);
-            }
+        if !self.failed
+            && !self.value.is_empty()
+            && let Err(message) = check(&self.value)
+        {
+            self.fail(message);
         }
         self
     }

@@ -61,9 +61,9 @@ pub fn validate(input: &str) -> Result<String, SiretError> {
     }
     let digits: Vec<u32> = compact.bytes().map(|b| u32::from(b - b'0')).collect();
     let valid = if compact.starts_with(LA_POSTE_SIREN) {
-        digits.iter().sum::<u32>() % 5 == 0
+        digits.iter().sum::<u32>().is_multiple_of(5)
     } else {
-        luhn_sum(&digits) % 10 == 0
+        luhn_sum(&digits).is_multiple_of(10)
     };
     if valid {
         Ok(compact)

@@ -722,10 +722,10 @@ pub(crate) mod imports {
                     "identifier",
                     "Enter the structure's identifier.",
                 ));
-            } else if new.identifier_type == IdentifierType::Siret {
-                if let Err(e) = crate::siret::validate(&identifier) {
-                    fields.push(FieldError::new("identifier", e.to_string()));
-                }
+            } else if new.identifier_type == IdentifierType::Siret
+                && let Err(e) = crate::siret::validate(&identifier)
+            {
+                fields.push(FieldError::new("identifier", e.to_string()));
             }
             if new.name.trim().is_empty() {
                 fields.push(FieldError::new("name", "Enter the structure's name."));

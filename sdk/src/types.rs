@@ -407,7 +407,7 @@ pub struct Message {
     pub payload: String,
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
 mod tests {
     use super::*;
 

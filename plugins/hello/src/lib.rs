@@ -49,7 +49,7 @@ impl Area for Hello {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
 mod tests {
     use super::*;
     use portico_sdk::testing::TestHost;

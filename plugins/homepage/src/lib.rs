@@ -89,7 +89,7 @@ fn hints(cx: &Context) -> Vec<&'static str> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
 mod tests {
     use super::*;
     use portico_sdk::testing::TestHost;

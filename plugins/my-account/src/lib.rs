@@ -217,7 +217,7 @@ fn format_utc(ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
 mod tests {
     use super::*;
     use portico_sdk::account::Profile;

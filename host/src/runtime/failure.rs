@@ -76,7 +76,18 @@ impl AreaFailure {
                         message: String::new(),
                     };
                 }
-                _ => {}
+                // Rust guests keep a shadow stack in linear memory that grows
+                // down from a fixed size: unbounded recursion walks below 0
+                // and faults near the top of the 32-bit address space.
+                Trap::MemoryOutOfBounds
+                    if fault_address(&text).is_some_and(|a| a >= SHADOW_STACK_WRAP) =>
+                {
+                    return AreaFailure::StackOverflow;
+                }
+                other => {
+                    tracing::debug!(trap = %text, "area trapped");
+                    return AreaFailure::Trap { reason: other.to_string() };
+                }
             }
         }
         // `trap_on_grow_failure` reports a failed memory.grow this way.
@@ -85,7 +96,8 @@ impl AreaFailure {
         {
             return AreaFailure::MemoryLimit { limit_mib };
         }
-        AreaFailure::Trap { reason: text }
+        // Not a trap (a host-side error, e.g. an instantiation failure): one line.
+        AreaFailure::Trap { reason: text.lines().next().unwrap_or("unknown error").to_string() }
     }
 
     /// The HTTP status this failure maps to.
@@ -96,6 +108,16 @@ impl AreaFailure {
             _ => 500,
         }
     }
+}
+
+/// A faulting address at or above this is a wrapped-around stack pointer.
+const SHADOW_STACK_WRAP: u64 = 0xFFF0_0000;
+
+/// The address in wasmtime's "memory fault at wasm address 0x…" note.
+fn fault_address(text: &str) -> Option<u64> {
+    let at = text.find("wasm address 0x")? + "wasm address 0x".len();
+    let hex: String = text[at..].chars().take_while(char::is_ascii_hexdigit).collect();
+    u64::from_str_radix(&hex, 16).ok()
 }
 
 /// Rust's panic hook prints `thread '…' panicked at src/lib.rs:1:2:\nmessage`.
@@ -126,5 +148,12 @@ mod tests {
             Some("the fixture panicked on purpose")
         );
         assert_eq!(panic_message("hello"), None);
+    }
+
+    #[test]
+    fn fault_addresses_are_read() {
+        let t = "memory fault at wasm address 0x100000160 in linear memory of size 0x110000: wasm trap";
+        assert_eq!(fault_address(t), Some(0x1_0000_0160));
+        assert_eq!(fault_address("no address"), None);
     }
 }

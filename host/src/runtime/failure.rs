@@ -86,7 +86,9 @@ impl AreaFailure {
                 }
                 other => {
                     tracing::debug!(trap = %text, "area trapped");
-                    return AreaFailure::Trap { reason: other.to_string() };
+                    return AreaFailure::Trap {
+                        reason: other.to_string(),
+                    };
                 }
             }
         }
@@ -97,7 +99,9 @@ impl AreaFailure {
             return AreaFailure::MemoryLimit { limit_mib };
         }
         // Not a trap (a host-side error, e.g. an instantiation failure): one line.
-        AreaFailure::Trap { reason: text.lines().next().unwrap_or("unknown error").to_string() }
+        AreaFailure::Trap {
+            reason: text.lines().next().unwrap_or("unknown error").to_string(),
+        }
     }
 
     /// The HTTP status this failure maps to.
@@ -116,7 +120,10 @@ const SHADOW_STACK_WRAP: u64 = 0xFFF0_0000;
 /// The address in wasmtime's "memory fault at wasm address 0x…" note.
 fn fault_address(text: &str) -> Option<u64> {
     let at = text.find("wasm address 0x")? + "wasm address 0x".len();
-    let hex: String = text[at..].chars().take_while(char::is_ascii_hexdigit).collect();
+    let hex: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
     u64::from_str_radix(&hex, 16).ok()
 }
 
@@ -152,7 +159,8 @@ mod tests {
 
     #[test]
     fn fault_addresses_are_read() {
-        let t = "memory fault at wasm address 0x100000160 in linear memory of size 0x110000: wasm trap";
+        let t =
+            "memory fault at wasm address 0x100000160 in linear memory of size 0x110000: wasm trap";
         assert_eq!(fault_address(t), Some(0x1_0000_0160));
         assert_eq!(fault_address("no address"), None);
     }

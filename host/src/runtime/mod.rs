@@ -284,28 +284,20 @@ impl Runtime {
             }
         }
         // Every portico:area name carries the version the component was built against.
-        let found = versions
-            .into_iter()
-            .max()
-            .unwrap_or(semver::Version::new(0, 0, 0));
-        let compatible = found.major == API_VERSION.major
-            && found.minor <= API_VERSION.minor
-            && found.pre.is_empty();
-        if exports_plugin && !compatible || (!exports_plugin && found.major != 0 && !compatible) {
-            return Err(LoadError::ApiVersion {
+        let found = versions.into_iter().max();
+        match found {
+            Some(found) if !api_compatible(&found, &API_VERSION) => Err(LoadError::ApiVersion {
                 path: path.to_string(),
                 found,
                 host: API_VERSION,
                 host_major: API_VERSION.major,
-            });
-        }
-        if !exports_plugin {
-            return Err(LoadError::NotAnArea {
+            }),
+            Some(found) if exports_plugin => Ok(found),
+            _ => Err(LoadError::NotAnArea {
                 path: path.to_string(),
                 host: API_VERSION,
-            });
+            }),
         }
-        Ok(found)
     }
 
     /// One sandboxed `handle` call in a fresh instance.
@@ -380,6 +372,12 @@ impl Runtime {
     }
 }
 
+/// Whether a component built against `found` runs on a host implementing
+/// `host`: same major, a minor no newer than the host's, no pre-release.
+pub fn api_compatible(found: &semver::Version, host: &semver::Version) -> bool {
+    found.major == host.major && found.minor <= host.minor && found.pre.is_empty()
+}
+
 /// wasmtime 48 has its own error type; keep its full chain in the message.
 fn wasm_err(e: wasmtime::Error) -> anyhow::Error {
     anyhow::anyhow!("{e:#}")
@@ -388,5 +386,101 @@ fn wasm_err(e: wasmtime::Error) -> anyhow::Error {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    fn v(s: &str) -> semver::Version {
+        semver::Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn api_versions() {
+        assert!(api_compatible(&v("1.0.0"), &v("1.0.0")));
+        assert!(api_compatible(&v("1.0.3"), &v("1.2.0")));
+        assert!(api_compatible(&v("1.2.0"), &v("1.2.0")));
+        assert!(!api_compatible(&v("1.3.0"), &v("1.2.0")), "newer minor");
+        assert!(!api_compatible(&v("2.0.0"), &v("1.2.0")), "other major");
+        assert!(!api_compatible(&v("0.9.0"), &v("1.2.0")), "older major");
+        assert!(
+            !api_compatible(&v("1.0.0-rc.1"), &v("1.0.0")),
+            "pre-release"
+        );
+    }
+
+    fn spec_for(plugin: &Path) -> AreaSpec {
+        let yaml = format!(
+            "areas:\n  - id: probe\n    title: Probe\n    plugin: {}\n    version: 1.0.0\n",
+            plugin.display()
+        );
+        let dir = plugin.parent().unwrap();
+        config::parse(&yaml, &dir.join("areas.yaml"))
+            .unwrap()
+            .areas
+            .remove(0)
+    }
+
+    fn load_wat(wat: &str) -> Result<LoadedArea, LoadError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("probe.wasm");
+        std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+        let runtime = Runtime::new().unwrap();
+        let spec = spec_for(&path);
+        runtime.load(&path, &spec)
+    }
+
+    #[test]
+    fn a_component_for_another_major_is_refused_naming_both_versions() {
+        let err = load_wat(
+            r#"(component (instance $i) (export "portico:area/plugin@2.0.0" (instance $i)))"#,
+        )
+        .err()
+        .expect("refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("portico:area@2.0.0") && msg.contains("portico:area@1.0.0"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_component_for_a_newer_minor_is_refused() {
+        let err = load_wat(
+            r#"(component (instance $i) (export "portico:area/plugin@1.7.0" (instance $i)))"#,
+        )
+        .err()
+        .expect("refused");
+        assert!(err.to_string().contains("portico:area@1.7.0"), "{err}");
+    }
+
+    #[test]
+    fn a_component_that_is_not_an_area_is_refused() {
+        let err = load_wat("(component)").err().expect("refused");
+        assert!(
+            err.to_string()
+                .contains("does not export portico:area/plugin@1.0.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_a_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("probe.wasm");
+        std::fs::write(&path, b"not wasm at all").unwrap();
+        let runtime = Runtime::new().unwrap();
+        let err = runtime
+            .load(&path, &spec_for(&path))
+            .err()
+            .expect("refused");
+        assert!(
+            err.to_string()
+                .contains("is not a valid WebAssembly component"),
+            "{err}"
+        );
     }
 }

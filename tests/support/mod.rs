@@ -1,7 +1,7 @@
 //! A real `portico` process on an ephemeral port, with real plugins, and an
 //! HTTP client that behaves like a browser (cookies, forms, CSRF fields).
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -5,5 +5,5 @@ wasmtime::component::bindgen!({
     world: "area",
 });
 
-pub(crate) use exports::portico::area::plugin as guest;
-pub use portico::area::types;
+pub(crate) use self::exports::portico::area::plugin as guest;
+pub use self::portico::area::types;

@@ -9,6 +9,17 @@ use support::{Portal, standard_areas};
 const PASSWORD: &str = "correct horse battery staple";
 const SUPPLIER: &str = "73282932000074";
 
+/// Alice, signed up, primary manager of Ateliers Dupont (SUPPLIER).
+async fn alice_with_structure(portal: &Portal) -> support::Client {
+    let alice = portal.client();
+    alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
+    let created = alice
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    alice
+}
+
 #[tokio::test]
 async fn sign_up_create_a_structure_see_the_tabs_and_log_out() {
     let portal = Portal::start(&standard_areas());
@@ -173,11 +184,7 @@ async fn a_post_without_the_csrf_token_is_refused() {
 #[tokio::test]
 async fn another_user_cannot_open_the_structure() {
     let portal = Portal::start(&standard_areas());
-    let alice = portal.client();
-    alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice
-        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
-        .await;
+    let alice = alice_with_structure(&portal).await;
     assert_eq!(
         alice
             .get_json(&format!("/s/{SUPPLIER}/fixture/kv/set?key=secret&value=42"))
@@ -269,11 +276,7 @@ async fn signup_rules_are_explained() {
 #[tokio::test]
 async fn json_clients_get_the_view_data() {
     let portal = Portal::start(&standard_areas());
-    let alice = portal.client();
-    alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice
-        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
-        .await;
+    let alice = alice_with_structure(&portal).await;
     let ctx = alice
         .get_json(&format!("/s/{SUPPLIER}/fixture/context"))
         .await;
@@ -368,11 +371,7 @@ async fn session_cookie_is_httponly_and_strict_and_rotated() {
 #[tokio::test]
 async fn a_failing_area_shows_an_error_panel_and_the_others_keep_working() {
     let portal = Portal::start(&standard_areas());
-    let alice = portal.client();
-    alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice
-        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
-        .await;
+    let alice = alice_with_structure(&portal).await;
     let base = format!("/s/{SUPPLIER}/fixture");
 
     let trap = alice.get(&format!("{base}/trap")).await;
@@ -414,11 +413,7 @@ async fn a_failing_area_shows_an_error_panel_and_the_others_keep_working() {
 #[tokio::test]
 async fn imports_without_the_capability_are_refused_by_name() {
     let portal = Portal::start(&standard_areas());
-    let alice = portal.client();
-    alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    alice
-        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
-        .await;
+    let alice = alice_with_structure(&portal).await;
     // `bare` is the fixture plugin declared without capabilities.
     for (route, cap) in [
         ("kv/get?key=a", "kv"),

@@ -99,7 +99,7 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         path = %path,
         area = %area,
         status = response.status().as_u16(),
-        ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
         "request"
     );
     response

@@ -56,7 +56,9 @@ pub fn signal_reload(data: &Path) -> anyhow::Result<String> {
     let process = rustix::process::Pid::from_raw(pid)
         .ok_or_else(|| anyhow::anyhow!("{} holds an invalid process id {pid}", path.display()))?;
     let status = data.join(STATUS_FILE);
-    let before = read_status(&status).map(|r| r.attempt);
+    // Only a reload that started after the signal has read today's files
+    // (one triggered earlier by the file watcher may still be finishing).
+    let sent_us = super::reload::now_us();
     rustix::process::kill_process(process, rustix::process::Signal::HUP).map_err(|e| {
         anyhow::anyhow!(
             "cannot signal Portico (pid {pid}, from {}): {e}; if it is not running, the pid file is stale and can be deleted",
@@ -65,7 +67,7 @@ pub fn signal_reload(data: &Path) -> anyhow::Result<String> {
     })?;
     let started = Instant::now();
     while started.elapsed() < RELOAD_WAIT {
-        if let Some(record) = read_status(&status).filter(|r| Some(r.attempt) != before) {
+        if let Some(record) = read_status(&status).filter(|r| r.started_us >= sent_us) {
             return if record.ok {
                 Ok(format!(
                     "sent SIGHUP to Portico (pid {pid}); reloaded in {} ms: generation {} serving{}",

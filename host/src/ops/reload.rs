@@ -58,6 +58,11 @@ pub struct ReloadRecord {
     pub generation: u64,
     /// When it finished, ms since the Unix epoch.
     pub at_ms: u64,
+    /// When it started reading areas.yaml, µs since the Unix epoch: a
+    /// reload that started after a signal was sent has seen the files as
+    /// they were then (`portico reload` waits for one).
+    #[serde(default)]
+    pub started_us: u64,
     /// What asked for it.
     pub trigger: Trigger,
     /// Whether the new catalog is serving.
@@ -83,6 +88,11 @@ impl ReloadLog {
     /// The generation serving now (1 = the startup catalog).
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Reload attempts since start, the startup catalog included.
+    pub fn attempts(&self) -> u64 {
+        self.attempts
     }
 
     /// The most recent attempts, newest first.
@@ -142,6 +152,7 @@ impl Reloader {
             attempt: 0,
             generation: 0,
             at_ms: crate::web::session::now_ms(),
+            started_us: now_us(),
             trigger: Trigger::Startup,
             ok: true,
             duration_ms: 0,
@@ -200,6 +211,7 @@ pub fn reload(
     state: &AppState,
     trigger: Trigger,
 ) -> ReloadRecord {
+    let started_us = now_us();
     let started = Instant::now();
     let built = Catalog::build(config, runtime, true);
     let duration_ms = started.elapsed().as_millis() as u64;
@@ -213,6 +225,7 @@ pub fn reload(
                 attempt: 0,
                 generation: 0,
                 at_ms: crate::web::session::now_ms(),
+                started_us,
                 trigger,
                 ok: true,
                 duration_ms,
@@ -233,6 +246,7 @@ pub fn reload(
                 attempt: 0,
                 generation: 0,
                 at_ms: crate::web::session::now_ms(),
+                started_us,
                 trigger,
                 ok: false,
                 duration_ms,
@@ -314,6 +328,14 @@ fn write_status(state: &AppState, record: &ReloadRecord) {
     }
 }
 
+/// Microseconds since the Unix epoch.
+pub(crate) fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
 /// Shared with the web layer: the reload log behind its lock.
 pub(crate) type SharedLog = Mutex<ReloadLog>;
 
@@ -328,6 +350,7 @@ mod tests {
             attempt: 0,
             generation: 0,
             at_ms: 0,
+            started_us: 0,
             trigger: Trigger::FileChange,
             ok,
             duration_ms: 0,

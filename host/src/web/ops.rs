@@ -174,9 +174,13 @@ fn label(v: &str) -> String {
 /// `GET /metrics`: Prometheus text exposition format 0.0.4.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::new();
-    let (generation, last_ok) = {
+    let (generation, attempts, last_ok) = {
         let log = state.ops().reloads();
-        (log.generation(), log.last().is_none_or(|r| r.ok))
+        (
+            log.generation(),
+            log.attempts(),
+            log.last().is_none_or(|r| r.ok),
+        )
     };
     let catalog = state.catalog();
     let w = &mut out;
@@ -186,6 +190,12 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     );
     let _ = writeln!(w, "# TYPE portico_catalog_generation gauge");
     let _ = writeln!(w, "portico_catalog_generation {generation}");
+    let _ = writeln!(
+        w,
+        "# HELP portico_reload_attempts_total Catalog builds attempted (startup included), successful or not."
+    );
+    let _ = writeln!(w, "# TYPE portico_reload_attempts_total counter");
+    let _ = writeln!(w, "portico_reload_attempts_total {attempts}");
     let _ = writeln!(
         w,
         "# HELP portico_last_reload_success 1 if the last reload attempt succeeded, 0 if the previous catalog kept serving."

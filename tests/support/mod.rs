@@ -71,7 +71,12 @@ pub struct Portal {
 impl Portal {
     /// Starts `portico serve` with this areas.yaml in a fresh data directory.
     pub fn start(areas_yaml: &str) -> Portal {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), areas_yaml, &[])
+    }
+
+    /// Starts `portico serve` in `dir` (areas.yaml and `data/` inside it)
+    /// with extra command-line arguments.
+    pub fn start_in(dir: tempfile::TempDir, areas_yaml: &str, args: &[&str]) -> Portal {
         let config = dir.path().join("areas.yaml");
         std::fs::write(&config, areas_yaml).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
@@ -79,6 +84,7 @@ impl Portal {
             .arg(&config)
             .arg("--data")
             .arg(dir.path().join("data"))
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -112,6 +118,26 @@ impl Portal {
                 .unwrap(),
             base: self.url.clone(),
         }
+    }
+}
+
+impl Portal {
+    /// The areas.yaml the portal serves.
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("areas.yaml")
+    }
+
+    /// The portal's data directory.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Replaces areas.yaml the way a deploy tool should: a whole new file
+    /// renamed over the old one, so the watcher never reads half of it.
+    pub fn write_areas(&self, yaml: &str) {
+        let tmp = self.dir.path().join(".areas.yaml.tmp");
+        std::fs::write(&tmp, yaml).unwrap();
+        std::fs::rename(&tmp, self.config()).unwrap();
     }
 }
 

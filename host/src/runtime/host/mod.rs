@@ -115,6 +115,11 @@ impl CallScope {
 pub struct HostState {
     scope: CallScope,
     host_calls: u32,
+    /// The namespace's storage quota (`limits.storage-mib`), bytes.
+    storage_quota: u64,
+    /// Bytes the namespace uses, as measured at this call's first write and
+    /// counted up since (see `kv::reserve`).
+    storage_used: Option<u64>,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
@@ -138,6 +143,8 @@ impl HostState {
         HostState {
             scope,
             host_calls: 0,
+            storage_quota: u64::from(spec.limits.storage_mib) << 20,
+            storage_used: None,
             wasi,
             table: ResourceTable::new(),
             limits,

@@ -48,7 +48,7 @@ enum Link {
     /// A user who asked to use [`DEMO_AREA`] and waits for a manager.
     SubscriptionPending,
     /// Not a member: asked to be linked, waits for a manager.
-    LinkPending,
+    RequestPending,
 }
 
 /// The supplier's other people: (email, first, last, password, link).
@@ -72,7 +72,7 @@ const PEOPLE: [(&str, &str, &str, &str, Link); 3] = [
         "Hugo",
         "Lefèvre",
         "demo-newcomer-2026",
-        Link::LinkPending,
+        Link::RequestPending,
     ),
 ];
 
@@ -127,7 +127,7 @@ async fn seed_supplier_people(store: &Store, passwords: &Passwords) -> anyhow::R
                     now,
                 )?;
             }
-            Link::LinkPending => {
+            Link::RequestPending => {
                 store.request_link(supplier, &user.id, Vec::new(), now)?;
             }
         }
@@ -173,7 +173,7 @@ pub fn print_credentials(addr: SocketAddr) {
             Link::SubscriptionPending => {
                 format!("user of {supplier}, subscription to {DEMO_AREA} pending")
             }
-            Link::LinkPending => format!("link request to {supplier} pending"),
+            Link::RequestPending => format!("link request to {supplier} pending"),
         };
         println!("  {email:<42} password: {password:<20} {what}");
     }

@@ -88,7 +88,7 @@ impl Area for ManagerActivities {
             };
             return Ok(Response::View(view(cx, page, done)?));
         }
-        let outcome = match path {
+        match path {
             "/link-requests" => decide_links(cx, req),
             "/subscriptions" => decide_subscription(cx, req),
             "/members/add" => add_member(cx, req),
@@ -100,9 +100,8 @@ impl Area for ManagerActivities {
             "/areas/add" => install(cx, req, true),
             "/areas/remove" => install(cx, req, false),
             "/settings" => update_settings(cx, req),
-            _ => return Ok(Response::not_found()),
-        };
-        outcome
+            _ => Ok(Response::not_found()),
+        }
     }
 }
 

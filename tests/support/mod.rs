@@ -61,6 +61,70 @@ pub fn standard_areas() -> String {
     )
 }
 
+/// The catalog of the directory tests (`structures.rs`, `authz.rs`): the repo's areas, the fixture (which can
+/// publish facts), an on-request area `invoices`, an on-request area
+/// `reports` that requires `invoices`, and `commitments`, on request and
+/// shown only once the fixture published `payment-reached`.
+pub fn directory_areas() -> String {
+    format!(
+        r#"areas:
+  - id: homepage
+    title: Logged-in homepage
+    plugin: {homepage}
+    version: 1.0.0
+    order: 10
+    capabilities: [log]
+  - id: manager-activities
+    title: Manager activities
+    plugin: {manager}
+    version: 1.0.0
+    order: 20
+    roles: [primary-manager, secondary-manager]
+    capabilities: [directory, log]
+  - id: fixture
+    title: Fixture
+    plugin: {fixture}
+    version: 1.0.0
+    order: 50
+    capabilities: [kv, facts, log]
+  - id: invoices
+    title: Issued invoices
+    description: Enter and follow invoices.
+    plugin: {fixture}
+    version: 1.0.0
+    order: 60
+    install: on-request
+  - id: reports
+    title: Data flow overview
+    description: Reports on deposited flows.
+    plugin: {fixture}
+    version: 1.0.0
+    order: 70
+    install: on-request
+    requires: {{ invoices: "^1" }}
+  - id: commitments
+    title: Commitments
+    description: Orders from public buyers.
+    plugin: {fixture}
+    version: 1.0.0
+    order: 80
+    install: on-request
+    when: "fact('fixture', 'payment-reached')"
+  - id: my-account
+    title: My account
+    plugin: {account}
+    version: 1.0.0
+    order: 1000
+    scope: user
+    capabilities: [account, log]
+"#,
+        homepage = plugin("homepage").display(),
+        manager = plugin("manager-activities").display(),
+        fixture = plugin("fixture").display(),
+        account = plugin("my-account").display(),
+    )
+}
+
 /// A running portal; killed on drop.
 pub struct Portal {
     child: Child,

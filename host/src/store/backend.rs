@@ -37,11 +37,23 @@ pub enum TreeId {
     Audit,
     /// Store metadata: format version, counters.
     Meta,
+    /// (structure, user) → link request record: one request per person and
+    /// structure, a new request replaces a decided one (the audit log keeps
+    /// the history).
+    LinkRequests,
+    /// (user, structure) → empty; the reverse index of `LinkRequests`.
+    LinkRequestsByUser,
+    /// (structure, service code) → service record.
+    Services,
+    /// (structure, user, area) → area subscription record.
+    Subscriptions,
+    /// (user, structure, area) → empty; the reverse index of `Subscriptions`.
+    SubscriptionsByUser,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 12] = [
+    pub const ALL: [TreeId; 17] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -54,6 +66,11 @@ impl TreeId {
         TreeId::Kv,
         TreeId::Audit,
         TreeId::Meta,
+        TreeId::LinkRequests,
+        TreeId::LinkRequestsByUser,
+        TreeId::Services,
+        TreeId::Subscriptions,
+        TreeId::SubscriptionsByUser,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -72,6 +89,11 @@ impl TreeId {
             TreeId::Kv => "kv",
             TreeId::Audit => "audit",
             TreeId::Meta => "meta",
+            TreeId::LinkRequests => "link-requests",
+            TreeId::LinkRequestsByUser => "link-requests-by-user",
+            TreeId::Services => "services",
+            TreeId::Subscriptions => "subscriptions",
+            TreeId::SubscriptionsByUser => "subscriptions-by-user",
         }
     }
 

@@ -7,13 +7,14 @@ mod account_pages;
 mod areas;
 mod error;
 mod forms;
+mod sandbox_pool;
 mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
 
 pub use error::AppError;
-pub use tabs::{Tab, compose_tabs};
+pub use tabs::{Place, Tab, compose_tabs};
 
 use crate::auth::{LoginThrottle, Passwords, SessionPolicy};
 use crate::catalog::Catalog;
@@ -47,6 +48,7 @@ struct Inner {
     policy: SessionPolicy,
     secure_cookies: bool,
     sandbox_slots: Arc<Semaphore>,
+    sandbox_pool: sandbox_pool::SandboxPool,
     pages: minijinja::Environment<'static>,
 }
 
@@ -69,6 +71,7 @@ impl AppState {
                 policy: SessionPolicy::default(),
                 secure_cookies,
                 sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
+                sandbox_pool: sandbox_pool::SandboxPool::new(sandbox_pool::SANDBOX_THREADS)?,
                 pages: templates::host_environment(),
             }),
         })
@@ -128,6 +131,11 @@ pub fn app(state: AppState) -> Router {
             get(areas::user_area).post(areas::user_area),
         )
         .layer(DefaultBodyLimit::max(MAX_AREA_BODY));
+    #[cfg(feature = "bench-native")]
+    let area_routes = area_routes.route(
+        "/bench/native/s/{structure}/homepage",
+        get(areas::bench_native_homepage),
+    );
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(|| async { "ok\n" }))

@@ -265,7 +265,7 @@ test('sign up, create a structure, see its tabs', async () => {
   await createStructure(page, GOOD_SIRET, 'Ateliers Dupont');
   await page.waitForURL(`**/s/${GOOD_SIRET}/**`);
   assert.equal(page.url(), `${baseUrl}/s/${GOOD_SIRET}/homepage`);
-  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'My account']);
+  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'My account']);
   assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), 'Logged-in homepage');
   assert.match(await page.locator('main h1').innerText(), /Welcome, Ada/);
   assert.match(await page.locator('main').innerText(), /Ateliers Dupont/);
@@ -276,7 +276,7 @@ test('sign up, create a structure, see its tabs', async () => {
   // The other tab works and keeps the tab bar.
   await Promise.all([page.waitForURL('**/me/my-account'), page.click('nav.tabs a:has-text("My account")')]);
   assert.match(await page.locator('table.list').innerText(), /Ateliers Dupont/);
-  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'My account']);
+  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'My account']);
   await j.finish();
 });
 

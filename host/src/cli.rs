@@ -149,6 +149,7 @@ fn serve(
                     .context("seeding demo data")?;
             }
             let state = AppState::new(catalog, runtime, store, secure_cookies)?;
+            crate::delivery::spawn(state.clone());
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;

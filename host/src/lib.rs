@@ -9,12 +9,14 @@
 //! - [`auth`]: passwords, sessions, CSRF tokens, login throttling.
 //! - [`directory`]: structures, identifiers (SIRET), roles.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
+//! - [`delivery`]: the worker that hands queued messages to recipient areas.
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
 
 pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod directory;
 pub mod runtime;

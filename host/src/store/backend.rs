@@ -37,11 +37,18 @@ pub enum TreeId {
     Audit,
     /// Store metadata: format version, counters.
     Meta,
+    /// Message id → message waiting for delivery (see `outbox.rs`).
+    Outbox,
+    /// (structure, area, message id) → delivery time: messages already handed
+    /// to that area, so a redelivery is recognised.
+    Inbox,
+    /// Message id → flow log record (sender, recipient, kind, state, attempts).
+    Flows,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 12] = [
+    pub const ALL: [TreeId; 15] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -54,6 +61,9 @@ impl TreeId {
         TreeId::Kv,
         TreeId::Audit,
         TreeId::Meta,
+        TreeId::Outbox,
+        TreeId::Inbox,
+        TreeId::Flows,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -72,6 +82,9 @@ impl TreeId {
             TreeId::Kv => "kv",
             TreeId::Audit => "audit",
             TreeId::Meta => "meta",
+            TreeId::Outbox => "outbox",
+            TreeId::Inbox => "inbox",
+            TreeId::Flows => "flows",
         }
     }
 

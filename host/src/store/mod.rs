@@ -26,6 +26,7 @@ mod audit;
 mod facts;
 mod installs;
 mod kv;
+mod outbox;
 mod sessions;
 mod structures;
 mod users;
@@ -33,6 +34,10 @@ mod users;
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
+pub use outbox::{
+    CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
+    OutgoingMessage, new_message_id,
+};
 pub use sessions::Session;
 pub use structures::{NewStructure, Structure};
 pub use users::{NewUser, User, UserId};

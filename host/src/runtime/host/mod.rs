@@ -14,7 +14,7 @@ mod messages;
 use super::bindings::types::{self, HostError};
 use super::output::CappedOutput;
 use crate::config::{AreaSpec, Capability};
-use crate::store::Store;
+use crate::store::{CallBatch, OutgoingMessage, Store, StoreError};
 pub use crate::store::{Namespace, Owner};
 use std::collections::BTreeSet;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -23,6 +23,10 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 /// Host calls one sandboxed call may make. Bounds the work a plugin can make
 /// the host do (and the fsyncs it can cause) within its time limit.
 pub const MAX_HOST_CALLS: u32 = 10_000;
+
+/// Bytes of kv values and message payloads one call may buffer before its
+/// commit: the batch lives in host memory until the call returns.
+pub const MAX_CALL_WRITE_BYTES: usize = 32 << 20;
 
 /// Every host function an area can call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,9 +116,16 @@ impl CallScope {
 }
 
 /// The data of one wasmtime `Store`: one sandboxed call.
+///
+/// Writes are buffered in `batch` (reads see them) and committed in one
+/// store transaction when the call answers successfully: see
+/// [`HostState::commit`] and ARCHITECTURE.md, "One call, one transaction".
 pub struct HostState {
     scope: CallScope,
     host_calls: u32,
+    batch: CallBatch,
+    /// Bytes of values buffered in `batch`, against [`MAX_CALL_WRITE_BYTES`].
+    buffered_bytes: usize,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
@@ -136,11 +147,39 @@ impl HostState {
             .trap_on_grow_failure(true)
             .build();
         HostState {
+            batch: CallBatch {
+                ns: scope.owner.clone().map(|owner| Namespace {
+                    area: scope.area.clone(),
+                    owner,
+                }),
+                ..CallBatch::default()
+            },
             scope,
+            buffered_bytes: 0,
             host_calls: 0,
             wasi,
             table: ResourceTable::new(),
             limits,
+        }
+    }
+
+    /// Marks this call as the delivery of `message`: committing takes it
+    /// out of the outbox in the same transaction as the area's writes.
+    pub(super) fn consume(&mut self, message: OutgoingMessage) {
+        self.batch.consumed = Some(message);
+    }
+
+    /// Writes everything the call buffered in one durable transaction.
+    /// `Conflict` when a value the call read changed meanwhile: nothing was
+    /// written, and re-running the call is safe.
+    pub(super) fn commit(&mut self) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        match &self.scope.store {
+            Some(store) => store.commit_call(&batch, now_ms()),
+            None if batch.is_empty() => Ok(()),
+            None => Err(StoreError::Invalid(
+                "a call without storage tried to write".into(),
+            )),
         }
     }
 

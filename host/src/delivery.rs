@@ -24,6 +24,7 @@ use crate::runtime::{CallScope, convert, wit};
 use crate::store::{OutboxEntry, OutgoingMessage, Store, new_message_id};
 use crate::web::AppState;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the worker looks at the outbox when it found nothing to do.
@@ -138,7 +139,7 @@ enum Refusal {
 fn deliver(
     state: &AppState,
     store: &Store,
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
     entry: &OutboxEntry,
 ) -> Result<bool, crate::store::StoreError> {
     let m = &entry.message;
@@ -209,7 +210,7 @@ fn bounce(m: &OutgoingMessage, reason: &str) -> OutgoingMessage {
 fn try_deliver(
     state: &AppState,
     store: &Store,
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
     m: &OutgoingMessage,
 ) -> Result<(), Refusal> {
     let storage = |e: crate::store::StoreError| Refusal::Retry(format!("storage: {e}"));
@@ -292,6 +293,7 @@ fn try_deliver(
         structure: Some(structure.id.to_string()),
         capabilities: spec.capabilities.clone(),
         store: Some(store.clone()),
+        catalog: Some(catalog.clone()),
     };
     let Ok(_permit) = state.sandbox_slots().clone().try_acquire_owned() else {
         return Err(Refusal::Retry("every sandbox slot is busy".into()));

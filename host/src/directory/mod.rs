@@ -80,3 +80,83 @@ impl StructureKind {
         StructureKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
+
+/// What a public structure requires on the invoices it receives (Chorus Pro's
+/// `codeServiceDoitEtreRenseigne` / `numeroEJDoitEtreRenseigne` /
+/// `gestionNumeroEJOuCodeService`, collapsed into one choice).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecipientRule {
+    /// Nothing beyond the structure's identifier.
+    #[default]
+    None,
+    /// A service code is required.
+    ServiceCode,
+    /// A commitment (EJ) number is required.
+    CommitmentNumber,
+    /// Either a service code or a commitment number is required.
+    Either,
+}
+
+impl RecipientRule {
+    /// Every rule, in display order.
+    pub const ALL: [RecipientRule; 4] = [
+        RecipientRule::None,
+        RecipientRule::ServiceCode,
+        RecipientRule::CommitmentNumber,
+        RecipientRule::Either,
+    ];
+
+    /// The spelling used in forms, JSON and WIT.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientRule::None => "none",
+            RecipientRule::ServiceCode => "service-code",
+            RecipientRule::CommitmentNumber => "commitment-number",
+            RecipientRule::Either => "either",
+        }
+    }
+}
+
+/// How a user asked to use an area: read only, or read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubscriptionMode {
+    /// Read only.
+    Consultation,
+    /// Read and write.
+    Modification,
+}
+
+impl SubscriptionMode {
+    /// The spelling used in forms, JSON and WIT.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionMode::Consultation => "consultation",
+            SubscriptionMode::Modification => "modification",
+        }
+    }
+}
+
+/// Where a request (to be linked to a structure, to use an area) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestStatus {
+    /// Waiting for a manager.
+    Pending,
+    /// A manager approved it.
+    Approved,
+    /// A manager refused it.
+    Refused,
+}
+
+impl RequestStatus {
+    /// The spelling used in JSON and WIT.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Refused => "refused",
+        }
+    }
+}

@@ -37,6 +37,18 @@ pub enum TreeId {
     Audit,
     /// Store metadata: format version, counters.
     Meta,
+    /// (structure, user) → link request record: one request per person and
+    /// structure, a new request replaces a decided one (the audit log keeps
+    /// the history).
+    LinkRequests,
+    /// (user, structure) → empty; the reverse index of `LinkRequests`.
+    LinkRequestsByUser,
+    /// (structure, service code) → service record.
+    Services,
+    /// (structure, user, area) → area subscription record.
+    Subscriptions,
+    /// (user, structure, area) → empty; the reverse index of `Subscriptions`.
+    SubscriptionsByUser,
     /// Message id → message waiting for delivery (see `outbox.rs`).
     Outbox,
     /// (structure, area, message id) → delivery time: messages already handed
@@ -48,7 +60,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 15] = [
+    pub const ALL: [TreeId; 20] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -61,6 +73,11 @@ impl TreeId {
         TreeId::Kv,
         TreeId::Audit,
         TreeId::Meta,
+        TreeId::LinkRequests,
+        TreeId::LinkRequestsByUser,
+        TreeId::Services,
+        TreeId::Subscriptions,
+        TreeId::SubscriptionsByUser,
         TreeId::Outbox,
         TreeId::Inbox,
         TreeId::Flows,
@@ -82,6 +99,11 @@ impl TreeId {
             TreeId::Kv => "kv",
             TreeId::Audit => "audit",
             TreeId::Meta => "meta",
+            TreeId::LinkRequests => "link-requests",
+            TreeId::LinkRequestsByUser => "link-requests-by-user",
+            TreeId::Services => "services",
+            TreeId::Subscriptions => "subscriptions",
+            TreeId::SubscriptionsByUser => "subscriptions-by-user",
             TreeId::Outbox => "outbox",
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",

@@ -1,15 +1,16 @@
 //! Structures (the organisations users work for) and memberships.
 //!
-//! Membership rules (one primary manager, who may change roles…) come in a
-//! later change; `add_member`, `set_role` and `remove_member` only keep the
-//! two membership trees consistent.
+//! Membership rules live here, inside the transactions that change
+//! memberships, so no interleaving of requests can break them: a structure
+//! has exactly one primary manager, always; `set_role` and `remove_member`
+//! never touch the primary; only [`Store::transfer_primary`] moves the role.
 
 use serde::{Deserialize, Serialize};
 
 use super::backend::TreeId;
 use super::keys::{KeyBuf, split_part};
 use super::{Result, Store, StoreError, User, UserId, tx_read, tx_write, utf8};
-use crate::directory::{Identifier, IdentifierType, Role, StructureKind};
+use crate::directory::{Identifier, IdentifierType, RecipientRule, Role, StructureKind};
 
 /// A registered structure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +27,18 @@ pub struct Structure {
     pub active: bool,
     /// Creation time, ms since the Unix epoch.
     pub created_ms: u64,
+    /// What invoices addressed to it must carry (absent in records written
+    /// before the rule existed: none).
+    #[serde(default)]
+    pub recipient_rule: RecipientRule,
 }
+
+/// Shortest identifier fragment [`Store::search_structures`] accepts: fewer
+/// digits would list much of the directory to anyone signed in.
+pub const MIN_SEARCH_DIGITS: usize = 3;
+
+/// Most structures one search returns.
+pub const MAX_SEARCH_RESULTS: usize = 20;
 
 /// What [`Store::create_structure`] needs.
 #[derive(Debug, Clone)]
@@ -70,6 +82,27 @@ fn second_part(key: &[u8]) -> Result<&[u8]> {
         .ok_or_else(|| StoreError::Corrupt("membership key does not decode".into()))
 }
 
+/// Writes a membership and its reverse index inside a transaction (the
+/// caller checked it does not exist).
+pub(crate) fn tx_add_membership(
+    tx: &mut dyn super::backend::Tx,
+    structure: &str,
+    user: &UserId,
+    role: Role,
+) -> Result<()> {
+    tx_write(
+        tx,
+        TreeId::Memberships,
+        &membership_key(structure, user),
+        &Membership { role },
+    )?;
+    tx.put(
+        TreeId::MembershipsByUser,
+        &by_user_key(user, structure),
+        b"",
+    )
+}
+
 impl Store {
     /// Creates a structure with `creator` as its primary manager, in one
     /// transaction: there is never a structure without a manager. `Conflict`
@@ -87,6 +120,7 @@ impl Store {
             kind: new.kind,
             active: true,
             created_ms: now_ms,
+            recipient_rule: RecipientRule::None,
         };
         let sid = structure.id.as_str();
         self.write(|tx| {
@@ -190,8 +224,15 @@ impl Store {
     }
 
     /// Adds `user` to `structure` with `role`. `Conflict` if already a
-    /// member, `NotFound` if either does not exist.
+    /// member or if `role` is primary manager (there is one already: the
+    /// creator), `NotFound` if either does not exist.
     pub fn add_member(&self, structure: &str, user: &UserId, role: Role) -> Result<()> {
+        if role == Role::PrimaryManager {
+            return Err(StoreError::Conflict(
+                "a structure has one primary manager; add the member, then transfer the role"
+                    .into(),
+            ));
+        }
         self.write(|tx| {
             if tx.get(TreeId::Structures, structure.as_bytes())?.is_none() {
                 return Err(StoreError::NotFound(format!("structure {structure}")));
@@ -205,33 +246,139 @@ impl Store {
                     "user {user} is already a member of {structure}"
                 )));
             }
-            tx_write(tx, TreeId::Memberships, &key, &Membership { role })?;
-            tx.put(
-                TreeId::MembershipsByUser,
-                &by_user_key(user, structure),
-                b"",
-            )
+            tx_add_membership(tx, structure, user, role)
         })
     }
 
-    /// Changes a member's role. `NotFound` if not a member.
+    /// Changes a member's role to secondary manager or user. `NotFound` if
+    /// not a member; `Conflict` if the member is the primary manager (the
+    /// role only moves by [`Store::transfer_primary`]) or if `role` is
+    /// primary manager.
     pub fn set_role(&self, structure: &str, user: &UserId, role: Role) -> Result<()> {
+        if role == Role::PrimaryManager {
+            return Err(StoreError::Conflict(
+                "the primary manager role is given only by a transfer from the current primary manager".into(),
+            ));
+        }
         let key = membership_key(structure, user);
         self.write(|tx| {
             let mut m: Membership = tx_read(tx, TreeId::Memberships, &key)?.ok_or_else(|| {
                 StoreError::NotFound(format!("user {user} in structure {structure}"))
             })?;
+            if m.role == Role::PrimaryManager {
+                return Err(StoreError::Conflict(
+                    "the primary manager keeps the role until they transfer it to another member"
+                        .into(),
+                ));
+            }
             m.role = role;
             tx_write(tx, TreeId::Memberships, &key, &m)
         })
     }
 
-    /// Removes a member; `false` if not a member.
-    pub fn remove_member(&self, structure: &str, user: &UserId) -> Result<bool> {
+    /// Makes `to` the primary manager and `from` (the current primary) a
+    /// secondary manager, in one transaction. `Conflict` unless `from` is the
+    /// primary manager; `NotFound` unless `to` is a member.
+    pub fn transfer_primary(&self, structure: &str, from: &UserId, to: &UserId) -> Result<()> {
+        if from == to {
+            return Err(StoreError::Conflict(
+                "you are already the primary manager; choose another member".into(),
+            ));
+        }
+        let from_key = membership_key(structure, from);
+        let to_key = membership_key(structure, to);
         self.write(|tx| {
-            tx.delete(TreeId::MembershipsByUser, &by_user_key(user, structure))?;
-            tx.delete(TreeId::Memberships, &membership_key(structure, user))
+            let mut f: Membership =
+                tx_read(tx, TreeId::Memberships, &from_key)?.ok_or_else(|| {
+                    StoreError::NotFound(format!("user {from} in structure {structure}"))
+                })?;
+            if f.role != Role::PrimaryManager {
+                return Err(StoreError::Conflict(
+                    "only the current primary manager can transfer the role".into(),
+                ));
+            }
+            let mut t: Membership =
+                tx_read(tx, TreeId::Memberships, &to_key)?.ok_or_else(|| {
+                    StoreError::NotFound(format!("user {to} in structure {structure}"))
+                })?;
+            f.role = Role::SecondaryManager;
+            t.role = Role::PrimaryManager;
+            tx_write(tx, TreeId::Memberships, &from_key, &f)?;
+            tx_write(tx, TreeId::Memberships, &to_key, &t)
         })
+    }
+
+    /// Removes a member and their area subscriptions there; `false` if not a
+    /// member. `Conflict` if the member is the primary manager: a structure
+    /// always has one.
+    pub fn remove_member(&self, structure: &str, user: &UserId) -> Result<bool> {
+        let subscriptions = self.subscription_keys(structure, user)?;
+        self.write(|tx| {
+            let key = membership_key(structure, user);
+            if let Some(m) = tx_read::<Membership>(tx, TreeId::Memberships, &key)?
+                && m.role == Role::PrimaryManager
+            {
+                return Err(StoreError::Conflict(
+                    "the primary manager cannot be removed; they must first transfer the role"
+                        .into(),
+                ));
+            }
+            for (key, by_user) in &subscriptions {
+                tx.delete(TreeId::Subscriptions, key)?;
+                tx.delete(TreeId::SubscriptionsByUser, by_user)?;
+            }
+            tx.delete(TreeId::MembershipsByUser, &by_user_key(user, structure))?;
+            tx.delete(TreeId::Memberships, &key)
+        })
+    }
+
+    /// Changes a structure's kind, active flag and recipient rule; returns
+    /// the structure as stored. `NotFound` if it does not exist.
+    pub fn update_structure_settings(
+        &self,
+        structure: &str,
+        kind: StructureKind,
+        active: bool,
+        recipient_rule: RecipientRule,
+    ) -> Result<Structure> {
+        self.write(|tx| {
+            let mut s: Structure = tx_read(tx, TreeId::Structures, structure.as_bytes())?
+                .ok_or_else(|| StoreError::NotFound(format!("structure {structure}")))?;
+            s.kind = kind;
+            s.active = active;
+            s.recipient_rule = recipient_rule;
+            tx_write(tx, TreeId::Structures, structure.as_bytes(), &s)?;
+            Ok(s)
+        })
+    }
+
+    /// Structures whose identifier contains `query` (at least
+    /// [`MIN_SEARCH_DIGITS`] digits, spaces ignored) or whose name equals it
+    /// (case-insensitive); at most [`MAX_SEARCH_RESULTS`], by name. Inactive
+    /// structures are left out: nobody can be linked to them.
+    ///
+    /// A full walk of the structures tree: fine for the directory sizes a
+    /// deployment holds (thousands); an index would be the next step.
+    pub fn search_structures(&self, query: &str) -> Result<Vec<Structure>> {
+        let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+        let digits =
+            compact.len() >= MIN_SEARCH_DIGITS && compact.chars().all(|c| c.is_ascii_digit());
+        let name = query.trim().to_lowercase();
+        if !digits && name.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        self.walk(TreeId::Structures, b"", |(k, v)| {
+            let s: Structure = super::decode(TreeId::Structures, k, v)?;
+            let hit = (digits && s.id.as_str().contains(&compact)) || s.name.to_lowercase() == name;
+            if hit && s.active {
+                out.push(s);
+            }
+            Ok(())
+        })?;
+        out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        out.truncate(MAX_SEARCH_RESULTS);
+        Ok(out)
     }
 }
 
@@ -360,5 +507,98 @@ pub(crate) mod tests {
             store.set_role("73282932000074", &bob.id, Role::User),
             Err(StoreError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn there_is_always_exactly_one_primary_manager() {
+        let (_dir, store) = temp_store();
+        let ada = store.create_user(new_user("ada@b.fr")).unwrap().id;
+        let bob = store.create_user(new_user("bob@b.fr")).unwrap().id;
+        let sid = "73282932000074";
+        store
+            .create_structure(new_structure(sid, "Zeta"), &ada, 1)
+            .unwrap();
+        assert!(matches!(
+            store.add_member(sid, &bob, Role::PrimaryManager),
+            Err(StoreError::Conflict(_))
+        ));
+        store.add_member(sid, &bob, Role::User).unwrap();
+        for attempt in [
+            store.set_role(sid, &ada, Role::User),
+            store.set_role(sid, &bob, Role::PrimaryManager),
+            store.remove_member(sid, &ada).map(|_| ()),
+            store.transfer_primary(sid, &bob, &ada),
+            store.transfer_primary(sid, &ada, &ada),
+        ] {
+            assert!(
+                matches!(attempt, Err(StoreError::Conflict(_))),
+                "{attempt:?}"
+            );
+        }
+        assert_eq!(
+            store.role_in(&ada, sid).unwrap(),
+            Some(Role::PrimaryManager)
+        );
+        store.transfer_primary(sid, &ada, &bob).unwrap();
+        assert_eq!(
+            store.role_in(&ada, sid).unwrap(),
+            Some(Role::SecondaryManager)
+        );
+        assert_eq!(
+            store.role_in(&bob, sid).unwrap(),
+            Some(Role::PrimaryManager)
+        );
+        let primaries = store
+            .members(sid)
+            .unwrap()
+            .into_iter()
+            .filter(|(_, r)| *r == Role::PrimaryManager)
+            .count();
+        assert_eq!(primaries, 1);
+    }
+
+    #[test]
+    fn search_by_three_digits_or_exact_name() {
+        let (_dir, store) = temp_store();
+        let ada = store.create_user(new_user("ada@b.fr")).unwrap().id;
+        store
+            .create_structure(new_structure("73282932000074", "Zeta SA"), &ada, 1)
+            .unwrap();
+        store
+            .create_structure(new_structure("35600000049837", "Alpha"), &ada, 1)
+            .unwrap();
+        let names = |q: &str| {
+            store
+                .search_structures(q)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("829"), ["Zeta SA"]);
+        assert_eq!(names("000"), ["Alpha", "Zeta SA"]);
+        assert!(names("73").is_empty(), "two digits are not enough");
+        assert_eq!(names("zeta sa"), ["Zeta SA"]);
+        assert!(names("Zeta").is_empty(), "names match exactly");
+        store
+            .update_structure_settings(
+                "73282932000074",
+                StructureKind::Private,
+                false,
+                RecipientRule::Either,
+            )
+            .unwrap();
+        assert!(
+            names("829").is_empty(),
+            "inactive structures are not offered"
+        );
+        assert_eq!(
+            store
+                .structure("73282932000074")
+                .unwrap()
+                .unwrap()
+                .recipient_rule,
+            RecipientRule::Either
+        );
     }
 }

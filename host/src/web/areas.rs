@@ -4,7 +4,7 @@
 use super::forms::FormData;
 use super::security::{AreaTag, RequestId, wants_json};
 use super::session::{SignedIn, now_ms};
-use super::tabs::{Facts, Place, Tab, compose_tabs, structure_area_open};
+use super::tabs::{Access, Facts, Place, Tab, access, compose_tabs};
 use super::{AppError, AppState, MAX_AREA_BODY};
 use crate::catalog::{Catalog, Loaded};
 use crate::config::Scope;
@@ -71,11 +71,12 @@ pub(crate) async fn structure_home(
     let sid = params.get("structure").cloned().unwrap_or_default();
     let (structure, role) = membership(&state, &me, &sid)?;
     let catalog = state.catalog();
-    let (installs, facts) = structure_state(&state, &structure)?;
+    let (installs, facts, subscriptions) = structure_state(&state, &me, &structure)?;
     let place = Place {
         structure: Some((&structure, role)),
         installs: &installs,
         facts: &facts,
+        subscriptions: &subscriptions,
     };
     let tabs = compose_tabs(&catalog, &place);
     let first = tabs
@@ -124,10 +125,19 @@ fn membership(state: &AppState, me: &SignedIn, sid: &str) -> Result<(Structure, 
     Ok((structure, role))
 }
 
-fn structure_state(state: &AppState, s: &Structure) -> Result<(BTreeSet<String>, Facts), AppError> {
+/// What tab composition needs about a structure and this member, read fresh
+/// on every request: approvals, removals and new facts show at once.
+type StructureState = (BTreeSet<String>, Facts, BTreeSet<String>);
+
+fn structure_state(
+    state: &AppState,
+    me: &SignedIn,
+    s: &Structure,
+) -> Result<StructureState, AppError> {
     Ok((
         state.store().installs(s.id.as_str())?,
         state.store().facts(s.id.as_str())?,
+        state.store().subscribed_areas(s.id.as_str(), &me.user.id)?,
     ))
 }
 
@@ -178,11 +188,16 @@ async fn serve(
                 return Err(AppError::NotFound);
             }
             let (structure, role) = membership(&state, &me, sid)?;
-            let (installs, facts) = structure_state(&state, &structure)?;
-            if !structure_area_open(area, &structure, role, &installs, &facts) {
-                // Installed and eligible but not for this role: say why; otherwise
-                // the area does not exist for this structure.
-                if area.loaded.is_ok() && !area.spec.roles.contains(&role) {
+            let (installs, facts, subscriptions) = structure_state(&state, &me, &structure)?;
+            let place = Place {
+                structure: Some((&structure, role)),
+                installs: &installs,
+                facts: &facts,
+                subscriptions: &subscriptions,
+            };
+            match access(&catalog, area, &place) {
+                Access::Open => {}
+                Access::RoleMissing => {
                     return Err(AppError::Forbidden(format!(
                         "{} is open to {} only; you are {} of {}.",
                         area.spec.title,
@@ -196,13 +211,16 @@ async fn serve(
                         structure.name
                     )));
                 }
-                return Err(AppError::NotFound);
+                Access::NotSubscribed => {
+                    return Err(AppError::Forbidden(format!(
+                        "{} is added to {} on request: ask for a subscription in My account, a manager will approve it.",
+                        area.spec.title, structure.name
+                    )));
+                }
+                // Not added, not loaded, or not available to this structure:
+                // it does not exist here.
+                Access::Absent => return Err(AppError::NotFound),
             }
-            let place = Place {
-                structure: Some((&structure, role)),
-                installs: &installs,
-                facts: &facts,
-            };
             let tabs = compose_tabs(&catalog, &place);
             if me.session.current_structure.as_deref() != Some(structure.id.as_str()) {
                 state
@@ -224,14 +242,15 @@ async fn serve(
                 .transpose()
                 .ok()
                 .flatten();
-            let (installs, facts) = match &current {
-                Some((s, _)) => structure_state(&state, s)?,
+            let (installs, facts, subscriptions) = match &current {
+                Some((s, _)) => structure_state(&state, &me, s)?,
                 None => Default::default(),
             };
             let place = Place {
                 structure: current.as_ref().map(|(s, r)| (s, *r)),
                 installs: &installs,
                 facts: &facts,
+                subscriptions: &subscriptions,
             };
             let tabs = compose_tabs(&catalog, &place);
             let base = format!("/me/{}", area.spec.id);
@@ -354,6 +373,7 @@ async fn call_area(
         },
         capabilities: area.spec.capabilities.clone(),
         store: Some(state.store().clone()),
+        catalog: Some(p.catalog.clone()),
     };
 
     let permit =

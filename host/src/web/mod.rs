@@ -13,7 +13,7 @@ mod tabs;
 pub mod templates;
 
 pub use error::AppError;
-pub use tabs::{Tab, compose_tabs};
+pub use tabs::{Access, Place, Tab, access, compose_tabs, unavailable_because};
 
 use crate::auth::{LoginThrottle, Passwords, SessionPolicy};
 use crate::catalog::Catalog;

@@ -2,11 +2,16 @@
 
 use super::{HostCall, HostState, now_ms, store_error};
 use crate::auth;
+use crate::config::{Install, Scope};
+use crate::directory::RequestStatus;
 use crate::directory::{Identifier, IdentifierType, StructureKind};
-use crate::runtime::bindings::portico::area::account::{Host, Membership, NewStructure, Profile};
+use crate::runtime::bindings::portico::area::account::{
+    AreaSubscription, Host, LinkRequest, Membership, NewStructure, Profile, StructureMatch,
+};
 use crate::runtime::bindings::types::{self, FieldError, HostError};
 use crate::runtime::convert;
-use crate::store::{NewStructure as StoreNewStructure, UserId};
+use crate::store::{MIN_SEARCH_DIGITS, NewStructure as StoreNewStructure, StoreError, UserId};
+use crate::web::unavailable_because;
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -131,5 +136,189 @@ impl Host for HostState {
             tracing::warn!(error = %e, "audit write failed");
         }
         Ok(convert::structure(&created))
+    }
+
+    fn search_structures(&mut self, query: String) -> Result<Vec<StructureMatch>, HostError> {
+        let scope = self.authorize(HostCall::AccountLinks)?.clone();
+        let err = |e| store_error(&scope, e);
+        let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+        let digits = compact.chars().all(|c| c.is_ascii_digit());
+        if compact.is_empty() || (digits && compact.len() < MIN_SEARCH_DIGITS) {
+            return Err(HostError::Invalid(vec![field(
+                "query",
+                format!(
+                    "enter at least {MIN_SEARCH_DIGITS} digits of the identifier, or the structure's exact name"
+                ),
+            )]));
+        }
+        let user_id = UserId::new(self.user()?);
+        let store = self.store()?;
+        let mut out = Vec::new();
+        for s in store.search_structures(&query).map_err(err)? {
+            let sid = s.id.as_str();
+            let member = store.role_in(&user_id, sid).map_err(err)?.is_some();
+            let pending = store
+                .link_requests_of(&user_id)
+                .map_err(err)?
+                .iter()
+                .any(|r| r.structure == sid && r.status == RequestStatus::Pending);
+            let services = store
+                .services(sid)
+                .map_err(err)?
+                .into_iter()
+                .filter(|s| s.active)
+                .map(convert::service)
+                .collect();
+            out.push(StructureMatch {
+                structure: convert::structure(&s),
+                services,
+                member,
+                pending,
+            });
+        }
+        Ok(out)
+    }
+
+    fn request_link(
+        &mut self,
+        structure_id: String,
+        services: Vec<String>,
+    ) -> Result<(), HostError> {
+        let scope = self.authorize(HostCall::AccountLinks)?.clone();
+        let err = |e| store_error(&scope, e);
+        let user_id = UserId::new(self.user()?);
+        let store = self.store()?.clone();
+        let structure = store
+            .structure(&structure_id)
+            .map_err(err)?
+            .filter(|s| s.active)
+            .ok_or_else(|| HostError::NotFound(format!("no active structure {structure_id}")))?;
+        let known = store.services(&structure_id).map_err(err)?;
+        let mut codes: Vec<String> = Vec::new();
+        for code in services {
+            if !known.iter().any(|s| s.active && s.code == code) {
+                return Err(HostError::Invalid(vec![field(
+                    "services",
+                    format!("{} has no active service `{code}`", structure.name),
+                )]));
+            }
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        store
+            .request_link(&structure_id, &user_id, codes.clone(), now_ms())
+            .map_err(err)?;
+        if let Err(e) = store.audit(
+            &user_id,
+            Some(&structure_id),
+            "link.request",
+            serde_json::json!({ "services": codes }),
+            now_ms(),
+        ) {
+            tracing::error!(error = %e, "audit write failed");
+        }
+        Ok(())
+    }
+
+    fn link_requests(&mut self) -> Result<Vec<LinkRequest>, HostError> {
+        let scope = self.authorize(HostCall::AccountLinks)?.clone();
+        let err = |e| store_error(&scope, e);
+        let user_id = UserId::new(self.user()?);
+        let store = self.store()?;
+        let mut out = Vec::new();
+        for r in store.link_requests_of(&user_id).map_err(err)? {
+            let Some(s) = store.structure(&r.structure).map_err(err)? else {
+                continue;
+            };
+            out.push(LinkRequest {
+                structure: convert::structure(&s),
+                services: r.services,
+                status: convert::status(r.status),
+                created_ms: r.created_ms,
+                decided_ms: r.decided_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    fn subscriptions(&mut self) -> Result<Vec<AreaSubscription>, HostError> {
+        let scope = self.authorize(HostCall::AccountSubscriptions)?.clone();
+        let err = |e| store_error(&scope, e);
+        let user_id = UserId::new(self.user()?);
+        let catalog = self.catalog()?;
+        let store = self.store()?;
+        let mine = store.subscriptions_of(&user_id).map_err(err)?;
+        let mut out = Vec::new();
+        for (structure, role) in store.memberships_of(&user_id).map_err(err)? {
+            let sid = structure.id.as_str();
+            let installs = store.installs(sid).map_err(err)?;
+            let facts = store.facts(sid).map_err(err)?;
+            for area in &catalog.areas {
+                let spec = &area.spec;
+                let listed = spec.scope == Scope::Structure
+                    && spec.install == Install::OnRequest
+                    && area.loaded.is_ok()
+                    && installs.contains(spec.id.as_str())
+                    && spec.roles.contains(&role)
+                    && unavailable_because(&catalog, area, &structure, role, &installs, &facts)
+                        .is_none();
+                if !listed {
+                    continue;
+                }
+                let sub = mine
+                    .iter()
+                    .find(|s| s.structure == sid && s.area == spec.id.as_str());
+                out.push(AreaSubscription {
+                    structure: convert::structure(&structure),
+                    area: spec.id.to_string(),
+                    area_title: spec.title.clone(),
+                    description: spec.description.clone(),
+                    mode: sub.map(|s| convert::mode(s.mode)),
+                    status: sub.map(|s| convert::status(s.status)),
+                    included: role.is_manager(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn request_subscription(
+        &mut self,
+        structure_id: String,
+        area: String,
+        mode: types::SubscriptionMode,
+    ) -> Result<(), HostError> {
+        let scope = self.authorize(HostCall::AccountSubscriptions)?.clone();
+        let user_id = UserId::new(self.user()?);
+        let catalog = self.catalog()?;
+        let on_request = catalog.area(&area).is_some_and(|a| {
+            a.spec.scope == Scope::Structure && a.spec.install == Install::OnRequest
+        });
+        if !on_request {
+            return Err(HostError::NotFound(format!(
+                "no area `{area}` is offered by subscription"
+            )));
+        }
+        let store = self.store()?.clone();
+        let mode = convert::mode_from(mode);
+        store
+            .request_subscription(&structure_id, &user_id, &area, mode, now_ms())
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => HostError::NotFound(format!(
+                    "area `{area}` is not added to a structure you belong to"
+                )),
+                other => store_error(&scope, other),
+            })?;
+        if let Err(e) = store.audit(
+            &user_id,
+            Some(&structure_id),
+            "subscription.request",
+            serde_json::json!({ "area": area, "mode": mode.as_str() }),
+            now_ms(),
+        ) {
+            tracing::error!(error = %e, "audit write failed");
+        }
+        Ok(())
     }
 }

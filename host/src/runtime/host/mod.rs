@@ -13,10 +13,12 @@ mod messages;
 
 use super::bindings::types::{self, HostError};
 use super::output::CappedOutput;
+use crate::catalog::Catalog;
 use crate::config::{AreaSpec, Capability};
 use crate::store::{CallBatch, OutgoingMessage, Store, StoreError};
 pub use crate::store::{Namespace, Owner};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
@@ -51,6 +53,20 @@ pub enum HostCall {
     MessagesSend,
     /// `directory.members`
     DirectoryMembers,
+    /// `directory.link-requests`, `approve-link-requests`, `refuse-link-requests`
+    DirectoryLinkRequests,
+    /// `directory.add-member`, `set-role`, `transfer-primary`, `remove-member`
+    DirectoryMembership,
+    /// `directory.services`, `create-service`, `update-service`
+    DirectoryServices,
+    /// `directory.settings`, `update-settings`
+    DirectorySettings,
+    /// `directory.areas`, `install-area`, `uninstall-area`
+    DirectoryAreas,
+    /// `directory.subscriptions`, `decide-subscription`
+    DirectorySubscriptions,
+    /// `directory.history`
+    DirectoryHistory,
     /// `account.profile`
     AccountProfile,
     /// `account.update-profile`
@@ -59,6 +75,10 @@ pub enum HostCall {
     AccountMemberships,
     /// `account.create-structure`
     AccountCreateStructure,
+    /// `account.search-structures`, `request-link`, `link-requests`
+    AccountLinks,
+    /// `account.subscriptions`, `request-subscription`
+    AccountSubscriptions,
     /// `log.write`
     LogWrite,
 }
@@ -71,10 +91,20 @@ impl HostCall {
             KvGet | KvSet | KvDelete | KvList | KvCompareAndSwap => Capability::Kv,
             FactsSet | FactsClear | FactsGet => Capability::Facts,
             MessagesSend => Capability::Messages,
-            DirectoryMembers => Capability::Directory,
-            AccountProfile | AccountUpdateProfile | AccountMemberships | AccountCreateStructure => {
-                Capability::Account
-            }
+            DirectoryMembers
+            | DirectoryLinkRequests
+            | DirectoryMembership
+            | DirectoryServices
+            | DirectorySettings
+            | DirectoryAreas
+            | DirectorySubscriptions
+            | DirectoryHistory => Capability::Directory,
+            AccountProfile
+            | AccountUpdateProfile
+            | AccountMemberships
+            | AccountCreateStructure
+            | AccountLinks
+            | AccountSubscriptions => Capability::Account,
             LogWrite => Capability::Log,
         }
     }
@@ -98,6 +128,9 @@ pub struct CallScope {
     pub capabilities: BTreeSet<Capability>,
     /// The data store; absent when loading (templates need no storage).
     pub store: Option<Store>,
+    /// The catalog the request started with: `directory.areas` and
+    /// `account.subscriptions` describe its areas. Absent when loading.
+    pub catalog: Option<Arc<Catalog>>,
 }
 
 impl CallScope {
@@ -111,6 +144,7 @@ impl CallScope {
             structure: None,
             capabilities: BTreeSet::new(),
             store: None,
+            catalog: None,
         }
     }
 }
@@ -226,6 +260,12 @@ impl HostState {
     fn structure(&self) -> Result<&str, HostError> {
         self.scope.structure.as_deref().ok_or_else(|| {
             HostError::NotFound("this call needs a current structure; this area has none".into())
+        })
+    }
+
+    fn catalog(&self) -> Result<Arc<Catalog>, HostError> {
+        self.scope.catalog.clone().ok_or_else(|| {
+            HostError::Unavailable("the catalog is not available while the area loads".into())
         })
     }
 

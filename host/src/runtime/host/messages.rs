@@ -5,8 +5,9 @@
 //! call answers successfully, and handed to the recipient by the delivery
 //! worker (`crate::delivery`). A failed or trapped call sends nothing.
 
+use super::store_error;
 use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, now_ms};
-use crate::runtime::bindings::portico::area::messages::Host;
+use crate::runtime::bindings::portico::area::messages::{Host, Recipient};
 use crate::runtime::bindings::types::{FieldError, HostError};
 use crate::store::{MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutgoingMessage, new_message_id};
 
@@ -68,5 +69,29 @@ impl Host for HostState {
             payload,
         });
         Ok(id)
+    }
+
+    fn lookup(&mut self, identifier: String) -> Result<Option<Recipient>, HostError> {
+        let scope = self.authorize(HostCall::MessagesLookup)?.clone();
+        let store = self.store()?;
+        let id: String = identifier.chars().filter(|c| !c.is_whitespace()).collect();
+        let Some(s) = store.structure(&id).map_err(|e| store_error(&scope, e))? else {
+            return Ok(None);
+        };
+        let services = store
+            .services(&id)
+            .map_err(|e| store_error(&scope, e))?
+            .into_iter()
+            .filter(|s| s.active)
+            .map(|s| (s.code, s.name))
+            .collect();
+        Ok(Some(Recipient {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            kind: crate::runtime::convert::kind(s.kind),
+            active: s.active,
+            services,
+            recipient_rule: s.recipient_rule.as_str().to_string(),
+        }))
     }
 }

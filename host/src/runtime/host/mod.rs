@@ -51,6 +51,8 @@ pub enum HostCall {
     FactsGet,
     /// `messages.send`
     MessagesSend,
+    /// `messages.lookup`
+    MessagesLookup,
     /// `directory.members`
     DirectoryMembers,
     /// `directory.link-requests`, `approve-link-requests`, `refuse-link-requests`
@@ -90,7 +92,7 @@ impl HostCall {
         match self {
             KvGet | KvSet | KvDelete | KvList | KvCompareAndSwap => Capability::Kv,
             FactsSet | FactsClear | FactsGet => Capability::Facts,
-            MessagesSend => Capability::Messages,
+            MessagesSend | MessagesLookup => Capability::Messages,
             DirectoryMembers
             | DirectoryLinkRequests
             | DirectoryMembership

@@ -428,3 +428,106 @@ async fn the_same_invoice_deposited_as_ubl_and_as_cii() {
         again.body
     );
 }
+
+#[tokio::test]
+async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_both_sides() {
+    let portal = Portal::start(&areas("default"));
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+    let s_page = format!("/s/{SUPPLIER}/sent-requests");
+    let missing = supplier
+        .submit(
+            &s_page,
+            &format!("{s_page}/new"),
+            &[
+                ("category", "INVOICE"),
+                ("sub_category", "Payment delay"),
+                ("subject", "When?"),
+                ("description", "Not paid yet"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        missing.status, 422,
+        "an invoice question needs its public structure"
+    );
+    assert!(
+        missing
+            .body
+            .contains("Give the SIRET of the public structure"),
+        "{}",
+        missing.body
+    );
+    let created = supplier
+        .submit(
+            &s_page,
+            &format!("{s_page}/new"),
+            &[
+                ("category", "INVOICE"),
+                ("sub_category", "Payment delay"),
+                ("recipient", BUYER),
+                ("invoice", "F-2026-001"),
+                ("subject", "When will F-2026-001 be paid?"),
+                ("description", "It is 40 days old."),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
+    assert!(home.body.contains("1 open request"), "{}", home.body);
+    let b_page = format!("/s/{BUYER}/sent-requests");
+    let href = eventually("the request at the buyer", WAIT, || async {
+        let v = buyer.get_json(&b_page).await.json();
+        v["received"][0]["href"].as_str().map(str::to_string)
+    })
+    .await;
+    let answered = buyer
+        .submit(
+            &href,
+            &format!("{href}/act"),
+            &[
+                ("action", "answer"),
+                ("text", "Payment is scheduled for Friday."),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303, "{}", answered.body);
+    let mine = supplier.get_json(&s_page).await.json()["sent"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thread = eventually("the answer at the supplier", WAIT, || async {
+        let v = supplier.get_json(&mine).await.json();
+        (v["open"]["t"]["status"] == "ANSWERED").then_some(v)
+    })
+    .await;
+    assert_eq!(
+        thread["open"]["t"]["thread"][1]["text"],
+        "Payment is scheduled for Friday."
+    );
+    let closed = supplier
+        .submit(&mine, &format!("{mine}/act"), &[("action", "close")])
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    eventually("the buyer to see it closed", WAIT, || async {
+        let v = buyer.get_json(&href).await.json();
+        (v["open"]["t"]["status"] == "CLOSED").then_some(())
+    })
+    .await;
+}

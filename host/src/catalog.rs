@@ -54,6 +54,8 @@ impl Catalog {
             match &loaded {
                 Ok(l) => tracing::info!(
                     area = %area.id, version = %area.version, api = %l.area.api_version,
+                    component = l.area.compiled.as_str(),
+                    compile_ms = l.area.compile_time.as_millis() as u64,
                     ms = started.elapsed().as_millis() as u64, "area loaded"
                 ),
                 Err(e) => {

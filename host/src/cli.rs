@@ -1,6 +1,8 @@
-//! The `portico` command line: serve, demo, check.
+//! The `portico` command line: serve, demo, check, reload, operator.
 
 use crate::catalog::Catalog;
+use crate::ops::pidfile::PidFile;
+use crate::ops::{Reloader, Trigger};
 use crate::runtime::Runtime;
 use crate::store::Store;
 use crate::web::{AppState, app};
@@ -35,6 +37,9 @@ enum Command {
         /// Mark cookies Secure and use the `__Host-` prefix (when served over https).
         #[arg(long, env = "PORTICO_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Sandboxed calls allowed at once (1 to 32); more wait, then get 503.
+        #[arg(long, env = "PORTICO_MAX_CONCURRENT_CALLS", default_value_t = crate::runtime::MAX_CONCURRENT_CALLS as usize)]
+        max_concurrent_calls: usize,
     },
     /// Seed demo data (a supplier and a public body with their managers), then serve.
     Demo {
@@ -53,6 +58,30 @@ enum Command {
         /// The catalog to check.
         #[arg(default_value = "areas.yaml")]
         config: PathBuf,
+    },
+    /// Ask the running server to reload areas.yaml (sends it SIGHUP) and
+    /// report the outcome.
+    Reload {
+        /// The running server's data directory (holds its pid file).
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+    },
+    /// Manage operator accounts (who may open /ops).
+    Operator {
+        #[command(subcommand)]
+        action: OperatorAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorAction {
+    /// Make an account an operator; creates it with a generated password if needed.
+    Add {
+        /// The account's e-mail.
+        email: String,
+        /// The data directory (the server must be stopped: the store is locked while it runs).
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
     },
 }
 
@@ -73,12 +102,33 @@ pub fn main() -> ExitCode {
             data,
             listen,
             secure_cookies,
-        } => serve(&config, &data, listen, secure_cookies, false),
+            max_concurrent_calls,
+        } => serve(
+            &config,
+            &data,
+            listen,
+            secure_cookies,
+            false,
+            max_concurrent_calls,
+        ),
         Command::Demo {
             config,
             data,
             listen,
-        } => serve(&config, &data, listen, false, true),
+        } => serve(
+            &config,
+            &data,
+            listen,
+            false,
+            true,
+            crate::runtime::MAX_CONCURRENT_CALLS as usize,
+        ),
+        Command::Reload { data } => {
+            crate::ops::pidfile::signal_reload(&data).map(|message| println!("{message}"))
+        }
+        Command::Operator {
+            action: OperatorAction::Add { email, data },
+        } => crate::ops::operator::add(&email, &data).map(|message| println!("{message}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,12 +183,17 @@ fn serve(
     listen: SocketAddr,
     secure_cookies: bool,
     demo: bool,
+    max_concurrent_calls: usize,
 ) -> anyhow::Result<()> {
-    let runtime = Arc::new(Runtime::new().context("starting the wasm runtime")?);
-    // Plugins are compiled before the async runtime starts: no request waits on it.
-    let catalog = Catalog::build(config, &runtime, false).map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = Store::open(data)
         .with_context(|| format!("opening the data directory {}", data.display()))?;
+    let runtime = Arc::new(
+        Runtime::new()
+            .context("starting the wasm runtime")?
+            .with_compile_cache(data.join(COMPILE_CACHE_DIR)),
+    );
+    // Plugins are compiled before the async runtime starts: no request waits on it.
+    let catalog = Catalog::build(config, &runtime, false).map_err(|e| anyhow::anyhow!("{e}"))?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -148,7 +203,16 @@ fn serve(
                     .await
                     .context("seeding demo data")?;
             }
-            let state = AppState::new(catalog, runtime, store, secure_cookies)?;
+            let state = AppState::new(catalog, runtime.clone(), store, secure_cookies)?;
+            let slots = state.limit_concurrent_calls(max_concurrent_calls);
+            if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
+                tracing::info!(slots, "sandboxed calls limited");
+            }
+            let reloader = Reloader::start(config, runtime, state.clone())
+                .context("starting the reload watcher")?;
+            tokio::spawn(reload_on_sighup(reloader));
+            let _pid = PidFile::create(data)
+                .with_context(|| format!("writing the pid file in {}", data.display()))?;
             crate::delivery::spawn(state.clone());
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -169,6 +233,24 @@ fn serve(
             tracing::info!("stopped");
             Ok(())
         })
+}
+
+/// Where compiled plugins are cached, under the data directory.
+const COMPILE_CACHE_DIR: &str = "cache";
+
+async fn reload_on_sighup(reloader: Reloader) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGHUP ({e}); reload by editing areas.yaml");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading areas.yaml");
+        reloader.request(Trigger::Signal);
+    }
 }
 
 async fn shutdown_signal() {

@@ -8,6 +8,7 @@
 //! - [`store`]: every sled tree, behind a small ordered key-value seam; durability.
 //! - [`auth`]: passwords, sessions, CSRF tokens, login throttling.
 //! - [`directory`]: structures, identifiers (SIRET), roles.
+//! - [`ops`]: hot reload (file watch, SIGHUP), reload history, per-area metrics, pid file.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
 //! - [`delivery`]: the worker that hands queued messages to recipient areas.
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod directory;
+pub mod ops;
 pub mod runtime;
 pub mod store;
 pub mod web;

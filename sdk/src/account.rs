@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{HostError, IdentifierType, Role, Structure, StructureKind, host};
+use crate::{
+    HostError, IdentifierType, RequestStatus, Role, Service, Structure, StructureKind,
+    SubscriptionMode, host,
+};
 
 /// The user's profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,4 +69,84 @@ pub fn memberships() -> Result<Vec<Membership>, HostError> {
 /// [`HostError::Conflict`] if the identifier is taken.
 pub fn create_structure(new: &NewStructure) -> Result<Structure, HostError> {
     host::account_create_structure(new)
+}
+
+/// A structure found by [`search_structures`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructureMatch {
+    /// The structure.
+    pub structure: Structure,
+    /// Its active services, to name in a link request.
+    pub services: Vec<Service>,
+    /// Whether the user is a member already.
+    pub member: bool,
+    /// Whether the user has a request waiting there.
+    pub pending: bool,
+}
+
+/// One of the user's link requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRequest {
+    /// The structure asked for.
+    pub structure: Structure,
+    /// Service codes named.
+    pub services: Vec<String>,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// When it was made, ms since the Unix epoch.
+    pub created_ms: u64,
+    /// When a manager decided, if one did.
+    pub decided_ms: Option<u64>,
+}
+
+/// An area added on request to one of the user's structures, with the
+/// user's subscription to it if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaSubscription {
+    /// The structure.
+    pub structure: Structure,
+    /// Area id.
+    pub area: String,
+    /// Area title.
+    pub area_title: String,
+    /// One sentence from `areas.yaml`.
+    pub description: String,
+    /// The subscription's mode, if the user asked for one.
+    pub mode: Option<SubscriptionMode>,
+    /// Where the request stands; `None` if the user never asked.
+    pub status: Option<RequestStatus>,
+    /// Whether the user's role opens the area without a subscription.
+    pub included: bool,
+}
+
+/// Active structures whose identifier contains `query` (at least 3 digits)
+/// or whose name is exactly `query`. Field error `query` otherwise.
+pub fn search_structures(query: &str) -> Result<Vec<StructureMatch>, HostError> {
+    host::account_search_structures(query)
+}
+
+/// Asks the managers of `structure_id` to link the user, optionally naming
+/// services. [`HostError::Conflict`] if a member already or already asked.
+pub fn request_link(structure_id: &str, services: &[String]) -> Result<(), HostError> {
+    host::account_request_link(structure_id, services)
+}
+
+/// The user's link requests, newest first.
+pub fn link_requests() -> Result<Vec<LinkRequest>, HostError> {
+    host::account_link_requests()
+}
+
+/// The areas added on request to the user's structures, with the user's
+/// subscription state.
+pub fn subscriptions() -> Result<Vec<AreaSubscription>, HostError> {
+    host::account_subscriptions()
+}
+
+/// Asks to use `area` of `structure_id` in `mode`.
+pub fn request_subscription(
+    structure_id: &str,
+    area: &str,
+    mode: SubscriptionMode,
+) -> Result<(), HostError> {
+    host::account_request_subscription(structure_id, area, mode)
 }

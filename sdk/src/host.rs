@@ -10,11 +10,17 @@ pub(crate) use wasm::*;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm {
-    use crate::account::{Membership, NewStructure, Profile};
-    use crate::directory::Member;
+    use crate::account::{
+        AreaSubscription, LinkRequest as MyLinkRequest, Membership, NewStructure, Profile,
+        StructureMatch,
+    };
+    use crate::directory::{
+        AreaOffer, AuditEntry, LinkRequest, Member, RecipientRule, Settings, Subscription,
+    };
     use crate::export::bindings::portico::area as wit;
     use crate::log::Level;
     use crate::{HostError, Structure};
+    use crate::{RequestStatus, Role, Service, SubscriptionMode};
 
     pub(crate) fn kv_get(key: &str) -> Result<Option<Vec<u8>>, HostError> {
         wit::kv::get(key).map_err(Into::into)
@@ -119,6 +125,263 @@ mod wasm {
         wit::account::create_structure(&new)
             .map(Into::into)
             .map_err(Into::into)
+    }
+
+    fn role(r: Role) -> wit::types::Role {
+        match r {
+            Role::PrimaryManager => wit::types::Role::PrimaryManager,
+            Role::SecondaryManager => wit::types::Role::SecondaryManager,
+            Role::User => wit::types::Role::User,
+        }
+    }
+
+    fn status(s: wit::types::RequestStatus) -> RequestStatus {
+        match s {
+            wit::types::RequestStatus::Pending => RequestStatus::Pending,
+            wit::types::RequestStatus::Approved => RequestStatus::Approved,
+            wit::types::RequestStatus::Refused => RequestStatus::Refused,
+        }
+    }
+
+    fn mode(m: wit::types::SubscriptionMode) -> SubscriptionMode {
+        match m {
+            wit::types::SubscriptionMode::Consultation => SubscriptionMode::Consultation,
+            wit::types::SubscriptionMode::Modification => SubscriptionMode::Modification,
+        }
+    }
+
+    fn mode_to(m: SubscriptionMode) -> wit::types::SubscriptionMode {
+        match m {
+            SubscriptionMode::Consultation => wit::types::SubscriptionMode::Consultation,
+            SubscriptionMode::Modification => wit::types::SubscriptionMode::Modification,
+        }
+    }
+
+    fn service(s: wit::types::Service) -> Service {
+        Service {
+            code: s.code,
+            name: s.name,
+            active: s.active,
+        }
+    }
+
+    fn service_to(s: &Service) -> wit::types::Service {
+        wit::types::Service {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            active: s.active,
+        }
+    }
+
+    pub(crate) fn directory_link_requests() -> Result<Vec<LinkRequest>, HostError> {
+        Ok(wit::directory::link_requests()?
+            .into_iter()
+            .map(|r| LinkRequest {
+                user_id: r.user_id,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                email: r.email,
+                services: r.services,
+                status: status(r.status),
+                created_ms: r.created_ms,
+                decided_ms: r.decided_ms,
+            })
+            .collect())
+    }
+
+    pub(crate) fn directory_decide_link_requests(
+        user_ids: &[String],
+        approve_as: Option<Role>,
+    ) -> Result<(), HostError> {
+        match approve_as {
+            Some(r) => wit::directory::approve_link_requests(user_ids, role(r)),
+            None => wit::directory::refuse_link_requests(user_ids),
+        }
+        .map_err(Into::into)
+    }
+
+    pub(crate) fn directory_add_member(email: &str, r: Role) -> Result<Member, HostError> {
+        let m = wit::directory::add_member(email, role(r))?;
+        Ok(Member {
+            user_id: m.user_id,
+            first_name: m.first_name,
+            last_name: m.last_name,
+            email: m.email,
+            role: m.role.into(),
+        })
+    }
+
+    pub(crate) fn directory_set_role(user_id: &str, r: Role) -> Result<(), HostError> {
+        wit::directory::set_role(user_id, role(r)).map_err(Into::into)
+    }
+
+    pub(crate) fn directory_transfer_primary(user_id: &str) -> Result<(), HostError> {
+        wit::directory::transfer_primary(user_id).map_err(Into::into)
+    }
+
+    pub(crate) fn directory_remove_member(user_id: &str) -> Result<(), HostError> {
+        wit::directory::remove_member(user_id).map_err(Into::into)
+    }
+
+    pub(crate) fn directory_services() -> Result<Vec<Service>, HostError> {
+        Ok(wit::directory::services()?
+            .into_iter()
+            .map(service)
+            .collect())
+    }
+
+    pub(crate) fn directory_save_service(s: &Service, create: bool) -> Result<(), HostError> {
+        let s = service_to(s);
+        if create {
+            wit::directory::create_service(&s)
+        } else {
+            wit::directory::update_service(&s)
+        }
+        .map_err(Into::into)
+    }
+
+    pub(crate) fn directory_settings() -> Result<Settings, HostError> {
+        use wit::directory::RecipientRule as W;
+        let s = wit::directory::settings()?;
+        Ok(Settings {
+            kind: s.kind.into(),
+            active: s.active,
+            recipient_rule: match s.recipient_rule {
+                W::None => RecipientRule::None,
+                W::ServiceCode => RecipientRule::ServiceCode,
+                W::CommitmentNumber => RecipientRule::CommitmentNumber,
+                W::Either => RecipientRule::Either,
+            },
+        })
+    }
+
+    pub(crate) fn directory_update_settings(s: &Settings) -> Result<(), HostError> {
+        use wit::directory::RecipientRule as W;
+        let settings = wit::directory::StructureSettings {
+            kind: s.kind.into(),
+            active: s.active,
+            recipient_rule: match s.recipient_rule {
+                RecipientRule::None => W::None,
+                RecipientRule::ServiceCode => W::ServiceCode,
+                RecipientRule::CommitmentNumber => W::CommitmentNumber,
+                RecipientRule::Either => W::Either,
+            },
+        };
+        wit::directory::update_settings(settings).map_err(Into::into)
+    }
+
+    pub(crate) fn directory_areas() -> Result<Vec<AreaOffer>, HostError> {
+        Ok(wit::directory::areas()?
+            .into_iter()
+            .map(|a| AreaOffer {
+                id: a.id,
+                title: a.title,
+                description: a.description,
+                installed: a.installed,
+                unavailable_because: a.unavailable_because,
+            })
+            .collect())
+    }
+
+    pub(crate) fn directory_install_area(area: &str, install: bool) -> Result<(), HostError> {
+        if install {
+            wit::directory::install_area(area)
+        } else {
+            wit::directory::uninstall_area(area)
+        }
+        .map_err(Into::into)
+    }
+
+    pub(crate) fn directory_subscriptions() -> Result<Vec<Subscription>, HostError> {
+        Ok(wit::directory::subscriptions()?
+            .into_iter()
+            .map(|s| Subscription {
+                user_id: s.user_id,
+                first_name: s.first_name,
+                last_name: s.last_name,
+                email: s.email,
+                area: s.area,
+                area_title: s.area_title,
+                mode: mode(s.mode),
+                status: status(s.status),
+                created_ms: s.created_ms,
+            })
+            .collect())
+    }
+
+    pub(crate) fn directory_decide_subscription(
+        user_id: &str,
+        area: &str,
+        approve: bool,
+    ) -> Result<(), HostError> {
+        wit::directory::decide_subscription(user_id, area, approve).map_err(Into::into)
+    }
+
+    pub(crate) fn directory_history(limit: u32) -> Result<Vec<AuditEntry>, HostError> {
+        Ok(wit::directory::history(limit)?
+            .into_iter()
+            .map(|e| AuditEntry {
+                at_ms: e.at_ms,
+                actor: e.actor,
+                action: e.action,
+                detail: e.detail,
+            })
+            .collect())
+    }
+
+    pub(crate) fn account_search_structures(query: &str) -> Result<Vec<StructureMatch>, HostError> {
+        Ok(wit::account::search_structures(query)?
+            .into_iter()
+            .map(|m| StructureMatch {
+                structure: m.structure.into(),
+                services: m.services.into_iter().map(service).collect(),
+                member: m.member,
+                pending: m.pending,
+            })
+            .collect())
+    }
+
+    pub(crate) fn account_request_link(
+        structure_id: &str,
+        services: &[String],
+    ) -> Result<(), HostError> {
+        wit::account::request_link(structure_id, services).map_err(Into::into)
+    }
+
+    pub(crate) fn account_link_requests() -> Result<Vec<MyLinkRequest>, HostError> {
+        Ok(wit::account::link_requests()?
+            .into_iter()
+            .map(|r| MyLinkRequest {
+                structure: r.structure.into(),
+                services: r.services,
+                status: status(r.status),
+                created_ms: r.created_ms,
+                decided_ms: r.decided_ms,
+            })
+            .collect())
+    }
+
+    pub(crate) fn account_subscriptions() -> Result<Vec<AreaSubscription>, HostError> {
+        Ok(wit::account::subscriptions()?
+            .into_iter()
+            .map(|a| AreaSubscription {
+                structure: a.structure.into(),
+                area: a.area,
+                area_title: a.area_title,
+                description: a.description,
+                mode: a.mode.map(mode),
+                status: a.status.map(status),
+                included: a.included,
+            })
+            .collect())
+    }
+
+    pub(crate) fn account_request_subscription(
+        structure_id: &str,
+        area: &str,
+        m: SubscriptionMode,
+    ) -> Result<(), HostError> {
+        wit::account::request_subscription(structure_id, area, mode_to(m)).map_err(Into::into)
     }
 
     pub(crate) fn log_write(level: Level, message: &str) {

@@ -101,8 +101,8 @@ pub use error::{Error, HostError};
 pub use form::{Field, Form};
 pub use response::{Download, FieldError, Invalid, Response, View};
 pub use types::{
-    Context, IdentifierType, Message, Method, Request, Role, Structure, StructureKind, Tab, Upload,
-    User,
+    Context, IdentifierType, Message, Method, Request, RequestStatus, Role, Service, Structure,
+    StructureKind, SubscriptionMode, Tab, Upload, User,
 };
 
 /// The semver of the WIT contract this SDK implements (`portico:area@…`).

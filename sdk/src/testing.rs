@@ -42,12 +42,17 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::account::{Membership, NewStructure, Profile};
-use crate::directory::Member;
+use crate::account::{
+    AreaSubscription, LinkRequest as MyLinkRequest, Membership, NewStructure, Profile,
+    StructureMatch,
+};
+use crate::directory::{
+    AreaOffer, AuditEntry, LinkRequest, Member, RecipientRule, Settings, Subscription,
+};
 use crate::log::Level;
 use crate::{
-    Area, Context, FieldError, HostError, IdentifierType, Message, Request, Response, Role,
-    Structure, StructureKind, Tab, User,
+    Area, Context, FieldError, HostError, IdentifierType, Message, Request, RequestStatus,
+    Response, Role, Service, Structure, StructureKind, SubscriptionMode, Tab, User,
 };
 
 /// Longest kv key, in bytes, as documented by the contract.
@@ -96,6 +101,15 @@ struct State {
     logs: Vec<(Level, String)>,
     fail_next: Option<HostError>,
     next_message: u64,
+    link_requests: Vec<LinkRequest>,
+    services: Vec<Service>,
+    settings: Settings,
+    offers: Vec<AreaOffer>,
+    subscriptions: Vec<Subscription>,
+    history: Vec<AuditEntry>,
+    searchable: Vec<StructureMatch>,
+    my_link_requests: Vec<MyLinkRequest>,
+    area_subscriptions: Vec<AreaSubscription>,
 }
 
 impl State {
@@ -148,7 +162,50 @@ impl State {
             logs: Vec::new(),
             fail_next: None,
             next_message: 0,
+            link_requests: Vec::new(),
+            services: Vec::new(),
+            settings: Settings {
+                kind: StructureKind::Private,
+                active: true,
+                recipient_rule: RecipientRule::None,
+            },
+            offers: Vec::new(),
+            subscriptions: Vec::new(),
+            history: Vec::new(),
+            searchable: Vec::new(),
+            my_link_requests: Vec::new(),
+            area_subscriptions: Vec::new(),
         }
+    }
+
+    /// Like the real host: a directory call from anyone but a manager of
+    /// the current structure answers not-found.
+    fn enter_manager(&mut self) -> Result<(), HostError> {
+        self.enter("directory")?;
+        self.current_structure("directory")?;
+        if !self.role.is_some_and(Role::is_manager) {
+            return Err(HostError::NotFound(
+                "only a primary or secondary manager of this structure can do this".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records a manager action the way the host's audit log does.
+    fn audit(&mut self, action: &str, detail: serde_json::Value) {
+        let actor = format!(
+            "{} {} <{}>",
+            self.user.first_name, self.user.last_name, self.user.email
+        );
+        self.history.insert(
+            0,
+            AuditEntry {
+                at_ms: self.now_ms,
+                actor,
+                action: action.to_owned(),
+                detail: detail.to_string(),
+            },
+        );
     }
 
     fn structure_path(&self, area: &str) -> String {
@@ -364,6 +421,54 @@ impl TestHost {
         self
     }
 
+    /// Adds a link request to the current structure, for
+    /// [`directory::link_requests`](crate::directory::link_requests).
+    pub fn link_request(self, request: LinkRequest) -> Self {
+        with_state(|s| s.link_requests.push(request));
+        self
+    }
+
+    /// Adds a service of the current structure.
+    pub fn service(self, service: Service) -> Self {
+        with_state(|s| s.services.push(service));
+        self
+    }
+
+    /// Sets the current structure's settings.
+    pub fn settings(self, settings: Settings) -> Self {
+        with_state(|s| s.settings = settings);
+        self
+    }
+
+    /// Offers an area to the current structure, for
+    /// [`directory::areas`](crate::directory::areas).
+    pub fn area_offer(self, offer: AreaOffer) -> Self {
+        with_state(|s| s.offers.push(offer));
+        self
+    }
+
+    /// Adds a subscription (or request) in the current structure, for
+    /// [`directory::subscriptions`](crate::directory::subscriptions).
+    pub fn subscription(self, subscription: Subscription) -> Self {
+        with_state(|s| s.subscriptions.push(subscription));
+        self
+    }
+
+    /// Makes a structure findable by
+    /// [`account::search_structures`](crate::account::search_structures)
+    /// (by ≥ 3 digits of its identifier or its exact name).
+    pub fn searchable(self, found: StructureMatch) -> Self {
+        with_state(|s| s.searchable.push(found));
+        self
+    }
+
+    /// Lists an area added to one of the user's structures, for
+    /// [`account::subscriptions`](crate::account::subscriptions).
+    pub fn area_subscription(self, area: AreaSubscription) -> Self {
+        with_state(|s| s.area_subscriptions.push(area));
+        self
+    }
+
     /// Marks an identifier as used by another structure:
     /// [`account::create_structure`](crate::account::create_structure) then
     /// answers [`HostError::Conflict`] for it.
@@ -465,6 +570,51 @@ impl TestHost {
     /// The memberships as they are now (after structures were created).
     pub fn current_memberships(&self) -> Vec<Membership> {
         with_state(|s| s.memberships.clone())
+    }
+
+    /// The current structure's members as they are now.
+    pub fn current_members(&self) -> Vec<Member> {
+        with_state(|s| s.members.clone())
+    }
+
+    /// The current structure's link requests as they are now.
+    pub fn current_link_requests(&self) -> Vec<LinkRequest> {
+        with_state(|s| s.link_requests.clone())
+    }
+
+    /// The current structure's services as they are now.
+    pub fn current_services(&self) -> Vec<Service> {
+        with_state(|s| s.services.clone())
+    }
+
+    /// The current structure's settings as they are now.
+    pub fn current_settings(&self) -> Settings {
+        with_state(|s| s.settings.clone())
+    }
+
+    /// The areas offered to the current structure, with their install state.
+    pub fn current_area_offers(&self) -> Vec<AreaOffer> {
+        with_state(|s| s.offers.clone())
+    }
+
+    /// The current structure's subscriptions as they are now.
+    pub fn current_subscriptions(&self) -> Vec<Subscription> {
+        with_state(|s| s.subscriptions.clone())
+    }
+
+    /// The audit entries written so far, newest first.
+    pub fn current_history(&self) -> Vec<AuditEntry> {
+        with_state(|s| s.history.clone())
+    }
+
+    /// The user's link requests as they are now.
+    pub fn current_my_link_requests(&self) -> Vec<MyLinkRequest> {
+        with_state(|s| s.my_link_requests.clone())
+    }
+
+    /// The user's area subscriptions as they are now.
+    pub fn current_area_subscriptions(&self) -> Vec<AreaSubscription> {
+        with_state(|s| s.area_subscriptions.clone())
     }
 }
 
@@ -751,6 +901,434 @@ pub(crate) mod imports {
                 role: Role::PrimaryManager,
             });
             Ok(structure)
+        })
+    }
+
+    fn not_found(what: impl Into<String>) -> HostError {
+        HostError::NotFound(what.into())
+    }
+
+    pub(crate) fn directory_link_requests() -> Result<Vec<LinkRequest>, HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            Ok(s.link_requests.clone())
+        })
+    }
+
+    pub(crate) fn directory_decide_link_requests(
+        user_ids: &[String],
+        approve_as: Option<Role>,
+    ) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            if approve_as == Some(Role::PrimaryManager) {
+                return Err(invalid("role", "choose secondary manager or user"));
+            }
+            if user_ids.is_empty() {
+                return Err(invalid("user-ids", "select at least one request"));
+            }
+            for id in user_ids {
+                let pending = s
+                    .link_requests
+                    .iter()
+                    .any(|r| &r.user_id == id && r.status == RequestStatus::Pending);
+                if !pending {
+                    return Err(not_found(format!("no pending link request from {id}")));
+                }
+            }
+            let now = s.now_ms;
+            for id in user_ids {
+                let r = s
+                    .link_requests
+                    .iter_mut()
+                    .find(|r| &r.user_id == id)
+                    .expect("checked above");
+                r.decided_ms = Some(now);
+                let email = r.email.clone();
+                match approve_as {
+                    Some(role) => {
+                        r.status = RequestStatus::Approved;
+                        let member = Member {
+                            user_id: r.user_id.clone(),
+                            first_name: r.first_name.clone(),
+                            last_name: r.last_name.clone(),
+                            email: r.email.clone(),
+                            role,
+                        };
+                        s.members.push(member);
+                        s.audit(
+                            "link.approve",
+                            serde_json::json!({ "member": email, "role": role.as_str() }),
+                        );
+                    }
+                    None => {
+                        r.status = RequestStatus::Refused;
+                        s.audit("link.refuse", serde_json::json!({ "member": email }));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_add_member(email: &str, role: Role) -> Result<Member, HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            if role == Role::PrimaryManager {
+                return Err(invalid("role", "choose secondary manager or user"));
+            }
+            if !crate::form::is_email(email) {
+                return Err(invalid(
+                    "email",
+                    "Enter an email address such as name@example.com.",
+                ));
+            }
+            if s.members.iter().any(|m| m.email == email) {
+                return Err(invalid("email", format!("{email} is already a member")));
+            }
+            let member = Member {
+                user_id: format!("user-{}", s.members.len() + 100),
+                first_name: "New".into(),
+                last_name: "Member".into(),
+                email: email.to_owned(),
+                role,
+            };
+            s.members.push(member.clone());
+            s.audit(
+                "member.add",
+                serde_json::json!({ "member": email, "role": role.as_str() }),
+            );
+            Ok(member)
+        })
+    }
+
+    pub(crate) fn directory_set_role(user_id: &str, role: Role) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            if role == Role::PrimaryManager {
+                return Err(invalid("role", "choose secondary manager or user"));
+            }
+            let m = s
+                .members
+                .iter_mut()
+                .find(|m| m.user_id == user_id)
+                .ok_or_else(|| not_found(format!("no member {user_id}")))?;
+            if m.role == Role::PrimaryManager {
+                return Err(HostError::Conflict(
+                    "the primary manager keeps the role until they transfer it".into(),
+                ));
+            }
+            m.role = role;
+            let email = m.email.clone();
+            s.audit(
+                "member.role",
+                serde_json::json!({ "member": email, "role": role.as_str() }),
+            );
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_transfer_primary(user_id: &str) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            if s.role != Some(Role::PrimaryManager) {
+                return Err(HostError::Conflict(
+                    "only the primary manager can transfer the role".into(),
+                ));
+            }
+            if user_id == s.user.id {
+                return Err(HostError::Conflict("choose another member".into()));
+            }
+            let to = s
+                .members
+                .iter()
+                .position(|m| m.user_id == user_id)
+                .ok_or_else(|| not_found(format!("no member {user_id}")))?;
+            let me = s.user.id.clone();
+            for m in &mut s.members {
+                if m.user_id == me {
+                    m.role = Role::SecondaryManager;
+                }
+            }
+            s.members[to].role = Role::PrimaryManager;
+            s.role = Some(Role::SecondaryManager);
+            let email = s.members[to].email.clone();
+            s.audit(
+                "member.transfer-primary",
+                serde_json::json!({ "to": email }),
+            );
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_remove_member(user_id: &str) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            let i = s
+                .members
+                .iter()
+                .position(|m| m.user_id == user_id)
+                .ok_or_else(|| not_found(format!("no member {user_id}")))?;
+            if s.members[i].role == Role::PrimaryManager {
+                return Err(HostError::Conflict(
+                    "the primary manager cannot be removed".into(),
+                ));
+            }
+            let m = s.members.remove(i);
+            s.audit("member.remove", serde_json::json!({ "member": m.email }));
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_services() -> Result<Vec<Service>, HostError> {
+        with_state(|s| {
+            s.enter("directory")?;
+            s.current_structure("directory")?;
+            Ok(s.services.clone())
+        })
+    }
+
+    pub(crate) fn directory_save_service(service: &Service, create: bool) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            let mut fields = Vec::new();
+            let code_ok = (1..=30).contains(&service.code.len())
+                && service
+                    .code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !code_ok {
+                fields.push(FieldError::new(
+                    "code",
+                    "a service code is 1 to 30 letters, digits, - or _",
+                ));
+            }
+            if service.name.trim().is_empty() {
+                fields.push(FieldError::new("name", "the name is required"));
+            }
+            if !fields.is_empty() {
+                return Err(HostError::Invalid(fields));
+            }
+            let existing = s.services.iter().position(|x| x.code == service.code);
+            match (create, existing) {
+                (true, Some(_)) => {
+                    return Err(invalid(
+                        "code",
+                        format!("service code {} is already used", service.code),
+                    ));
+                }
+                (true, None) => s.services.push(service.clone()),
+                (false, Some(i)) => s.services[i] = service.clone(),
+                (false, None) => return Err(not_found(format!("service {}", service.code))),
+            }
+            s.services.sort_by(|a, b| a.code.cmp(&b.code));
+            s.audit(
+                if create { "service.create" } else { "service.update" },
+                serde_json::json!({ "code": service.code, "name": service.name, "active": service.active }),
+            );
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_settings() -> Result<Settings, HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            Ok(s.settings.clone())
+        })
+    }
+
+    pub(crate) fn directory_update_settings(settings: &Settings) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            s.settings = settings.clone();
+            s.audit(
+                "structure.settings",
+                serde_json::json!({
+                    "kind": settings.kind.as_str(),
+                    "active": settings.active,
+                    "recipient-rule": settings.recipient_rule.as_str(),
+                }),
+            );
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_areas() -> Result<Vec<AreaOffer>, HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            Ok(s.offers.clone())
+        })
+    }
+
+    pub(crate) fn directory_install_area(area: &str, install: bool) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            let offer = s
+                .offers
+                .iter_mut()
+                .find(|o| o.id == area)
+                .ok_or_else(|| not_found(format!("no area `{area}` can be added")))?;
+            if !install && !offer.installed {
+                return Err(not_found(format!("area `{area}` is not added")));
+            }
+            let changed = offer.installed != install;
+            offer.installed = install;
+            if changed {
+                s.audit(
+                    if install { "area.add" } else { "area.remove" },
+                    serde_json::json!({ "area": area }),
+                );
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_subscriptions() -> Result<Vec<Subscription>, HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            Ok(s.subscriptions.clone())
+        })
+    }
+
+    pub(crate) fn directory_decide_subscription(
+        user_id: &str,
+        area: &str,
+        approve: bool,
+    ) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            let sub = s
+                .subscriptions
+                .iter_mut()
+                .find(|x| {
+                    x.user_id == user_id && x.area == area && x.status == RequestStatus::Pending
+                })
+                .ok_or_else(|| not_found(format!("pending subscription of {user_id} to {area}")))?;
+            sub.status = if approve {
+                RequestStatus::Approved
+            } else {
+                RequestStatus::Refused
+            };
+            let detail =
+                serde_json::json!({ "member": sub.email, "area": area, "mode": sub.mode.as_str() });
+            s.audit(
+                if approve {
+                    "subscription.approve"
+                } else {
+                    "subscription.refuse"
+                },
+                detail,
+            );
+            Ok(())
+        })
+    }
+
+    pub(crate) fn directory_history(limit: u32) -> Result<Vec<AuditEntry>, HostError> {
+        with_state(|s| {
+            s.enter_manager()?;
+            Ok(s.history.iter().take(limit as usize).cloned().collect())
+        })
+    }
+
+    pub(crate) fn account_search_structures(query: &str) -> Result<Vec<StructureMatch>, HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+            let digits = compact.len() >= 3 && compact.chars().all(|c| c.is_ascii_digit());
+            if !digits && (compact.is_empty() || compact.chars().all(|c| c.is_ascii_digit())) {
+                return Err(invalid(
+                    "query",
+                    "enter at least 3 digits of the identifier, or the structure's exact name",
+                ));
+            }
+            let name = query.trim().to_lowercase();
+            Ok(s.searchable
+                .iter()
+                .filter(|m| {
+                    (digits && m.structure.id.contains(&compact))
+                        || m.structure.name.to_lowercase() == name
+                })
+                .cloned()
+                .collect())
+        })
+    }
+
+    pub(crate) fn account_request_link(
+        structure_id: &str,
+        services: &[String],
+    ) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            let found = s
+                .searchable
+                .iter_mut()
+                .find(|m| m.structure.id == structure_id)
+                .ok_or_else(|| not_found(format!("no active structure {structure_id}")))?;
+            if found.member || found.pending {
+                return Err(HostError::Conflict(format!(
+                    "you are already a member of {structure_id} or your request is waiting"
+                )));
+            }
+            for code in services {
+                if !found.services.iter().any(|x| x.active && &x.code == code) {
+                    return Err(invalid(
+                        "services",
+                        format!("{} has no active service `{code}`", found.structure.name),
+                    ));
+                }
+            }
+            found.pending = true;
+            let request = MyLinkRequest {
+                structure: found.structure.clone(),
+                services: services.to_vec(),
+                status: RequestStatus::Pending,
+                created_ms: s.now_ms,
+                decided_ms: None,
+            };
+            s.my_link_requests.insert(0, request);
+            Ok(())
+        })
+    }
+
+    pub(crate) fn account_link_requests() -> Result<Vec<MyLinkRequest>, HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            Ok(s.my_link_requests.clone())
+        })
+    }
+
+    pub(crate) fn account_subscriptions() -> Result<Vec<AreaSubscription>, HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            Ok(s.area_subscriptions.clone())
+        })
+    }
+
+    pub(crate) fn account_request_subscription(
+        structure_id: &str,
+        area: &str,
+        mode: SubscriptionMode,
+    ) -> Result<(), HostError> {
+        with_state(|s| {
+            s.enter("account")?;
+            let a = s
+                .area_subscriptions
+                .iter_mut()
+                .find(|a| a.structure.id == structure_id && a.area == area)
+                .ok_or_else(|| {
+                    not_found(format!(
+                        "area `{area}` is not added to a structure you belong to"
+                    ))
+                })?;
+            let same = a.status == Some(RequestStatus::Approved) && a.mode == Some(mode);
+            if a.status == Some(RequestStatus::Pending) || same {
+                return Err(HostError::Conflict(
+                    "you already asked for this subscription".into(),
+                ));
+            }
+            a.mode = Some(mode);
+            a.status = Some(RequestStatus::Pending);
+            Ok(())
         })
     }
 

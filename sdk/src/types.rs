@@ -407,6 +407,76 @@ pub struct Message {
     pub payload: String,
 }
 
+impl Role {
+    /// Parses the wire name (`primary-manager`, `secondary-manager`, `user`).
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::PrimaryManager, Self::SecondaryManager, Self::User]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// A sub-unit of a structure that invoices are addressed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// Code written on invoices; unique in the structure, never changed.
+    pub code: String,
+    /// Label.
+    pub name: String,
+    /// Inactive services are kept but not offered.
+    pub active: bool,
+}
+
+/// Where a request (link to a structure, area subscription) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestStatus {
+    /// Waiting for a manager.
+    Pending,
+    /// A manager approved it.
+    Approved,
+    /// A manager refused it.
+    Refused,
+}
+
+impl RequestStatus {
+    /// The wire name: `pending`, `approved` or `refused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+/// How a member uses an area added on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubscriptionMode {
+    /// Read only.
+    Consultation,
+    /// Read and write.
+    Modification,
+}
+
+impl SubscriptionMode {
+    /// The wire name: `consultation` or `modification`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consultation => "consultation",
+            Self::Modification => "modification",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Consultation, Self::Modification]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
 mod tests {
     use super::*;

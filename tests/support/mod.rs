@@ -61,6 +61,70 @@ pub fn standard_areas() -> String {
     )
 }
 
+/// The catalog of the directory tests (`structures.rs`, `authz.rs`): the repo's areas, the fixture (which can
+/// publish facts), an on-request area `invoices`, an on-request area
+/// `reports` that requires `invoices`, and `commitments`, on request and
+/// shown only once the fixture published `payment-reached`.
+pub fn directory_areas() -> String {
+    format!(
+        r#"areas:
+  - id: homepage
+    title: Logged-in homepage
+    plugin: {homepage}
+    version: 1.0.0
+    order: 10
+    capabilities: [log]
+  - id: manager-activities
+    title: Manager activities
+    plugin: {manager}
+    version: 1.0.0
+    order: 20
+    roles: [primary-manager, secondary-manager]
+    capabilities: [directory, log]
+  - id: fixture
+    title: Fixture
+    plugin: {fixture}
+    version: 1.0.0
+    order: 50
+    capabilities: [kv, facts, log]
+  - id: invoices
+    title: Issued invoices
+    description: Enter and follow invoices.
+    plugin: {fixture}
+    version: 1.0.0
+    order: 60
+    install: on-request
+  - id: reports
+    title: Data flow overview
+    description: Reports on deposited flows.
+    plugin: {fixture}
+    version: 1.0.0
+    order: 70
+    install: on-request
+    requires: {{ invoices: "^1" }}
+  - id: commitments
+    title: Commitments
+    description: Orders from public buyers.
+    plugin: {fixture}
+    version: 1.0.0
+    order: 80
+    install: on-request
+    when: "fact('fixture', 'payment-reached')"
+  - id: my-account
+    title: My account
+    plugin: {account}
+    version: 1.0.0
+    order: 1000
+    scope: user
+    capabilities: [account, log]
+"#,
+        homepage = plugin("homepage").display(),
+        manager = plugin("manager-activities").display(),
+        fixture = plugin("fixture").display(),
+        account = plugin("my-account").display(),
+    )
+}
+
 /// A running portal; killed on drop.
 pub struct Portal {
     child: Child,
@@ -71,7 +135,12 @@ pub struct Portal {
 impl Portal {
     /// Starts `portico serve` with this areas.yaml in a fresh data directory.
     pub fn start(areas_yaml: &str) -> Portal {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), areas_yaml, &[])
+    }
+
+    /// Starts `portico serve` in `dir` (areas.yaml and `data/` inside it)
+    /// with extra command-line arguments.
+    pub fn start_in(dir: tempfile::TempDir, areas_yaml: &str, args: &[&str]) -> Portal {
         let config = dir.path().join("areas.yaml");
         std::fs::write(&config, areas_yaml).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
@@ -79,6 +148,7 @@ impl Portal {
             .arg(&config)
             .arg("--data")
             .arg(dir.path().join("data"))
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -112,6 +182,26 @@ impl Portal {
                 .unwrap(),
             base: self.url.clone(),
         }
+    }
+}
+
+impl Portal {
+    /// The areas.yaml the portal serves.
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("areas.yaml")
+    }
+
+    /// The portal's data directory.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Replaces areas.yaml the way a deploy tool should: a whole new file
+    /// renamed over the old one, so the watcher never reads half of it.
+    pub fn write_areas(&self, yaml: &str) {
+        let tmp = self.dir.path().join(".areas.yaml.tmp");
+        std::fs::write(&tmp, yaml).unwrap();
+        std::fs::rename(&tmp, self.config()).unwrap();
     }
 }
 

@@ -21,7 +21,8 @@
 //!   minijinja's globals;
 //! - `requires`: known areas, valid requirements, met by the declared versions;
 //! - `limits` within [`MIN_MEMORY_MIB`]..=[`MAX_MEMORY_MIB`] and
-//!   [`MIN_TIMEOUT_MS`]..=[`MAX_TIMEOUT_MS`];
+//!   [`MIN_TIMEOUT_MS`]..=[`MAX_TIMEOUT_MS`] and
+//!   [`MIN_STORAGE_MIB`]..=[`MAX_STORAGE_MIB`];
 //! - user-scoped areas have no `when`, `structure-kinds`, `requires` or
 //!   `install: on-request`; `directory` only on structure-scoped areas,
 //!   `account` only on user-scoped ones.
@@ -45,8 +46,9 @@ use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use spec::{
-    AreaId, AreaIdError, AreaSpec, AreasSpec, Capability, DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT_MS,
-    Install, Limits, MAX_MEMORY_MIB, MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_TIMEOUT_MS, Scope,
+    AreaId, AreaIdError, AreaSpec, AreasSpec, Capability, DEFAULT_MEMORY_MIB, DEFAULT_STORAGE_MIB,
+    DEFAULT_TIMEOUT_MS, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB, MAX_TIMEOUT_MS,
+    MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope,
 };
 pub use when::{Facts, WHEN_FUEL, WhenError, WhenExpr};
 

@@ -84,13 +84,14 @@ pub(super) struct RawArea {
     pub(super) limits: Option<Checked<RawLimits>>,
 }
 
-/// `limits: { memory-mib, timeout-ms }`. Signed so that a negative number is
+/// `limits: { memory-mib, timeout-ms, storage-mib }`. Signed so that a negative number is
 /// reported as out of range rather than as a type error.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawLimits {
     pub(super) memory_mib: Option<Checked<i64>>,
     pub(super) timeout_ms: Option<Checked<i64>>,
+    pub(super) storage_mib: Option<Checked<i64>>,
 }
 
 /// A field's value, or serde's message if its value has the wrong shape (a

@@ -30,6 +30,16 @@ pub const MIN_TIMEOUT_MS: u32 = 50;
 /// longer work belongs in messages, not in a request.
 pub const MAX_TIMEOUT_MS: u32 = 30_000;
 
+/// Default storage quota of one area for one structure (or user): kv keys
+/// plus values. Generous for forms and documents' metadata; stops a runaway
+/// plugin from filling the disk (a whole structure's invoices are far less).
+pub const DEFAULT_STORAGE_MIB: u32 = 64;
+/// Smallest storage quota accepted: one maximal kv value (1 MiB) must fit.
+pub const MIN_STORAGE_MIB: u32 = 1;
+/// Largest storage quota accepted: past this, data belongs in a real
+/// document store, not in an area's kv namespace.
+pub const MAX_STORAGE_MIB: u32 = 10_240;
+
 /// A validated `areas.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AreasSpec {
@@ -249,6 +259,8 @@ pub struct Limits {
     pub memory_mib: u32,
     /// Wall-clock deadline of one call, ms.
     pub timeout_ms: u32,
+    /// Storage quota per (area, structure) or (area, user), MiB.
+    pub storage_mib: u32,
 }
 
 impl Default for Limits {
@@ -256,6 +268,7 @@ impl Default for Limits {
         Limits {
             memory_mib: DEFAULT_MEMORY_MIB,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            storage_mib: DEFAULT_STORAGE_MIB,
         }
     }
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use super::lines::{ItemLines, LineIndex};
 use super::raw::{AreasFile, Checked, RawArea, RawLimits, Scalar};
 use super::spec::{
-    AreaId, AreaSpec, AreasSpec, Capability, Install, Limits, MAX_MEMORY_MIB, MAX_TIMEOUT_MS,
-    MIN_MEMORY_MIB, MIN_TIMEOUT_MS, Scope, list,
+    AreaId, AreaSpec, AreasSpec, Capability, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB,
+    MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope, list,
 };
 use super::{ConfigError, ConfigErrors, WhenExpr};
 use crate::directory::{Role, StructureKind};
@@ -618,6 +618,17 @@ fn limits(cx: &mut AreaCtx<'_, '_>, raw: RawLimits) -> Limits {
                 "limits.timeout-ms",
                 format!(
                     "timeout-ms {ms} is out of range; valid range is {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS} (ms)"
+                ),
+            ),
+        }
+    }
+    if let Some(mib) = cx.value("limits.storage-mib", raw.storage_mib) {
+        match in_range(mib, MIN_STORAGE_MIB, MAX_STORAGE_MIB) {
+            Some(mib) => limits.storage_mib = mib,
+            None => cx.error(
+                "limits.storage-mib",
+                format!(
+                    "storage-mib {mib} is out of range; valid range is {MIN_STORAGE_MIB} to {MAX_STORAGE_MIB} (MiB)"
                 ),
             ),
         }

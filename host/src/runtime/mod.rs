@@ -8,18 +8,20 @@
 //! [`Runtime::call_handle`] is meant for `spawn_blocking`.
 
 mod bindings;
+mod cache;
 pub(crate) mod convert;
 mod failure;
 pub mod host;
 mod output;
 
+pub use cache::Compiled;
 pub use failure::AreaFailure;
 pub use host::{CallScope, HostCall, Owner};
 
 use crate::config::{AreaSpec, Capability};
 use bindings::{guest, types};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -71,6 +73,10 @@ pub struct LoadedArea {
     pub api_version: semver::Version,
     /// (name, source) of the templates the area shipped.
     pub templates: Vec<(String, String)>,
+    /// Whether the component came from the compile cache.
+    pub compiled: Compiled,
+    /// Time spent compiling or deserializing it.
+    pub compile_time: Duration,
 }
 
 /// Why an area could not be loaded.
@@ -149,6 +155,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<host::HostState>,
     ticker_stop: Arc<AtomicBool>,
+    cache: Option<cache::CompileCache>,
 }
 
 impl Runtime {
@@ -196,7 +203,15 @@ impl Runtime {
             engine,
             linker,
             ticker_stop,
+            cache: None,
         })
+    }
+
+    /// Keeps compiled components in `dir` (`<data>/cache`), so that a restart
+    /// or a reload of an unchanged plugin does not compile it again.
+    pub fn with_compile_cache(mut self, dir: PathBuf) -> Runtime {
+        self.cache = Some(cache::CompileCache::new(dir));
+        self
     }
 
     /// The engine, for tools that precompile.
@@ -212,10 +227,16 @@ impl Runtime {
             path: shown.clone(),
             source,
         })?;
-        let component = Component::new(&self.engine, &bytes).map_err(|e| LoadError::Compile {
+        let started = Instant::now();
+        let (component, compiled) = match &self.cache {
+            Some(cache) => cache.component(&self.engine, &bytes),
+            None => Component::new(&self.engine, &bytes).map(|c| (c, Compiled::Compiled)),
+        }
+        .map_err(|e| LoadError::Compile {
             path: shown.clone(),
             reason: format!("{e:#}"),
         })?;
+        let compile_time = started.elapsed();
         let api_version = self.check_api_version(&component, &shown)?;
         let pre = self
             .linker
@@ -229,6 +250,8 @@ impl Runtime {
             pre,
             api_version,
             templates: Vec::new(),
+            compiled,
+            compile_time,
         };
         let scope = CallScope::for_load(spec);
         let templates = self

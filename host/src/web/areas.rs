@@ -386,6 +386,7 @@ async fn call_area(
     let runtime = state.inner.runtime.clone();
     let catalog = p.catalog.clone();
     let index = p.area_index;
+    let started = std::time::Instant::now();
     let outcome = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let area = &catalog.areas[index];
@@ -396,6 +397,10 @@ async fn call_area(
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("sandbox thread failed: {e}")))?;
+    state
+        .ops()
+        .metrics()
+        .call(area.spec.id.as_str(), started.elapsed());
 
     let response = match outcome {
         Ok(r) => r,
@@ -672,6 +677,10 @@ fn failure_page(
     let status =
         StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let area = &p.catalog.areas[p.area_index];
+    state
+        .ops()
+        .metrics()
+        .failure(area.spec.id.as_str(), &failure, now_ms());
     if json {
         let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();

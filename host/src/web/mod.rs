@@ -7,6 +7,7 @@ mod account_pages;
 mod areas;
 mod error;
 mod forms;
+mod ops;
 mod security;
 pub(crate) mod session;
 mod tabs;
@@ -48,6 +49,7 @@ struct Inner {
     secure_cookies: bool,
     sandbox_slots: Arc<Semaphore>,
     pages: minijinja::Environment<'static>,
+    ops: crate::ops::OpsState,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
                 secure_cookies,
                 sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
                 pages: templates::host_environment(),
+                ops: crate::ops::OpsState::new(MAX_CONCURRENT_CALLS as usize),
             }),
         })
     }
@@ -85,11 +88,44 @@ impl AppState {
 
     /// Replaces the catalog atomically; in-flight requests finish on the old one.
     pub fn swap_catalog(&self, catalog: Catalog) {
-        *self
+        drop(self.swap_catalog_returning(catalog));
+    }
+
+    /// Replaces the catalog and hands back the previous one, so that the
+    /// caller (the reload thread) frees it, not the lock holder.
+    pub fn swap_catalog_returning(&self, catalog: Catalog) -> Arc<Catalog> {
+        let new = Arc::new(catalog);
+        let mut current = self
             .inner
             .catalog
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+            .unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *current, new)
+    }
+
+    /// Operations state: metrics and reload history.
+    pub fn ops(&self) -> &crate::ops::OpsState {
+        &self.inner.ops
+    }
+
+    /// Allows at most `n` (1 ≤ n ≤ [`MAX_CONCURRENT_CALLS`]) sandboxed calls
+    /// at once; call before serving. Returns the number in force.
+    pub fn limit_concurrent_calls(&self, n: usize) -> usize {
+        let n = n.clamp(1, MAX_CONCURRENT_CALLS as usize);
+        let current = self.inner.ops.sandbox_slots();
+        if n < current {
+            self.inner.sandbox_slots.forget_permits(current - n);
+            self.inner.ops.set_sandbox_slots(n);
+        }
+        self.inner.ops.sandbox_slots()
+    }
+
+    /// Sandboxed calls running now.
+    pub fn sandbox_slots_in_use(&self) -> usize {
+        self.inner
+            .ops
+            .sandbox_slots()
+            .saturating_sub(self.inner.sandbox_slots.available_permits())
     }
 
     /// The data store.
@@ -141,6 +177,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(ops::metrics))
+        .route("/ops", get(ops::console))
         .route("/static/portico.css", get(security::stylesheet))
         .merge(auth_routes)
         .merge(area_routes)

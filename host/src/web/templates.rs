@@ -55,6 +55,7 @@ pub fn host_environment() -> Environment<'static> {
         ("login.html", include_str!("../../templates/login.html")),
         ("signup.html", include_str!("../../templates/signup.html")),
         ("error.html", include_str!("../../templates/error.html")),
+        ("ops.html", include_str!("../../templates/ops.html")),
     ] {
         env.add_template(name, source)
             .expect("host templates compile");

@@ -7,10 +7,19 @@
 //! - `POST /profile`: updates the names and contact email.
 //! - `POST /structures`: creates a structure (the user becomes its primary
 //!   manager) and redirects to its homepage.
+//! - `GET /?q=…`: finds structures to ask to join (≥ 3 digits of the
+//!   identifier, or the exact name); `POST /link-requests` (`structure`,
+//!   `service` repeated) asks their managers.
+//! - `POST /subscriptions` (`structure`, `area`, `mode`): asks to use an area
+//!   added to one of the user's structures.
+//!
+//! The page lists the user's link requests and area subscriptions with
+//! their status.
 
 use portico_sdk::account::{self, NewStructure};
 use portico_sdk::{
-    Area, Context, Error, Form, IdentifierType, Request, Response, StructureKind, View, siret,
+    Area, Context, Error, Form, HostError, IdentifierType, Request, RequestStatus, Response,
+    StructureKind, SubscriptionMode, View, siret,
 };
 use serde::Serialize;
 
@@ -35,9 +44,14 @@ impl Area for MyAccount {
 
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
         match (req.is_post(), req.path.as_str()) {
-            (false, "/") => Ok(Response::View(page(req.query_value("saved"))?)),
+            (false, "/") => Ok(Response::View(page_with(
+                req.query_value("saved"),
+                req.query_value("q"),
+            )?)),
             (true, "/profile") => update_profile(cx, req),
             (true, "/structures") => create_structure(req),
+            (true, "/link-requests") => request_link(cx, req),
+            (true, "/subscriptions") => request_subscription(cx, req),
             _ => Ok(Response::not_found()),
         }
     }
@@ -50,6 +64,16 @@ struct Page {
     identifier_types: Vec<Choice>,
     kinds: Vec<Choice>,
     notice: Option<&'static str>,
+    search: Option<SearchView>,
+    link_requests: Vec<serde_json::Value>,
+    subscriptions: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct SearchView {
+    query: String,
+    error: Option<String>,
+    results: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,8 +100,50 @@ struct Choice {
     label: &'static str,
 }
 
-/// The account page; `saved` names what was just saved, for a notice.
+fn status_label(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Pending => "Waiting for a manager",
+        RequestStatus::Approved => "Approved",
+        RequestStatus::Refused => "Refused",
+    }
+}
+
+/// The account page without a search.
 fn page(saved: Option<&str>) -> Result<View, Error> {
+    page_with(saved, None)
+}
+
+/// Runs a structure search; a refused query is shown beside the search box.
+fn search(query: &str) -> Result<SearchView, Error> {
+    let (results, error) = match account::search_structures(query) {
+        Ok(found) => (found, None),
+        Err(HostError::Invalid(fields)) => {
+            (Vec::new(), fields.into_iter().next().map(|f| f.message))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(SearchView {
+        query: query.to_owned(),
+        error,
+        results: results
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.structure.id,
+                    "name": m.structure.name,
+                    "kind": m.structure.kind.label(),
+                    "member": m.member,
+                    "pending": m.pending,
+                    "services": m.services,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The account page; `saved` names what was just saved, for a notice;
+/// `query` is a structure search to show.
+fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
     let profile = account::profile()?;
     let memberships = account::memberships()?;
     let page = Page {
@@ -114,8 +180,47 @@ fn page(saved: Option<&str>) -> Result<View, Error> {
             .collect(),
         notice: match saved {
             Some("profile") => Some("Your profile was saved."),
+            Some("link") => {
+                Some("Your request was sent to the structure's managers; its status shows below.")
+            }
+            Some("subscription") => Some(
+                "Your subscription request was sent; the tab appears once a manager approves it.",
+            ),
             _ => None,
         },
+        search: query
+            .filter(|q| !q.trim().is_empty())
+            .map(search)
+            .transpose()?,
+        link_requests: account::link_requests()?
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "structure": r.structure.name,
+                    "identifier": r.structure.id,
+                    "services": r.services.join(", "),
+                    "status": status_label(r.status),
+                    "asked": format_utc(r.created_ms),
+                    "decided": r.decided_ms.map(format_utc),
+                })
+            })
+            .collect(),
+        subscriptions: account::subscriptions()?
+            .into_iter()
+            .map(|a| {
+                serde_json::json!({
+                    "structure": a.structure.name,
+                    "structure_id": a.structure.id,
+                    "area": a.area,
+                    "title": a.area_title,
+                    "description": a.description,
+                    "included": a.included,
+                    "mode": a.mode.map(SubscriptionMode::as_str),
+                    "status": a.status.map(status_label),
+                    "can_ask": !a.included && a.status != Some(RequestStatus::Pending),
+                })
+            })
+            .collect(),
     };
     View::new("account.html", "My account", &page)
 }
@@ -197,6 +302,41 @@ fn create_structure(req: &Request) -> Result<Response, Error> {
     };
     let structure = form.submit(account::create_structure(&new), || page(None))?;
     Ok(Response::redirect(format!("/s/{}/homepage", structure.id)))
+}
+
+fn request_link(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let structure = form.field("structure").required().value();
+    let services: Vec<String> = req.form_values("service").map(str::to_owned).collect();
+    let query = req.form_value("q").unwrap_or_default().to_owned();
+    let again = || page_with(None, Some(&query));
+    form.finish(again)?;
+    match account::request_link(&structure, &services) {
+        Err(HostError::NotFound(_)) => return Err(Error::NotFound),
+        other => form.submit(other, again)?,
+    }
+    Ok(Response::redirect(format!("{}?saved=link", cx.base_path)))
+}
+
+fn request_subscription(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let structure = form.field("structure").required().value();
+    let area = form.field("area").required().value();
+    let mode = form
+        .field("mode")
+        .required()
+        .one_of(&["consultation", "modification"])
+        .value();
+    form.finish(|| page(None))?;
+    let mode = SubscriptionMode::parse(&mode).unwrap_or(SubscriptionMode::Consultation);
+    match account::request_subscription(&structure, &area, mode) {
+        Err(HostError::NotFound(_)) => return Err(Error::NotFound),
+        other => form.submit(other, || page(None))?,
+    }
+    Ok(Response::redirect(format!(
+        "{}?saved=subscription",
+        cx.base_path
+    )))
 }
 
 /// `YYYY-MM-DD HH:MM UTC` from milliseconds since the Unix epoch.
@@ -415,5 +555,99 @@ mod tests {
             panic!("expected failed")
         };
         assert!(message.contains("`account`"), "{message}");
+    }
+
+    fn acme() -> portico_sdk::Structure {
+        portico_sdk::Structure {
+            id: "35600000049837".into(),
+            identifier_type: "siret".into(),
+            name: "La Poste Test".into(),
+            kind: StructureKind::Private,
+        }
+    }
+
+    #[test]
+    fn search_then_ask_to_join_then_see_the_request() {
+        let host = host().searchable(account::StructureMatch {
+            structure: acme(),
+            services: vec![portico_sdk::Service {
+                code: "ACC".into(),
+                name: "Accounting".into(),
+                active: true,
+            }],
+            member: false,
+            pending: false,
+        });
+        let short = host
+            .handle::<MyAccount>(&Request::get("/?q=35"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert!(
+            short["search"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("at least 3 digits")
+        );
+        let found = host
+            .handle::<MyAccount>(&Request::get("/?q=356"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert_eq!(found["search"]["results"][0]["id"], "35600000049837");
+        let unknown = host.handle::<MyAccount>(&Request::post(
+            "/link-requests",
+            [("structure", "35600000049837"), ("service", "NOPE")],
+        ));
+        assert!(unknown.as_invalid().unwrap().field("services").is_some());
+        let asked = host.handle::<MyAccount>(&Request::post(
+            "/link-requests",
+            [("structure", "35600000049837"), ("service", "ACC")],
+        ));
+        assert_eq!(asked.redirect_target(), Some("/me/my-account?saved=link"));
+        let data = host
+            .handle::<MyAccount>(&Request::get("/"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert_eq!(data["link_requests"][0]["status"], "Waiting for a manager");
+        assert_eq!(data["link_requests"][0]["services"], "ACC");
+    }
+
+    #[test]
+    fn ask_to_use_an_added_area() {
+        let host = host().area_subscription(account::AreaSubscription {
+            structure: acme(),
+            area: "commitments".into(),
+            area_title: "Commitments".into(),
+            description: "Orders.".into(),
+            mode: None,
+            status: None,
+            included: false,
+        });
+        let r = host.handle::<MyAccount>(&Request::post(
+            "/subscriptions",
+            [
+                ("structure", "35600000049837"),
+                ("area", "commitments"),
+                ("mode", "modification"),
+            ],
+        ));
+        assert_eq!(
+            r.redirect_target(),
+            Some("/me/my-account?saved=subscription")
+        );
+        let a = &host.current_area_subscriptions()[0];
+        assert_eq!(a.status, Some(RequestStatus::Pending));
+        assert_eq!(a.mode, Some(SubscriptionMode::Modification));
+        let other = host.handle::<MyAccount>(&Request::post(
+            "/subscriptions",
+            [
+                ("structure", "73282932000074"),
+                ("area", "commitments"),
+                ("mode", "consultation"),
+            ],
+        ));
+        assert_eq!(other, Response::not_found());
     }
 }

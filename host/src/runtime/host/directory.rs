@@ -22,11 +22,11 @@ use crate::store::{MAX_LIST, Service, Store, StoreError, UserId};
 use crate::web::unavailable_because;
 
 /// Longest service code: Chorus Pro codes are short identifiers.
-pub const MAX_SERVICE_CODE: usize = 30;
+pub(super) const MAX_SERVICE_CODE: usize = 30;
 /// Longest service name.
-pub const MAX_SERVICE_NAME: usize = 100;
+pub(super) const MAX_SERVICE_NAME: usize = 100;
 /// Most link requests one bulk decision takes: one page of the list.
-pub const MAX_BULK: usize = 200;
+pub(super) const MAX_BULK: usize = 200;
 
 /// Whether a call is open to every member or to managers only.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -52,6 +52,51 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// Checks that writing `value_len` bytes under `key` keeps the
+    /// namespace within its quota, and counts them.
+    ///
+    /// The namespace is measured once per call (a walk of its keys), then
+    /// writes are counted up, overwrites included; only when that estimate
+    /// would pass the quota is the usage measured again, exactly, minus the
+    /// value being replaced. Concurrent calls on one namespace can each
+    /// pass a nearly full quota by at most one call's writes.
+    fn reserve(&mut self, key: &str, value_len: usize) -> Result<(), HostError> {
+        use crate::store::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
+        if key.len() > MAX_KEY_BYTES || value_len > MAX_VALUE_BYTES {
+            // The store refuses it with the precise limit; nothing to count.
+            return Ok(());
+        }
+        let scope = self.scope.clone();
+        let quota = self.storage_quota;
+        let add = (key.len() + value_len) as u64;
+        let (store, ns) = self.namespace()?;
+        let used = match self.storage_used {
+            Some(used) if used + add <= quota => used,
+            _ => {
+                let exact = store.kv_usage(&ns).map_err(|e| store_error(&scope, e))?;
+                let replaced = store
+                    .kv_get(&ns, key)
+                    .map_err(|e| store_error(&scope, e))?
+                    .map_or(0, |v| (key.len() + v.len()) as u64);
+                let used = exact.saturating_sub(replaced);
+                if used + add > quota {
+                    self.storage_used = Some(exact);
+                    return Err(HostError::LimitExceeded(format!(
+                        "storage quota of {} MiB reached for area `{}` here ({} bytes used, this write needs {add}); raise `limits.storage-mib` in areas.yaml or delete data",
+                        quota >> 20,
+                        scope.area,
+                        exact
+                    )));
+                }
+                used
+            }
+        };
+        self.storage_used = Some(used + add);
+        Ok(())
+    }
+}
+
 impl Host for HostState {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, HostError> {
         self.authorize(HostCall::KvGet)?;
@@ -60,6 +105,7 @@ impl Host for HostState {
 
     fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), HostError> {
         self.authorize(HostCall::KvSet)?;
+        self.reserve(&key, value.len())?;
         self.kv_buffer(key, Some(value))
     }
 
@@ -137,6 +183,9 @@ impl Host for HostState {
         self.authorize(HostCall::KvCompareAndSwap)?;
         if self.kv_current(&key)? != expected {
             return Ok(false);
+        }
+        if let Some(new) = &new {
+            self.reserve(&key, new.len())?;
         }
         self.kv_buffer(key, new)?;
         Ok(true)

@@ -162,6 +162,11 @@ pub struct HostState {
     batch: CallBatch,
     /// Bytes of values buffered in `batch`, against [`MAX_CALL_WRITE_BYTES`].
     buffered_bytes: usize,
+    /// The namespace's storage quota (`limits.storage-mib`), bytes.
+    storage_quota: u64,
+    /// Bytes the namespace uses, as measured at this call's first write and
+    /// counted up since (see `kv::reserve`).
+    storage_used: Option<u64>,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
@@ -193,6 +198,8 @@ impl HostState {
             scope,
             buffered_bytes: 0,
             host_calls: 0,
+            storage_quota: u64::from(spec.limits.storage_mib) << 20,
+            storage_used: None,
             wasi,
             table: ResourceTable::new(),
             limits,

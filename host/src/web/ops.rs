@@ -1,0 +1,291 @@
+//! The operator console (`/ops`) and the Prometheus endpoint (`/metrics`).
+//!
+//! `/ops` is for operator accounts only (`portico operator add EMAIL`):
+//! anonymous visitors are sent to sign in, other accounts get 403.
+//! `/metrics` carries no personal or tenant data (area ids and counters
+//! only) and is open, like `/healthz`, for scrapers; restrict it at the proxy
+//! if area ids are confidential.
+
+use super::security::RequestId;
+use super::session::now_ms;
+use super::{AppError, AppState};
+use crate::ops::metrics::{AreaStats, LATENCY_BUCKETS};
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// One row of the console's area table.
+#[derive(Serialize)]
+struct AreaRow {
+    id: String,
+    title: String,
+    version: String,
+    api_version: String,
+    scope: &'static str,
+    capabilities: String,
+    limits: String,
+    loaded: bool,
+    load_state: String,
+    calls: u64,
+    errors: u64,
+    traps: u64,
+    busy: u64,
+    p50: String,
+    p95: String,
+    p99: String,
+    last_error: Option<String>,
+}
+
+fn ms(q: Option<f64>) -> String {
+    match q {
+        None => "–".into(),
+        Some(s) if s.is_infinite() => format!(
+            "> {} ms",
+            LATENCY_BUCKETS[LATENCY_BUCKETS.len() - 1] * 1000.0
+        ),
+        Some(s) => format!("≤ {} ms", s * 1000.0),
+    }
+}
+
+/// `GET /ops`.
+pub(crate) async fn console(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(me) = state.signed_in(&headers)? else {
+        return Ok(Redirect::to("/login?next=%2Fops").into_response());
+    };
+    if !me.user.operator {
+        return Err(AppError::Forbidden(
+            "The operator console is for operator accounts; an operator of this portal can grant access with `portico operator add`.".into(),
+        ));
+    }
+    let catalog = state.catalog();
+    let stats = state.ops().metrics().snapshot();
+    let empty = AreaStats::default();
+    let areas: Vec<AreaRow> = catalog
+        .areas
+        .iter()
+        .map(|a| {
+            let s = stats.get(a.spec.id.as_str()).unwrap_or(&empty);
+            let (loaded, load_state, api_version) = match &a.loaded {
+                Ok(l) => (
+                    true,
+                    format!("loaded ({})", l.area.compiled.as_str()),
+                    l.area.api_version.to_string(),
+                ),
+                Err(e) => (false, format!("failed: {e}"), "–".into()),
+            };
+            AreaRow {
+                id: a.spec.id.to_string(),
+                title: a.spec.title.clone(),
+                version: a.spec.version.to_string(),
+                api_version,
+                scope: match a.spec.scope {
+                    crate::config::Scope::Structure => "structure",
+                    crate::config::Scope::User => "user",
+                },
+                capabilities: a
+                    .spec
+                    .capabilities
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                limits: format!(
+                    "{} MiB · {} ms · {} MiB stored",
+                    a.spec.limits.memory_mib, a.spec.limits.timeout_ms, a.spec.limits.storage_mib
+                ),
+                loaded,
+                load_state,
+                calls: s.calls,
+                errors: s.errors,
+                traps: s.traps,
+                busy: s.busy,
+                p50: ms(s.quantile(0.5)),
+                p95: ms(s.quantile(0.95)),
+                p99: ms(s.quantile(0.99)),
+                last_error: s
+                    .last_error
+                    .as_ref()
+                    .map(|(at, m)| format!("{} — {m}", super::areas::format_time(*at))),
+            }
+        })
+        .collect();
+    let (generation, reloads) = {
+        let log = state.ops().reloads();
+        let reloads: Vec<_> = log
+            .recent()
+            .map(|r| {
+                context! {
+                    attempt => r.attempt,
+                    generation => r.generation,
+                    at => super::areas::format_time(r.at_ms),
+                    trigger => r.trigger.as_str(),
+                    ok => r.ok,
+                    duration_ms => r.duration_ms,
+                    changes => r.changes.join(" "),
+                    errors => r.errors.clone(),
+                }
+            })
+            .collect();
+        (log.generation(), reloads)
+    };
+    let pages = &state.inner.pages;
+    let content = pages
+        .get_template("ops.html")
+        .and_then(|t| {
+            t.render(context! {
+                areas => minijinja::Value::from(minijinja::value::Serde(&areas)),
+                reloads, generation,
+                slots => state.ops().sandbox_slots(),
+                slots_in_use => state.sandbox_slots_in_use(),
+                now => super::areas::format_time(now_ms()),
+            })
+        })
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering ops.html: {e}")))?;
+    let page = pages
+        .get_template("layout.html")
+        .and_then(|t| {
+            t.render(context! {
+                title => "Operations",
+                user => context! { first_name => me.user.first_name.clone() },
+                content => minijinja::Value::from_safe_string(content),
+                request_id => rid.0,
+                __portico_csrf => me.session.csrf.clone(),
+            })
+        })
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the layout: {e}")))?;
+    Ok(Html(page).into_response())
+}
+
+/// Escapes a Prometheus label value.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// `GET /metrics`: Prometheus text exposition format 0.0.4.
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::new();
+    let (generation, attempts, last_ok) = {
+        let log = state.ops().reloads();
+        (
+            log.generation(),
+            log.attempts(),
+            log.last().is_none_or(|r| r.ok),
+        )
+    };
+    let catalog = state.catalog();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "# HELP portico_catalog_generation Catalog generation serving (1 = startup; +1 per successful reload)."
+    );
+    let _ = writeln!(w, "# TYPE portico_catalog_generation gauge");
+    let _ = writeln!(w, "portico_catalog_generation {generation}");
+    let _ = writeln!(
+        w,
+        "# HELP portico_reload_attempts_total Catalog builds attempted (startup included), successful or not."
+    );
+    let _ = writeln!(w, "# TYPE portico_reload_attempts_total counter");
+    let _ = writeln!(w, "portico_reload_attempts_total {attempts}");
+    let _ = writeln!(
+        w,
+        "# HELP portico_last_reload_success 1 if the last reload attempt succeeded, 0 if the previous catalog kept serving."
+    );
+    let _ = writeln!(w, "# TYPE portico_last_reload_success gauge");
+    let _ = writeln!(w, "portico_last_reload_success {}", u8::from(last_ok));
+    let _ = writeln!(
+        w,
+        "# HELP portico_area_loaded 1 per area of the catalog whose plugin loaded, 0 if it failed."
+    );
+    let _ = writeln!(w, "# TYPE portico_area_loaded gauge");
+    for a in &catalog.areas {
+        let _ = writeln!(
+            w,
+            "portico_area_loaded{{area=\"{}\",version=\"{}\"}} {}",
+            label(a.spec.id.as_str()),
+            label(&a.spec.version.to_string()),
+            u8::from(a.loaded.is_ok())
+        );
+    }
+    let _ = writeln!(
+        w,
+        "# HELP portico_sandbox_slots Concurrent sandboxed calls allowed."
+    );
+    let _ = writeln!(w, "# TYPE portico_sandbox_slots gauge");
+    let _ = writeln!(w, "portico_sandbox_slots {}", state.ops().sandbox_slots());
+    let _ = writeln!(
+        w,
+        "# HELP portico_sandbox_slots_in_use Sandboxed calls running now."
+    );
+    let _ = writeln!(w, "# TYPE portico_sandbox_slots_in_use gauge");
+    let _ = writeln!(
+        w,
+        "portico_sandbox_slots_in_use {}",
+        state.sandbox_slots_in_use()
+    );
+    let stats = state.ops().metrics().snapshot();
+    for (name, help, get) in [
+        (
+            "portico_area_calls_total",
+            "Sandboxed calls per area.",
+            (|s: &AreaStats| s.calls) as fn(&AreaStats) -> u64,
+        ),
+        (
+            "portico_area_errors_total",
+            "Calls answered with an error panel.",
+            |s| s.errors,
+        ),
+        (
+            "portico_area_traps_total",
+            "Calls stopped by the sandbox (timeout, memory, stack, crash).",
+            |s| s.traps,
+        ),
+        (
+            "portico_area_busy_total",
+            "Requests refused with 503: every sandbox slot busy.",
+            |s| s.busy,
+        ),
+    ] {
+        let _ = writeln!(w, "# HELP {name} {help}");
+        let _ = writeln!(w, "# TYPE {name} counter");
+        for (area, s) in &stats {
+            let _ = writeln!(w, "{name}{{area=\"{}\"}} {}", label(area), get(s));
+        }
+    }
+    let name = "portico_area_call_duration_seconds";
+    let _ = writeln!(w, "# HELP {name} Duration of sandboxed calls.");
+    let _ = writeln!(w, "# TYPE {name} histogram");
+    for (area, s) in &stats {
+        let area = label(area);
+        let mut cumulative = 0;
+        for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
+            cumulative += s.buckets[i];
+            let _ = writeln!(
+                w,
+                "{name}_bucket{{area=\"{area}\",le=\"{le}\"}} {cumulative}"
+            );
+        }
+        cumulative += s.buckets[LATENCY_BUCKETS.len()];
+        let _ = writeln!(
+            w,
+            "{name}_bucket{{area=\"{area}\",le=\"+Inf\"}} {cumulative}"
+        );
+        let _ = writeln!(w, "{name}_sum{{area=\"{area}\"}} {}", s.seconds_sum);
+        let _ = writeln!(w, "{name}_count{{area=\"{area}\"}} {cumulative}");
+    }
+    let mut r = out.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}

@@ -1,0 +1,179 @@
+//! A hostile area, never deployed: each route tries one way to hurt the host
+//! or to reach another tenant's data, so that `tests/hostile.rs` can show
+//! the host stopping it. All routes are GET; results are `{"ok": …}`.
+//!
+//! | route | attack |
+//! |---|---|
+//! | `/loop` | infinite loop (epoch deadline) |
+//! | `/memory` | allocate until the memory cap |
+//! | `/recurse` | unbounded recursion (wasm stack) |
+//! | `/panic` | a Rust panic |
+//! | `/huge-view?mib=N` | a view whose data is N MiB |
+//! | `/huge-download?mib=N` | a download of N MiB |
+//! | `/kv-big` | one 2 MiB value (1 MiB cap) and a 300-byte key (256 B cap) |
+//! | `/kv-flood?tag=T` | new 1 MiB values until the storage quota |
+//! | `/host-flood` | more host calls than one request may make |
+//! | `/template-bomb` | a template that loops ~forever |
+//! | `/escape?other=SIRET` | writes aimed at other namespaces through every import |
+//! | `/list` | this namespace's kv keys (to check what `/escape` wrote) |
+
+use portico_sdk::{
+    Area, Context, Error, HostError, Request, Response, account, directory, facts, kv, log,
+    messages,
+};
+use serde_json::{Value, json};
+use std::hint::black_box;
+
+/// The hostile area.
+pub struct Hostile;
+
+portico_sdk::export_area!(Hostile);
+
+const RESULT: &str = "result.html";
+
+impl Area for Hostile {
+    fn templates() -> &'static [(&'static str, &'static str)] {
+        &[
+            (RESULT, include_str!("../templates/result.html")),
+            ("bomb.html", include_str!("../templates/bomb.html")),
+        ]
+    }
+
+    fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
+        let mib = || -> usize {
+            req.query_value("mib")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(8)
+        };
+        Ok(match req.path.as_str() {
+            "/loop" => spin(),
+            "/memory" => hoard(),
+            "/recurse" => ok(recurse(black_box(0))),
+            "/panic" => panic!("hostile: deliberate panic"),
+            "/huge-view" => ok("x".repeat(mib() << 20)),
+            "/huge-download" => Response::download(
+                "huge.bin",
+                "application/octet-stream",
+                vec![b'x'; mib() << 20],
+            ),
+            "/kv-big" => ok(json!({
+                "big_value": outcome(kv::set("big", &vec![0u8; 2 << 20])),
+                "long_key": outcome(kv::set(&"k".repeat(300), b"v")),
+            })),
+            "/kv-flood" => {
+                // New keys each `tag`: overwriting one's own keys is not a flood.
+                let tag = req.query_value("tag").unwrap_or("0");
+                let chunk = vec![7u8; 1 << 20];
+                let mut written = 0u32;
+                let mut error = Value::Null;
+                for i in 0..10_000u32 {
+                    match kv::set(&format!("flood/{tag}/{i}"), &chunk) {
+                        Ok(()) => written += 1,
+                        Err(e) => {
+                            error = error_json(&e);
+                            break;
+                        }
+                    }
+                }
+                ok(json!({ "written_mib": written, "error": error }))
+            }
+            "/host-flood" => {
+                let mut answered = 0u32;
+                let mut error = Value::Null;
+                for _ in 0..20_000u32 {
+                    match kv::get("x") {
+                        Ok(_) => answered += 1,
+                        Err(e) => {
+                            error = error_json(&e);
+                            break;
+                        }
+                    }
+                }
+                ok(json!({ "answered": answered, "error": error }))
+            }
+            "/template-bomb" => Response::view("bomb.html", "Bomb", &json!({})),
+            "/escape" => ok(escape(cx, req.query_value("other").unwrap_or(""))),
+            "/list" => ok(kv::list("", None, kv::MAX_LIST_LIMIT)
+                .map(|entries| entries.into_iter().map(|(k, _)| k).collect::<Vec<_>>())
+                .unwrap_or_default()),
+            _ => Response::not_found(),
+        })
+    }
+}
+
+/// Every import, aimed at someone else's data. Returns each attempt's outcome.
+fn escape(cx: &Context, other: &str) -> Value {
+    let own = cx
+        .structure
+        .as_ref()
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    let keys = [
+        "../fixture/secret".to_string(),
+        "/fixture/secret".to_string(),
+        format!("..\0S\0{other}\0secret"),
+        format!("\0\0\0\x07fixture S{other}secret"),
+        format!("{other}/secret"),
+        format!("S{other}"),
+        "fixture\0secret".to_string(),
+    ];
+    let kv: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({ "key": k, "result": outcome(kv::set(k, b"stolen")) }))
+        .collect();
+    log::info("hostile: trying every import");
+    json!({
+        "own": own,
+        "kv": kv,
+        "facts_other_area": outcome(facts::set("fixture/paid", "true")),
+        "facts_dotted": outcome(facts::set("../fixture", "true")),
+        "message_forged": outcome(messages::send(other, "fixture", "steal", "{}").map(|_| ())),
+        "message_nonexistent": outcome(messages::send("00000000000000", "fixture", "steal", "{}").map(|_| ())),
+        "directory": outcome(directory::members().map(|m| m.len()).map(|_| ())),
+        "account": outcome(account::profile().map(|_| ())),
+    })
+}
+
+/// `{"ok": value}`: a view's data is a JSON object.
+fn ok(value: impl serde::Serialize) -> Response {
+    Response::view(RESULT, "Hostile", &json!({ "ok": value }))
+}
+
+fn outcome(r: Result<(), HostError>) -> Value {
+    match r {
+        Ok(()) => json!("ok"),
+        Err(e) => error_json(&e),
+    }
+}
+
+fn error_json(e: &HostError) -> Value {
+    json!({ "kind": e.kind(), "message": e.to_string() })
+}
+
+/// Never returns: the epoch deadline must stop it.
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = black_box(n.wrapping_add(1));
+    }
+}
+
+/// Allocates and touches memory until the cap traps.
+fn hoard() -> ! {
+    let mut all: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let mut chunk = vec![0u8; 1 << 20];
+        for i in (0..chunk.len()).step_by(4096) {
+            chunk[i] = 1;
+        }
+        all.push(black_box(chunk));
+    }
+}
+
+fn recurse(depth: u64) -> u64 {
+    let frame = black_box([depth; 64]);
+    if depth == u64::MAX {
+        return frame[0];
+    }
+    recurse(black_box(depth + 1)).wrapping_add(frame[1])
+}

@@ -1,0 +1,676 @@
+//! Manager activities: what the primary and secondary managers of a
+//! structure do for it (scope `structure`, roles managers only, capability
+//! `directory`). Written against the public SDK only.
+//!
+//! The host re-checks every `directory` call (the caller must be a manager
+//! of the current structure), so this area only shapes pages; an object of
+//! another structure answers `not-found` from the host, hence 404 here.
+//!
+//! - `GET /` or `/link-requests`: link requests; `POST /link-requests`
+//!   approves or refuses the checked ones (`user` repeated, `decision`,
+//!   `role`).
+//! - `GET /subscriptions`; `POST /subscriptions` (`user`, `area`, `decision`).
+//! - `GET /members`; `POST /members/add` (`email`, `role`), `/members/role`
+//!   (`user`, `role`), `/members/remove` (`user`), `/members/transfer` (`user`).
+//! - `GET /services`; `POST /services/create` (`code`, `name`),
+//!   `/services/update` (`code`, `name`, `active`).
+//! - `GET /areas`; `POST /areas/add`, `/areas/remove` (`area`).
+//! - `GET /settings`; `POST /settings` (`kind`, `active`, `recipient-rule`).
+//! - `GET /history`: the audit log of manager actions.
+
+use portico_sdk::directory::{self, RecipientRule, Settings};
+use portico_sdk::{
+    Area, Context, Error, Form, HostError, Request, RequestStatus, Response, Role, Service,
+    StructureKind, View,
+};
+use serde::Serialize;
+
+/// The Manager activities area.
+pub struct ManagerActivities;
+
+portico_sdk::export_area!(ManagerActivities);
+
+/// Audit entries shown on the history page.
+const HISTORY_LIMIT: u32 = 200;
+/// Longest service name accepted (the host's limit).
+const MAX_SERVICE_NAME: usize = 100;
+/// Longest service code accepted (the host's limit).
+const MAX_SERVICE_CODE: usize = 30;
+
+/// The pages, in the order of the sub-navigation.
+const PAGES: [(&str, &str); 7] = [
+    ("link-requests", "Link requests"),
+    ("subscriptions", "Area subscriptions"),
+    ("members", "Members and roles"),
+    ("services", "Services"),
+    ("areas", "Areas"),
+    ("settings", "Settings"),
+    ("history", "History"),
+];
+
+impl Area for ManagerActivities {
+    fn templates() -> &'static [(&'static str, &'static str)] {
+        &[
+            ("base.html", include_str!("../templates/base.html")),
+            (
+                "link-requests.html",
+                include_str!("../templates/link-requests.html"),
+            ),
+            (
+                "subscriptions.html",
+                include_str!("../templates/subscriptions.html"),
+            ),
+            ("members.html", include_str!("../templates/members.html")),
+            ("services.html", include_str!("../templates/services.html")),
+            ("areas.html", include_str!("../templates/areas.html")),
+            ("settings.html", include_str!("../templates/settings.html")),
+            ("history.html", include_str!("../templates/history.html")),
+        ]
+    }
+
+    fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
+        // The host lists this area for managers only; say so plainly if a
+        // misconfigured areas.yaml opens it to others.
+        if !cx.is_manager() {
+            return Ok(Response::forbidden(
+                "Manager activities are for the structure's primary and secondary managers.",
+            ));
+        }
+        let done = req.query_value("done");
+        let path = req.path.as_str();
+        if req.is_get() {
+            let page = match path {
+                "/" | "/link-requests" => "link-requests",
+                other => match PAGES.iter().find(|(id, _)| other == format!("/{id}")) {
+                    Some((id, _)) => *id,
+                    None => return Ok(Response::not_found()),
+                },
+            };
+            return Ok(Response::View(view(cx, page, done)?));
+        }
+        match path {
+            "/link-requests" => decide_links(cx, req),
+            "/subscriptions" => decide_subscription(cx, req),
+            "/members/add" => add_member(cx, req),
+            "/members/role" => set_role(cx, req),
+            "/members/remove" => remove_member(cx, req),
+            "/members/transfer" => transfer(cx, req),
+            "/services/create" => save_service(cx, req, true),
+            "/services/update" => save_service(cx, req, false),
+            "/areas/add" => install(cx, req, true),
+            "/areas/remove" => install(cx, req, false),
+            "/settings" => update_settings(cx, req),
+            _ => Ok(Response::not_found()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Nav {
+    id: &'static str,
+    title: &'static str,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+}
+
+/// Every page's data: the sub-navigation, a notice, and the page's lists.
+#[derive(Serialize, Default)]
+struct Page {
+    nav: Vec<Nav>,
+    notice: Option<String>,
+    me: String,
+    primary: bool,
+    link_requests: Vec<serde_json::Value>,
+    subscriptions: Vec<serde_json::Value>,
+    members: Vec<serde_json::Value>,
+    services: Vec<Service>,
+    areas: Vec<directory::AreaOffer>,
+    settings: Option<serde_json::Value>,
+    history: Vec<serde_json::Value>,
+    roles: Vec<Choice>,
+    kinds: Vec<Choice>,
+    rules: Vec<Choice>,
+}
+
+fn notice(done: Option<&str>) -> Option<String> {
+    let text = match done? {
+        "approved" => {
+            "The selected requests were approved; the new members see the structure on their next page."
+        }
+        "refused" => "The selected requests were refused.",
+        "subscription" => {
+            "The subscription request was decided; the member's tabs follow on their next page."
+        }
+        "member-added" => "The member was added.",
+        "role" => "The role was changed; it applies from the member's next page.",
+        "removed" => "The member was removed; their access ended with it.",
+        "transferred" => {
+            "You transferred the primary manager role; you are now a secondary manager."
+        }
+        "service" => "The service was saved.",
+        "area-added" => "The area was added; members can now ask to use it.",
+        "area-removed" => "The area was removed; its data is kept if you add it again.",
+        "settings" => "The settings were saved.",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+fn date(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = secs / 86_400;
+    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+fn status_label(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Pending => "Pending",
+        RequestStatus::Approved => "Approved",
+        RequestStatus::Refused => "Refused",
+    }
+}
+
+/// Renders `page` with the data it needs (only that page's host calls).
+fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Error> {
+    let mut data = Page {
+        nav: PAGES
+            .iter()
+            .map(|(id, title)| Nav {
+                id,
+                title,
+                href: cx.href(&format!("/{id}")),
+                current: *id == page,
+            })
+            .collect(),
+        notice: notice(done),
+        me: cx.user.id.clone(),
+        primary: cx.role == Some(Role::PrimaryManager),
+        roles: [Role::SecondaryManager, Role::User]
+            .into_iter()
+            .map(|r| Choice {
+                value: r.as_str(),
+                label: r.label(),
+            })
+            .collect(),
+        ..Page::default()
+    };
+    match page {
+        "link-requests" => {
+            data.link_requests = directory::link_requests()?
+                .into_iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "user_id": r.user_id,
+                        "name": format!("{} {}", r.first_name, r.last_name),
+                        "email": r.email,
+                        "services": r.services.join(", "),
+                        "pending": r.status == RequestStatus::Pending,
+                        "status": status_label(r.status),
+                        "created": date(r.created_ms),
+                        "decided": r.decided_ms.map(date),
+                    })
+                })
+                .collect();
+        }
+        "subscriptions" => {
+            data.subscriptions = directory::subscriptions()?
+                .into_iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "user_id": s.user_id,
+                        "name": format!("{} {}", s.first_name, s.last_name),
+                        "email": s.email,
+                        "area": s.area,
+                        "area_title": s.area_title,
+                        "mode": s.mode.as_str(),
+                        "pending": s.status == RequestStatus::Pending,
+                        "status": status_label(s.status),
+                        "created": date(s.created_ms),
+                    })
+                })
+                .collect();
+        }
+        "members" => {
+            data.members = directory::members()?
+                .into_iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "user_id": m.user_id,
+                        "name": format!("{} {}", m.first_name, m.last_name),
+                        "email": m.email,
+                        "role": m.role.as_str(),
+                        "role_label": m.role.label(),
+                        "primary": m.role == Role::PrimaryManager,
+                        "me": m.user_id == cx.user.id,
+                    })
+                })
+                .collect();
+        }
+        "services" => data.services = directory::services()?,
+        "areas" => data.areas = directory::areas()?,
+        "settings" => {
+            let s = directory::settings()?;
+            data.settings = Some(serde_json::json!({
+                "kind": s.kind.as_str(),
+                "active": s.active,
+                "recipient_rule": s.recipient_rule.as_str(),
+            }));
+            data.kinds = StructureKind::ALL
+                .iter()
+                .map(|k| Choice {
+                    value: k.as_str(),
+                    label: k.label(),
+                })
+                .collect();
+            data.rules = RecipientRule::ALL
+                .iter()
+                .map(|r| Choice {
+                    value: r.as_str(),
+                    label: r.label(),
+                })
+                .collect();
+        }
+        "history" => {
+            data.history = directory::history(HISTORY_LIMIT)?
+                .into_iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "at": date(e.at_ms),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "detail": e.detail,
+                    })
+                })
+                .collect();
+        }
+        _ => {}
+    }
+    let title = PAGES
+        .iter()
+        .find(|(id, _)| *id == page)
+        .map_or("Manager activities", |(_, t)| t);
+    View::new(&format!("{page}.html"), title, &data)
+}
+
+/// A host refusal to act on an object this structure does not have is a
+/// 404, like the host's own answer for other structures' URLs; the rest
+/// goes back to the form.
+fn submit<T>(
+    form: &mut Form<'_>,
+    result: Result<T, HostError>,
+    page_view: impl FnOnce() -> Result<View, Error>,
+) -> Result<T, Error> {
+    match result {
+        Err(HostError::NotFound(_)) => Err(Error::NotFound),
+        other => form.submit(other, page_view),
+    }
+}
+
+fn done(cx: &Context, page: &str, what: &str) -> Result<Response, Error> {
+    Ok(Response::redirect(cx.href(&format!("/{page}?done={what}"))))
+}
+
+fn role_field(form: &mut Form<'_>) -> Role {
+    let role = form
+        .field("role")
+        .required()
+        .one_of(&["secondary-manager", "user"])
+        .value();
+    Role::parse(&role).unwrap_or(Role::User)
+}
+
+fn decide_links(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let decision = form
+        .field("decision")
+        .required()
+        .one_of(&["approve", "refuse"])
+        .value();
+    let users: Vec<String> = req.form_values("user").map(str::to_owned).collect();
+    if users.is_empty() {
+        form.error("user", "Select at least one request.");
+    }
+    let approve = decision == "approve";
+    let role = if approve {
+        role_field(&mut form)
+    } else {
+        Role::User
+    };
+    let page = || view(cx, "link-requests", None);
+    form.finish(page)?;
+    if approve {
+        submit(
+            &mut form,
+            directory::approve_link_requests(&users, role),
+            page,
+        )?;
+        done(cx, "link-requests", "approved")
+    } else {
+        submit(&mut form, directory::refuse_link_requests(&users), page)?;
+        done(cx, "link-requests", "refused")
+    }
+}
+
+fn decide_subscription(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let user = form.field("user").required().value();
+    let area = form.field("area").required().value();
+    let decision = form
+        .field("decision")
+        .required()
+        .one_of(&["approve", "refuse"])
+        .value();
+    let page = || view(cx, "subscriptions", None);
+    form.finish(page)?;
+    submit(
+        &mut form,
+        directory::decide_subscription(&user, &area, decision == "approve"),
+        page,
+    )?;
+    done(cx, "subscriptions", "subscription")
+}
+
+fn add_member(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let email = form.field("email").required().email().value();
+    let role = role_field(&mut form);
+    let page = || view(cx, "members", None);
+    form.finish(page)?;
+    form.submit(directory::add_member(&email, role), page)?;
+    done(cx, "members", "member-added")
+}
+
+fn set_role(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let user = form.field("user").required().value();
+    let role = role_field(&mut form);
+    let page = || view(cx, "members", None);
+    form.finish(page)?;
+    submit(&mut form, directory::set_role(&user, role), page)?;
+    done(cx, "members", "role")
+}
+
+fn remove_member(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let user = form.field("user").required().value();
+    let page = || view(cx, "members", None);
+    form.finish(page)?;
+    submit(&mut form, directory::remove_member(&user), page)?;
+    done(cx, "members", "removed")
+}
+
+fn transfer(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let user = form.field("user").required().value();
+    let page = || view(cx, "members", None);
+    form.finish(page)?;
+    submit(&mut form, directory::transfer_primary(&user), page)?;
+    done(cx, "members", "transferred")
+}
+
+fn save_service(cx: &Context, req: &Request, create: bool) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let code = form
+        .field("code")
+        .required()
+        .max_chars(MAX_SERVICE_CODE)
+        .value();
+    let name = form
+        .field("name")
+        .required()
+        .max_chars(MAX_SERVICE_NAME)
+        .value();
+    // A new service is active; an edit says so with the checkbox.
+    let active = create || req.form_value("active") == Some("on");
+    let page = || view(cx, "services", None);
+    form.finish(page)?;
+    let service = Service { code, name, active };
+    if create {
+        form.submit(directory::create_service(&service), page)?;
+    } else {
+        submit(&mut form, directory::update_service(&service), page)?;
+    }
+    done(cx, "services", "service")
+}
+
+fn install(cx: &Context, req: &Request, add: bool) -> Result<Response, Error> {
+    let mut form = Form::new(req);
+    let area = form.field("area").required().value();
+    let page = || view(cx, "areas", None);
+    form.finish(page)?;
+    if add {
+        submit(&mut form, directory::install_area(&area), page)?;
+        done(cx, "areas", "area-added")
+    } else {
+        submit(&mut form, directory::uninstall_area(&area), page)?;
+        done(cx, "areas", "area-removed")
+    }
+}
+
+fn update_settings(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let kinds: Vec<&str> = StructureKind::ALL.iter().map(|k| k.as_str()).collect();
+    let rules: Vec<&str> = RecipientRule::ALL.iter().map(|r| r.as_str()).collect();
+    let mut form = Form::new(req);
+    let kind = form.field("kind").required().one_of(&kinds).value();
+    let rule = form
+        .field("recipient-rule")
+        .required()
+        .one_of(&rules)
+        .value();
+    let active = req.form_value("active") == Some("on");
+    let page = || view(cx, "settings", None);
+    form.finish(page)?;
+    let (Some(kind), Some(recipient_rule)) =
+        (StructureKind::parse(&kind), RecipientRule::parse(&rule))
+    else {
+        return Err(Error::failed("a value accepted by the form did not parse"));
+    };
+    let settings = Settings {
+        kind,
+        active,
+        recipient_rule,
+    };
+    form.submit(directory::update_settings(&settings), page)?;
+    done(cx, "settings", "settings")
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
+mod tests {
+    use super::*;
+    use portico_sdk::directory::{AreaOffer, LinkRequest, Member};
+    use portico_sdk::testing::TestHost;
+
+    fn host() -> TestHost {
+        TestHost::new()
+            .area("manager-activities")
+            .grant(&["directory"])
+            .members(vec![
+                Member {
+                    user_id: "user-1".into(),
+                    first_name: "Ada".into(),
+                    last_name: "Lovelace".into(),
+                    email: "ada@example.com".into(),
+                    role: Role::PrimaryManager,
+                },
+                Member {
+                    user_id: "u-bob".into(),
+                    first_name: "Bob".into(),
+                    last_name: "Martin".into(),
+                    email: "bob@example.com".into(),
+                    role: Role::User,
+                },
+            ])
+    }
+
+    fn request(user: &str) -> LinkRequest {
+        LinkRequest {
+            user_id: user.into(),
+            first_name: "Req".into(),
+            last_name: user.into(),
+            email: format!("{user}@example.com"),
+            services: vec![],
+            status: RequestStatus::Pending,
+            created_ms: 1,
+            decided_ms: None,
+        }
+    }
+
+    #[test]
+    fn bulk_approval_makes_members_and_is_audited() {
+        let host = host()
+            .link_request(request("u-1"))
+            .link_request(request("u-2"));
+        let page = host.handle::<ManagerActivities>(&Request::get("/"));
+        assert_eq!(
+            page.as_view().unwrap().json()["link_requests"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        let r = host.handle::<ManagerActivities>(&Request::post(
+            "/link-requests",
+            [
+                ("user", "u-1"),
+                ("user", "u-2"),
+                ("decision", "approve"),
+                ("role", "user"),
+            ],
+        ));
+        assert_eq!(
+            r.redirect_target(),
+            Some("/s/73282932000074/manager-activities/link-requests?done=approved")
+        );
+        assert_eq!(host.current_members().len(), 4);
+        assert_eq!(host.current_history().len(), 2);
+        assert_eq!(host.current_history()[0].action, "link.approve");
+    }
+
+    #[test]
+    fn a_request_of_another_structure_is_not_found() {
+        let host = host().link_request(request("u-1"));
+        let r = host.handle::<ManagerActivities>(&Request::post(
+            "/link-requests",
+            [("user", "u-other"), ("decision", "refuse")],
+        ));
+        assert_eq!(r, Response::not_found());
+        assert_eq!(
+            host.current_link_requests()[0].status,
+            RequestStatus::Pending
+        );
+    }
+
+    #[test]
+    fn nothing_selected_is_a_field_error() {
+        let host = host();
+        let r = host.handle::<ManagerActivities>(&Request::post(
+            "/link-requests",
+            [("decision", "refuse")],
+        ));
+        assert_eq!(
+            r.as_invalid().unwrap().field("user"),
+            Some("Select at least one request.")
+        );
+    }
+
+    #[test]
+    fn the_primary_manager_cannot_be_demoted_but_a_user_can_be_promoted() {
+        let host = host();
+        let r = host.handle::<ManagerActivities>(&Request::post(
+            "/members/role",
+            [("user", "user-1"), ("role", "user")],
+        ));
+        assert!(r.as_invalid().unwrap().message.contains("primary manager"));
+        let r = host.handle::<ManagerActivities>(&Request::post(
+            "/members/role",
+            [("user", "u-bob"), ("role", "secondary-manager")],
+        ));
+        assert!(r.redirect_target().is_some());
+        assert_eq!(host.current_members()[1].role, Role::SecondaryManager);
+    }
+
+    #[test]
+    fn areas_page_says_why_an_area_is_not_available() {
+        let host = host().area_offer(AreaOffer {
+            id: "commitments".into(),
+            title: "Commitments".into(),
+            description: "Orders from public buyers.".into(),
+            installed: false,
+            unavailable_because: Some("its condition is not met yet".into()),
+        });
+        let data = host
+            .handle::<ManagerActivities>(&Request::get("/areas"))
+            .as_view()
+            .unwrap()
+            .json();
+        assert_eq!(
+            data["areas"][0]["unavailable_because"],
+            "its condition is not met yet"
+        );
+        let r = host
+            .handle::<ManagerActivities>(&Request::post("/areas/add", [("area", "commitments")]));
+        assert!(r.redirect_target().is_some());
+        assert!(host.current_area_offers()[0].installed);
+        let r = host.handle::<ManagerActivities>(&Request::post("/areas/add", [("area", "nope")]));
+        assert_eq!(r, Response::not_found());
+    }
+
+    #[test]
+    fn services_and_settings_are_saved() {
+        let host = host();
+        let bad = host.handle::<ManagerActivities>(&Request::post(
+            "/services/create",
+            [("code", "a b"), ("name", "Accounting")],
+        ));
+        assert!(bad.as_invalid().unwrap().field("code").is_some());
+        host.handle::<ManagerActivities>(&Request::post(
+            "/services/create",
+            [("code", "ACC"), ("name", "Accounting")],
+        ));
+        host.handle::<ManagerActivities>(&Request::post(
+            "/services/update",
+            [("code", "ACC"), ("name", "Accounting")],
+        ));
+        assert!(
+            !host.current_services()[0].active,
+            "unchecked box deactivates"
+        );
+        host.handle::<ManagerActivities>(&Request::post(
+            "/settings",
+            [
+                ("kind", "public"),
+                ("active", "on"),
+                ("recipient-rule", "either"),
+            ],
+        ));
+        assert_eq!(
+            host.current_settings().recipient_rule,
+            RecipientRule::Either
+        );
+        assert_eq!(host.current_settings().kind, StructureKind::Public);
+    }
+
+    #[test]
+    fn a_user_is_refused() {
+        let host = host().role(Role::User);
+        let r = host.handle::<ManagerActivities>(&Request::get("/members"));
+        assert!(matches!(r, Response::Forbidden(_)));
+    }
+}

@@ -180,37 +180,6 @@ pub fn print_credentials(addr: SocketAddr) {
     println!();
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::directory::RequestStatus;
-
-    #[tokio::test]
-    async fn the_supplier_has_a_secondary_manager_and_two_pending_requests_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        seed(&store).await.unwrap();
-        seed(&store).await.unwrap(); // a second start changes nothing
-        let supplier = ACCOUNTS[0].4;
-        let roles: Vec<Role> = store
-            .members(supplier)
-            .unwrap()
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
-        assert_eq!(
-            roles,
-            [Role::PrimaryManager, Role::SecondaryManager, Role::User]
-        );
-        let subs = store.subscriptions(supplier).unwrap();
-        assert_eq!(subs.len(), 1);
-        assert_eq!(subs[0].status, RequestStatus::Pending);
-        let links = store.link_requests(supplier).unwrap();
-        assert_eq!(links.len(), 1);
-        assert_eq!(links[0].status, RequestStatus::Pending);
-    }
-}
-
 /// How long the demo seeding waits for the outbox to drain between steps.
 const DEMO_DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -455,4 +424,35 @@ async fn demo_call(
         anyhow::bail!("demo call {path} refused: {} {:?}", i.message, i.fields);
     }
     Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::RequestStatus;
+
+    #[tokio::test]
+    async fn the_supplier_has_a_secondary_manager_and_two_pending_requests_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        seed(&store).await.unwrap();
+        seed(&store).await.unwrap(); // a second start changes nothing
+        let supplier = ACCOUNTS[0].4;
+        let roles: Vec<Role> = store
+            .members(supplier)
+            .unwrap()
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(
+            roles,
+            [Role::PrimaryManager, Role::SecondaryManager, Role::User]
+        );
+        let subs = store.subscriptions(supplier).unwrap();
+        assert_eq!(subs.len(), 1);
+        assert_eq!(subs[0].status, RequestStatus::Pending);
+        let links = store.link_requests(supplier).unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].status, RequestStatus::Pending);
+    }
 }

@@ -405,6 +405,52 @@ fn consume(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
     })
 }
 
+impl Store {
+    /// The newest `limit` flows, newest first (the operator console).
+    pub fn recent_flows(&self, limit: usize) -> Result<Vec<Flow>> {
+        let mut all: std::collections::VecDeque<Flow> = std::collections::VecDeque::new();
+        self.walk(TreeId::Flows, b"", |(k, v)| {
+            all.push_back(decode(TreeId::Flows, k, v)?);
+            if all.len() > limit {
+                all.pop_front();
+            }
+            Ok(())
+        })?;
+        Ok(all.into_iter().rev().collect())
+    }
+
+    /// Entries of `area`'s kv whose key starts with `key_prefix`, across
+    /// every structure (owner id, key, value), at most `limit`. For the
+    /// operator console, which lists what areas leave for the platform
+    /// (e.g. support requests); areas themselves never see other owners.
+    pub fn kv_scan_area(
+        &self,
+        area: &str,
+        key_prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let prefix = KeyBuf::new().part(area.as_bytes()).tag(b'S').finish();
+        let mut out = Vec::new();
+        self.walk(TreeId::Kv, &prefix, |(k, v)| {
+            if out.len() >= limit {
+                return Ok(());
+            }
+            let Some((owner, key)) = super::keys::split_part(&k[prefix.len()..]) else {
+                return Err(StoreError::Corrupt("kv key does not decode".into()));
+            };
+            if key.starts_with(key_prefix.as_bytes()) {
+                out.push((
+                    super::utf8("kv owner", owner)?,
+                    super::utf8("kv key", key)?,
+                    self.inner.files.decode(v)?,
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,8 +492,10 @@ mod tests {
             FlowState::Queued
         );
 
-        let mut delivery = CallBatch::default();
-        delivery.consumed = Some(msg("0000000000001-aa"));
+        let delivery = CallBatch {
+            consumed: Some(msg("0000000000001-aa")),
+            ..Default::default()
+        };
         store.commit_call(&delivery, 2).unwrap();
         assert!(store.outbox_page(None, 10).unwrap().is_empty());
         assert!(
@@ -486,6 +534,45 @@ mod tests {
             store.outbox_page(None, 10).unwrap().is_empty(),
             "no message without the state"
         );
+    }
+
+    #[test]
+    fn the_console_scans_one_area_across_structures_and_lists_newest_flows() {
+        let (_dir, store) = temp_store();
+        store
+            .kv_set(&Namespace::structure("sent-requests", "A"), "req/1", b"a")
+            .unwrap();
+        store
+            .kv_set(&Namespace::structure("sent-requests", "B"), "req/2", b"b")
+            .unwrap();
+        store
+            .kv_set(&Namespace::structure("sent-requests", "B"), "file/2", b"x")
+            .unwrap();
+        store
+            .kv_set(&Namespace::user("sent-requests", "U"), "req/3", b"u")
+            .unwrap();
+        store
+            .kv_set(&Namespace::structure("other", "A"), "req/4", b"o")
+            .unwrap();
+        let found = store.kv_scan_area("sent-requests", "req/", 10).unwrap();
+        assert_eq!(
+            found,
+            [
+                ("A".into(), "req/1".into(), b"a".to_vec()),
+                ("B".into(), "req/2".into(), b"b".to_vec())
+            ]
+        );
+        let mut batch = CallBatch::default();
+        batch.messages.push(msg("0000000000001-aa"));
+        batch.messages.push(msg("0000000000002-bb"));
+        store.commit_call(&batch, 1).unwrap();
+        let ids: Vec<String> = store
+            .recent_flows(1)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(ids, ["0000000000002-bb"]);
     }
 
     #[test]

@@ -420,12 +420,10 @@ fn number_taken(number: &str, own: Option<&str>) -> Result<bool, Error> {
 /// check the recipient.
 fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error> {
     let existing = id.map(load).transpose()?;
-    if let Some(inv) = &existing {
-        if !inv.is_draft() {
-            return Ok(Response::forbidden(
-                "This invoice was sent: it can no longer be edited.",
-            ));
-        }
+    if existing.as_ref().is_some_and(|inv| !inv.is_draft()) {
+        return Ok(Response::forbidden(
+            "This invoice was sent: it can no longer be edited.",
+        ));
     }
     let input = read_input(req);
     let action = req.form_value("action").unwrap_or("draft");
@@ -887,7 +885,7 @@ fn certificate(cx: &Context, id: &str) -> Result<Response, Error> {
         id = inv.id,
     );
     Ok(Response::download(
-        &format!("deposit-certificate-{}.txt", inv.number),
+        format!("deposit-certificate-{}.txt", inv.number),
         "text/plain; charset=utf-8",
         text.into_bytes(),
     ))

@@ -568,13 +568,11 @@ pub fn check(
         };
         let rate = money::parse_rate(rate_text)
             .map_err(|m| err(&f("vat_rate"), format!("Line {no}, VAT rate: {m}")));
-        if let (Ok(r), true) = (&rate, no_vat) {
-            if *r != 0 {
-                err(
-                    &f("vat_rate"),
-                    format!("Line {no}: the VAT regime says no VAT, so the rate must be 0."),
-                );
-            }
+        if no_vat && rate.as_ref().is_ok_and(|r| *r != 0) {
+            err(
+                &f("vat_rate"),
+                format!("Line {no}: the VAT regime says no VAT, so the rate must be 0."),
+            );
         }
         if let (Ok(quantity), Ok(unit_price), Ok(discount), Ok(vat_rate)) =
             (quantity, price, discount, rate)

@@ -299,7 +299,7 @@ fn inbox(req: &Request) -> Result<Response, Error> {
         (status.is_empty() || r.status == status)
             && (service.is_empty() || r.invoice["service_code"].as_str() == Some(service.as_str()))
     });
-    list.sort_by(|a, b| b.received_ms.cmp(&a.received_ms));
+    list.sort_by_key(|r| std::cmp::Reverse(r.received_ms));
     let total = list.len();
     let rows: Vec<Row> = list
         .into_iter()

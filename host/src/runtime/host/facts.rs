@@ -68,10 +68,10 @@ impl Host for HostState {
         let scope = self.authorize(HostCall::FactsGet)?.clone();
         let structure = self.structure()?.to_string();
         // The call's own pending change wins, as for kv.
-        if area == scope.area {
-            if let Some(change) = self.batch.facts.iter().rev().find(|f| f.name == name) {
-                return Ok(change.value.as_ref().map(|v| v.to_string()));
-            }
+        if area == scope.area
+            && let Some(change) = self.batch.facts.iter().rev().find(|f| f.name == name)
+        {
+            return Ok(change.value.as_ref().map(|v| v.to_string()));
         }
         let value = self
             .store()?

@@ -74,11 +74,24 @@ impl HostState {
         let used = match self.storage_used {
             Some(used) if used + add <= quota => used,
             _ => {
-                let exact = store.kv_usage(&ns).map_err(|e| store_error(&scope, e))?;
-                let replaced = store
-                    .kv_get(&ns, key)
-                    .map_err(|e| store_error(&scope, e))?
-                    .map_or(0, |v| (key.len() + v.len()) as u64);
+                // Stored bytes plus what this call has buffered but not
+                // committed yet (counted in full: conservative when a
+                // buffered write replaces a stored value).
+                let stored = store.kv_usage(&ns).map_err(|e| store_error(&scope, e))?;
+                let pending: u64 = self
+                    .batch
+                    .writes
+                    .iter()
+                    .filter_map(|(k, v)| v.as_ref().map(|v| (k.len() + v.len()) as u64))
+                    .sum();
+                let exact = stored + pending;
+                let replaced = match self.batch.writes.get(key) {
+                    Some(v) => v.as_ref().map_or(0, |v| (key.len() + v.len()) as u64),
+                    None => store
+                        .kv_get(&ns, key)
+                        .map_err(|e| store_error(&scope, e))?
+                        .map_or(0, |v| (key.len() + v.len()) as u64),
+                };
                 let used = exact.saturating_sub(replaced);
                 if used + add > quota {
                     self.storage_used = Some(exact);

@@ -531,3 +531,89 @@ async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_bo
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_recipients_service_and_commitment_rules_are_checked_live() {
+    let portal = Portal::start(&areas("default"));
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+    // The buyer's manager declares a service and requires a service code.
+    let m = format!("/s/{BUYER}/manager-activities");
+    let created = buyer
+        .submit(
+            &m,
+            &format!("{m}/services/create"),
+            &[("code", "SERV-FIN"), ("name", "Finance")],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let set = buyer
+        .submit(
+            &m,
+            &format!("{m}/settings"),
+            &[
+                ("kind", "public"),
+                ("recipient-rule", "service-code"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+
+    // The supplier's form says so at once, and refuses an unknown service.
+    let mut form = invoice_form("F-RULES-1");
+    let refused = enter_invoice(&supplier, &form, &[("action", "send"), ("confirm", "yes")]).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("requires a service code on its invoices"),
+        "{}",
+        refused.body
+    );
+    let checked = enter_invoice(&supplier, &form, &[("action", "check")]).await;
+    assert_eq!(checked.status, 200);
+    assert!(
+        checked.body.contains("Requires a service code.")
+            && checked.body.contains("SERV-FIN (Finance)"),
+        "{}",
+        checked.body
+    );
+    form.push(("service_code".into(), "SERV-RH".into()));
+    let unknown = enter_invoice(&supplier, &form, &[("action", "send"), ("confirm", "yes")]).await;
+    assert_eq!(unknown.status, 422);
+    assert!(
+        unknown
+            .body
+            .contains("has no active service `SERV-RH`; its services are SERV-FIN"),
+        "{}",
+        unknown.body
+    );
+    form.pop();
+    form.push(("service_code".into(), "SERV-FIN".into()));
+    let sent = enter_invoice(&supplier, &form, &[("action", "send"), ("confirm", "yes")]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let id = invoice_id(&sent);
+    until_status(&supplier, &id, "MISE_A_DISPOSITION").await;
+    let inbox = buyer
+        .get_json(&format!("/s/{BUYER}/received-invoices?service=SERV-FIN"))
+        .await
+        .json();
+    assert_eq!(inbox["total"], 1, "the buyer filters by service: {inbox}");
+}

@@ -26,6 +26,13 @@ pub fn areas(received_install: &str) -> String {
     version: 1.0.0
     order: 10
     capabilities: [facts, log]
+  - id: manager-activities
+    title: Manager activities
+    plugin: {manager}
+    version: 1.0.0
+    order: 20
+    roles: [primary-manager, secondary-manager]
+    capabilities: [directory, log]
   - id: commitments
     title: Commitments
     plugin: {commitments}
@@ -69,6 +76,7 @@ pub fn areas(received_install: &str) -> String {
         received = support::plugin("received-invoices").display(),
         account = support::plugin("my-account").display(),
         requests = support::plugin("sent-requests").display(),
+        manager = support::plugin("manager-activities").display(),
     )
 }
 

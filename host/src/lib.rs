@@ -14,6 +14,8 @@
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
 
 pub mod auth;
+#[doc(hidden)]
+pub mod bench_native;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -50,6 +50,7 @@ pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,6 +108,23 @@ struct Inner {
     files: FileStore,
     commit: GroupCommit,
     data_dir: PathBuf,
+    /// A [`SyncMode`] as `u8`; [`SyncMode::Grouped`] unless a benchmark says otherwise.
+    sync_mode: AtomicU8,
+}
+
+/// How a write reaches the disk before it is acknowledged. Production always
+/// uses [`SyncMode::Grouped`]; the others exist for the durable-writes
+/// benchmark (BENCHMARKS.md) and for loading benchmark fixtures fast.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SyncMode {
+    /// Concurrent writers share one flush + fsync (group commit). The default.
+    Grouped = 0,
+    /// Every writer flushes and fsyncs on its own: the baseline group commit beats.
+    PerWrite = 1,
+    /// No flush at all: **not durable**. Only for loading benchmark fixtures.
+    NotDurable = 2,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,6 +149,7 @@ impl Store {
                 files,
                 commit: GroupCommit::default(),
                 data_dir: data_dir.to_path_buf(),
+                sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
             }),
         };
         store.check_format()?;
@@ -163,10 +182,20 @@ impl Store {
         &*self.inner.backend
     }
 
+    /// Benchmarks only: changes how later writes are made durable.
+    #[doc(hidden)]
+    pub fn set_sync_mode_for_bench(&self, mode: SyncMode) {
+        self.inner.sync_mode.store(mode as u8, Ordering::SeqCst);
+    }
+
     /// Makes every write done so far durable, sharing the sync with
     /// concurrent callers.
     fn durable(&self) -> Result<()> {
-        self.inner.commit.sync(&|| self.inner.backend.sync())
+        match self.inner.sync_mode.load(Ordering::Relaxed) {
+            m if m == SyncMode::PerWrite as u8 => self.inner.backend.sync(),
+            m if m == SyncMode::NotDurable as u8 => Ok(()),
+            _ => self.inner.commit.sync(&|| self.inner.backend.sync()),
+        }
     }
 
     /// Runs `body` as one transaction, *without* waiting for durability.

@@ -109,6 +109,32 @@ pub(crate) async fn user_area(
     serve(state, rid, params, None, req).await
 }
 
+/// `GET /bench/native/s/{structure}/homepage` (feature `bench-native` only):
+/// the homepage served by [`crate::bench_native::homepage`] instead of the
+/// wasm area, through the same session, membership, tab composition and
+/// rendering path. For measuring the sandbox tax (BENCHMARKS.md).
+#[cfg(feature = "bench-native")]
+pub(crate) async fn bench_native_homepage(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Path(mut params): Path<HashMap<String, String>>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let sid = params.get("structure").cloned().unwrap_or_default();
+    params.insert("area".into(), "homepage".into());
+    params.insert("rest".into(), String::new());
+    serve_with(state, rid, params, Some(sid), req, Logic::Native).await
+}
+
+/// Who answers the request: the area's sandboxed component, or (benchmarks
+/// only) the native twin of the homepage.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Logic {
+    Sandbox,
+    #[cfg_attr(not(feature = "bench-native"), allow(dead_code))]
+    Native,
+}
+
 /// Anything else.
 pub(crate) async fn fallback() -> AppError {
     AppError::NotFound
@@ -158,6 +184,17 @@ async fn serve(
     params: HashMap<String, String>,
     sid: Option<String>,
     req: Request,
+) -> Result<Response, AppError> {
+    serve_with(state, rid, params, sid, req, Logic::Sandbox).await
+}
+
+async fn serve_with(
+    state: AppState,
+    rid: RequestId,
+    params: HashMap<String, String>,
+    sid: Option<String>,
+    req: Request,
+    logic: Logic,
 ) -> Result<Response, AppError> {
     let json = wants_json(req.headers());
     let Some(me) = state.signed_in(req.headers())? else {
@@ -266,7 +303,7 @@ async fn serve(
         tabs,
         base_path,
     };
-    let mut response = call_area(&state, &rid, prepared, rest, json, req).await?;
+    let mut response = call_area(&state, &rid, prepared, rest, json, req, logic).await?;
     response.extensions_mut().insert(AreaTag(area_id));
     Ok(response)
 }
@@ -278,6 +315,7 @@ async fn call_area(
     rest: String,
     json: bool,
     req: Request,
+    logic: Logic,
 ) -> Result<Response, AppError> {
     let area = &p.catalog.areas[p.area_index];
     let Ok(loaded) = &area.loaded else {
@@ -376,27 +414,39 @@ async fn call_area(
         catalog: Some(p.catalog.clone()),
     };
 
-    let permit =
-        match tokio::time::timeout(SLOT_WAIT, state.inner.sandbox_slots.clone().acquire_owned())
-            .await
-        {
+    if logic == Logic::Native {
+        let response = crate::bench_native::homepage(&context, &request);
+        return answer(state, rid, &p, loaded, response, json, form_values);
+    }
+    // A free slot is the common case: take it without arming a timer.
+    let slots = state.inner.sandbox_slots.clone();
+    let permit = match slots.clone().try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => match tokio::time::timeout(SLOT_WAIT, slots.acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             _ => return Ok(failure_page(state, rid, &p, AreaFailure::Busy, json)),
-        };
+        },
+    };
     let runtime = state.inner.runtime.clone();
     let catalog = p.catalog.clone();
     let index = p.area_index;
     let started = std::time::Instant::now();
-    let outcome = tokio::task::spawn_blocking(move || {
+    let sandboxed = move || {
         let _permit = permit;
         let area = &catalog.areas[index];
         let Ok(loaded) = &area.loaded else {
             unreachable!("checked before the call")
         };
         runtime.call_handle(&loaded.area, &area.spec, scope, &context, &request)
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("sandbox thread failed: {e}")))?;
+    };
+    // On the sandbox pool, not spawn_blocking nor block_in_place: measured
+    // (BENCHMARKS.md), both paid a thread hand-off per call.
+    let outcome = state
+        .inner
+        .sandbox_pool
+        .run(sandboxed)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     state
         .ops()
         .metrics()

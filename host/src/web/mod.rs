@@ -8,6 +8,7 @@ mod areas;
 mod error;
 mod forms;
 mod ops;
+mod sandbox_pool;
 mod security;
 pub(crate) mod session;
 mod tabs;
@@ -48,6 +49,7 @@ struct Inner {
     policy: SessionPolicy,
     secure_cookies: bool,
     sandbox_slots: Arc<Semaphore>,
+    sandbox_pool: sandbox_pool::SandboxPool,
     pages: minijinja::Environment<'static>,
     ops: crate::ops::OpsState,
 }
@@ -71,6 +73,7 @@ impl AppState {
                 policy: SessionPolicy::default(),
                 secure_cookies,
                 sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
+                sandbox_pool: sandbox_pool::SandboxPool::new(sandbox_pool::SANDBOX_THREADS)?,
                 pages: templates::host_environment(),
                 ops: crate::ops::OpsState::new(MAX_CONCURRENT_CALLS as usize),
             }),
@@ -174,6 +177,11 @@ pub fn app(state: AppState) -> Router {
             get(areas::user_area).post(areas::user_area),
         )
         .layer(DefaultBodyLimit::max(MAX_AREA_BODY));
+    #[cfg(feature = "bench-native")]
+    let area_routes = area_routes.route(
+        "/bench/native/s/{structure}/homepage",
+        get(areas::bench_native_homepage),
+    );
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(|| async { "ok\n" }))

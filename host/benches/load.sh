@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The sandbox tax over HTTP (BENCHMARKS.md): one release `portico` built with
+# the `bench-native` feature serves a structure's homepage two ways — by the
+# wasm area (/s/{siret}/homepage) and by its native twin
+# (/bench/native/s/{siret}/homepage) — and wrk loads each, plus /healthz, on
+# loopback only, for a bounded time. Prints requests/s, p50, p99 per URL and
+# the ratios area/native and area/healthz, pinned (server on core 0, wrk on
+# core 1) and unpinned.
+#
+# Usage: host/benches/load.sh [pinned|unpinned|both]   (default: both)
+# Tunables (environment): DURATION (s per URL, default 10), WARMUP (s, 2),
+# CONNECTIONS (32), ROUNDS (URLs are measured round-robin this many times; 1).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MODE=${1:-both}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+ROUNDS=${ROUNDS:-1}
+SIRET=73282932000074
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN="$TARGET/release/portico"
+
+case "$MODE" in pinned | unpinned | both) ;; *)
+    echo "load.sh: mode is pinned, unpinned or both; got '$MODE'" >&2
+    exit 2
+    ;;
+esac
+if ! command -v wrk >/dev/null; then
+    echo "load.sh: wrk is missing; installing Debian's wrk" >&2
+    apt-get install -y wrk >/dev/null
+fi
+if [[ $(nproc) -lt 2 && "$MODE" != unpinned ]]; then
+    echo "load.sh: pinning needs 2 cores; this machine has $(nproc)" >&2
+    exit 2
+fi
+
+./.ci/build-plugins >/dev/null
+cargo build --release -p portico --features bench-native
+
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Starts the server (optionally under taskset), sets BASE.
+start_server() {
+    local pin=("$@")
+    rm -rf "$WORK/data"
+    RUST_LOG=warn "${pin[@]}" "$BIN" serve --listen 127.0.0.1:0 --config areas.yaml --data "$WORK/data" \
+        >"$WORK/stdout" 2>"$WORK/stderr" &
+    SERVER_PID=$!
+    BASE=
+    for _ in $(seq 1 600); do
+        BASE=$(sed -n 's/^Portico listening on \(http:[^ ]*\).*/\1/p' "$WORK/stdout")
+        [[ -n "$BASE" ]] && break
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "load.sh: portico exited:" >&2
+            cat "$WORK/stderr" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    [[ -n "$BASE" ]] || { echo "load.sh: portico did not start within 60 s" >&2; exit 1; }
+}
+
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+# The token of the form on page $1 (cookies in $WORK/jar).
+csrf_of() {
+    curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE$1" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -n 1
+}
+
+# Signs up a primary manager and creates the structure; sets COOKIE.
+sign_in() {
+    rm -f "$WORK/jar"
+    local token
+    token=$(csrf_of /signup)
+    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
+        --data-urlencode first-name=Ada --data-urlencode last-name=Bench \
+        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" \
+        "$BASE/signup"
+    token=$(csrf_of /me/my-account)
+    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
+        --data-urlencode identifier-type=siret --data-urlencode "identifier=$SIRET" \
+        --data-urlencode "name=Ateliers Dupont" --data-urlencode kind=private \
+        "$BASE/me/my-account/structures"
+    COOKIE=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$WORK/jar")
+    # Both pages must answer 200 with the session, or the figures mean nothing.
+    for path in "/s/$SIRET/homepage" "/bench/native/s/$SIRET/homepage"; do
+        local code
+        code=$(curl -s -o "$WORK/page.html" -w '%{http_code}' -H "Cookie: $COOKIE" "$BASE$path")
+        if [[ "$code" != 200 ]] || ! grep -q "Welcome, Ada" "$WORK/page.html"; then
+            echo "load.sh: $path answered $code without the homepage; cannot measure" >&2
+            exit 1
+        fi
+    done
+}
+
+# CPU time (user + system, clock ticks) the server has used so far: every thread.
+server_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"
+}
+
+# wrk on $2 with label $1; appends "label rps p50 p99 cpu_us_per_request" to
+# $WORK/results. CPU per request is the figure that survives a busy machine:
+# throughput and latency move with whatever else runs, CPU time much less.
+measure() {
+    local label=$1 url=$2 out before after
+    "${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $COOKIE" "$url" >/dev/null
+    before=$(server_ticks)
+    out=$("${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$url")
+    after=$(server_ticks)
+    if grep -q "Non-2xx" <<<"$out"; then
+        echo "load.sh: $label got error responses:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    local rps p50 p99 requests cpu
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+    cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    echo "$label $rps $p50 $p99 $cpu" >>"$WORK/results"
+}
+
+# Runs the three URLs in one server; prints the table and the ratios.
+run_mode() {
+    local mode=$1
+    if [[ "$mode" == pinned ]]; then
+        start_server taskset -c 0
+        LOAD_PIN=(taskset -c 1)
+        WRK_THREADS=1
+    else
+        start_server env
+        LOAD_PIN=(env)
+        WRK_THREADS=2
+    fi
+    sign_in
+    : >"$WORK/results"
+    for _ in $(seq 1 "$ROUNDS"); do
+        measure healthz "$BASE/healthz"
+        measure native "$BASE/bench/native/s/$SIRET/homepage"
+        measure area "$BASE/s/$SIRET/homepage"
+    done
+    stop_server
+    echo "== $mode: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        { n[$1]++; rps[$1] += $2; p50[$1] += ms($3); p99[$1] += ms($4); cpu[$1] += $5 }
+        END {
+            printf "%-8s %12s %10s %10s %16s\n", "page", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req"
+            split("healthz native area", order, " ")
+            for (i = 1; i <= 3; i++) { k = order[i]; printf "%-8s %12.0f %10.2f %10.2f %16.1f\n", k, rps[k] / n[k], p50[k] / n[k], p99[k] / n[k], cpu[k] / n[k] }
+            printf "area/native   %.2f (throughput)   %.2f (native CPU/area CPU)   p50 x%.2f\n", rps["area"] / rps["native"], cpu["native"] / cpu["area"], p50["area"] / p50["native"]
+            printf "area/healthz  %.2f (throughput)   %.2f (CPU)\n", rps["area"] / rps["healthz"], cpu["healthz"] / cpu["area"]
+        }' "$WORK/results"
+}
+
+echo "portico $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+if [[ "$MODE" == pinned || "$MODE" == both ]]; then run_mode pinned; fi
+if [[ "$MODE" == unpinned || "$MODE" == both ]]; then run_mode unpinned; fi

@@ -1,0 +1,395 @@
+// Browser end-to-end journeys: a real Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core) against a real `portico serve` with the repo's
+// areas.yaml and a fresh data directory.
+//
+// Every journey runs in its own browser context (own cookies) and fails if the
+// page logged a console error, threw, or violated the Content-Security-Policy.
+// Each saves a full-page screenshot under tests/output/browser/.
+//
+// Run: `.ci/install-browser` once, `cargo build -p portico`, plugins built
+// (`.ci/build-plugins`), then `node --test` in tests/browser (`.ci/test` does all this).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PORTICO =
+  process.env.PORTICO_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'debug', 'portico');
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(REPO, 'tests', 'output', 'browser');
+
+/** How long the server may take to print its listening line (it compiles the plugins first). */
+const SERVER_START_MS = 60_000;
+/** Upper bound of one browser action or navigation: a stuck page fails fast. */
+const ACTION_MS = 15_000;
+
+/** Farthest a field's error may sit below its input: room for the field's own one-line hint. */
+const MAX_ERROR_GAP_PX = 80;
+
+/** The demo supplier's SIRET (valid Luhn), and one that fails the Luhn check. */
+const GOOD_SIRET = '73282932000074';
+const BAD_SIRET = '73282932000075';
+const PASSWORD = 'correct horse battery staple';
+
+// Flags the machine needs: no sandbox as root, no GPU, and no background
+// connections (the network is closed; Chromium would retry them endlessly).
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let server;
+let baseUrl;
+let browser;
+let dataDir;
+
+before(async () => {
+  for (const [what, path] of [
+    ['portico binary (run `cargo build -p portico`)', PORTICO],
+    ['chromium (run `.ci/install-browser`)', CHROMIUM],
+    ['homepage plugin (run `.ci/build-plugins`)', join(REPO, 'plugins', 'homepage.wasm')],
+  ]) {
+    assert.ok(existsSync(path), `missing ${what}: ${path}`);
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'portico-browser-data-'));
+  ({ server, baseUrl } = await startPortico(dataDir));
+  // launch() gives Chromium a fresh, empty --user-data-dir of its own.
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  for (const dir of [dataDir]) {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Starts `portico serve` on an ephemeral port; resolves with its URL. */
+function startPortico(data) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      PORTICO,
+      ['serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data')],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
+    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`portico did not print its listening line within ${SERVER_START_MS} ms`));
+    }, SERVER_START_MS);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.length > 64 << 10) stderr = stderr.slice(-32 << 10);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`portico exited (code ${code}) before listening:\n${stderr}`));
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = line.match(/^Portico listening on (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise({ server: child, baseUrl: m[1] });
+      }
+    });
+  });
+}
+
+/**
+ * A fresh browser context and page whose console errors, uncaught exceptions
+ * and CSP violations are collected; `finish` asserts there were none and saves
+ * the screenshot.
+ *
+ * `expectedStatuses`: HTTP statuses the journey provokes on purpose for a
+ * whole page (422 for a form with errors, 401 for a wrong password). Chromium
+ * logs "Failed to load resource … status of 422" for those; that one line is
+ * expected when it names a page navigation answered with that status. Any
+ * other failed load (a missing stylesheet, a favicon 404) still fails.
+ */
+async function journey(name, { expectedStatuses = [] } = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1100, height: 800 } });
+  context.setDefaultTimeout(ACTION_MS);
+  const page = await context.newPage();
+  const consoleErrors = [];
+  const problems = [];
+  const expectedFailures = new Set();
+  page.on('response', (response) => {
+    const request = response.request();
+    if (
+      request.isNavigationRequest() &&
+      request.frame() === page.mainFrame() &&
+      expectedStatuses.includes(response.status())
+    ) {
+      expectedFailures.add(`${response.status()} ${response.url()}`);
+    }
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push({ text: msg.text(), url: msg.location().url });
+  });
+  page.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
+  // CSP violations, reported by the page itself: the binding is installed over
+  // CDP, so the strict CSP (no inline script) does not block it.
+  await page.exposeBinding('__porticoCspViolation', (_source, v) => {
+    problems.push(`CSP violation: ${v.directive} blocked ${v.blocked} in ${v.source}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__porticoCspViolation({
+        directive: e.violatedDirective,
+        blocked: e.blockedURI || '(inline)',
+        source: e.sourceFile || document.location.pathname,
+      });
+    });
+  });
+  const allProblems = () => [
+    ...consoleErrors
+      .filter(({ text, url }) => {
+        const status = text.match(/^Failed to load resource: the server responded with a status of (\d+)/)?.[1];
+        return !(status && expectedFailures.has(`${status} ${url}`));
+      })
+      .map(({ text, url }) => `console error: ${text} (${url})`),
+    ...problems,
+  ];
+  return {
+    page,
+    problems: allProblems,
+    async finish({ allowProblems = false } = {}) {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      // Let late events (CSP reports are dispatched asynchronously) arrive.
+      await page.waitForTimeout(50);
+      await context.close();
+      if (!allowProblems) assert.deepEqual(allProblems(), [], `${name}: the page reported problems`);
+    },
+  };
+}
+
+/**
+ * A SIRET valid under the Luhn rule and unused so far: SIRETs are unique per
+ * portal, and the journeys share one server.
+ */
+let siretCounter = 0;
+function freshSiret() {
+  siretCounter += 1;
+  const body = `4${String(process.pid % 1e6).padStart(6, '0')}${String(siretCounter).padStart(6, '0')}`;
+  for (let check = 0; check <= 9; check += 1) {
+    const candidate = body + check;
+    const sum = [...candidate].reverse().reduce((acc, ch, i) => {
+      let d = Number(ch) * (i % 2 === 1 ? 2 : 1);
+      if (d > 9) d -= 9;
+      return acc + d;
+    }, 0);
+    if (sum % 10 === 0) return candidate;
+  }
+  throw new Error('unreachable: one check digit always completes a Luhn number');
+}
+
+let accountCounter = 0;
+/** A unique email per journey: every journey signs up its own person. */
+function freshEmail(tag) {
+  accountCounter += 1;
+  return `${tag}-${process.pid}-${accountCounter}@example.org`;
+}
+
+async function signUp(page, first, email) {
+  await page.goto('/signup');
+  await page.fill('#first-name', first);
+  await page.fill('#last-name', 'Tester');
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('button[type=submit]')]);
+}
+
+async function createStructure(page, siret, name) {
+  await page.selectOption('#identifier-type', 'siret');
+  await page.fill('#identifier', siret);
+  await page.fill('#name', name);
+  await page.selectOption('#kind', 'private');
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.click('form[action$="/structures"] button[type=submit]'),
+  ]);
+}
+
+/** Labels of the tab bar, in order. */
+function tabLabels(page) {
+  return page.locator('nav.tabs a').allTextContents().then((t) => t.map((s) => s.trim()));
+}
+
+test('the problem detector catches a CSP violation and a console error', async () => {
+  const j = await journey('detector-self-check');
+  await j.page.goto('/login');
+  // An inline script is exactly what the CSP forbids: the violation must be seen.
+  await j.page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__ran = true';
+    document.head.appendChild(s);
+  });
+  await j.page.waitForTimeout(200);
+  await j.finish({ allowProblems: true });
+  assert.ok(
+    j.problems().some((p) => p.startsWith('CSP violation: script-src')),
+    `the inline script's CSP violation was not detected: ${JSON.stringify(j.problems())}`,
+  );
+  assert.ok(
+    j.problems().some((p) => p.startsWith('console error:')),
+    `Chromium's console error for the blocked script was not detected: ${JSON.stringify(j.problems())}`,
+  );
+});
+
+test('sign up, create a structure, see its tabs', async () => {
+  const j = await journey('signup-create-structure');
+  const { page } = j;
+  await signUp(page, 'Ada', freshEmail('ada'));
+
+  // A newcomer without a structure is invited to create one.
+  assert.match(await page.locator('.invitation').innerText(), /not linked to any structure/);
+  assert.deepEqual(await tabLabels(page), ['My account']);
+
+  await createStructure(page, GOOD_SIRET, 'Ateliers Dupont');
+  await page.waitForURL(`**/s/${GOOD_SIRET}/**`);
+  assert.equal(page.url(), `${baseUrl}/s/${GOOD_SIRET}/homepage`);
+  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'My account']);
+  assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), 'Logged-in homepage');
+  assert.match(await page.locator('main h1').innerText(), /Welcome, Ada/);
+  assert.match(await page.locator('main').innerText(), /Ateliers Dupont/);
+  assert.match(await page.locator('main').innerText(), /Primary manager/);
+  assert.equal(await page.locator('.invitation').count(), 0, 'the invitation is gone once in a structure');
+  await page.screenshot({ path: join(SCREENSHOTS, 'signup-create-structure-homepage.png'), fullPage: true });
+
+  // The other tab works and keeps the tab bar.
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('nav.tabs a:has-text("My account")')]);
+  assert.match(await page.locator('table.list').innerText(), /Ateliers Dupont/);
+  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'My account']);
+  await j.finish();
+});
+
+test('a wrong form shows each field error next to its field', async () => {
+  const j = await journey('wrong-forms', { expectedStatuses: [422] });
+  const { page } = j;
+
+  // Sign-up with a bad email and a short password: errors beside those inputs.
+  await page.goto('/signup');
+  await page.fill('#first-name', 'Grace');
+  await page.fill('#last-name', 'Tester');
+  await page.fill('#email', 'not-an-email');
+  await page.fill('#password', 'short');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  assert.match(await page.locator('.error-summary').innerText(), /correct the fields/);
+  await assertErrorBeside(page, 'email');
+  await assertErrorBeside(page, 'password');
+  await assertNoErrorBeside(page, 'first-name');
+  assert.equal(await page.inputValue('#email'), 'not-an-email', 'what was typed is kept');
+
+  // Then the create-structure form with a SIRET that fails the Luhn check.
+  await page.fill('#email', freshEmail('grace'));
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('button[type=submit]')]);
+  await createStructure(page, BAD_SIRET, 'Wrong Digits SARL');
+  assert.ok(page.url().endsWith('/me/my-account/structures'), `stays on the form: ${page.url()}`);
+  const message = await assertErrorBeside(page, 'identifier');
+  assert.match(message, /SIRET/i);
+  await assertNoErrorBeside(page, 'name');
+  assert.equal(await page.inputValue('#identifier'), BAD_SIRET, 'the identifier typed is kept');
+  assert.equal(await page.inputValue('#name'), 'Wrong Digits SARL', 'the name typed is kept');
+  // The summary links to the field.
+  assert.equal(await page.locator('.error-summary a[href="#identifier"]').count(), 1);
+  await j.finish();
+});
+
+/**
+ * The error for `field` is in the same `.field` block as its input, linked by
+ * aria-describedby, and rendered right below it. Returns the message.
+ */
+async function assertErrorBeside(page, field) {
+  const input = page.locator(`#${field}`);
+  const error = page.locator(`#${field}-error`);
+  assert.equal(await error.count(), 1, `no error element for ${field}`);
+  assert.equal(await input.getAttribute('aria-invalid'), 'true', `${field} is not marked invalid`);
+  assert.ok(
+    (await input.getAttribute('aria-describedby')).split(/\s+/).includes(`${field}-error`),
+    `${field} is not described by its error`,
+  );
+  const sameBlock = await page.evaluate((f) => {
+    const i = document.getElementById(f);
+    const e = document.getElementById(`${f}-error`);
+    return i.closest('.field') !== null && i.closest('.field') === e.closest('.field');
+  }, field);
+  assert.ok(sameBlock, `${field}'s error is not in its field block`);
+  const [ib, eb] = [await input.boundingBox(), await error.boundingBox()];
+  assert.ok(ib && eb, `${field} or its error is not visible`);
+  // Right below the input (a one-line hint may sit between them).
+  const gap = eb.y - (ib.y + ib.height);
+  assert.ok(gap >= 0 && gap < MAX_ERROR_GAP_PX, `${field}'s error is not right below the input (gap ${gap}px)`);
+  assert.ok(Math.abs(eb.x - ib.x) < 40, `${field}'s error is not aligned with the input`);
+  const text = (await error.innerText()).trim();
+  assert.ok(text.length > 0, `${field}'s error is empty`);
+  return text;
+}
+
+async function assertNoErrorBeside(page, field) {
+  assert.equal(await page.locator(`#${field}-error`).count(), 0, `${field} should have no error`);
+  assert.notEqual(await page.locator(`#${field}`).getAttribute('aria-invalid'), 'true');
+}
+
+test('a wrong password is refused, the right one signs in', async () => {
+  const setup = await journey('login-setup');
+  const email = freshEmail('linus');
+  await signUp(setup.page, 'Linus', email);
+  await setup.finish();
+
+  const j = await journey('login-wrong-password', { expectedStatuses: [401] });
+  const { page } = j;
+  await page.goto('/login');
+  await page.fill('#email', email);
+  await page.fill('#password', 'not the password');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  assert.ok(page.url().endsWith('/login'), `still on the login page: ${page.url()}`);
+  assert.match(await page.locator('.error-summary').innerText(), /email or password/i);
+  assert.equal(await page.inputValue('#email'), email, 'the email typed is kept');
+  assert.equal(await page.inputValue('#password'), '', 'the password is never echoed');
+  assert.equal(await page.locator('form.logout').count(), 0, 'not signed in');
+  await page.screenshot({ path: join(SCREENSHOTS, 'login-wrong-password-refused.png'), fullPage: true });
+
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('button[type=submit]')]);
+  assert.match(await page.locator('.who .hello').innerText(), /Hello Linus/);
+  await j.finish();
+});
+
+test('logout ends the session', async () => {
+  const j = await journey('logout');
+  const { page } = j;
+  await signUp(page, 'Margaret', freshEmail('margaret'));
+  const siret = freshSiret();
+  await createStructure(page, siret, 'Hamilton Systems');
+  await page.waitForURL(`**/s/${siret}/homepage`);
+  await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
+  assert.equal(await page.locator('form.logout').count(), 0);
+  // The old pages now ask to sign in again.
+  await page.goto(`/s/${siret}/homepage`);
+  assert.ok(new URL(page.url()).pathname === '/login', `redirected to sign in: ${page.url()}`);
+  await j.finish();
+});
+
+test(
+  'a manager adds an area and its tab appears without logging out',
+  { skip: 'needs "manager activities" (adding on-request areas), another issue still in progress' },
+  () => {},
+);

@@ -224,10 +224,12 @@ fn main() {
             let s = store.structure(SIRET).expect("read").expect("structure");
             let installs = store.installs(SIRET).expect("installs");
             let facts = store.facts(SIRET).expect("facts");
+            let subscriptions = std::collections::BTreeSet::new();
             let place = Place {
                 structure: Some((&s, role)),
                 installs: &installs,
                 facts: &facts,
+                subscriptions: &subscriptions,
             };
             black_box(compose_tabs(&catalog, &place));
         });

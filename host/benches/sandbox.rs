@@ -64,6 +64,7 @@ fn scope(spec: &AreaSpec) -> CallScope {
         structure: Some("73282932000074".into()),
         capabilities: spec.capabilities.clone(),
         store: None,
+        catalog: None,
     }
 }
 

@@ -220,6 +220,7 @@ mod tests {
                 structure: cx.structure.as_ref().map(|s| s.id.clone()),
                 capabilities: spec.capabilities.clone(),
                 store: None,
+                catalog: None,
             };
             let wasm = runtime.call_handle(&area, &spec, scope, &cx, &req).unwrap();
             assert_eq!(

@@ -213,6 +213,13 @@ fn serve(
             tokio::spawn(reload_on_sighup(reloader));
             let _pid = PidFile::create(data)
                 .with_context(|| format!("writing the pid file in {}", data.display()))?;
+            crate::delivery::spawn(state.clone());
+            if demo {
+                // Made through the areas themselves, with delivery running.
+                if let Err(e) = crate::demo::seed_invoices(&state).await {
+                    tracing::warn!(error = %format!("{e:#}"), "demo invoices were not seeded");
+                }
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;

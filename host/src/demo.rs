@@ -180,6 +180,252 @@ pub fn print_credentials(addr: SocketAddr) {
     println!();
 }
 
+/// How long the demo seeding waits for the outbox to drain between steps.
+const DEMO_DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Invoices in several statuses (draft, made available, suspended,
+/// rejected, service rendered, paid) and a commitment, made by the invoicing
+/// areas themselves through the same calls a browser makes, so the demo
+/// data is exactly what the plugins write. Runs once: skipped when the
+/// supplier already has invoices, or when the invoicing areas are not in
+/// the catalog. Needs the delivery worker running.
+pub async fn seed_invoices(state: &crate::web::AppState) -> anyhow::Result<()> {
+    use crate::store::{Namespace, Owner};
+    let store = state.store();
+    let supplier = ACCOUNTS[0].4;
+    let buyer = ACCOUNTS[1].4;
+    let catalog = state.catalog();
+    let has = |id: &str| {
+        catalog
+            .areas
+            .iter()
+            .any(|a| a.spec.id.as_str() == id && a.loaded.is_ok())
+    };
+    if !has("issued-invoices") || !has("received-invoices") {
+        return Ok(());
+    }
+    let ns = Namespace {
+        area: "issued-invoices".into(),
+        owner: Owner::Structure(supplier.into()),
+    };
+    if !store.kv_list(&ns, "inv/", None, 1)?.is_empty() {
+        return Ok(());
+    }
+    for (s, a) in [
+        (supplier, "issued-invoices"),
+        (supplier, "commitments"),
+        (buyer, "commitments"),
+    ] {
+        store.install_area(s, a)?;
+    }
+    let claire = store
+        .user_by_email(ACCOUNTS[0].0)?
+        .ok_or_else(|| anyhow::anyhow!("demo supplier missing"))?;
+    let paul = store
+        .user_by_email(ACCOUNTS[1].0)?
+        .ok_or_else(|| anyhow::anyhow!("demo buyer missing"))?;
+    let invoices: [(&str, &str, &str, &[&str], &str); 6] = [
+        ("D-2026-001", "draft", "Boiler inspection (draft)", &[], ""),
+        ("F-2026-101", "send", "Window repair", &[], ""),
+        (
+            "F-2026-102",
+            "send",
+            "Heating maintenance, October",
+            &["SUSPENDUE"],
+            "The signed delivery note is missing.",
+        ),
+        (
+            "F-2026-103",
+            "send",
+            "Roof survey",
+            &["REJETEE"],
+            "The amount does not match the order.",
+        ),
+        (
+            "F-2026-104",
+            "send",
+            "Plumbing, building B",
+            &["PRISE_EN_COMPTE_DESTINATAIRE", "SERVICE_FAIT"],
+            "",
+        ),
+        (
+            "F-2026-105",
+            "send",
+            "Heating repair, September",
+            &[
+                "PRISE_EN_COMPTE_DESTINATAIRE",
+                "SERVICE_FAIT",
+                "MANDATEE",
+                "MISE_A_DISPOSITION_COMPTABLE",
+                "COMPTABILISEE",
+                "MISE_EN_PAIEMENT",
+            ],
+            "",
+        ),
+    ];
+    let mut sent = Vec::new();
+    for (i, (number, action, designation, _, _)) in invoices.iter().enumerate() {
+        let price = format!("{}.50", 120 + 35 * i);
+        let form = vec![
+            ("recipient", buyer.to_string()),
+            ("framework", "A1_FACTURE_FOURNISSEUR".into()),
+            ("number", number.to_string()),
+            ("date", format!("2026-11-{:02}", 2 + i)),
+            ("kind", "FACTURE".into()),
+            ("currency", "EUR".into()),
+            ("vat_regime", "TVA_SUR_DEBIT".into()),
+            ("payment_mode", "VIREMENT".into()),
+            ("order_number", format!("EJ-2026-{:04}", 40 + i)),
+            ("line-1-designation", designation.to_string()),
+            ("line-1-quantity", "2".into()),
+            ("line-1-unit_price", price),
+            ("line-1-vat_rate", "20".into()),
+            ("action", action.to_string()),
+            ("confirm", "yes".into()),
+        ];
+        let answer = demo_call(state, &claire, supplier, "issued-invoices", "/new", form).await?;
+        if let crate::runtime::wit::Response::Redirect(to) = answer {
+            let id = to
+                .split("/invoice/")
+                .nth(1)
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            sent.push((id, i));
+        }
+    }
+    wait_for_delivery(store).await?;
+    for (id, i) in &sent {
+        let (_, _, _, steps, reason) = invoices[*i];
+        for status in steps {
+            let path = format!("/invoice/{supplier}/{id}/status");
+            demo_call(
+                state,
+                &paul,
+                buyer,
+                "received-invoices",
+                &path,
+                vec![
+                    ("status", status.to_string()),
+                    ("reason", reason.to_string()),
+                ],
+            )
+            .await?;
+        }
+    }
+    wait_for_delivery(store).await?;
+    demo_call(
+        state,
+        &paul,
+        buyer,
+        "commitments",
+        "/create",
+        vec![
+            ("number", "EJ-2027-0001".into()),
+            ("kind", "PURCHASE_ORDER".into()),
+            ("object", "Boiler maintenance 2027".into()),
+            ("date", "2027-01-05".into()),
+            ("amount", "1200.00".into()),
+            ("supplier", supplier.into()),
+            ("service_code", String::new()),
+        ],
+    )
+    .await?;
+    wait_for_delivery(store).await
+}
+
+/// Waits until every queued message was delivered (or failed).
+async fn wait_for_delivery(store: &Store) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    while !store.outbox_page(None, 1)?.is_empty() {
+        if start.elapsed() > DEMO_DELIVERY_WAIT {
+            anyhow::bail!(
+                "demo messages were not delivered within {DEMO_DELIVERY_WAIT:?}; is delivery held?"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// One POST to `area` of `structure` as `user`, through the sandbox.
+async fn demo_call(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+) -> anyhow::Result<crate::runtime::wit::Response> {
+    use crate::runtime::{CallScope, Owner, convert, wit};
+    let catalog = state.catalog();
+    let index = catalog
+        .areas
+        .iter()
+        .position(|a| a.spec.id.as_str() == area)
+        .ok_or_else(|| anyhow::anyhow!("demo: no area {area}"))?;
+    let s = state
+        .store()
+        .structure(structure)?
+        .ok_or_else(|| anyhow::anyhow!("demo: no structure {structure}"))?;
+    let role = state
+        .store()
+        .role_in(&user.id, structure)?
+        .ok_or_else(|| anyhow::anyhow!("demo: not a member"))?;
+    let spec = catalog.areas[index].spec.clone();
+    let context = wit::Context {
+        request_id: format!("demo-{area}"),
+        area: area.into(),
+        base_path: format!("/s/{structure}/{area}"),
+        user: wit::User {
+            id: user.id.to_string(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            email: user.email.clone(),
+        },
+        structure: Some(convert::structure(&s)),
+        role: Some(convert::role(role)),
+        locale: "en".into(),
+        now_ms: crate::web::session::now_ms(),
+        tabs: Vec::new(),
+    };
+    let request = wit::Request {
+        method: wit::Method::Post,
+        path: path.into(),
+        query: Vec::new(),
+        form: form.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        files: Vec::new(),
+    };
+    let scope = CallScope {
+        request_id: context.request_id.clone(),
+        area: area.into(),
+        owner: Some(Owner::Structure(structure.into())),
+        user_id: Some(user.id.to_string()),
+        structure: Some(structure.into()),
+        capabilities: spec.capabilities.clone(),
+        store: Some(state.store().clone()),
+        catalog: Some(catalog.clone()),
+    };
+    let runtime = state.runtime().clone();
+    let what = format!("{area}{path}");
+    let answer = tokio::task::spawn_blocking(move || {
+        let loaded = catalog.areas[index]
+            .loaded
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        runtime
+            .call_handle(&loaded.area, &spec, scope, &context, &request)
+            .map_err(|f| anyhow::anyhow!("demo call to {what}: {f}"))
+    })
+    .await??;
+    if let wit::Response::Invalid(i) = &answer {
+        anyhow::bail!("demo call {path} refused: {} {:?}", i.message, i.fields);
+    }
+    Ok(answer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

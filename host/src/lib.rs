@@ -10,6 +10,7 @@
 //! - [`directory`]: structures, identifiers (SIRET), roles.
 //! - [`ops`]: hot reload (file watch, SIGHUP), reload history, per-area metrics, pid file.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
+//! - [`delivery`]: the worker that hands queued messages to recipient areas.
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
 
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod bench_native;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod directory;
 pub mod ops;

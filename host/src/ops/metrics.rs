@@ -98,7 +98,10 @@ impl Metrics {
                     s.errors += 1;
                     s.traps += 1;
                 }
-                AreaFailure::BadAnswer { .. } | AreaFailure::Reported { .. } => s.errors += 1,
+                AreaFailure::BadAnswer { .. }
+                | AreaFailure::Reported { .. }
+                | AreaFailure::Conflict { .. }
+                | AreaFailure::Storage { .. } => s.errors += 1,
             }
             s.last_error = Some((now_ms, message));
         });

@@ -46,6 +46,21 @@ pub enum AreaFailure {
         /// The area's own message.
         message: String,
     },
+    /// The call's writes collided with another request's, again and again
+    /// (see `MAX_CALL_ATTEMPTS`); nothing was written.
+    #[error(
+        "someone else changed the same data at the same time; nothing was saved, please try again ({reason})"
+    )]
+    Conflict {
+        /// Which key changed.
+        reason: String,
+    },
+    /// The call's writes could not be committed; nothing was written.
+    #[error("the portal could not save this change; nothing was saved ({reason})")]
+    Storage {
+        /// The store's error.
+        reason: String,
+    },
     /// Every sandbox slot is busy; retry shortly.
     #[error("the portal is busy; retry in a moment")]
     Busy,
@@ -108,6 +123,8 @@ impl AreaFailure {
     pub fn status(&self) -> u16 {
         match self {
             AreaFailure::Busy => 503,
+            AreaFailure::Conflict { .. } => 409,
+            AreaFailure::Storage { .. } => 503,
             AreaFailure::Timeout { .. } => 504,
             _ => 500,
         }

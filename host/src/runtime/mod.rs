@@ -61,6 +61,11 @@ const MAX_WASM_STACK: usize = 1 << 20;
 /// instances: measured 3× faster instantiation than madvise'ing everything.
 const KEEP_RESIDENT: usize = 2 << 20;
 
+/// Runs of one call when its commit finds that a value it read changed
+/// meanwhile (optimistic concurrency): a fresh run reads the new values.
+/// Past this, the person gets a 409 asking to retry.
+pub const MAX_CALL_ATTEMPTS: u32 = 3;
+
 /// An area whose component compiled, passed the version check and linked.
 pub struct LoadedArea {
     pre: bindings::AreaPre<host::HostState>,
@@ -250,9 +255,14 @@ impl Runtime {
         };
         let scope = CallScope::for_load(spec);
         let templates = self
-            .call(&area, spec, scope, |guest, store| {
-                guest.call_templates(store)
-            })
+            .call(
+                &area,
+                spec,
+                scope,
+                None,
+                |guest, store| guest.call_templates(store),
+                |_| false,
+            )
             .map_err(|failure| LoadError::Templates {
                 path: shown.clone(),
                 failure,
@@ -332,12 +342,20 @@ impl Runtime {
         context: &types::Context,
         request: &types::Request,
     ) -> Result<types::Response, AreaFailure> {
-        self.call(area, spec, scope, |guest, store| {
-            guest.call_handle(store, context, request)
-        })
+        self.call(
+            area,
+            spec,
+            scope,
+            None,
+            |guest, store| guest.call_handle(store, context, request),
+            |response| !matches!(response, types::Response::Failed(_)),
+        )
     }
 
-    /// One sandboxed `on-message` call in a fresh instance.
+    /// One sandboxed `on-message` call in a fresh instance. When the area
+    /// accepts the message, its writes and the message's removal from the
+    /// outbox commit together: a crash cannot deliver it twice to a
+    /// committed state.
     pub fn call_on_message(
         &self,
         area: &LoadedArea,
@@ -345,24 +363,75 @@ impl Runtime {
         scope: CallScope,
         context: &types::Context,
         message: &types::Message,
+        consumed: &crate::store::OutgoingMessage,
     ) -> Result<Result<(), String>, AreaFailure> {
-        self.call(area, spec, scope, |guest, store| {
-            guest.call_on_message(store, context, message)
-        })
+        self.call(
+            area,
+            spec,
+            scope,
+            Some(consumed),
+            |guest, store| guest.call_on_message(store, context, message),
+            Result::is_ok,
+        )
     }
 
+    /// Runs `f` in a fresh instance; when `commit` says the answer is a
+    /// success, commits the call's buffered writes in one transaction before
+    /// returning. A conflicting commit re-runs the call (up to
+    /// [`MAX_CALL_ATTEMPTS`]); a failed answer or a trap writes nothing.
     fn call<R>(
         &self,
         area: &LoadedArea,
         spec: &AreaSpec,
         scope: CallScope,
-        f: impl FnOnce(&guest::Guest, &mut Store<host::HostState>) -> wasmtime::Result<R>,
+        consumed: Option<&crate::store::OutgoingMessage>,
+        f: impl Fn(&guest::Guest, &mut Store<host::HostState>) -> wasmtime::Result<R>,
+        commit: impl Fn(&R) -> bool,
     ) -> Result<R, AreaFailure> {
+        let mut attempt = 1;
+        loop {
+            let (result, mut state) = self.call_once(area, spec, scope.clone(), consumed, &f);
+            let answer = result?;
+            if !commit(&answer) {
+                return Ok(answer);
+            }
+            match state.commit() {
+                Ok(()) => return Ok(answer),
+                Err(crate::store::StoreError::Conflict(reason)) if attempt < MAX_CALL_ATTEMPTS => {
+                    tracing::info!(request_id = %scope.request_id, area = %spec.id, attempt, %reason, "commit conflict; re-running the call");
+                    attempt += 1;
+                }
+                Err(crate::store::StoreError::Conflict(reason)) => {
+                    return Err(AreaFailure::Conflict { reason });
+                }
+                Err(e) => {
+                    tracing::error!(request_id = %scope.request_id, area = %spec.id, error = %e, "committing a call's writes failed");
+                    return Err(AreaFailure::Storage {
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// One run of a call; returns the answer and the call's state (its
+    /// buffered writes).
+    fn call_once<R>(
+        &self,
+        area: &LoadedArea,
+        spec: &AreaSpec,
+        scope: CallScope,
+        consumed: Option<&crate::store::OutgoingMessage>,
+        f: &impl Fn(&guest::Guest, &mut Store<host::HostState>) -> wasmtime::Result<R>,
+    ) -> (Result<R, AreaFailure>, host::HostState) {
         let started = Instant::now();
         let request_id = scope.request_id.clone();
         let area_id = spec.id.to_string();
         let output = output::CappedOutput::default();
-        let state = host::HostState::new(scope, spec, output.clone());
+        let mut state = host::HostState::new(scope, spec, output.clone());
+        if let Some(m) = consumed {
+            state.consume(m.clone());
+        }
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         let ticks = u64::from(spec.limits.timeout_ms)
@@ -378,7 +447,7 @@ impl Runtime {
         if !text.is_empty() {
             tracing::info!(request_id = %request_id, area = %area_id, dropped_bytes = dropped, "plugin output: {}", text.trim_end());
         }
-        result.map_err(|e| {
+        let result = result.map_err(|e| {
             AreaFailure::classify(
                 e,
                 spec.limits.timeout_ms,
@@ -386,7 +455,8 @@ impl Runtime {
                 started.elapsed(),
                 &text,
             )
-        })
+        });
+        (result, store.into_data())
     }
 
     /// Capabilities the WIT defines, for docs and `portico check`.

@@ -49,11 +49,18 @@ pub enum TreeId {
     Subscriptions,
     /// (user, structure, area) → empty; the reverse index of `Subscriptions`.
     SubscriptionsByUser,
+    /// Message id → message waiting for delivery (see `outbox.rs`).
+    Outbox,
+    /// (structure, area, message id) → delivery time: messages already handed
+    /// to that area, so a redelivery is recognised.
+    Inbox,
+    /// Message id → flow log record (sender, recipient, kind, state, attempts).
+    Flows,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 17] = [
+    pub const ALL: [TreeId; 20] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -71,6 +78,9 @@ impl TreeId {
         TreeId::Services,
         TreeId::Subscriptions,
         TreeId::SubscriptionsByUser,
+        TreeId::Outbox,
+        TreeId::Inbox,
+        TreeId::Flows,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -94,6 +104,9 @@ impl TreeId {
             TreeId::Services => "services",
             TreeId::Subscriptions => "subscriptions",
             TreeId::SubscriptionsByUser => "subscriptions-by-user",
+            TreeId::Outbox => "outbox",
+            TreeId::Inbox => "inbox",
+            TreeId::Flows => "flows",
         }
     }
 

@@ -69,7 +69,7 @@ impl Namespace {
             .finish()
     }
 
-    fn key(&self, key: &str) -> Result<Vec<u8>> {
+    pub(super) fn key(&self, key: &str) -> Result<Vec<u8>> {
         check_key("key", key)?;
         let mut k = self.prefix();
         k.extend_from_slice(key.as_bytes());
@@ -87,7 +87,7 @@ fn check_key(what: &str, key: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_value(value: &[u8]) -> Result<()> {
+pub(super) fn check_value(value: &[u8]) -> Result<()> {
     if value.len() > MAX_VALUE_BYTES {
         return Err(StoreError::LimitExceeded(format!(
             "a value is at most {MAX_VALUE_BYTES} bytes, this one is {} bytes",

@@ -27,6 +27,7 @@ mod facts;
 mod installs;
 mod kv;
 mod link_requests;
+mod outbox;
 mod services;
 mod sessions;
 mod structures;
@@ -37,6 +38,10 @@ pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
 pub use link_requests::{LinkRequest, MAX_REQUEST_SERVICES};
+pub use outbox::{
+    CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
+    OutgoingMessage, new_message_id,
+};
 pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};

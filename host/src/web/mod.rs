@@ -135,6 +135,16 @@ impl AppState {
     pub fn store(&self) -> &Store {
         &self.inner.store
     }
+
+    /// The wasm runtime (the delivery worker calls areas through it).
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.inner.runtime
+    }
+
+    /// The sandbox slots requests and the delivery worker share.
+    pub fn sandbox_slots(&self) -> &Arc<Semaphore> {
+        &self.inner.sandbox_slots
+    }
 }
 
 /// The router, with every route of ARCHITECTURE.md's "Interfaces".

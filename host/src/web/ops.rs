@@ -136,6 +136,7 @@ pub(crate) async fn console(
             .collect();
         (log.generation(), reloads)
     };
+    let (flows, support) = messaging_overview(&state)?;
     let pages = &state.inner.pages;
     let content = pages
         .get_template("ops.html")
@@ -146,6 +147,7 @@ pub(crate) async fn console(
                 slots => state.ops().sandbox_slots(),
                 slots_in_use => state.sandbox_slots_in_use(),
                 now => super::areas::format_time(now_ms()),
+                flows, support,
             })
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering ops.html: {e}")))?;
@@ -162,6 +164,50 @@ pub(crate) async fn console(
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the layout: {e}")))?;
     Ok(Html(page).into_response())
+}
+
+/// Flows shown on the console.
+const CONSOLE_FLOWS: usize = 50;
+/// Support requests shown on the console.
+const CONSOLE_SUPPORT: usize = 200;
+
+/// The newest message flows, and the requests areas addressed to platform
+/// support (Sent requests keeps them as `req/…` with `to: "support"`).
+fn messaging_overview(
+    state: &AppState,
+) -> Result<(Vec<minijinja::Value>, Vec<minijinja::Value>), AppError> {
+    let flows = state
+        .store()
+        .recent_flows(CONSOLE_FLOWS)?
+        .into_iter()
+        .map(|f| {
+            context! {
+                at => super::areas::format_time(f.created_ms),
+                from => format!("{} / {}", f.from_structure, f.from_area),
+                to => format!("{} / {}", f.to_structure, f.to_area),
+                kind => f.kind, attempts => f.attempts,
+                state => format!("{:?}", f.state).to_lowercase(),
+                error => f.last_error,
+            }
+        })
+        .collect();
+    let support = state
+        .store()
+        .kv_scan_area("sent-requests", "req/", CONSOLE_SUPPORT)?
+        .into_iter()
+        .filter_map(|(owner, _, v)| serde_json::from_slice::<serde_json::Value>(&v).ok().map(|t| (owner, t)))
+        .filter(|(_, t)| t["to"] == "support")
+        .map(|(owner, t)| {
+            context! {
+                structure => format!("{} ({owner})", t["from_name"].as_str().unwrap_or("")),
+                subject => t["subject"].as_str().unwrap_or("").to_string(),
+                category => format!("{} — {}", t["category"].as_str().unwrap_or(""), t["sub_category"].as_str().unwrap_or("")),
+                status => t["status"].as_str().unwrap_or("").to_string(),
+                text => t["thread"][0]["text"].as_str().unwrap_or("").to_string(),
+            }
+        })
+        .collect();
+    Ok((flows, support))
 }
 
 /// Escapes a Prometheus label value.

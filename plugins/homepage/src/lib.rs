@@ -4,7 +4,7 @@
 //! other tabs and suggests what to do next according to the user's role.
 //! Needs no capability: everything comes from the request context.
 
-use portico_sdk::{Area, Context, Error, IdentifierType, Request, Response, Role};
+use portico_sdk::{Area, Context, Error, IdentifierType, Request, Response, Role, facts};
 use serde::Serialize;
 
 /// The homepage area.
@@ -19,6 +19,51 @@ struct Page<'a> {
     role: Option<&'static str>,
     tabs: Vec<TabLink<'a>>,
     hints: Vec<&'static str>,
+    /// Invoices returned to the structure (rejected, suspended, to recycle,
+    /// undeliverable) and not yet acknowledged, from Issued invoices' fact.
+    to_acknowledge: Vec<Returned>,
+    /// Open requests, from Sent requests' fact.
+    open_requests: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Returned {
+    number: String,
+    label: String,
+    href: String,
+}
+
+/// What Issued invoices and Sent requests publish as facts. Read with the
+/// `facts` capability; without it (or before they publish) the lists are
+/// simply empty.
+fn work_to_do(cx: &Context) -> (Vec<Returned>, u64) {
+    let issued = cx.tabs.iter().find(|t| t.id == "issued-invoices");
+    let returned = match (
+        issued,
+        facts::get_json::<serde_json::Value>("issued-invoices", "to-acknowledge"),
+    ) {
+        (Some(tab), Ok(Some(v))) => v["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| Returned {
+                        number: i["number"].as_str().unwrap_or("").to_owned(),
+                        label: i["label"].as_str().unwrap_or("").to_owned(),
+                        href: format!("{}/invoice/{}", tab.href, i["id"].as_str().unwrap_or("")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let open = match facts::get_json::<serde_json::Value>("sent-requests", "open-requests") {
+        Ok(Some(v)) if cx.tabs.iter().any(|t| t.id == "sent-requests") => {
+            v["count"].as_u64().unwrap_or(0)
+        }
+        _ => 0,
+    };
+    (returned, open)
 }
 
 #[derive(Debug, Serialize)]
@@ -44,6 +89,7 @@ impl Area for Homepage {
         if !req.is_get() || req.path != "/" {
             return Ok(Response::not_found());
         }
+        let (to_acknowledge, open_requests) = work_to_do(cx);
         let page = Page {
             first_name: &cx.user.first_name,
             structure: cx.structure.as_ref().map(|s| StructureCard {
@@ -64,6 +110,8 @@ impl Area for Homepage {
                 })
                 .collect(),
             hints: hints(cx),
+            to_acknowledge,
+            open_requests,
         };
         let title = match &cx.structure {
             Some(s) => format!("Home – {}", s.name),

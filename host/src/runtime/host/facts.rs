@@ -4,6 +4,7 @@
 use super::{HostCall, HostState, store_error};
 use crate::runtime::bindings::portico::area::facts::Host;
 use crate::runtime::bindings::types::{FieldError, HostError};
+use crate::store::FactChange;
 
 /// Largest JSON value of one fact.
 const MAX_FACT_BYTES: usize = 4096;
@@ -40,24 +41,38 @@ impl Host for HostState {
             }])
         })?;
         let structure = self.structure()?.to_string();
-        self.store()?
-            .set_fact(&structure, &scope.area, &name, value)
-            .map_err(|e| store_error(&scope, e))
+        // Committed with the call's other writes (see `HostState::commit`).
+        self.batch.facts.push(FactChange {
+            structure,
+            area: scope.area,
+            name,
+            value: Some(value),
+        });
+        Ok(())
     }
 
     fn clear(&mut self, name: String) -> Result<(), HostError> {
         let scope = self.authorize(HostCall::FactsClear)?.clone();
         check_name(&name)?;
         let structure = self.structure()?.to_string();
-        self.store()?
-            .clear_fact(&structure, &scope.area, &name)
-            .map(|_| ())
-            .map_err(|e| store_error(&scope, e))
+        self.batch.facts.push(FactChange {
+            structure,
+            area: scope.area,
+            name,
+            value: None,
+        });
+        Ok(())
     }
 
     fn get(&mut self, area: String, name: String) -> Result<Option<String>, HostError> {
         let scope = self.authorize(HostCall::FactsGet)?.clone();
         let structure = self.structure()?.to_string();
+        // The call's own pending change wins, as for kv.
+        if area == scope.area
+            && let Some(change) = self.batch.facts.iter().rev().find(|f| f.name == name)
+        {
+            return Ok(change.value.as_ref().map(|v| v.to_string()));
+        }
         let value = self
             .store()?
             .fact(&structure, &area, &name)

@@ -15,7 +15,7 @@ use super::bindings::types::{self, HostError};
 use super::output::CappedOutput;
 use crate::catalog::Catalog;
 use crate::config::{AreaSpec, Capability};
-use crate::store::Store;
+use crate::store::{CallBatch, OutgoingMessage, Store, StoreError};
 pub use crate::store::{Namespace, Owner};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,6 +25,10 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 /// Host calls one sandboxed call may make. Bounds the work a plugin can make
 /// the host do (and the fsyncs it can cause) within its time limit.
 pub const MAX_HOST_CALLS: u32 = 10_000;
+
+/// Bytes of kv values and message payloads one call may buffer before its
+/// commit: the batch lives in host memory until the call returns.
+pub const MAX_CALL_WRITE_BYTES: usize = 32 << 20;
 
 /// Every host function an area can call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub enum HostCall {
     FactsGet,
     /// `messages.send`
     MessagesSend,
+    /// `messages.lookup`
+    MessagesLookup,
     /// `directory.members`
     DirectoryMembers,
     /// `directory.link-requests`, `approve-link-requests`, `refuse-link-requests`
@@ -86,7 +92,7 @@ impl HostCall {
         match self {
             KvGet | KvSet | KvDelete | KvList | KvCompareAndSwap => Capability::Kv,
             FactsSet | FactsClear | FactsGet => Capability::Facts,
-            MessagesSend => Capability::Messages,
+            MessagesSend | MessagesLookup => Capability::Messages,
             DirectoryMembers
             | DirectoryLinkRequests
             | DirectoryMembership
@@ -146,9 +152,16 @@ impl CallScope {
 }
 
 /// The data of one wasmtime `Store`: one sandboxed call.
+///
+/// Writes are buffered in `batch` (reads see them) and committed in one
+/// store transaction when the call answers successfully: see
+/// [`HostState::commit`] and ARCHITECTURE.md, "One call, one transaction".
 pub struct HostState {
     scope: CallScope,
     host_calls: u32,
+    batch: CallBatch,
+    /// Bytes of values buffered in `batch`, against [`MAX_CALL_WRITE_BYTES`].
+    buffered_bytes: usize,
     /// The namespace's storage quota (`limits.storage-mib`), bytes.
     storage_quota: u64,
     /// Bytes the namespace uses, as measured at this call's first write and
@@ -175,13 +188,41 @@ impl HostState {
             .trap_on_grow_failure(true)
             .build();
         HostState {
+            batch: CallBatch {
+                ns: scope.owner.clone().map(|owner| Namespace {
+                    area: scope.area.clone(),
+                    owner,
+                }),
+                ..CallBatch::default()
+            },
             scope,
+            buffered_bytes: 0,
             host_calls: 0,
             storage_quota: u64::from(spec.limits.storage_mib) << 20,
             storage_used: None,
             wasi,
             table: ResourceTable::new(),
             limits,
+        }
+    }
+
+    /// Marks this call as the delivery of `message`: committing takes it
+    /// out of the outbox in the same transaction as the area's writes.
+    pub(super) fn consume(&mut self, message: OutgoingMessage) {
+        self.batch.consumed = Some(message);
+    }
+
+    /// Writes everything the call buffered in one durable transaction.
+    /// `Conflict` when a value the call read changed meanwhile: nothing was
+    /// written, and re-running the call is safe.
+    pub(super) fn commit(&mut self) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        match &self.scope.store {
+            Some(store) => store.commit_call(&batch, now_ms()),
+            None if batch.is_empty() => Ok(()),
+            None => Err(StoreError::Invalid(
+                "a call without storage tried to write".into(),
+            )),
         }
     }
 

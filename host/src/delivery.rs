@@ -1,0 +1,329 @@
+//! The delivery worker: hands each queued message to the recipient area's
+//! `on-message`, at least once, in a fresh sandbox scoped to the recipient
+//! structure with the recipient area's capabilities.
+//!
+//! - Order: the outbox is walked oldest first, and a destination (structure,
+//!   area) whose oldest message waits for a retry holds back its later ones,
+//!   so "suspended" never overtakes "taken into account".
+//! - Retries: a recipient that answers an error, traps or finds the pool busy
+//!   is retried with exponential backoff ([`FIRST_RETRY`] doubling up to
+//!   [`MAX_RETRY_DELAY`]), [`MAX_DELIVERY_ATTEMPTS`] times.
+//! - Failure is visible: a recipient structure that does not exist, or that
+//!   lacks the area (not default and not installed, or not eligible), or a
+//!   message out of attempts, marks the flow failed and sends the sender
+//!   area a `delivery-failed` message (payload: the original id, recipient,
+//!   kind and reason), queued in the same transaction.
+//! - Crash safety: the message leaves the outbox in the same transaction as
+//!   the recipient's writes; a crash before that redelivers it, and the
+//!   recipient's inbox record lets a redelivery be recognised.
+
+use crate::catalog::Catalog;
+use crate::config::{Install, Scope};
+use crate::directory::Role;
+use crate::runtime::{CallScope, convert, wit};
+use crate::store::{OutboxEntry, OutgoingMessage, Store, new_message_id};
+use crate::web::AppState;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the worker looks at the outbox when it found nothing to do.
+pub const DELIVERY_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Outbox entries read per page.
+const DELIVERY_PAGE: usize = 100;
+
+/// Entries looked at in one pass, so a huge backlog cannot starve the loop's
+/// sleep (and the log) forever.
+const DELIVERY_PASS_MAX: usize = 1000;
+
+/// Delay before the first retry; doubles with every failed attempt.
+pub const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// Longest delay between two attempts.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(600);
+
+/// Attempts before a message is given up and bounced to its sender
+/// (about 40 minutes of retries with the delays above).
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 12;
+
+/// Set to `1` to keep queued messages in the outbox (operators pausing
+/// delivery; the crash test sends with delivery held, kills the host and
+/// restarts it without).
+pub const HOLD_ENV: &str = "PORTICO_HOLD_DELIVERY";
+
+/// Kind of the notice a sender gets when its message cannot be delivered.
+pub const DELIVERY_FAILED: &str = "delivery-failed";
+
+/// The area id a bounce claims to come from: the platform itself.
+const PLATFORM_AREA: &str = "portico";
+
+/// Starts the worker on the current tokio runtime, unless [`HOLD_ENV`] is set.
+pub fn spawn(state: AppState) {
+    if std::env::var(HOLD_ENV).is_ok_and(|v| v == "1") {
+        tracing::warn!("{HOLD_ENV}=1: message delivery is held; messages stay in the outbox");
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            let s = state.clone();
+            let delivered = tokio::task::spawn_blocking(move || pass(&s))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "delivery pass panicked");
+                    0
+                });
+            if delivered == 0 {
+                tokio::time::sleep(DELIVERY_POLL_INTERVAL).await;
+            }
+        }
+    });
+}
+
+/// One walk over the outbox; returns how many messages it settled
+/// (delivered or failed). Runs on a blocking thread.
+fn pass(state: &AppState) -> usize {
+    let store = state.store().clone();
+    let catalog = state.catalog();
+    let mut held: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut after: Option<String> = None;
+    let mut seen = 0;
+    let mut settled = 0;
+    while seen < DELIVERY_PASS_MAX {
+        let page = match store.outbox_page(after.as_deref(), DELIVERY_PAGE) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the outbox failed");
+                return settled;
+            }
+        };
+        let full = page.len() == DELIVERY_PAGE;
+        for entry in page {
+            seen += 1;
+            after = Some(entry.message.id.clone());
+            let dest = (
+                entry.message.to_structure.clone(),
+                entry.message.to_area.clone(),
+            );
+            if held.contains(&dest) || entry.next_attempt_ms > now_ms() {
+                held.insert(dest);
+                continue;
+            }
+            match deliver(state, &store, &catalog, &entry) {
+                Ok(true) => settled += 1,
+                Ok(false) => {
+                    held.insert(dest);
+                }
+                Err(e) => {
+                    tracing::error!(message = %entry.message.id, error = %e, "recording a delivery failed");
+                    held.insert(dest);
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    settled
+}
+
+/// Why a message cannot be delivered.
+enum Refusal {
+    /// Retrying later may work (busy pool, area error, plugin not loaded).
+    Retry(String),
+    /// It never will (no such structure, area absent or not eligible).
+    Final(String),
+}
+
+/// Tries one message; `Ok(true)` when it left the outbox.
+fn deliver(
+    state: &AppState,
+    store: &Store,
+    catalog: &Arc<Catalog>,
+    entry: &OutboxEntry,
+) -> Result<bool, crate::store::StoreError> {
+    let m = &entry.message;
+    if store.inbox_has(&m.to_structure, &m.to_area, &m.id)? {
+        store.mark_delivered(m, now_ms())?;
+        return Ok(true);
+    }
+    let refusal = match try_deliver(state, store, catalog, m) {
+        Ok(()) => {
+            tracing::info!(message = %m.id, kind = %m.kind, to = %m.to_structure, area = %m.to_area, "message delivered");
+            return Ok(true);
+        }
+        Err(r) => r,
+    };
+    let attempts = entry.attempts + 1;
+    match refusal {
+        Refusal::Retry(reason) if attempts < MAX_DELIVERY_ATTEMPTS => {
+            let delay = retry_delay(attempts);
+            tracing::warn!(message = %m.id, attempts, retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
+            store.delivery_retry(
+                &m.id,
+                &reason,
+                now_ms() + delay.as_millis() as u64,
+                now_ms(),
+            )?;
+            Ok(false)
+        }
+        Refusal::Retry(reason) | Refusal::Final(reason) => {
+            let reason = if attempts >= MAX_DELIVERY_ATTEMPTS {
+                format!("gave up after {attempts} attempts: {reason}")
+            } else {
+                reason
+            };
+            tracing::warn!(message = %m.id, %reason, "delivery failed for good; telling the sender");
+            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason));
+            store.delivery_failed(&m.id, &reason, bounce.as_ref(), now_ms())?;
+            Ok(true)
+        }
+    }
+}
+
+/// The delay before attempt `attempts + 1`.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempts.saturating_sub(1));
+    FIRST_RETRY.saturating_mul(factor).min(MAX_RETRY_DELAY)
+}
+
+/// The sender's `delivery-failed` notice for `m`.
+fn bounce(m: &OutgoingMessage, reason: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        id: new_message_id(now_ms()),
+        from_structure: m.to_structure.clone(),
+        from_area: PLATFORM_AREA.into(),
+        to_structure: m.from_structure.clone(),
+        to_area: m.from_area.clone(),
+        kind: DELIVERY_FAILED.into(),
+        payload: serde_json::json!({
+            "message-id": m.id,
+            "to-structure": m.to_structure,
+            "to-area": m.to_area,
+            "kind": m.kind,
+            "reason": reason,
+        })
+        .to_string(),
+    }
+}
+
+fn try_deliver(
+    state: &AppState,
+    store: &Store,
+    catalog: &Arc<Catalog>,
+    m: &OutgoingMessage,
+) -> Result<(), Refusal> {
+    let storage = |e: crate::store::StoreError| Refusal::Retry(format!("storage: {e}"));
+    let Some(structure) = store.structure(&m.to_structure).map_err(storage)? else {
+        return Err(Refusal::Final(format!(
+            "no structure is registered with the identifier {}",
+            m.to_structure
+        )));
+    };
+    let Some(area) = catalog
+        .areas
+        .iter()
+        .find(|a| a.spec.id.as_str() == m.to_area)
+    else {
+        return Err(Refusal::Final(format!(
+            "this portal has no area `{}`",
+            m.to_area
+        )));
+    };
+    let spec = &area.spec;
+    if spec.scope != Scope::Structure {
+        return Err(Refusal::Final(format!(
+            "area `{}` belongs to users, not structures",
+            m.to_area
+        )));
+    }
+    let installs = store.installs(&m.to_structure).map_err(storage)?;
+    if spec.install != Install::Default && !installs.contains(spec.id.as_str()) {
+        return Err(Refusal::Final(format!(
+            "{} has not added the area “{}”",
+            structure.name, spec.title
+        )));
+    }
+    let facts = store.facts(&m.to_structure).map_err(storage)?;
+    // A message is addressed to the structure, not to a member: `when` is
+    // evaluated as for the structure's primary manager.
+    let eligible = spec.structure_kinds.contains(&structure.kind)
+        && spec
+            .when
+            .as_ref()
+            .is_none_or(|w| w.eval(&facts, structure.kind, Role::PrimaryManager));
+    if !eligible {
+        return Err(Refusal::Final(format!(
+            "the area “{}” is not open to {}",
+            spec.title, structure.name
+        )));
+    }
+    let loaded = area
+        .loaded
+        .as_ref()
+        .map_err(|e| Refusal::Retry(format!("area `{}` is not loaded: {e}", m.to_area)))?;
+    let context = wit::Context {
+        request_id: format!("msg-{}", m.id),
+        area: spec.id.to_string(),
+        base_path: format!("/s/{}/{}", structure.id, spec.id),
+        user: wit::User {
+            id: "portico".into(),
+            first_name: "Portico".into(),
+            last_name: "delivery".into(),
+            email: String::new(),
+        },
+        structure: Some(convert::structure(&structure)),
+        role: None,
+        locale: "en".into(),
+        now_ms: now_ms(),
+        tabs: Vec::new(),
+    };
+    let message = wit::Message {
+        id: m.id.clone(),
+        from_structure: m.from_structure.clone(),
+        from_area: m.from_area.clone(),
+        kind: m.kind.clone(),
+        payload: m.payload.clone(),
+    };
+    let scope = CallScope {
+        request_id: context.request_id.clone(),
+        area: spec.id.to_string(),
+        owner: Some(crate::runtime::Owner::Structure(structure.id.to_string())),
+        user_id: None,
+        structure: Some(structure.id.to_string()),
+        capabilities: spec.capabilities.clone(),
+        store: Some(store.clone()),
+        catalog: Some(catalog.clone()),
+    };
+    let Ok(_permit) = state.sandbox_slots().clone().try_acquire_owned() else {
+        return Err(Refusal::Retry("every sandbox slot is busy".into()));
+    };
+    match state
+        .runtime()
+        .call_on_message(&loaded.area, spec, scope, &context, &message, m)
+    {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(Refusal::Retry(format!("the area refused it: {reason}"))),
+        Err(failure) => Err(Refusal::Retry(failure.to_string())),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(retry_delay(1), FIRST_RETRY);
+        assert_eq!(retry_delay(2), FIRST_RETRY * 2);
+        assert_eq!(retry_delay(4), FIRST_RETRY * 8);
+        assert_eq!(retry_delay(40), MAX_RETRY_DELAY);
+    }
+}

@@ -1,0 +1,1152 @@
+//! Issued invoices: the supplier side of invoicing.
+//!
+//! Enter an invoice by form or deposit a UBL/CII/PDF file, keep drafts, send
+//! to a public structure (a durable message to its Received invoices area),
+//! follow the statuses it sends back, and act on returned invoices. Publishes
+//! the fact `payment-reached` the first time an invoice reaches Payment (it
+//! opens Commitments) and `to-acknowledge` for the homepage.
+//!
+//! Storage (kv, this structure): `inv/{id}` invoice, `num/{number}` → id
+//! (numbers are unique per supplier), `file/{id}/{n}/{chunk}` files,
+//! `sent/{message id}` → invoice id (to match a `delivery-failed`).
+
+pub mod files;
+pub mod model;
+pub mod money;
+pub mod xml;
+
+use model::{FileRef, HistoryEntry, Invoice, InvoiceInput, LineInput};
+use portico_sdk::messages::{self, Recipient};
+use portico_sdk::{
+    Area, Context, Error, FieldError, Form, Message, Request, Response, View, facts, kv,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The area that receives invoices at public structures.
+pub const RECEIVED_AREA: &str = "received-invoices";
+/// Invoices listed per page of storage reads.
+const LIST_PAGE: u32 = 1000;
+/// Most invoices shown in the list at once.
+const MAX_SHOWN: usize = 500;
+
+/// The Issued invoices area.
+pub struct IssuedInvoices;
+
+portico_sdk::export_area!(IssuedInvoices);
+
+impl Area for IssuedInvoices {
+    fn templates() -> &'static [(&'static str, &'static str)] {
+        &[
+            ("macros.html", include_str!("../templates/macros.html")),
+            ("list.html", include_str!("../templates/list.html")),
+            ("form.html", include_str!("../templates/form.html")),
+            ("invoice.html", include_str!("../templates/invoice.html")),
+            ("deposit.html", include_str!("../templates/deposit.html")),
+        ]
+    }
+
+    fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
+        let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+        match (req.is_post(), parts.as_slice()) {
+            (false, [""]) => list(cx, req),
+            (false, ["new"]) => {
+                let input = prefill(req);
+                Ok(Response::View(form_view(cx, &input, None, None)?))
+            }
+            (true, ["new"]) => save(cx, req, None),
+            (false, ["deposit"]) => {
+                Ok(Response::View(deposit_view(&[], &InvoiceInput::default())?))
+            }
+            (true, ["deposit"]) => deposit(cx, req),
+            (false, ["invoice", id]) => show(cx, req, id),
+            (false, ["invoice", id, "edit"]) => {
+                let inv = load(id)?;
+                if !inv.is_draft() {
+                    return Ok(Response::forbidden(
+                        "Only a draft can be edited; a sent invoice can only be completed or recycled.",
+                    ));
+                }
+                Ok(Response::View(form_view(
+                    cx,
+                    &to_input(&inv),
+                    Some(&inv),
+                    None,
+                )?))
+            }
+            (true, ["invoice", id, "edit"]) => save(cx, req, Some(id)),
+            (true, ["invoice", id, "send"]) => send_draft(cx, req, id),
+            (true, ["invoice", id, "delete"]) => delete_draft(cx, id),
+            (true, ["invoice", id, "complete"]) => complete(cx, req, id),
+            (true, ["invoice", id, "recycle"]) => recycle(cx, req, id),
+            (true, ["invoice", id, "acknowledge"]) => acknowledge(cx, id),
+            (false, ["invoice", id, "certificate"]) => certificate(cx, id),
+            (false, ["invoice", id, "file", n]) => download(id, n),
+            _ => Ok(Response::not_found()),
+        }
+    }
+
+    fn on_message(cx: &Context, msg: &Message) -> Result<(), Error> {
+        match msg.kind.as_str() {
+            "status-changed" => status_changed(cx, msg),
+            "delivery-failed" => delivery_failed(cx, msg),
+            // Unknown kinds are ignored rather than retried forever.
+            _ => Ok(()),
+        }
+    }
+}
+
+// ---- storage -------------------------------------------------------------
+
+fn load(id: &str) -> Result<Invoice, Error> {
+    kv::get_json::<Invoice>(&format!("inv/{id}"))?.ok_or(Error::NotFound)
+}
+
+fn store(inv: &Invoice) -> Result<(), Error> {
+    kv::set_json(&format!("inv/{}", inv.id), inv)
+}
+
+fn all_invoices() -> Result<Vec<Invoice>, Error> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = kv::list_json::<Invoice>("inv/", after.as_deref(), LIST_PAGE)?;
+        out.extend(page.items.into_iter().map(|(_, v)| v));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// A fresh id: the creation time, made unique within the structure.
+fn new_id(now_ms: u64) -> Result<String, Error> {
+    let base = format!("{now_ms:013}");
+    for n in 0..100 {
+        let id = if n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        if kv::get(&format!("inv/{id}"))?.is_none() {
+            return Ok(id);
+        }
+    }
+    Err(Error::failed("could not allocate an invoice id"))
+}
+
+/// Publishes what the homepage shows: invoices returned and not yet acknowledged.
+fn publish_to_acknowledge() -> Result<(), Error> {
+    let items: Vec<serde_json::Value> = all_invoices()?
+        .iter()
+        .filter(|i| i.needs_acknowledgement())
+        .map(|i| json!({"id": i.id, "number": i.number, "status": i.status, "label": model::status_label(&i.status)}))
+        .collect();
+    facts::set_json(
+        "to-acknowledge",
+        &json!({"count": items.len(), "items": items}),
+    )
+}
+
+fn history(
+    inv: &mut Invoice,
+    status: &str,
+    at_ms: u64,
+    by: &str,
+    comment: &str,
+    message_id: Option<&str>,
+) {
+    inv.status = status.to_string();
+    inv.history.push(HistoryEntry {
+        status: status.to_string(),
+        at_ms,
+        by: by.to_string(),
+        comment: comment.to_string(),
+        message_id: message_id.map(str::to_string),
+    });
+}
+
+fn who(cx: &Context) -> String {
+    format!("{} {}", cx.user.first_name, cx.user.last_name)
+        .trim()
+        .to_string()
+}
+
+// ---- list ------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    number: String,
+    recipient: String,
+    date: String,
+    status: String,
+    status_label: String,
+    gross: String,
+    currency: String,
+    needs_ack: bool,
+}
+
+fn list(_cx: &Context, req: &Request) -> Result<Response, Error> {
+    let status = req.query_value("status").unwrap_or("").to_string();
+    let from = req.query_value("from").unwrap_or("").to_string();
+    let to = req.query_value("to").unwrap_or("").to_string();
+    let mut invoices = all_invoices()?;
+    invoices.retain(|i| {
+        (status.is_empty() || i.status == status)
+            && (from.is_empty() || i.date.as_str() >= from.as_str())
+            && (to.is_empty() || i.date.as_str() <= to.as_str())
+    });
+    invoices.sort_by(|a, b| b.id.cmp(&a.id));
+    let total = invoices.len();
+    let rows: Vec<Row> = invoices
+        .into_iter()
+        .take(MAX_SHOWN)
+        .map(|i| Row {
+            needs_ack: i.needs_acknowledgement(),
+            status_label: model::status_label(&i.status).to_string(),
+            gross: money::cents(i.totals.gross),
+            id: i.id,
+            number: i.number,
+            recipient: if i.recipient_name.is_empty() {
+                i.recipient_id
+            } else {
+                i.recipient_name
+            },
+            date: i.date,
+            status: i.status,
+            currency: i.currency,
+        })
+        .collect();
+    let statuses: Vec<_> = model::STATUSES
+        .iter()
+        .map(|(c, l)| json!({"value": c, "label": l}))
+        .collect();
+    Ok(Response::view(
+        "list.html",
+        "Issued invoices",
+        &json!({
+            "rows": rows, "total": total, "shown": rows.len(),
+            "filter": {"status": status, "from": from, "to": to},
+            "statuses": statuses,
+        }),
+    ))
+}
+
+// ---- entry form ------------------------------------------------------------
+
+/// Reads the form into an [`InvoiceInput`].
+fn read_input(req: &Request) -> InvoiceInput {
+    let f = |name: &str| req.form_value(name).unwrap_or("").trim().to_string();
+    let mut lines = Vec::new();
+    for i in 1..=model::MAX_LINES {
+        let g = |name: &str| {
+            req.form_value(&format!("line-{i}-{name}"))
+                .map(|v| v.trim().to_string())
+        };
+        let Some(designation) = g("designation") else {
+            break;
+        };
+        lines.push(LineInput {
+            reference: g("reference").unwrap_or_default(),
+            designation,
+            quantity: g("quantity").unwrap_or_default(),
+            unit: g("unit").unwrap_or_default(),
+            unit_price: g("unit_price").unwrap_or_default(),
+            discount: g("discount").unwrap_or_default(),
+            vat_rate: g("vat_rate").unwrap_or_default(),
+        });
+    }
+    InvoiceInput {
+        recipient: f("recipient").replace(' ', ""),
+        service_code: f("service_code"),
+        order_number: f("order_number"),
+        contract_number: f("contract_number"),
+        framework: f("framework"),
+        number: f("number"),
+        date: f("date"),
+        kind: f("kind"),
+        currency: f("currency"),
+        vat_regime: f("vat_regime"),
+        vat_exemption_reason: f("vat_exemption_reason"),
+        payment_mode: f("payment_mode"),
+        original_number: f("original_number"),
+        comment: f("comment"),
+        lines,
+        stated: None,
+    }
+}
+
+/// A new invoice's defaults, plus what a link pre-fills (from a commitment).
+fn prefill(req: &Request) -> InvoiceInput {
+    let q = |n: &str| req.query_value(n).unwrap_or("").to_string();
+    InvoiceInput {
+        recipient: q("recipient"),
+        service_code: q("service"),
+        order_number: q("order"),
+        framework: "A1_FACTURE_FOURNISSEUR".into(),
+        kind: "FACTURE".into(),
+        currency: "EUR".into(),
+        vat_regime: "TVA_SUR_DEBIT".into(),
+        payment_mode: "VIREMENT".into(),
+        lines: if q("designation").is_empty() {
+            Vec::new()
+        } else {
+            vec![LineInput {
+                designation: q("designation"),
+                quantity: "1".into(),
+                unit_price: q("amount"),
+                vat_rate: "20".into(),
+                ..Default::default()
+            }]
+        },
+        ..Default::default()
+    }
+}
+
+fn to_input(inv: &Invoice) -> InvoiceInput {
+    InvoiceInput {
+        recipient: inv.recipient_id.clone(),
+        service_code: inv.service_code.clone(),
+        order_number: inv.order_number.clone(),
+        contract_number: inv.contract_number.clone(),
+        framework: inv.framework.clone(),
+        number: inv.number.clone(),
+        date: inv.date.clone(),
+        kind: inv.kind.clone(),
+        currency: inv.currency.clone(),
+        vat_regime: inv.vat_regime.clone(),
+        vat_exemption_reason: inv.vat_exemption_reason.clone(),
+        payment_mode: inv.payment_mode.clone(),
+        original_number: inv.original_number.clone(),
+        comment: inv.comment.clone(),
+        lines: inv
+            .lines
+            .iter()
+            .map(|l| LineInput {
+                reference: l.reference.clone(),
+                designation: l.designation.clone(),
+                quantity: l.quantity.clone(),
+                unit: l.unit.clone(),
+                unit_price: l.unit_price.clone(),
+                discount: if l.discount == "0.00" {
+                    String::new()
+                } else {
+                    l.discount.clone()
+                },
+                vat_rate: l.vat_rate.clone(),
+            })
+            .collect(),
+        stated: None,
+    }
+}
+
+fn choices(list: &[(&str, &str)]) -> Vec<serde_json::Value> {
+    list.iter()
+        .map(|(c, l)| json!({"value": c, "label": l}))
+        .collect()
+}
+
+fn form_view(
+    cx: &Context,
+    input: &InvoiceInput,
+    existing: Option<&Invoice>,
+    recipient: Option<&Recipient>,
+) -> Result<View, Error> {
+    let mut lines = input.lines.clone();
+    while lines.len() < model::FORM_LINES.max(input.lines.len() + 1) {
+        lines.push(LineInput::default());
+    }
+    let action = match existing {
+        Some(inv) => cx.href(&format!("/invoice/{}/edit", inv.id)),
+        None => cx.href("/new"),
+    };
+    let recipient = match recipient {
+        Some(r) => Some(r.clone()),
+        None if !input.recipient.is_empty() => messages::lookup(&input.recipient).ok().flatten(),
+        None => None,
+    };
+    View::new(
+        "form.html",
+        if existing.is_some() {
+            "Edit draft invoice"
+        } else {
+            "New invoice"
+        },
+        &json!({
+            "action": action,
+            "values": input,
+            "lines": lines,
+            "recipient": recipient,
+            "frameworks": model::FRAMEWORKS.iter().map(|(c, l, e)| json!({"value": c, "label": l, "explanation": e})).collect::<Vec<_>>(),
+            "types": choices(&model::TYPES),
+            "vat_regimes": choices(&model::VAT_REGIMES),
+            "payment_modes": choices(&model::PAYMENT_MODES),
+            "currencies": model::CURRENCIES,
+            "max_number": model::MAX_NUMBER_CHARS,
+        }),
+    )
+}
+
+/// The recipient's directory entry, if the identifier names one.
+fn recipient_of(input: &InvoiceInput) -> Result<Option<Recipient>, Error> {
+    if input.recipient.is_empty() {
+        return Ok(None);
+    }
+    Ok(messages::lookup(&input.recipient)?)
+}
+
+/// Errors as form field errors, with `view` re-rendered: a 422.
+fn invalid(message: &str, errors: Vec<(String, String)>, view: View) -> Response {
+    Response::invalid(
+        message,
+        errors
+            .into_iter()
+            .map(|(f, m)| FieldError::new(f, m))
+            .collect(),
+        view,
+    )
+}
+
+/// Checks the number is free for this supplier (other than `own` invoice).
+fn number_taken(number: &str, own: Option<&str>) -> Result<bool, Error> {
+    Ok(match kv::get_json::<String>(&format!("num/{number}"))? {
+        Some(id) => Some(id.as_str()) != own,
+        None => false,
+    })
+}
+
+/// `POST /new` and `POST /invoice/{id}/edit`: save a draft, send, or just
+/// check the recipient.
+fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error> {
+    let existing = id.map(load).transpose()?;
+    if existing.as_ref().is_some_and(|inv| !inv.is_draft()) {
+        return Ok(Response::forbidden(
+            "This invoice was sent: it can no longer be edited.",
+        ));
+    }
+    let input = read_input(req);
+    let action = req.form_value("action").unwrap_or("draft");
+    let recipient = recipient_of(&input)?;
+    if action == "check" {
+        return Ok(Response::View(form_view(
+            cx,
+            &input,
+            existing.as_ref(),
+            recipient.as_ref(),
+        )?));
+    }
+    let sending = action == "send";
+    let (checked, mut errors) = model::check(&input, recipient.as_ref(), sending);
+    if !input.number.is_empty() && number_taken(&input.number, id)? {
+        errors.push((
+            "number".into(),
+            format!(
+                "You already used the number {}: every invoice needs its own number.",
+                input.number
+            ),
+        ));
+    }
+    if sending && req.form_value("confirm") != Some("yes") {
+        errors.push((
+            "confirm".into(),
+            "Tick the box to confirm that this invoice is to be sent now; or use “Save as draft”."
+                .into(),
+        ));
+    }
+    if !errors.is_empty() || checked.is_none() {
+        let view = form_view(cx, &input, existing.as_ref(), recipient.as_ref())?;
+        let what = if sending {
+            "The invoice was not sent"
+        } else {
+            "The draft was not saved"
+        };
+        return Ok(invalid(
+            &format!("{what}: please correct the fields marked below."),
+            errors,
+            view,
+        ));
+    }
+    let checked = checked.expect("checked when there are no errors");
+    let now = cx.now_ms;
+    let mut inv = match existing {
+        Some(inv) => inv,
+        None => Invoice {
+            id: new_id(now)?,
+            status: "BROUILLON".into(),
+            number: String::new(),
+            framework: String::new(),
+            kind: String::new(),
+            date: String::new(),
+            currency: String::new(),
+            vat_regime: String::new(),
+            vat_exemption_reason: String::new(),
+            payment_mode: String::new(),
+            recipient_id: String::new(),
+            recipient_name: String::new(),
+            service_code: String::new(),
+            order_number: String::new(),
+            contract_number: String::new(),
+            original_number: String::new(),
+            lines: Vec::new(),
+            vat_summary: Vec::new(),
+            totals: Default::default(),
+            comment: String::new(),
+            source: "SAISIE_WEB".into(),
+            main_file: None,
+            attachments: Vec::new(),
+            history: Vec::new(),
+            deposited_ms: None,
+            acknowledged: false,
+            created_ms: now,
+        },
+    };
+    if inv.number != input.number {
+        if !inv.number.is_empty() {
+            kv::delete(&format!("num/{}", inv.number))?;
+        }
+        kv::set_json(&format!("num/{}", input.number), &inv.id)?;
+    }
+    apply(&mut inv, &input, recipient.as_ref(), checked);
+    for upload in req
+        .files
+        .iter()
+        .filter(|u| u.field == "attachments" && !u.filename.is_empty())
+    {
+        if let Err(m) = files::check(upload) {
+            let view = form_view(cx, &input, Some(&inv), recipient.as_ref())?;
+            return Ok(invalid(
+                "The attachment was refused.",
+                vec![("attachments".into(), m)],
+                view,
+            ));
+        }
+        let file = files::save(
+            &format!("file/{}/{}", inv.id, inv.attachments.len() + 1),
+            upload,
+        )?;
+        inv.attachments.push(file);
+    }
+    if inv.history.is_empty() {
+        history(&mut inv, "BROUILLON", now, &who(cx), "Saved as draft", None);
+    }
+    if sending {
+        send(cx, &mut inv)?;
+    }
+    store(&inv)?;
+    let notice = if sending { "sent" } else { "draft" };
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{}?done={notice}", inv.id)),
+    ))
+}
+
+fn apply(
+    inv: &mut Invoice,
+    input: &InvoiceInput,
+    recipient: Option<&Recipient>,
+    checked: model::Checked,
+) {
+    inv.number = input.number.clone();
+    inv.framework = input.framework.clone();
+    inv.kind = input.kind.clone();
+    inv.date = input.date.clone();
+    inv.currency = input.currency.clone();
+    inv.vat_regime = input.vat_regime.clone();
+    inv.vat_exemption_reason = input.vat_exemption_reason.clone();
+    inv.payment_mode = input.payment_mode.clone();
+    inv.recipient_id = recipient.map_or(input.recipient.clone(), |r| r.id.clone());
+    inv.recipient_name = recipient.map_or(String::new(), |r| r.name.clone());
+    inv.service_code = input.service_code.clone();
+    inv.order_number = input.order_number.clone();
+    inv.contract_number = input.contract_number.clone();
+    inv.original_number = input.original_number.clone();
+    inv.comment = input.comment.clone();
+    inv.lines = checked.lines;
+    inv.vat_summary = checked.vat_summary;
+    inv.totals = checked.totals;
+}
+
+/// What the recipient receives with `invoice-sent`.
+#[derive(Serialize)]
+struct Sent<'a> {
+    supplier_id: &'a str,
+    supplier_name: &'a str,
+    invoice: &'a Invoice,
+}
+
+/// Sends `inv` (deposited now): the status, the history and the durable
+/// message to the recipient commit together with the caller's writes.
+fn send(cx: &Context, inv: &mut Invoice) -> Result<(), Error> {
+    let supplier = cx.structure.as_ref().ok_or(Error::NotFound)?;
+    inv.deposited_ms = Some(cx.now_ms);
+    inv.acknowledged = false;
+    history(
+        inv,
+        "DEPOSEE",
+        cx.now_ms,
+        &who(cx),
+        &format!("Sent to {}", display_recipient(inv)),
+        None,
+    );
+    let mut snapshot = inv.clone();
+    snapshot.history.clear();
+    let id = messages::send_json(
+        &inv.recipient_id,
+        RECEIVED_AREA,
+        "invoice-sent",
+        &Sent {
+            supplier_id: &supplier.id,
+            supplier_name: &supplier.name,
+            invoice: &snapshot,
+        },
+    )?;
+    kv::set_json(&format!("sent/{id}"), &inv.id)
+}
+
+fn display_recipient(inv: &Invoice) -> String {
+    let mut s = if inv.recipient_name.is_empty() {
+        inv.recipient_id.clone()
+    } else {
+        format!("{} ({})", inv.recipient_name, inv.recipient_id)
+    };
+    if !inv.service_code.is_empty() {
+        s.push_str(&format!(", service {}", inv.service_code));
+    }
+    s
+}
+
+/// `POST /invoice/{id}/send`: send a saved draft (with confirmation).
+fn send_draft(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
+    let mut inv = load(id)?;
+    if !inv.is_draft() {
+        return Ok(Response::forbidden("This invoice was already sent."));
+    }
+    let input = to_input(&inv);
+    let recipient = recipient_of(&input)?;
+    let (checked, mut errors) = model::check(&input, recipient.as_ref(), true);
+    if req.form_value("confirm") != Some("yes") {
+        errors.push((
+            "confirm".into(),
+            "Tick the box to confirm the sending.".into(),
+        ));
+    }
+    if !errors.is_empty() {
+        let view = invoice_view(cx, &inv, None)?;
+        return Ok(invalid(
+            "The invoice was not sent: edit the draft to correct it.",
+            errors,
+            view,
+        ));
+    }
+    if let Some(c) = checked {
+        apply(&mut inv, &input, recipient.as_ref(), c);
+    }
+    send(cx, &mut inv)?;
+    store(&inv)?;
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{id}?done=sent")),
+    ))
+}
+
+fn delete_draft(cx: &Context, id: &str) -> Result<Response, Error> {
+    let inv = load(id)?;
+    if !inv.is_draft() {
+        return Ok(Response::forbidden("A sent invoice cannot be deleted."));
+    }
+    kv::delete(&format!("inv/{id}"))?;
+    kv::delete(&format!("num/{}", inv.number))?;
+    Ok(Response::redirect(cx.href("/")))
+}
+
+// ---- one invoice -------------------------------------------------------------
+
+fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View, Error> {
+    let history: Vec<_> = inv
+        .history
+        .iter()
+        .rev()
+        .map(|h| json!({"status": h.status, "label": model::status_label(&h.status), "at": format_ms(h.at_ms), "by": h.by, "comment": h.comment}))
+        .collect();
+    let notice = match done {
+        Some("draft") => Some(
+            "Saved as a draft. It has NOT been sent: the recipient does not see it until you send it.",
+        ),
+        Some("sent") => Some(
+            "Sent. The deposit certificate is ready; the recipient's answers will appear in the history.",
+        ),
+        Some("completed") => Some("Completed and sent back to the recipient."),
+        Some("recycled") => {
+            Some("Routing corrected and the invoice sent again with the same number.")
+        }
+        Some("acknowledged") => Some("Acknowledged."),
+        _ => None,
+    };
+    let recipient = messages::lookup(&inv.recipient_id).ok().flatten();
+    View::new(
+        "invoice.html",
+        &format!("Invoice {}", inv.number),
+        &json!({
+            "inv": inv,
+            "status_label": model::status_label(&inv.status),
+            "framework": model::FRAMEWORKS.iter().find(|f| f.0 == inv.framework).map(|f| f.1).unwrap_or(&inv.framework),
+            "kind": model::TYPES.iter().find(|t| t.0 == inv.kind).map(|t| t.1).unwrap_or(&inv.kind),
+            "totals": {"net": money::cents(inv.totals.net), "vat": money::cents(inv.totals.vat), "gross": money::cents(inv.totals.gross), "due": money::cents(inv.totals.due)},
+            "vat_summary": inv.vat_summary.iter().map(|v| json!({"rate": money::rate(v.rate), "base": money::cents(v.base), "vat": money::cents(v.vat)})).collect::<Vec<_>>(),
+            "history": history,
+            "notice": notice,
+            "deposited": inv.deposited_ms.map(format_ms),
+            "recipient": recipient,
+            "can": {
+                "edit": inv.is_draft(),
+                "complete": inv.status == "SUSPENDUE",
+                "recycle": matches!(inv.status.as_str(), "A_RECYCLER" | "ECHEC_ACHEMINEMENT"),
+                "acknowledge": inv.needs_acknowledgement(),
+                "certificate": inv.deposited_ms.is_some(),
+            },
+            "base": cx.href(&format!("/invoice/{}", inv.id)),
+        }),
+    )
+}
+
+fn show(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
+    let inv = load(id)?;
+    Ok(Response::View(invoice_view(
+        cx,
+        &inv,
+        req.query_value("done"),
+    )?))
+}
+
+/// `POST /invoice/{id}/complete`: answer a suspension with a comment and
+/// attachments; the invoice goes back to the recipient as Completed.
+fn complete(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
+    let mut inv = load(id)?;
+    if inv.status != "SUSPENDUE" {
+        return Ok(Response::forbidden(
+            "Only a suspended invoice can be completed.",
+        ));
+    }
+    let mut form = Form::new(req);
+    let comment = form
+        .field("comment")
+        .required()
+        .max_chars(model::MAX_COMMENT_CHARS)
+        .value();
+    let mut added = Vec::new();
+    for upload in req
+        .files
+        .iter()
+        .filter(|u| u.field == "attachments" && !u.filename.is_empty())
+    {
+        match files::check(upload) {
+            Ok(()) => added.push(upload),
+            Err(m) => form.error("attachments", m),
+        }
+    }
+    form.finish(|| invoice_view(cx, &inv, None))?;
+    let mut names = Vec::new();
+    for upload in added {
+        let file = files::save(
+            &format!("file/{}/{}", inv.id, inv.attachments.len() + 1),
+            upload,
+        )?;
+        names.push(file.name.clone());
+        inv.attachments.push(file);
+    }
+    history(&mut inv, "COMPLETEE", cx.now_ms, &who(cx), &comment, None);
+    inv.acknowledged = true;
+    messages::send_json(
+        &inv.recipient_id,
+        RECEIVED_AREA,
+        "invoice-completed",
+        &json!({"invoice_id": inv.id, "comment": comment, "attachments": names}),
+    )?;
+    store(&inv)?;
+    publish_to_acknowledge()?;
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{id}?done=completed")),
+    ))
+}
+
+/// `POST /invoice/{id}/recycle`: fix the routing (recipient, service,
+/// commitment number) of an invoice to recycle and send it again, same number.
+fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
+    let mut inv = load(id)?;
+    if !matches!(inv.status.as_str(), "A_RECYCLER" | "ECHEC_ACHEMINEMENT") {
+        return Ok(Response::forbidden(
+            "Only an invoice to recycle (or that could not be delivered) can be re-routed.",
+        ));
+    }
+    let mut input = to_input(&inv);
+    input.recipient = req.form_value("recipient").unwrap_or("").replace(' ', "");
+    input.service_code = req
+        .form_value("service_code")
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    input.order_number = req
+        .form_value("order_number")
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let recipient = recipient_of(&input)?;
+    let (checked, errors) = model::check(&input, recipient.as_ref(), true);
+    let routing: Vec<_> = errors
+        .into_iter()
+        .filter(|(f, _)| matches!(f.as_str(), "recipient" | "service_code" | "order_number"))
+        .collect();
+    if !routing.is_empty() {
+        let view = invoice_view(cx, &inv, None)?;
+        return Ok(invalid(
+            "The invoice was not sent again: correct the routing.",
+            routing,
+            view,
+        ));
+    }
+    if let Some(c) = checked {
+        apply(&mut inv, &input, recipient.as_ref(), c);
+    }
+    send(cx, &mut inv)?;
+    store(&inv)?;
+    publish_to_acknowledge()?;
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{id}?done=recycled")),
+    ))
+}
+
+/// `POST /invoice/{id}/acknowledge`: the supplier saw the return.
+fn acknowledge(cx: &Context, id: &str) -> Result<Response, Error> {
+    let mut inv = load(id)?;
+    if !inv.needs_acknowledgement() {
+        return Ok(Response::redirect(cx.href(&format!("/invoice/{id}"))));
+    }
+    let action = match inv.status.as_str() {
+        "REJETEE" => {
+            "Rejection acknowledged (ACQUITTEMENT_REJET); issue a new invoice with a new number."
+        }
+        "SUSPENDUE" => "Suspension acknowledged (ACQUITTEMENT_SUSPENSION).",
+        _ => "Acknowledged.",
+    };
+    inv.acknowledged = true;
+    let status = inv.status.clone();
+    history(&mut inv, &status, cx.now_ms, &who(cx), action, None);
+    store(&inv)?;
+    publish_to_acknowledge()?;
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{id}?done=acknowledged")),
+    ))
+}
+
+fn certificate(cx: &Context, id: &str) -> Result<Response, Error> {
+    let inv = load(id)?;
+    let Some(at) = inv.deposited_ms else {
+        return Ok(Response::forbidden(
+            "A draft has no deposit certificate: it was not sent.",
+        ));
+    };
+    let supplier = cx.structure.as_ref().ok_or(Error::NotFound)?;
+    let text = format!(
+        "DEPOSIT CERTIFICATE\n\
+         ===================\n\n\
+         The invoice below was deposited on the portal on {deposited}.\n\
+         The date of deposit starts the legal payment period.\n\n\
+         Supplier:          {sname} ({sid})\n\
+         Recipient:         {recipient}\n\
+         Invoice number:    {number}\n\
+         Invoice date:      {date}\n\
+         Type:              {kind}\n\
+         Billing framework: {framework}\n\
+         Commitment number: {order}\n\
+         Total excl. VAT:   {net} {cur}\n\
+         VAT:               {vat} {cur}\n\
+         Total incl. VAT:   {gross} {cur}\n\
+         Amount to pay:     {due} {cur}\n\
+         Deposit mode:      {source}\n\
+         Reference:         {id}\n",
+        deposited = format_ms(at),
+        sname = supplier.name,
+        sid = supplier.id,
+        recipient = display_recipient(&inv),
+        number = inv.number,
+        date = inv.date,
+        kind = inv.kind,
+        framework = inv.framework,
+        order = if inv.order_number.is_empty() {
+            "—"
+        } else {
+            &inv.order_number
+        },
+        net = money::cents(inv.totals.net),
+        vat = money::cents(inv.totals.vat),
+        gross = money::cents(inv.totals.gross),
+        due = money::cents(inv.totals.due),
+        cur = inv.currency,
+        source = inv.source,
+        id = inv.id,
+    );
+    Ok(Response::download(
+        format!("deposit-certificate-{}.txt", inv.number),
+        "text/plain; charset=utf-8",
+        text.into_bytes(),
+    ))
+}
+
+fn download(id: &str, n: &str) -> Result<Response, Error> {
+    let inv = load(id)?;
+    let file: Option<&FileRef> = if n == "main" {
+        inv.main_file.as_ref()
+    } else {
+        n.parse::<usize>()
+            .ok()
+            .and_then(|i| inv.attachments.get(i.wrapping_sub(1)))
+    };
+    let Some(file) = file else {
+        return Ok(Response::not_found());
+    };
+    Ok(Response::download(
+        &file.name,
+        &file.content_type,
+        files::load(file)?,
+    ))
+}
+
+// ---- deposit -------------------------------------------------------------------
+
+fn deposit_view(problems: &[String], input: &InvoiceInput) -> Result<View, Error> {
+    View::new(
+        "deposit.html",
+        "Deposit an invoice",
+        &json!({"problems": problems, "values": input, "types": choices(&model::TYPES), "vat_regimes": choices(&model::VAT_REGIMES), "payment_modes": choices(&model::PAYMENT_MODES), "frameworks": model::FRAMEWORKS.iter().map(|(c, l, e)| json!({"value": c, "label": l, "explanation": e})).collect::<Vec<_>>()}),
+    )
+}
+
+/// `POST /deposit`: a UBL or CII file is read and checked; a PDF needs the
+/// same fields entered beside it. Either way the invoice is sent at once.
+fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let me = cx.structure.as_ref().ok_or(Error::NotFound)?;
+    let Some(upload) = req.file("file").filter(|u| !u.filename.is_empty()) else {
+        let view = deposit_view(&[], &read_input(req))?;
+        return Ok(invalid(
+            "Choose the file to deposit.",
+            vec![(
+                "file".into(),
+                "Choose a UBL or CII XML file, or a PDF.".into(),
+            )],
+            view,
+        ));
+    };
+    if let Err(m) = files::check(upload) {
+        let view = deposit_view(&[], &read_input(req))?;
+        return Ok(invalid(
+            "The file was refused.",
+            vec![("file".into(), m)],
+            view,
+        ));
+    }
+    let lower = upload.filename.to_lowercase();
+    let (input, source, mut problems) = if lower.ends_with(".xml") {
+        match xml::parse(&upload.bytes) {
+            Ok(parsed) => {
+                let mut problems = parsed.problems;
+                if !parsed.seller_id.is_empty() && parsed.seller_id.replace(' ', "") != me.id {
+                    problems.push(format!(
+                        "The seller identifier in the file is {}, but you deposit for {} ({}).",
+                        parsed.seller_id, me.name, me.id
+                    ));
+                }
+                (parsed.input, parsed.syntax.source(), problems)
+            }
+            Err(m) => (
+                InvoiceInput::default(),
+                "DEPOT_UBL",
+                vec![format!("The file could not be read: {m}.")],
+            ),
+        }
+    } else if lower.ends_with(".pdf") {
+        (read_input(req), "DEPOT_PDF", Vec::new())
+    } else {
+        let view = deposit_view(&[], &read_input(req))?;
+        return Ok(invalid("The file was refused.", vec![("file".into(), "Deposit a UBL or CII invoice (.xml) or a PDF (.pdf) with its fields entered beside it.".into())], view));
+    };
+    let recipient = recipient_of(&input)?;
+    let (checked, errors) = model::check(&input, recipient.as_ref(), true);
+    problems.extend(errors.into_iter().map(|(_, m)| m));
+    if !input.number.is_empty() && number_taken(&input.number, None)? {
+        problems.push(format!(
+            "You already used the number {}: every invoice needs its own number.",
+            input.number
+        ));
+    }
+    let checked = match checked {
+        Some(c) if problems.is_empty() => c,
+        _ => {
+            let view = deposit_view(&problems, &input)?;
+            let n = problems.len();
+            return Ok(invalid(
+                &format!("The invoice was not deposited: {n} problem(s) to correct, listed below."),
+                Vec::new(),
+                view,
+            ));
+        }
+    };
+    let now = cx.now_ms;
+    let id = new_id(now)?;
+    let main = files::save(&format!("file/{id}/main"), upload)?;
+    let mut inv = Invoice {
+        id: id.clone(),
+        status: "BROUILLON".into(),
+        number: String::new(),
+        framework: String::new(),
+        kind: String::new(),
+        date: String::new(),
+        currency: String::new(),
+        vat_regime: String::new(),
+        vat_exemption_reason: String::new(),
+        payment_mode: String::new(),
+        recipient_id: String::new(),
+        recipient_name: String::new(),
+        service_code: String::new(),
+        order_number: String::new(),
+        contract_number: String::new(),
+        original_number: String::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
+        totals: Default::default(),
+        comment: String::new(),
+        source: source.into(),
+        main_file: Some(main),
+        attachments: Vec::new(),
+        history: Vec::new(),
+        deposited_ms: None,
+        acknowledged: false,
+        created_ms: now,
+    };
+    apply(&mut inv, &input, recipient.as_ref(), checked);
+    kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
+    send(cx, &mut inv)?;
+    store(&inv)?;
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{id}?done=sent")),
+    ))
+}
+
+// ---- messages ------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct StatusChanged {
+    invoice_id: String,
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    by: String,
+}
+
+fn status_changed(cx: &Context, msg: &Message) -> Result<(), Error> {
+    let m: StatusChanged = serde_json::from_str(&msg.payload)
+        .map_err(|e| Error::failed(format!("status-changed: bad payload: {e}")))?;
+    let Some(mut inv) = kv::get_json::<Invoice>(&format!("inv/{}", m.invoice_id))? else {
+        return Ok(()); // not ours (deleted draft ids never reach a recipient)
+    };
+    // Only the invoice's recipient may set its statuses.
+    if msg.from_structure != inv.recipient_id
+        || !model::RECIPIENT_STATUSES.contains(&m.status.as_str())
+    {
+        return Ok(());
+    }
+    if inv
+        .history
+        .iter()
+        .any(|h| h.message_id.as_deref() == Some(msg.id.as_str()))
+    {
+        return Ok(()); // a redelivery
+    }
+    let by = if m.by.is_empty() {
+        inv.recipient_name.clone()
+    } else {
+        format!("{} ({})", m.by, inv.recipient_name)
+    };
+    history(
+        &mut inv,
+        &m.status,
+        cx.now_ms,
+        &by,
+        &m.reason,
+        Some(&msg.id),
+    );
+    if matches!(m.status.as_str(), "SUSPENDUE" | "REJETEE" | "A_RECYCLER") {
+        inv.acknowledged = false;
+    }
+    store(&inv)?;
+    if m.status == "MISE_EN_PAIEMENT" && facts::get("issued-invoices", "payment-reached")?.is_none()
+    {
+        facts::set_json(
+            "payment-reached",
+            &json!({"first": inv.number, "at_ms": cx.now_ms}),
+        )?;
+    }
+    publish_to_acknowledge()
+}
+
+fn delivery_failed(cx: &Context, msg: &Message) -> Result<(), Error> {
+    let v: serde_json::Value = serde_json::from_str(&msg.payload).unwrap_or_default();
+    let original = v["message-id"].as_str().unwrap_or("");
+    let Some(id) = kv::get_json::<String>(&format!("sent/{original}"))? else {
+        return Ok(());
+    };
+    let Some(mut inv) = kv::get_json::<Invoice>(&format!("inv/{id}"))? else {
+        return Ok(());
+    };
+    if inv
+        .history
+        .iter()
+        .any(|h| h.message_id.as_deref() == Some(msg.id.as_str()))
+    {
+        return Ok(());
+    }
+    let reason = v["reason"]
+        .as_str()
+        .unwrap_or("the recipient could not be reached");
+    history(
+        &mut inv,
+        "ECHEC_ACHEMINEMENT",
+        cx.now_ms,
+        "Portal",
+        reason,
+        Some(&msg.id),
+    );
+    inv.acknowledged = false;
+    store(&inv)?;
+    publish_to_acknowledge()
+}
+
+// ---- time ------------------------------------------------------------------------
+
+/// "2026-11-29 12:30 UTC" from ms since the epoch.
+pub fn format_ms(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Howard Hinnant's days → civil date.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_dates() {
+        assert_eq!(format_ms(1_795_955_400_000), "2026-11-29 12:30 UTC");
+        assert_eq!(format_ms(0), "1970-01-01 00:00 UTC");
+    }
+}

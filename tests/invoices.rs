@@ -1,0 +1,619 @@
+//! Invoicing end to end, over HTTP, with two structures in one host: a
+//! supplier (Issued invoices) and a public buyer (Received invoices), the
+//! statuses going back and forth as durable messages, and Commitments
+//! appearing for the supplier once an invoice reached Payment.
+
+mod invoicing;
+mod support;
+
+use invoicing::*;
+use std::time::Duration;
+use support::{Client, Page, Portal};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The buyer's view of one received invoice, as JSON.
+async fn received(c: &Client, id: &str) -> serde_json::Value {
+    let page = c
+        .get_json(&format!(
+            "/s/{BUYER}/received-invoices/invoice/{SUPPLIER}/{id}"
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.json()
+}
+
+/// The buyer sets a status (with a reason); returns the answer.
+async fn set_status(c: &Client, id: &str, status: &str, reason: &str) -> Page {
+    let page = format!("/s/{BUYER}/received-invoices/invoice/{SUPPLIER}/{id}");
+    c.submit(
+        &page,
+        &format!("{page}/status"),
+        &[("status", status), ("reason", reason)],
+    )
+    .await
+}
+
+async fn buyer_sees(c: &Client, id: &str, status: &str) {
+    eventually(&format!("the buyer to see {status}"), WAIT, || async {
+        let r = received(c, id).await;
+        (r["r"]["status"] == status).then_some(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn supplier_sends_buyer_suspends_supplier_completes_buyer_pays_commitments_appear() {
+    let portal = Portal::start(&areas("default"));
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+
+    let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
+    assert!(
+        home.tabs().contains(&"Issued invoices".to_string()),
+        "{:?}",
+        home.tabs()
+    );
+    assert!(
+        !home.tabs().contains(&"Commitments".to_string()),
+        "no Commitments before a payment: {:?}",
+        home.tabs()
+    );
+    let buyer_home = buyer.get(&format!("/s/{BUYER}/homepage")).await;
+    assert!(
+        buyer_home.tabs().contains(&"Received invoices".to_string()),
+        "{:?}",
+        buyer_home.tabs()
+    );
+    assert!(
+        !buyer_home.tabs().contains(&"Issued invoices".to_string()),
+        "suppliers only"
+    );
+
+    // Save is not send.
+    let saved = enter_invoice(
+        &supplier,
+        &invoice_form("F-2026-001"),
+        &[("action", "draft")],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let id = invoice_id(&saved);
+    let draft = supplier.follow(saved).await;
+    assert!(draft.body.contains("has NOT been sent"), "{}", draft.body);
+    assert_eq!(issued(&supplier, &id).await["status"], "BROUILLON");
+    let same_number = enter_invoice(
+        &supplier,
+        &invoice_form("F-2026-001"),
+        &[("action", "draft")],
+    )
+    .await;
+    assert_eq!(same_number.status, 422);
+    assert!(
+        same_number
+            .body
+            .contains("already used the number F-2026-001"),
+        "{}",
+        same_number.body
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        buyer
+            .get_json(&format!("/s/{BUYER}/received-invoices"))
+            .await
+            .json()["total"],
+        0,
+        "a draft is not sent"
+    );
+
+    // Send, with the confirmation.
+    let invoice_page = format!("/s/{SUPPLIER}/issued-invoices/invoice/{id}");
+    let unconfirmed = supplier
+        .submit(&invoice_page, &format!("{invoice_page}/send"), &[])
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+    let sent = supplier
+        .submit(
+            &invoice_page,
+            &format!("{invoice_page}/send"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let inv = until_status(&supplier, &id, "MISE_A_DISPOSITION").await;
+    assert_eq!(
+        inv["totals"]["gross"], 36060,
+        "2 × 150.25 + 20 % VAT, to the cent"
+    );
+    let cert = supplier.get(&format!("{invoice_page}/certificate")).await;
+    assert_eq!(cert.status, 200);
+    assert!(
+        cert.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("deposit-certificate-F-2026-001.txt")
+    );
+    assert!(
+        cert.body.contains("DEPOSIT CERTIFICATE") && cert.body.contains("360.60 EUR"),
+        "{}",
+        cert.body
+    );
+
+    // The buyer: only allowed transitions; a suspension needs its reason.
+    let r = received(&buyer, &id).await;
+    assert_eq!(r["inv"]["number"], "F-2026-001");
+    let offered: Vec<&str> = r["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["value"].as_str().unwrap())
+        .collect();
+    assert!(
+        offered.contains(&"SUSPENDUE") && !offered.contains(&"MISE_EN_PAIEMENT"),
+        "{offered:?}"
+    );
+    let too_early = set_status(&buyer, &id, "MISE_EN_PAIEMENT", "").await;
+    assert_eq!(
+        too_early.status, 422,
+        "payment is not offered yet: {}",
+        too_early.body
+    );
+    let no_reason = set_status(&buyer, &id, "SUSPENDUE", "").await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.body.contains("Say why"), "{}", no_reason.body);
+    assert_eq!(
+        set_status(&buyer, &id, "SUSPENDUE", "The delivery note is missing")
+            .await
+            .status,
+        303
+    );
+
+    // The supplier sees it with the reason, and completes it.
+    let inv = until_status(&supplier, &id, "SUSPENDUE").await;
+    let last = inv["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["comment"], "The delivery note is missing");
+    assert!(last["by"].as_str().unwrap().contains("Paul"), "{last}");
+    let page = supplier.get(&invoice_page).await;
+    assert!(
+        page.body.contains("Complete the suspended invoice"),
+        "{}",
+        page.body
+    );
+    let completed = supplier
+        .submit(
+            &invoice_page,
+            &format!("{invoice_page}/complete"),
+            &[("comment", "Delivery note attached")],
+        )
+        .await;
+    assert_eq!(completed.status, 303, "{}", completed.body);
+    assert_eq!(issued(&supplier, &id).await["status"], "COMPLETEE");
+    buyer_sees(&buyer, &id, "COMPLETEE").await;
+
+    // The buyer walks it to Payment.
+    for status in [
+        "PRISE_EN_COMPTE_DESTINATAIRE",
+        "SERVICE_FAIT",
+        "MANDATEE",
+        "MISE_A_DISPOSITION_COMPTABLE",
+        "COMPTABILISEE",
+        "MISE_EN_PAIEMENT",
+    ] {
+        let answer = set_status(&buyer, &id, status, "").await;
+        assert_eq!(answer.status, 303, "{status}: {}", answer.body);
+    }
+    assert!(
+        received(&buyer, &id).await["transitions"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "paid: nothing left to do"
+    );
+    let inv = until_status(&supplier, &id, "MISE_EN_PAIEMENT").await;
+    let statuses: Vec<&str> = inv["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "BROUILLON",
+            "DEPOSEE",
+            "MISE_A_DISPOSITION",
+            "SUSPENDUE",
+            "COMPLETEE",
+            "PRISE_EN_COMPTE_DESTINATAIRE",
+            "SERVICE_FAIT",
+            "MANDATEE",
+            "MISE_A_DISPOSITION_COMPTABLE",
+            "COMPTABILISEE",
+            "MISE_EN_PAIEMENT",
+        ]
+    );
+
+    // Payment reached: the supplier's Commitments tab appears.
+    let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
+    assert!(
+        home.tabs().contains(&"Commitments".to_string()),
+        "{:?}",
+        home.tabs()
+    );
+
+    // A commitment from the buyer reaches the supplier, who accepts it and
+    // starts an invoice pre-filled from it.
+    let c_page = format!("/s/{BUYER}/commitments");
+    let created = buyer
+        .submit(
+            &c_page,
+            &format!("{c_page}/create"),
+            &[
+                ("number", "EJ-2027-0001"),
+                ("kind", "PURCHASE_ORDER"),
+                ("object", "Boiler maintenance"),
+                ("date", "2027-01-05"),
+                ("amount", "1200.00"),
+                ("supplier", SUPPLIER),
+                ("service_code", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let s_page = format!("/s/{SUPPLIER}/commitments");
+    eventually("the commitment at the supplier", WAIT, || async {
+        let v = supplier.get_json(&s_page).await.json();
+        (v["rows"].as_array().unwrap().len() == 1).then_some(())
+    })
+    .await;
+    let accepted = supplier
+        .submit(
+            &s_page,
+            &format!("{s_page}/answer/{BUYER}/EJ-2027-0001"),
+            &[("decision", "accepted")],
+        )
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    eventually("the buyer to see the acceptance", WAIT, || async {
+        let v = buyer.get_json(&c_page).await.json();
+        (v["rows"][0]["c"]["state"] == "accepted").then_some(())
+    })
+    .await;
+    let href = supplier.get_json(&s_page).await.json()["rows"][0]["invoice_href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let form = supplier.get(&href).await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains(r#"value="EJ-2027-0001""#)
+            && form.body.contains(r#"value="13000165200010""#),
+        "pre-filled from the order"
+    );
+}
+
+/// Deposits `bytes` as `name` through the deposit form.
+async fn deposit(c: &Client, name: &str, bytes: Vec<u8>) -> Page {
+    let path = format!("/s/{SUPPLIER}/issued-invoices/deposit");
+    let token = c.get(&path).await.csrf();
+    let form = reqwest::multipart::Form::new().text("_csrf", token).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("application/xml")
+            .unwrap(),
+    );
+    let r = c
+        .http
+        .post(format!("{}{path}", c.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    let headers = r.headers().clone();
+    Page {
+        status,
+        location,
+        headers,
+        body: r.text().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_same_invoice_deposited_as_ubl_and_as_cii() {
+    let portal = Portal::start(&areas("default"));
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+    let fixtures = support::repo().join("tests/fixtures");
+    let mut ids = Vec::new();
+    for (file, number, source) in [
+        ("invoice-ubl.xml", "UBL-2026-001", "DEPOT_UBL"),
+        ("invoice-cii.xml", "CII-2026-001", "DEPOT_CII"),
+    ] {
+        let page = deposit(&supplier, file, std::fs::read(fixtures.join(file)).unwrap()).await;
+        assert_eq!(page.status, 303, "{file}: {}", page.body);
+        let id = invoice_id(&page);
+        let inv = until_status(&supplier, &id, "MISE_A_DISPOSITION").await;
+        assert_eq!(inv["number"], number);
+        assert_eq!(inv["source"], source);
+        assert_eq!(inv["order_number"], "EJ-2026-0042");
+        assert_eq!(
+            (
+                inv["totals"]["net"].as_i64(),
+                inv["totals"]["vat"].as_i64(),
+                inv["totals"]["gross"].as_i64()
+            ),
+            (Some(33680), Some(6736), Some(40416))
+        );
+        assert_eq!(inv["lines"].as_array().unwrap().len(), 2);
+        let main = supplier
+            .get(&format!(
+                "/s/{SUPPLIER}/issued-invoices/invoice/{id}/file/main"
+            ))
+            .await;
+        assert!(main.body.contains(number), "the deposited file is kept");
+        ids.push(id);
+    }
+    let inbox = buyer
+        .get_json(&format!("/s/{BUYER}/received-invoices"))
+        .await
+        .json();
+    assert_eq!(inbox["total"], 2);
+
+    // What is missing or inconsistent is listed precisely.
+    let ubl = std::fs::read_to_string(fixtures.join("invoice-ubl.xml")).unwrap();
+    let broken = ubl
+        .replace("<cbc:IssueDate>2026-11-20</cbc:IssueDate>", "")
+        .replace(
+            "<cbc:TaxInclusiveAmount currencyID=\"EUR\">404.16</cbc:TaxInclusiveAmount>",
+            "<cbc:TaxInclusiveAmount currencyID=\"EUR\">404.61</cbc:TaxInclusiveAmount>",
+        )
+        .replace("UBL-2026-001", "UBL-2026-002");
+    let page = deposit(&supplier, "broken.xml", broken.into_bytes()).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body
+            .contains("cbc:IssueDate (BT-2 issue date) is missing."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("states a total incl. VAT of 404.61, but its lines make 404.16"),
+        "{}",
+        page.body
+    );
+    let again = deposit(&supplier, "again.xml", ubl.into_bytes()).await;
+    assert_eq!(again.status, 422);
+    assert!(
+        again.body.contains("already used the number UBL-2026-001"),
+        "{}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_both_sides() {
+    let portal = Portal::start(&areas("default"));
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+    let s_page = format!("/s/{SUPPLIER}/sent-requests");
+    let missing = supplier
+        .submit(
+            &s_page,
+            &format!("{s_page}/new"),
+            &[
+                ("category", "INVOICE"),
+                ("sub_category", "Payment delay"),
+                ("subject", "When?"),
+                ("description", "Not paid yet"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        missing.status, 422,
+        "an invoice question needs its public structure"
+    );
+    assert!(
+        missing
+            .body
+            .contains("Give the SIRET of the public structure"),
+        "{}",
+        missing.body
+    );
+    let created = supplier
+        .submit(
+            &s_page,
+            &format!("{s_page}/new"),
+            &[
+                ("category", "INVOICE"),
+                ("sub_category", "Payment delay"),
+                ("recipient", BUYER),
+                ("invoice", "F-2026-001"),
+                ("subject", "When will F-2026-001 be paid?"),
+                ("description", "It is 40 days old."),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
+    assert!(home.body.contains("1 open request"), "{}", home.body);
+    let b_page = format!("/s/{BUYER}/sent-requests");
+    let href = eventually("the request at the buyer", WAIT, || async {
+        let v = buyer.get_json(&b_page).await.json();
+        v["received"][0]["href"].as_str().map(str::to_string)
+    })
+    .await;
+    let answered = buyer
+        .submit(
+            &href,
+            &format!("{href}/act"),
+            &[
+                ("action", "answer"),
+                ("text", "Payment is scheduled for Friday."),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303, "{}", answered.body);
+    let mine = supplier.get_json(&s_page).await.json()["sent"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thread = eventually("the answer at the supplier", WAIT, || async {
+        let v = supplier.get_json(&mine).await.json();
+        (v["open"]["t"]["status"] == "ANSWERED").then_some(v)
+    })
+    .await;
+    assert_eq!(
+        thread["open"]["t"]["thread"][1]["text"],
+        "Payment is scheduled for Friday."
+    );
+    let closed = supplier
+        .submit(&mine, &format!("{mine}/act"), &[("action", "close")])
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    eventually("the buyer to see it closed", WAIT, || async {
+        let v = buyer.get_json(&href).await.json();
+        (v["open"]["t"]["status"] == "CLOSED").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_recipients_service_and_commitment_rules_are_checked_live() {
+    let portal = Portal::start(&areas("default"));
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+    // The buyer's manager declares a service and requires a service code.
+    let m = format!("/s/{BUYER}/manager-activities");
+    let created = buyer
+        .submit(
+            &m,
+            &format!("{m}/services/create"),
+            &[("code", "SERV-FIN"), ("name", "Finance")],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let set = buyer
+        .submit(
+            &m,
+            &format!("{m}/settings"),
+            &[
+                ("kind", "public"),
+                ("recipient-rule", "service-code"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+
+    // The supplier's form says so at once, and refuses an unknown service.
+    let mut form = invoice_form("F-RULES-1");
+    let refused = enter_invoice(&supplier, &form, &[("action", "send"), ("confirm", "yes")]).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("requires a service code on its invoices"),
+        "{}",
+        refused.body
+    );
+    let checked = enter_invoice(&supplier, &form, &[("action", "check")]).await;
+    assert_eq!(checked.status, 200);
+    assert!(
+        checked.body.contains("Requires a service code.")
+            && checked.body.contains("SERV-FIN (Finance)"),
+        "{}",
+        checked.body
+    );
+    form.push(("service_code".into(), "SERV-RH".into()));
+    let unknown = enter_invoice(&supplier, &form, &[("action", "send"), ("confirm", "yes")]).await;
+    assert_eq!(unknown.status, 422);
+    assert!(
+        unknown
+            .body
+            .contains("has no active service `SERV-RH`; its services are SERV-FIN"),
+        "{}",
+        unknown.body
+    );
+    form.pop();
+    form.push(("service_code".into(), "SERV-FIN".into()));
+    let sent = enter_invoice(&supplier, &form, &[("action", "send"), ("confirm", "yes")]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let id = invoice_id(&sent);
+    until_status(&supplier, &id, "MISE_A_DISPOSITION").await;
+    let inbox = buyer
+        .get_json(&format!("/s/{BUYER}/received-invoices?service=SERV-FIN"))
+        .await
+        .json();
+    assert_eq!(inbox["total"], 1, "the buyer filters by service: {inbox}");
+}

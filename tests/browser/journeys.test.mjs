@@ -265,7 +265,7 @@ test('sign up, create a structure, see its tabs', async () => {
   await createStructure(page, GOOD_SIRET, 'Ateliers Dupont');
   await page.waitForURL(`**/s/${GOOD_SIRET}/**`);
   assert.equal(page.url(), `${baseUrl}/s/${GOOD_SIRET}/homepage`);
-  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'My account']);
+  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'Sent requests', 'My account']);
   assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), 'Logged-in homepage');
   assert.match(await page.locator('main h1').innerText(), /Welcome, Ada/);
   assert.match(await page.locator('main').innerText(), /Ateliers Dupont/);
@@ -276,7 +276,7 @@ test('sign up, create a structure, see its tabs', async () => {
   // The other tab works and keeps the tab bar.
   await Promise.all([page.waitForURL('**/me/my-account'), page.click('nav.tabs a:has-text("My account")')]);
   assert.match(await page.locator('table.list').innerText(), /Ateliers Dupont/);
-  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'My account']);
+  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'Sent requests', 'My account']);
   await j.finish();
 });
 
@@ -388,8 +388,28 @@ test('logout ends the session', async () => {
   await j.finish();
 });
 
-test(
-  'a manager adds an area and its tab appears without logging out',
-  { skip: 'needs "manager activities" (adding on-request areas), another issue still in progress' },
-  () => {},
-);
+test('a manager adds an area and its tab appears without logging out', async () => {
+  const j = await journey('manager-adds-area');
+  const { page } = j;
+  await signUp(page, 'Grace', freshEmail('grace'));
+  const siret = freshSiret();
+  await createStructure(page, siret, 'Hopper Supplies');
+  await page.waitForURL(`**/s/${siret}/homepage`);
+  assert.ok(!(await tabLabels(page)).includes('Issued invoices'), 'an on-request area is not there before it is added');
+
+  await page.goto(`/s/${siret}/manager-activities/areas`);
+  const row = page.locator('table.list tr', { hasText: 'Issued invoices' });
+  assert.match(await row.locator('.badge').innerText(), /Not added/);
+  await Promise.all([page.waitForLoadState('load'), row.locator('button', { hasText: 'Add' }).click()]);
+
+  // Same session, next page: the tab is there.
+  assert.ok((await tabLabels(page)).includes('Issued invoices'), `tabs after adding: ${await tabLabels(page)}`);
+  assert.equal(await page.locator('form.logout').count(), 1, 'still signed in');
+  await Promise.all([
+    page.waitForURL(`**/s/${siret}/issued-invoices**`),
+    page.click('nav.tabs a:has-text("Issued invoices")'),
+  ]);
+  assert.equal(await page.locator('.error-panel').count(), 0, 'the new area answers');
+  await page.screenshot({ path: join(SCREENSHOTS, 'manager-adds-area.png'), fullPage: true });
+  await j.finish();
+});

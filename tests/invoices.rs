@@ -45,24 +45,7 @@ async fn buyer_sees(c: &Client, id: &str, status: &str) {
 #[tokio::test]
 async fn supplier_sends_buyer_suspends_supplier_completes_buyer_pays_commitments_appear() {
     let portal = Portal::start(&areas("default"));
-    let supplier = manager_of(
-        portal.client(),
-        "Claire",
-        "claire@example.com",
-        SUPPLIER,
-        "Ateliers Dupont",
-        "private",
-    )
-    .await;
-    let buyer = manager_of(
-        portal.client(),
-        "Paul",
-        "paul@example.com",
-        BUYER,
-        "Préfecture",
-        "public",
-    )
-    .await;
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
 
     let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
     assert!(
@@ -343,24 +326,7 @@ async fn deposit(c: &Client, name: &str, bytes: Vec<u8>) -> Page {
 #[tokio::test]
 async fn the_same_invoice_deposited_as_ubl_and_as_cii() {
     let portal = Portal::start(&areas("default"));
-    let supplier = manager_of(
-        portal.client(),
-        "Claire",
-        "claire@example.com",
-        SUPPLIER,
-        "Ateliers Dupont",
-        "private",
-    )
-    .await;
-    let buyer = manager_of(
-        portal.client(),
-        "Paul",
-        "paul@example.com",
-        BUYER,
-        "Préfecture",
-        "public",
-    )
-    .await;
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
     let fixtures = support::repo().join("tests/fixtures");
     let mut ids = Vec::new();
     for (file, number, source) in [
@@ -432,24 +398,7 @@ async fn the_same_invoice_deposited_as_ubl_and_as_cii() {
 #[tokio::test]
 async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_both_sides() {
     let portal = Portal::start(&areas("default"));
-    let supplier = manager_of(
-        portal.client(),
-        "Claire",
-        "claire@example.com",
-        SUPPLIER,
-        "Ateliers Dupont",
-        "private",
-    )
-    .await;
-    let buyer = manager_of(
-        portal.client(),
-        "Paul",
-        "paul@example.com",
-        BUYER,
-        "Préfecture",
-        "public",
-    )
-    .await;
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
     let s_page = format!("/s/{SUPPLIER}/sent-requests");
     let missing = supplier
         .submit(
@@ -535,24 +484,7 @@ async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_bo
 #[tokio::test]
 async fn the_recipients_service_and_commitment_rules_are_checked_live() {
     let portal = Portal::start(&areas("default"));
-    let supplier = manager_of(
-        portal.client(),
-        "Claire",
-        "claire@example.com",
-        SUPPLIER,
-        "Ateliers Dupont",
-        "private",
-    )
-    .await;
-    let buyer = manager_of(
-        portal.client(),
-        "Paul",
-        "paul@example.com",
-        BUYER,
-        "Préfecture",
-        "public",
-    )
-    .await;
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
     // The buyer's manager declares a service and requires a service code.
     let m = format!("/s/{BUYER}/manager-activities");
     let created = buyer

@@ -185,24 +185,7 @@ async fn a_failed_answer_sends_nothing_and_writes_nothing() {
     // An invalid send (no confirmation) answers 422: nothing is saved and no
     // message leaves, though the area reached its send code path.
     let portal = support::Portal::start(&areas("default"));
-    let supplier = manager_of(
-        portal.client(),
-        "Claire",
-        "claire@example.com",
-        SUPPLIER,
-        "Ateliers Dupont",
-        "private",
-    )
-    .await;
-    let buyer = manager_of(
-        portal.client(),
-        "Paul",
-        "paul@example.com",
-        BUYER,
-        "Préfecture",
-        "public",
-    )
-    .await;
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
     let refused = enter_invoice(
         &supplier,
         &invoice_form("F-NOCONFIRM"),

@@ -95,6 +95,29 @@ pub async fn manager_of(
     client
 }
 
+/// Claire, manager of the supplier, and Paul, manager of the public buyer.
+pub async fn supplier_and_buyer(portal: &support::Portal) -> (Client, Client) {
+    let supplier = manager_of(
+        portal.client(),
+        "Claire",
+        "claire@example.com",
+        SUPPLIER,
+        "Ateliers Dupont",
+        "private",
+    )
+    .await;
+    let buyer = manager_of(
+        portal.client(),
+        "Paul",
+        "paul@example.com",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
+    (supplier, buyer)
+}
+
 /// The fields of a complete invoice to the buyer (2 × 150.25 at 20 %).
 pub fn invoice_form(number: &str) -> Vec<(String, String)> {
     [

@@ -159,4 +159,13 @@ impl RequestStatus {
             RequestStatus::Refused => "refused",
         }
     }
+
+    /// Sort key for request lists: pending first (managers act on those),
+    /// then newest first.
+    pub fn pending_first(self, created_ms: u64) -> (bool, std::cmp::Reverse<u64>) {
+        (
+            self != RequestStatus::Pending,
+            std::cmp::Reverse(created_ms),
+        )
+    }
 }

@@ -102,17 +102,8 @@ impl Store {
     /// The link requests made to `structure`: pending first, then newest.
     pub fn link_requests(&self, structure: &str) -> Result<Vec<LinkRequest>> {
         let prefix = KeyBuf::new().part(structure.as_bytes()).finish();
-        let mut out: Vec<LinkRequest> = Vec::new();
-        self.walk(TreeId::LinkRequests, &prefix, |(k, v)| {
-            out.push(super::decode(TreeId::LinkRequests, k, v)?);
-            Ok(())
-        })?;
-        out.sort_by_key(|r| {
-            (
-                r.status != RequestStatus::Pending,
-                std::cmp::Reverse(r.created_ms),
-            )
-        });
+        let mut out: Vec<LinkRequest> = self.records(TreeId::LinkRequests, &prefix)?;
+        out.sort_by_key(|r| RequestStatus::pending_first(r.status, r.created_ms));
         Ok(out)
     }
 

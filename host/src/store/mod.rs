@@ -227,6 +227,16 @@ impl Store {
     }
 
     /// Calls `f` on every entry under `prefix`, a page at a time.
+    /// Every record of `tree` under `prefix`, decoded, in key order.
+    fn records<T: DeserializeOwned>(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.walk(tree, prefix, |(k, v)| {
+            out.push(decode(tree, k, v)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     fn walk(
         &self,
         tree: TreeId,

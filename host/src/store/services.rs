@@ -74,12 +74,7 @@ impl Store {
     /// The services of `structure`, by code.
     pub fn services(&self, structure: &str) -> Result<Vec<Service>> {
         let prefix = KeyBuf::new().part(structure.as_bytes()).finish();
-        let mut out = Vec::new();
-        self.walk(TreeId::Services, &prefix, |(k, v)| {
-            out.push(super::decode(TreeId::Services, k, v)?);
-            Ok(())
-        })?;
-        Ok(out)
+        self.records(TreeId::Services, &prefix)
     }
 }
 

@@ -135,17 +135,8 @@ impl Store {
     /// Every subscription and request in `structure`: pending first, newest first.
     pub fn subscriptions(&self, structure: &str) -> Result<Vec<Subscription>> {
         let prefix = KeyBuf::new().part(structure.as_bytes()).finish();
-        let mut out: Vec<Subscription> = Vec::new();
-        self.walk(TreeId::Subscriptions, &prefix, |(k, v)| {
-            out.push(super::decode(TreeId::Subscriptions, k, v)?);
-            Ok(())
-        })?;
-        out.sort_by_key(|s| {
-            (
-                s.status != RequestStatus::Pending,
-                std::cmp::Reverse(s.created_ms),
-            )
-        });
+        let mut out: Vec<Subscription> = self.records(TreeId::Subscriptions, &prefix)?;
+        out.sort_by_key(|s| RequestStatus::pending_first(s.status, s.created_ms));
         Ok(out)
     }
 

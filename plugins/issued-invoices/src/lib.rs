@@ -471,35 +471,7 @@ fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error
     let now = cx.now_ms;
     let mut inv = match existing {
         Some(inv) => inv,
-        None => Invoice {
-            id: new_id(now)?,
-            status: "BROUILLON".into(),
-            number: String::new(),
-            framework: String::new(),
-            kind: String::new(),
-            date: String::new(),
-            currency: String::new(),
-            vat_regime: String::new(),
-            vat_exemption_reason: String::new(),
-            payment_mode: String::new(),
-            recipient_id: String::new(),
-            recipient_name: String::new(),
-            service_code: String::new(),
-            order_number: String::new(),
-            contract_number: String::new(),
-            original_number: String::new(),
-            lines: Vec::new(),
-            vat_summary: Vec::new(),
-            totals: Default::default(),
-            comment: String::new(),
-            source: "SAISIE_WEB".into(),
-            main_file: None,
-            attachments: Vec::new(),
-            history: Vec::new(),
-            deposited_ms: None,
-            acknowledged: false,
-            created_ms: now,
-        },
+        None => Invoice::new_draft(new_id(now)?, "SAISIE_WEB", None, now),
     };
     if inv.number != input.number {
         if !inv.number.is_empty() {
@@ -992,35 +964,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let now = cx.now_ms;
     let id = new_id(now)?;
     let main = files::save(&format!("file/{id}/main"), upload)?;
-    let mut inv = Invoice {
-        id: id.clone(),
-        status: "BROUILLON".into(),
-        number: String::new(),
-        framework: String::new(),
-        kind: String::new(),
-        date: String::new(),
-        currency: String::new(),
-        vat_regime: String::new(),
-        vat_exemption_reason: String::new(),
-        payment_mode: String::new(),
-        recipient_id: String::new(),
-        recipient_name: String::new(),
-        service_code: String::new(),
-        order_number: String::new(),
-        contract_number: String::new(),
-        original_number: String::new(),
-        lines: Vec::new(),
-        vat_summary: Vec::new(),
-        totals: Default::default(),
-        comment: String::new(),
-        source: source.into(),
-        main_file: Some(main),
-        attachments: Vec::new(),
-        history: Vec::new(),
-        deposited_ms: None,
-        acknowledged: false,
-        created_ms: now,
-    };
+    let mut inv = Invoice::new_draft(id.clone(), source, Some(main), now);
     apply(&mut inv, &input, recipient.as_ref(), checked);
     kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
     send(cx, &mut inv)?;

@@ -214,6 +214,44 @@ pub struct Invoice {
 }
 
 impl Invoice {
+    /// A new, empty draft: the entry form and the deposits fill it in.
+    pub fn new_draft(
+        id: String,
+        source: &str,
+        main_file: Option<FileRef>,
+        created_ms: u64,
+    ) -> Invoice {
+        Invoice {
+            id,
+            status: "BROUILLON".into(),
+            number: String::new(),
+            framework: String::new(),
+            kind: String::new(),
+            date: String::new(),
+            currency: String::new(),
+            vat_regime: String::new(),
+            vat_exemption_reason: String::new(),
+            payment_mode: String::new(),
+            recipient_id: String::new(),
+            recipient_name: String::new(),
+            service_code: String::new(),
+            order_number: String::new(),
+            contract_number: String::new(),
+            original_number: String::new(),
+            lines: Vec::new(),
+            vat_summary: Vec::new(),
+            totals: Default::default(),
+            comment: String::new(),
+            source: source.into(),
+            main_file,
+            attachments: Vec::new(),
+            history: Vec::new(),
+            deposited_ms: None,
+            acknowledged: false,
+            created_ms,
+        }
+    }
+
     /// Whether the supplier can still edit it freely.
     pub fn is_draft(&self) -> bool {
         self.status == "BROUILLON"

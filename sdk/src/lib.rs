@@ -95,6 +95,7 @@ mod response;
 pub mod siret;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod time;
 mod types;
 
 pub use error::{Error, HostError};

@@ -637,7 +637,7 @@ fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View,
         .history
         .iter()
         .rev()
-        .map(|h| json!({"status": h.status, "label": model::status_label(&h.status), "at": format_ms(h.at_ms), "by": h.by, "comment": h.comment}))
+        .map(|h| json!({"status": h.status, "label": model::status_label(&h.status), "at": portico_sdk::time::format_utc(h.at_ms), "by": h.by, "comment": h.comment}))
         .collect();
     let notice = match done {
         Some("draft") => Some(
@@ -666,7 +666,7 @@ fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View,
             "vat_summary": inv.vat_summary.iter().map(|v| json!({"rate": money::rate(v.rate), "base": money::cents(v.base), "vat": money::cents(v.vat)})).collect::<Vec<_>>(),
             "history": history,
             "notice": notice,
-            "deposited": inv.deposited_ms.map(format_ms),
+            "deposited": inv.deposited_ms.map(portico_sdk::time::format_utc),
             "recipient": recipient,
             "can": {
                 "edit": inv.is_draft(),
@@ -835,7 +835,7 @@ fn certificate(cx: &Context, id: &str) -> Result<Response, Error> {
          Amount to pay:     {due} {cur}\n\
          Deposit mode:      {source}\n\
          Reference:         {id}\n",
-        deposited = format_ms(at),
+        deposited = portico_sdk::time::format_utc(at),
         sname = supplier.name,
         sid = supplier.id,
         recipient = display_recipient(&inv),
@@ -1062,35 +1062,4 @@ fn delivery_failed(cx: &Context, msg: &Message) -> Result<(), Error> {
     inv.acknowledged = false;
     store(&inv)?;
     publish_to_acknowledge()
-}
-
-// ---- time ------------------------------------------------------------------------
-
-/// "2026-11-29 12:30 UTC" from ms since the epoch.
-pub fn format_ms(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Howard Hinnant's days → civil date.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_read_as_dates() {
-        assert_eq!(format_ms(1_795_955_400_000), "2026-11-29 12:30 UTC");
-        assert_eq!(format_ms(0), "1970-01-01 00:00 UTC");
-    }
 }

@@ -162,23 +162,6 @@ fn notice(done: Option<&str>) -> Option<String> {
     Some(text.to_owned())
 }
 
-fn date(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = secs / 86_400;
-    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
-}
-
 fn status_label(s: RequestStatus) -> &'static str {
     match s {
         RequestStatus::Pending => "Pending",
@@ -223,8 +206,8 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                         "services": r.services.join(", "),
                         "pending": r.status == RequestStatus::Pending,
                         "status": status_label(r.status),
-                        "created": date(r.created_ms),
-                        "decided": r.decided_ms.map(date),
+                        "created": portico_sdk::time::format_utc(r.created_ms),
+                        "decided": r.decided_ms.map(portico_sdk::time::format_utc),
                     })
                 })
                 .collect();
@@ -242,7 +225,7 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                         "mode": s.mode.as_str(),
                         "pending": s.status == RequestStatus::Pending,
                         "status": status_label(s.status),
-                        "created": date(s.created_ms),
+                        "created": portico_sdk::time::format_utc(s.created_ms),
                     })
                 })
                 .collect();
@@ -292,7 +275,7 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                 .into_iter()
                 .map(|e| {
                     serde_json::json!({
-                        "at": date(e.at_ms),
+                        "at": portico_sdk::time::format_utc(e.at_ms),
                         "actor": e.actor,
                         "action": e.action,
                         "detail": e.detail,

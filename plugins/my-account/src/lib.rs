@@ -148,7 +148,7 @@ fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
     let memberships = account::memberships()?;
     let page = Page {
         profile: ProfileView {
-            last_login: profile.last_login_ms.map(format_utc),
+            last_login: profile.last_login_ms.map(portico_sdk::time::format_utc),
             email: profile.email,
             first_name: profile.first_name,
             last_name: profile.last_name,
@@ -200,8 +200,8 @@ fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
                     "identifier": r.structure.id,
                     "services": r.services.join(", "),
                     "status": status_label(r.status),
-                    "asked": format_utc(r.created_ms),
-                    "decided": r.decided_ms.map(format_utc),
+                    "asked": portico_sdk::time::format_utc(r.created_ms),
+                    "decided": r.decided_ms.map(portico_sdk::time::format_utc),
                 })
             })
             .collect(),
@@ -337,24 +337,6 @@ fn request_subscription(cx: &Context, req: &Request) -> Result<Response, Error> 
         "{}?saved=subscription",
         cx.base_path
     )))
-}
-
-/// `YYYY-MM-DD HH:MM UTC` from milliseconds since the Unix epoch.
-fn format_utc(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = secs / 86_400;
-    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only

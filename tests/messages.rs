@@ -29,6 +29,8 @@ fn spawn(config: &Path, data: &Path, hold: bool) -> (Host, String) {
         .arg(config)
         .arg("--data")
         .arg(data)
+        .arg("--plugin-dir")
+        .arg(support::plugin_dir())
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

@@ -71,7 +71,7 @@ fn broken(round: u32) -> String {
 }
 
 async fn metrics(client: &Client) -> String {
-    client.get("/metrics").await.body
+    client.metrics().await.body
 }
 
 fn metric(text: &str, name: &str) -> u64 {

@@ -40,6 +40,12 @@ enum Command {
         /// Sandboxed calls allowed at once (1 to 32); more wait, then get 503.
         #[arg(long, env = "PORTICO_MAX_CONCURRENT_CALLS", default_value_t = crate::runtime::MAX_CONCURRENT_CALLS as usize)]
         max_concurrent_calls: usize,
+        #[command(flatten)]
+        edge: EdgeArgs,
+        /// Also allow plugins under DIR (repeatable); by default they must
+        /// be under areas.yaml's directory.
+        #[arg(long = "plugin-dir", env = "PORTICO_PLUGIN_DIRS", value_delimiter = ',')]
+        plugin_dirs: Vec<PathBuf>,
     },
     /// Seed demo data (a supplier and a public body with their managers), then serve.
     Demo {
@@ -58,6 +64,9 @@ enum Command {
         /// The catalog to check.
         #[arg(default_value = "areas.yaml")]
         config: PathBuf,
+        /// Also allow plugins under DIR (repeatable), as `serve --plugin-dir`.
+        #[arg(long = "plugin-dir", env = "PORTICO_PLUGIN_DIRS", value_delimiter = ',')]
+        plugin_dirs: Vec<PathBuf>,
     },
     /// Ask the running server to reload areas.yaml (sends it SIGHUP) and
     /// report the outcome.
@@ -71,6 +80,39 @@ enum Command {
         #[command(subcommand)]
         action: OperatorAction,
     },
+}
+
+/// Who may reach what at the edge: `serve`'s security flags.
+#[derive(clap::Args)]
+struct EdgeArgs {
+    /// Serve /metrics on the main address only to `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "PORTICO_METRICS_TOKEN")]
+    metrics_token: Option<String>,
+    /// Serve /metrics, unauthenticated, on this separate address (e.g. a
+    /// private interface only the scraper reaches) instead.
+    #[arg(long, env = "PORTICO_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// A proxy (address or CIDR, repeatable or comma-separated) whose
+    /// X-Forwarded-For / Forwarded header names the client; others' are ignored.
+    #[arg(long = "trusted-proxy", env = "PORTICO_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// `10.0.0.0/8`, `192.0.2.7` (one address), `2001:db8::/32`.
+fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is not an address or a CIDR block; write e.g. 10.0.0.0/8 or 192.0.2.7"))
+}
+
+impl EdgeArgs {
+    fn policy(&self) -> crate::web::EdgePolicy {
+        crate::web::EdgePolicy {
+            metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -95,14 +137,26 @@ pub fn main() -> ExitCode {
         )
         .with_target(false)
         .init();
+    let plugin_dirs = match &cli.command {
+        Command::Serve { plugin_dirs, .. } | Command::Check { plugin_dirs, .. } => {
+            plugin_dirs.as_slice()
+        }
+        _ => &[],
+    };
+    if let Err(e) = crate::config::allow_plugin_dirs(plugin_dirs) {
+        eprintln!("portico: --plugin-dir: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
-        Command::Check { config } => return check(&config),
+        Command::Check { config, .. } => return check(&config),
         Command::Serve {
             config,
             data,
             listen,
             secure_cookies,
             max_concurrent_calls,
+            edge,
+            ..
         } => serve(
             &config,
             &data,
@@ -110,6 +164,7 @@ pub fn main() -> ExitCode {
             secure_cookies,
             false,
             max_concurrent_calls,
+            edge,
         ),
         Command::Demo {
             config,
@@ -122,6 +177,11 @@ pub fn main() -> ExitCode {
             false,
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
+            EdgeArgs {
+                metrics_token: None,
+                metrics_listen: None,
+                trusted_proxies: Vec::new(),
+            },
         ),
         Command::Reload { data } => {
             crate::ops::pidfile::signal_reload(&data).map(|message| println!("{message}"))
@@ -184,7 +244,18 @@ fn serve(
     secure_cookies: bool,
     demo: bool,
     max_concurrent_calls: usize,
+    edge: EdgeArgs,
 ) -> anyhow::Result<()> {
+    if edge.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
+        anyhow::bail!(
+            "--metrics-token must be at least 16 characters (a random one: `openssl rand -hex 16`)"
+        );
+    }
+    if secure_cookies && edge.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "--secure-cookies without --trusted-proxy: every client is counted as the proxy's address by sign-in throttling; name your proxy with --trusted-proxy"
+        );
+    }
     let store = Store::open(data)
         .with_context(|| format!("opening the data directory {}", data.display()))?;
     let runtime = Arc::new(
@@ -203,7 +274,8 @@ fn serve(
                     .await
                     .context("seeding demo data")?;
             }
-            let state = AppState::new(catalog, runtime.clone(), store, secure_cookies)?;
+            let state =
+                AppState::with_edge(catalog, runtime.clone(), store, secure_cookies, edge.policy())?;
             let slots = state.limit_concurrent_calls(max_concurrent_calls);
             if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
                 tracing::info!(slots, "sandboxed calls limited");
@@ -219,6 +291,19 @@ fn serve(
                 if let Err(e) = crate::demo::seed_invoices(&state).await {
                     tracing::warn!(error = %format!("{e:#}"), "demo invoices were not seeded");
                 }
+            }
+            // Before the main address's line, which tests and scripts wait for.
+            if let Some(metrics_addr) = edge.metrics_listen {
+                let listener = tokio::net::TcpListener::bind(metrics_addr)
+                    .await
+                    .with_context(|| format!("listening for /metrics on {metrics_addr}"))?;
+                println!("Metrics on http://{}/metrics", listener.local_addr()?);
+                let metrics = crate::web::metrics_app(state.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, metrics).await {
+                        tracing::error!(error = %e, "the /metrics listener stopped");
+                    }
+                });
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await

@@ -23,7 +23,10 @@ fn actual(yaml: &Path) -> String {
         Ok(_) => String::new(),
         Err(errors) => {
             let prefix = format!("{}/", fixture_dir().display());
-            format!("{errors}\n").replace(&prefix, "")
+            let dir = fixture_dir().display().to_string();
+            format!("{errors}\n")
+                .replace(&prefix, "")
+                .replace(&dir, "<fixtures>")
         }
     }
 }

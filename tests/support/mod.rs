@@ -13,6 +13,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Where the built plugins are: test configurations live in temporary
+/// directories, so they name this one with `--plugin-dir`.
+pub fn plugin_dir() -> PathBuf {
+    repo().join("plugins").canonicalize().unwrap()
+}
+
 /// A built plugin, as `.ci/build-plugins` leaves it.
 pub fn plugin(name: &str) -> PathBuf {
     let p = repo().join("plugins").join(format!("{name}.wasm"));
@@ -125,12 +131,21 @@ pub fn directory_areas() -> String {
     )
 }
 
+/// The bearer token test portals want on `/metrics` ([`Client::metrics`]).
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// A running portal; killed on drop.
 pub struct Portal {
     child: Child,
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// What the server printed before "Portico listening on …".
+    pub startup: Vec<String>,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
+
+/// Bytes of the server's log a [`Portal`] keeps.
+const LOG_KEPT: usize = 8 << 20;
 
 impl Portal {
     /// Starts `portico serve` with this areas.yaml in a fresh data directory.
@@ -148,6 +163,9 @@ impl Portal {
             .arg(&config)
             .arg("--data")
             .arg(dir.path().join("data"))
+            .args(["--metrics-token", METRICS_TOKEN])
+            .arg("--plugin-dir")
+            .arg(plugin_dir())
             .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -156,19 +174,38 @@ impl Portal {
             .expect("portico starts");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
+        let mut startup = Vec::new();
         let url = loop {
             match lines.next() {
                 Some(Ok(line)) => {
                     if let Some(u) = line.strip_prefix("Portico listening on ") {
                         break u.trim().to_string();
                     }
+                    startup.push(line);
                 }
                 _ => panic!("portico exited before listening"),
             }
         };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Portal { child, url, dir }
+        // Keep draining stdout so the child never blocks on a full pipe; the
+        // log is kept (up to LOG_KEPT bytes) for tests that read it.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                if log.len() < LOG_KEPT {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        Portal {
+            child,
+            url,
+            dir,
+            startup,
+            log,
+        }
     }
 
     /// A new browser-like client (own cookie jar, no automatic redirects).
@@ -186,6 +223,26 @@ impl Portal {
 }
 
 impl Portal {
+    /// The server's log so far (stdout, without colours).
+    pub fn log(&self) -> String {
+        let raw = self.log.lock().unwrap().clone();
+        // Strip ANSI colour sequences (ESC [ … m).
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' && chars.peek() == Some(&'[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+                continue;
+            }
+            out.push(c);
+        }
+        out
+    }
+
     /// The areas.yaml the portal serves.
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("areas.yaml")
@@ -277,6 +334,19 @@ impl Client {
         Self::page(
             self.http
                 .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `/metrics`, as the scraper reads it (with the bearer token).
+    pub async fn metrics(&self) -> Page {
+        Self::page(
+            self.http
+                .get(format!("{}/metrics", self.base))
+                .bearer_auth(METRICS_TOKEN)
                 .send()
                 .await
                 .unwrap(),

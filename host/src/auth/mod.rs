@@ -9,15 +9,17 @@
 //!   (`__Host-` + `Secure` over HTTPS), rotated at login, expiring after
 //!   [`SessionPolicy::idle`] without use or [`SessionPolicy::absolute`] after
 //!   creation, whichever comes first.
-//! - Every form post carries a CSRF token compared in constant time with the
-//!   one held by the session, or, before login, by the pre-session cookie
-//!   (double submit; see [`session::pre_session_csrf_ok`]).
+//! - Every form post carries a form token bound to the session **and** to
+//!   what the form is for (the host, or one area of one structure): see
+//!   [`form_token`]; before login, the pre-session cookie's token (double
+//!   submit; see [`session::pre_session_csrf_ok`]).
 //! - [`LoginThrottle`] slows password guessing per account and per client IP.
 //!
 //! Nothing here touches HTTP types or storage: the web layer calls these
 //! functions, the store persists what they produce.
 
 pub mod email;
+pub mod form_token;
 pub mod password;
 pub mod session;
 pub mod throttle;
@@ -33,6 +35,7 @@ pub use session::{
     new_csrf_token, new_session_id, pre_session_cookie, pre_session_cookie_name,
     pre_session_csrf_ok, read_cookie, session_cookie, session_cookie_name,
 };
+pub use form_token::{FormScope, form_token, form_token_ok};
 pub use throttle::LoginThrottle;
 
 /// Internal failures of the auth module. User mistakes (a weak password, a

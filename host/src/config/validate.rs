@@ -11,7 +11,9 @@ use super::spec::{
     AreaId, AreaSpec, AreasSpec, Capability, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB,
     MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope, list,
 };
-use super::{ConfigError, ConfigErrors, WhenExpr};
+use super::{
+    ConfigError, ConfigErrors, MAX_DESCRIPTION_CHARS, MAX_PLUGIN_BYTES, MAX_TITLE_CHARS, WhenExpr,
+};
 use crate::directory::{Role, StructureKind};
 
 /// Validates a parsed file. `text` is the file's text (for line numbers),
@@ -275,10 +277,13 @@ impl<'a> Validator<'a> {
                 raw.title,
                 "the tab label, e.g. `title: Commitments`",
             )
-            .map(|t| t.trim().to_owned());
+            .map(|t| t.trim().to_owned())
+            .and_then(|t| capped(&mut cx, "title", t, MAX_TITLE_CHARS));
         let description = cx
             .value("description", raw.description)
             .map_or_else(String::new, |Scalar(d)| d.trim().to_owned());
+        let description =
+            capped(&mut cx, "description", description, MAX_DESCRIPTION_CHARS).unwrap_or_default();
 
         let plugin_hint = format!(
             "the area's component, relative to {}, e.g. `plugin: plugins/commitments.wasm`",
@@ -551,14 +556,60 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// Resolves and checks `plugin` (existence and kind only: compiling it is the
-/// runtime's job).
+/// `value` if it has at most `max` characters; otherwise an error naming
+/// the limit (a 50 MB description is a mistake or an attack, not a tab).
+fn capped(cx: &mut AreaCtx<'_, '_>, field: &str, value: String, max: usize) -> Option<String> {
+    let chars = value.chars().count();
+    if chars <= max {
+        return Some(value);
+    }
+    cx.error(
+        field,
+        format!("{field} has {chars} characters; at most {max} are allowed"),
+    );
+    None
+}
+
+/// Resolves and checks `plugin`: an existing file, no larger than
+/// [`MAX_PLUGIN_BYTES`], inside the configuration's directory or one
+/// allowed with `--plugin-dir` (after following symlinks, so neither `../`,
+/// an absolute path nor a link can reach elsewhere). Compiling it is the
+/// runtime's job. Messages name paths, never what a file holds.
 fn plugin_path(cx: &mut AreaCtx<'_, '_>, base_dir: &Path, plugin: &str) -> Option<PathBuf> {
     let joined = base_dir.join(plugin.trim());
     let shown = std::path::absolute(&joined).unwrap_or_else(|_| joined.clone());
     match std::fs::metadata(&joined) {
         Ok(meta) if meta.is_file() => match joined.canonicalize() {
-            Ok(path) => Some(path),
+            Ok(path) => {
+                let roots = super::plugin_roots(base_dir);
+                if !roots.iter().any(|root| path.starts_with(root)) {
+                    cx.error(
+                        "plugin",
+                        format!(
+                            "plugin `{plugin}` resolves to {}, outside {}; keep plugins under the configuration's directory, or allow their directory with `portico serve --plugin-dir DIR`",
+                            path.display(),
+                            roots
+                                .iter()
+                                .map(|r| r.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        ),
+                    );
+                    return None;
+                }
+                if meta.len() > MAX_PLUGIN_BYTES {
+                    cx.error(
+                        "plugin",
+                        format!(
+                            "plugin `{plugin}` is {} MiB; a plugin is at most {} MiB",
+                            meta.len() >> 20,
+                            MAX_PLUGIN_BYTES >> 20
+                        ),
+                    );
+                    return None;
+                }
+                Some(path)
+            }
             Err(e) => {
                 cx.error("plugin", format!("cannot resolve {}: {e}", shown.display()));
                 None

@@ -119,6 +119,16 @@ impl AreaFailure {
         }
     }
 
+    /// What the person using the portal is told. A panic's text stays out
+    /// of it (it may carry another request's data or the area's internals):
+    /// it goes to the log and to `/ops` with the request id.
+    pub fn public_message(&self) -> String {
+        match self {
+            AreaFailure::Panic { .. } => "the area crashed".to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// The HTTP status this failure maps to.
     pub fn status(&self) -> u16 {
         match self {

@@ -9,6 +9,7 @@
 
 mod bindings;
 mod cache;
+pub mod clocks;
 pub(crate) mod convert;
 mod failure;
 pub mod host;
@@ -223,10 +224,18 @@ impl Runtime {
     /// templates (one sandboxed call) and checks that they compile.
     pub fn load(&self, path: &Path, spec: &AreaSpec) -> Result<LoadedArea, LoadError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let bytes = read_plugin(path).map_err(|source| LoadError::Read {
             path: shown.clone(),
             source,
         })?;
+        if !bytes.starts_with(b"\0asm") {
+            // Never wasmtime's message here: it quotes the first bytes, and
+            // the file could be anything (a secret a path pointed at).
+            return Err(LoadError::Compile {
+                path: shown,
+                reason: "not a WebAssembly file (it does not start with the `\\0asm` magic number); build the area with `cargo build --target wasm32-wasip2`".into(),
+            });
+        }
         let started = Instant::now();
         let (component, compiled) = match &self.cache {
             Some(cache) => cache.component(&self.engine, &bytes),
@@ -268,7 +277,14 @@ impl Runtime {
                 failure,
             })?;
         let env = crate::web::templates::area_environment(&templates);
-        for (name, _) in &templates {
+        for (name, source) in &templates {
+            if let Err(reason) = crate::web::templates::check_area_template(source) {
+                return Err(LoadError::Template {
+                    path: shown,
+                    name: name.clone(),
+                    reason,
+                });
+            }
             if let Err(e) = env.get_template(name) {
                 return Err(LoadError::Template {
                     path: shown,
@@ -445,7 +461,8 @@ impl Runtime {
             .and_then(|instance| f(instance.portico_area_plugin(), &mut store));
         let (text, dropped) = output.take();
         if !text.is_empty() {
-            tracing::info!(request_id = %request_id, area = %area_id, dropped_bytes = dropped, "plugin output: {}", text.trim_end());
+            let text = host::log::escape(text.trim_end());
+            tracing::info!(request_id = %request_id, area = %area_id, dropped_bytes = dropped, "area {area_id} output: {text}");
         }
         let result = result.map_err(|e| {
             AreaFailure::classify(
@@ -463,6 +480,24 @@ impl Runtime {
     pub fn capabilities() -> BTreeMap<&'static str, Capability> {
         Capability::ALL.iter().map(|c| (c.as_str(), *c)).collect()
     }
+}
+
+/// Reads a plugin file, refusing one over [`crate::config::MAX_PLUGIN_BYTES`]
+/// without reading it whole.
+fn read_plugin(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let max = crate::config::MAX_PLUGIN_BYTES;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "the file is larger than {} MiB, the most a plugin may be",
+            max >> 20
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Whether a component built against `found` runs on a host implementing
@@ -570,10 +605,25 @@ mod tests {
             .load(&path, &spec_for(&path))
             .err()
             .expect("refused");
-        assert!(
-            err.to_string()
-                .contains("is not a valid WebAssembly component"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("not a WebAssembly file"), "{err}");
+        assert!(!err.to_string().contains("not wasm"), "no file contents: {err}");
+    }
+
+    #[test]
+    fn a_huge_plugin_is_refused_without_being_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("probe.wasm");
+        std::fs::write(&small, b"\0asm").unwrap();
+        let path = dir.path().join("big.wasm");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(1 << 30) // sparse
+            .unwrap();
+        let err = Runtime::new()
+            .unwrap()
+            .load(&path, &spec_for(&small))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
     }
 }

@@ -7,6 +7,7 @@
 use super::forms::FormData;
 use super::security::RequestId;
 use super::session::{cookie, now_ms};
+use super::templates::FormToken;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth;
 use crate::store::{NewUser, Session};
@@ -17,7 +18,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 /// The query of `GET /login`.
 #[derive(Deserialize)]
@@ -60,13 +61,15 @@ impl AppState {
         let pages = &self.inner.pages;
         let content = pages
             .get_template(template)
-            .and_then(|t| t.render(context! { __portico_csrf => token, ..ctx }))
+            .and_then(|t| {
+                t.render(context! { __portico_csrf => FormToken::value(token.into()), ..ctx })
+            })
             .map_err(|e| AppError::Internal(e.into()))?;
         pages
             .get_template("layout.html")
             .and_then(|t| {
                 t.render(context! {
-                    title, request_id, __portico_csrf => token,
+                    title, request_id, __portico_csrf => FormToken::value(token.into()),
                     content => Value::from_safe_string(content),
                 })
             })
@@ -81,11 +84,13 @@ fn with_cookie(mut response: Response, set_cookie: Option<String>) -> Response {
     response
 }
 
-fn client_ip(req: &Request) -> IpAddr {
-    req.extensions()
+/// The address throttling counts: the client's, seen through trusted proxies.
+pub(crate) fn client_ip(state: &AppState, req: &Request) -> IpAddr {
+    let peer = req
+        .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .map(|c| c.0.ip());
+    state.client_address(req.headers(), peer)
 }
 
 /// `GET /login`
@@ -116,7 +121,7 @@ pub(crate) async fn login(
     req: Request,
 ) -> Result<Response, AppError> {
     let headers = req.headers().clone();
-    let ip = client_ip(&req);
+    let ip = client_ip(&state, &req);
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     let (token, _) = state.pre_session(&headers);
     check_pre_session(&state, &headers, &form)?;
@@ -143,10 +148,13 @@ pub(crate) async fn login(
 
     if let Err(wait) = state.inner.throttle.check(&email, ip, now) {
         // Same answer for known and unknown emails: no enumeration.
-        let secs = wait.as_secs().max(1);
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut r = failed(
             &state,
-            &format!("Too many failed attempts. Try again in {secs} seconds."),
+            &format!(
+                "Too many failed sign-ins. For your security, wait {} and try again.",
+                auth::throttle::in_words(wait)
+            ),
             StatusCode::TOO_MANY_REQUESTS,
         )?;
         r.headers_mut().insert(header::RETRY_AFTER, secs.into());
@@ -367,8 +375,7 @@ pub(crate) async fn logout(
     let headers = req.headers().clone();
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     if let Some(me) = state.signed_in(&headers)? {
-        let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
-        if !auth::csrf_matches(&me.session.csrf, given) {
+        if !me.form_token_ok(&auth::FormScope::Host, form.csrf.as_deref()) {
             return Err(AppError::Csrf);
         }
         state.store().delete_session(&me.session_id)?;

@@ -7,6 +7,7 @@ use super::session::{SignedIn, now_ms};
 use super::tabs::{Access, Facts, Place, Tab, access, compose_tabs};
 use super::{AppError, AppState, MAX_AREA_BODY};
 use crate::catalog::{Catalog, Loaded};
+use crate::auth::FormScope;
 use crate::config::Scope;
 use crate::directory::Role;
 use crate::runtime::{AreaFailure, CallScope, Owner, convert, wit};
@@ -176,6 +177,9 @@ struct Prepared {
     structure: Option<(Structure, Role)>,
     tabs: Vec<Tab>,
     base_path: String,
+    /// What this area's forms are for: posts are checked against it, and
+    /// `csrf_field()` prints its token.
+    form_scope: FormScope,
 }
 
 async fn serve(
@@ -219,7 +223,7 @@ async fn serve_with(
         .ok_or(AppError::NotFound)?;
     let area = &catalog.areas[area_index];
 
-    let (structure, tabs, base_path) = match &sid {
+    let (structure, tabs, base_path, form_scope) = match &sid {
         Some(sid) => {
             if area.spec.scope != Scope::Structure {
                 return Err(AppError::NotFound);
@@ -265,7 +269,11 @@ async fn serve_with(
                     .set_session_structure(&me.session_id, Some(structure.id.as_str()))?;
             }
             let base = format!("/s/{}/{}", structure.id, area.spec.id);
-            (Some((structure, role)), tabs, base)
+            let scope = FormScope::Structure {
+                area: area.spec.id.to_string(),
+                structure: structure.id.to_string(),
+            };
+            (Some((structure, role)), tabs, base, scope)
         }
         None => {
             if area.spec.scope != Scope::User || area.loaded.is_err() {
@@ -291,7 +299,10 @@ async fn serve_with(
             };
             let tabs = compose_tabs(&catalog, &place);
             let base = format!("/me/{}", area.spec.id);
-            (current, tabs, base)
+            let scope = FormScope::User {
+                area: area.spec.id.to_string(),
+            };
+            (current, tabs, base, scope)
         }
     };
     let prepared = Prepared {
@@ -302,6 +313,7 @@ async fn serve_with(
         structure,
         tabs,
         base_path,
+        form_scope,
     };
     let mut response = call_area(&state, &rid, prepared, rest, json, req, logic).await?;
     response.extensions_mut().insert(AreaTag(area_id));
@@ -329,8 +341,9 @@ async fn call_area(
         .unwrap_or_default();
     let form = if method == Method::POST {
         let form = FormData::parse(req, MAX_AREA_BODY).await?;
-        let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
-        if !crate::auth::csrf_matches(&p.me.session.csrf, given) {
+        // The token must be this area's, for this structure: a form that
+        // another area printed is refused here.
+        if !p.me.form_token_ok(&p.form_scope, form.csrf.as_deref()) {
             return Err(AppError::Csrf);
         }
         form
@@ -526,7 +539,16 @@ fn answer(
         }
         wit::Response::Redirect(to) => {
             let target = resolve_redirect(&p.base_path, &to);
-            Ok(Redirect::to(&target).into_response())
+            match HeaderValue::from_str(&target) {
+                Ok(location) if !target.chars().any(char::is_control) => Ok((
+                    StatusCode::SEE_OTHER,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response()),
+                _ => fail(AreaFailure::BadAnswer {
+                    reason: "the area redirected to an address with control characters (such as a line break); a redirect is one path".into(),
+                }),
+            }
         }
         wit::Response::Download(d) => {
             if d.bytes.len() > MAX_DOWNLOAD {
@@ -539,17 +561,14 @@ fn answer(
                 });
             }
             let mut r = d.bytes.into_response();
-            let ct = HeaderValue::from_str(&d.content_type)
-                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-            r.headers_mut().insert(header::CONTENT_TYPE, ct);
-            let name: String = d
-                .filename
-                .chars()
-                .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
-                .collect();
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                super::forms::download_content_type(&d.content_type),
+            );
+            r.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                super::forms::attachment(&d.filename),
+            );
             Ok(r)
         }
         wit::Response::NotFound => Ok(message_page(
@@ -629,11 +648,14 @@ fn render_view(
         .render(context! {
             data => Value::from(minijinja::value::Serde(&data)),
             errors, error, form, ctx,
-            __portico_csrf => p.me.session.csrf.clone(),
+            __portico_csrf => p.me.form_token(&p.form_scope),
         })
         .map_err(|e| AreaFailure::BadAnswer {
             reason: format!("template `{}` failed to render: {e}", view.template),
         })?;
+    super::area_html::check(&content, &[]).map_err(|why| AreaFailure::BadAnswer {
+        reason: format!("the page from template `{}` was refused: {why}", view.template),
+    })?;
     Ok(layout(state, p, &view.title, content))
 }
 
@@ -687,7 +709,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         current_area => area.spec.id.as_str(),
         content => Value::from_safe_string(content),
         request_id => p.request_id.clone(),
-        __portico_csrf => p.me.session.csrf.clone(),
+        __portico_csrf => p.me.host_form_token(),
     };
     state
         .inner
@@ -732,7 +754,7 @@ fn failure_page(
         .metrics()
         .failure(area.spec.id.as_str(), &failure, now_ms());
     if json {
-        let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
+        let body = serde_json::json!({ "error": failure.public_message(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();
         if matches!(failure, AreaFailure::Busy) {
             r.headers_mut()
@@ -747,7 +769,7 @@ fn failure_page(
         .and_then(|t| {
             t.render(context! {
                 heading => format!("{} could not answer", area.spec.title),
-                message => failure.to_string(),
+                message => failure.public_message(),
                 detail => "This has been logged. If it keeps happening, tell your portal's operator and quote the request id.",
                 request_id => rid.0.clone(),
                 other_tabs => true,

@@ -10,6 +10,9 @@ pub enum AppError {
     /// Nothing here (also for structures the user does not belong to: 404, not 403).
     #[error("This page does not exist, or you do not have access to it.")]
     NotFound,
+    /// Credentials are missing or wrong (401); the message says which.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The user may not do this; the reason is shown.
     #[error("{0}")]
     Forbidden(String),
@@ -21,8 +24,11 @@ pub enum AppError {
     /// The request itself is malformed; the message says how.
     #[error("{0}")]
     BadRequest(String),
+    /// The request body is over its limit (413); the message names it.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; retry after the given seconds.
-    #[error("Too many attempts. Try again in {0} seconds.")]
+    #[error("Too many attempts. Wait {} and try again.", wait_words(.0))]
     TooMany(u64),
     /// Every sandbox slot is busy.
     #[error("Portico is busy. Try again in a moment.")]
@@ -32,13 +38,19 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+fn wait_words(secs: &u64) -> String {
+    crate::auth::throttle::in_words(std::time::Duration::from_secs(*secs))
+}
+
 impl AppError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,7 +4,7 @@
 use super::AppError;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 
 /// Form fields one request may carry.
 const MAX_FIELDS: usize = 2000;
@@ -51,6 +51,14 @@ impl FormData {
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large(limit));
+        }
         let mut form = FormData::default();
         if content_type.starts_with("multipart/form-data") {
             let mut multipart = Multipart::from_request(req, &())
@@ -67,6 +75,9 @@ impl FormData {
                     if filename.is_empty() && bytes.is_empty() {
                         continue; // an empty file input
                     }
+                    let filename = safe_filename(&filename);
+                    let content_type = media_type(&content_type)
+                        .unwrap_or_else(|| "application/octet-stream".into());
                     if form.files.len() == MAX_FILES {
                         return Err(AppError::BadRequest(format!(
                             "at most {MAX_FILES} files per form"
@@ -88,11 +99,12 @@ impl FormData {
         {
             let bytes = axum::body::to_bytes(req.into_body(), limit)
                 .await
-                .map_err(|_| {
-                    AppError::BadRequest(format!(
-                        "the form is larger than the {} KiB allowed",
-                        limit >> 10
-                    ))
+                .map_err(|e| {
+                    if is_length_limit(e) {
+                        too_large(limit)
+                    } else {
+                        AppError::BadRequest("the form arrived incomplete; send it again".into())
+                    }
                 })?;
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|e| AppError::BadRequest(format!("malformed form: {e}")))?;
@@ -125,14 +137,157 @@ impl FormData {
     }
 }
 
+/// 413, naming the limit in the unit a person reads best.
+fn too_large(limit: usize) -> AppError {
+    let allowed = if limit >= 1 << 20 {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{} KiB", limit >> 10)
+    };
+    AppError::TooLarge(format!(
+        "This request is larger than the {allowed} allowed. Send smaller files, or fewer at once."
+    ))
+}
+
+/// Whether a body read failed on its length limit (rather than, say, a
+/// client that went away).
+fn is_length_limit(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast_ref::<http_body_util::LengthLimitError>()
+        .is_some()
+}
+
 fn too_large_or_bad(e: axum::extract::multipart::MultipartError) -> AppError {
     let text = e.body_text();
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::BadRequest(format!(
-            "the upload is larger than the {} MiB allowed per request",
-            super::MAX_AREA_BODY >> 20
-        ))
+        too_large(super::MAX_AREA_BODY)
     } else {
         AppError::BadRequest(format!("malformed multipart form: {text}"))
+    }
+}
+
+/// A file name as a person gave it, made harmless: the last path component
+/// only (`../../x.xml` → `x.xml`), no control characters, at most
+/// [`MAX_FILENAME_CHARS`] characters, never empty, `.` or `..`.
+pub(crate) fn safe_filename(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}'))
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(MAX_FILENAME_CHARS)
+        .collect();
+    match clean.as_str() {
+        "" | "." | ".." => "file".into(),
+        _ => clean,
+    }
+}
+
+/// Longest file name kept (AIFE's attachments allow 50).
+pub(crate) const MAX_FILENAME_CHARS: usize = 200;
+
+/// `type/subtype` (lowercase, parameters dropped) if `value` is a well-formed
+/// media type; `None` for anything else (an uploader can send any text).
+pub(crate) fn media_type(value: &str) -> Option<String> {
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    let (ty, sub) = essence.split_once('/')?;
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    (token(ty) && token(sub)).then_some(essence)
+}
+
+/// The Content-Type of a download: a well-formed media type, never one a
+/// browser would run as a page of the portal (HTML, XHTML, SVG, XML with
+/// stylesheets) — those, and anything malformed, become a plain download.
+pub(crate) fn download_content_type(value: &str) -> HeaderValue {
+    const ACTIVE: &[&str] = &[
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+    ];
+    match media_type(value) {
+        Some(t) if ACTIVE.contains(&t.as_str()) && t.contains("xml") && t != "image/svg+xml" => {
+            // XML invoices are common: served as text, never rendered.
+            HeaderValue::from_static("text/plain; charset=utf-8")
+        }
+        Some(t) if ACTIVE.contains(&t.as_str()) => {
+            HeaderValue::from_static("application/octet-stream")
+        }
+        Some(t) => HeaderValue::from_str(&t)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        None => HeaderValue::from_static("application/octet-stream"),
+    }
+}
+
+/// `Content-Disposition: attachment` for `name`: an ASCII `filename` (others
+/// replaced by `_`, quotes and backslashes removed) and the exact UTF-8 name
+/// in `filename*` (RFC 6266 / 8187).
+pub(crate) fn attachment(name: &str) -> HeaderValue {
+    let name = safe_filename(name);
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .filter(|c| !matches!(c, '"' | '\\' | ';'))
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploaded_names_lose_their_paths_and_controls() {
+        assert_eq!(safe_filename("../../x.xml"), "x.xml");
+        assert_eq!(safe_filename("C:\\Users\\me\\facture.pdf"), "facture.pdf");
+        assert_eq!(safe_filename("a\r\nSet-Cookie: x.pdf"), "aSet-Cookie: x.pdf");
+        assert_eq!(safe_filename(".."), "file");
+        assert_eq!(safe_filename("dir/"), "file");
+        assert_eq!(safe_filename("Facture n°12 été.pdf"), "Facture n°12 été.pdf");
+    }
+
+    #[test]
+    fn download_headers_are_tame() {
+        assert_eq!(download_content_type("application/pdf"), "application/pdf");
+        assert_eq!(download_content_type("Application/PDF; x=y"), "application/pdf");
+        assert_eq!(download_content_type("text/html"), "application/octet-stream");
+        assert_eq!(download_content_type("image/svg+xml"), "application/octet-stream");
+        assert_eq!(download_content_type("application/xml"), "text/plain; charset=utf-8");
+        assert_eq!(
+            download_content_type("text/plain\r\nX: y"),
+            "application/octet-stream"
+        );
+        assert_eq!(download_content_type("nonsense"), "application/octet-stream");
+        assert_eq!(
+            attachment("../../x.xml"),
+            "attachment; filename=\"x.xml\"; filename*=UTF-8''x.xml"
+        );
+        assert_eq!(
+            attachment("été \"q\".pdf"),
+            "attachment; filename=\"_t_ q.pdf\"; filename*=UTF-8''%C3%A9t%C3%A9%20%22q%22.pdf"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! Invariant: this module never touches sled; it goes through [`Store`].
 
 mod account_pages;
+mod area_html;
 mod areas;
 mod error;
 mod forms;
@@ -34,6 +35,16 @@ pub const MAX_AREA_BODY: usize = 24 << 20;
 /// Largest body of the sign-in and sign-up forms.
 pub const MAX_AUTH_BODY: usize = 16 << 10;
 
+/// What the edge enforces besides sessions, from `serve`'s flags.
+#[derive(Clone, Debug, Default)]
+pub struct EdgePolicy {
+    /// `--metrics-token`: `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// `--trusted-proxy`: peers whose `X-Forwarded-For` / `Forwarded` header
+    /// names the client (the address throttling counts). Others' are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -52,6 +63,7 @@ struct Inner {
     sandbox_pool: sandbox_pool::SandboxPool,
     pages: minijinja::Environment<'static>,
     ops: crate::ops::OpsState,
+    edge: EdgePolicy,
 }
 
 impl AppState {
@@ -62,6 +74,17 @@ impl AppState {
         runtime: Arc<Runtime>,
         store: Store,
         secure_cookies: bool,
+    ) -> anyhow::Result<AppState> {
+        Self::with_edge(catalog, runtime, store, secure_cookies, EdgePolicy::default())
+    }
+
+    /// [`AppState::new`] with the edge's policy (metrics token, trusted proxies).
+    pub fn with_edge(
+        catalog: Catalog,
+        runtime: Arc<Runtime>,
+        store: Store,
+        secure_cookies: bool,
+        edge: EdgePolicy,
     ) -> anyhow::Result<AppState> {
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -76,6 +99,7 @@ impl AppState {
                 sandbox_pool: sandbox_pool::SandboxPool::new(sandbox_pool::SANDBOX_THREADS)?,
                 pages: templates::host_environment(),
                 ops: crate::ops::OpsState::new(MAX_CONCURRENT_CALLS as usize),
+                edge,
             }),
         })
     }
@@ -147,6 +171,14 @@ impl AppState {
     }
 }
 
+/// The router of `serve --metrics-listen`: `/metrics` alone, open to
+/// whoever reaches that address (bind it where only the scraper can).
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .with_state(state)
+}
+
 /// The router, with every route of ARCHITECTURE.md's "Interfaces".
 pub fn app(state: AppState) -> Router {
     let auth_routes = Router::new()
@@ -185,7 +217,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(ops::metrics))
+        .route("/metrics", get(ops::guarded_metrics))
         .route("/ops", get(ops::console))
         .route("/static/portico.css", get(security::stylesheet))
         .merge(auth_routes)

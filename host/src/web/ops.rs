@@ -3,8 +3,9 @@
 //! `/ops` is for operator accounts only (`portico operator add EMAIL`):
 //! anonymous visitors are sent to sign in, other accounts get 403.
 //! `/metrics` carries no personal or tenant data (area ids and counters
-//! only) and is open, like `/healthz`, for scrapers; restrict it at the proxy
-//! if area ids are confidential.
+//! only), but it is not open: on the main address it answers only a scraper
+//! presenting `serve --metrics-token` as a bearer token; `serve
+//! --metrics-listen ADDR` serves it on a separate address instead.
 
 use super::security::RequestId;
 use super::session::now_ms;
@@ -159,7 +160,7 @@ pub(crate) async fn console(
                 user => context! { first_name => me.user.first_name.clone() },
                 content => minijinja::Value::from_safe_string(content),
                 request_id => rid.0,
-                __portico_csrf => me.session.csrf.clone(),
+                __portico_csrf => me.host_form_token(),
             })
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the layout: {e}")))?;
@@ -218,6 +219,32 @@ fn label(v: &str) -> String {
 }
 
 /// `GET /metrics`: Prometheus text exposition format 0.0.4.
+/// `GET /metrics` on the main address: the bearer token, or nothing.
+pub(crate) async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.inner.edge.metrics_token.as_deref() else {
+        return AppError::Forbidden(
+            "/metrics is not served on this address. Start Portico with --metrics-token (then scrape with that bearer token) or --metrics-listen ADDR.".into(),
+        )
+        .into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !crate::auth::csrf_matches(expected, given.trim()) {
+        let mut r = AppError::Unauthorized(
+            "/metrics needs the scraper's bearer token (Authorization: Bearer …), as given to --metrics-token.".into(),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return r;
+    }
+    metrics(State(state)).await
+}
+
+/// The metrics themselves (`metrics_app` serves this unguarded).
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     let (generation, attempts, last_ok) = {

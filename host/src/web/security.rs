@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// Strict CSP: no inline script or style, nothing from elsewhere, no framing,
@@ -60,7 +61,10 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         };
         *rendered.status_mut() = status;
         for (name, value) in response.headers() {
-            if name == header::RETRY_AFTER || name == header::SET_COOKIE {
+            if name == header::RETRY_AFTER
+                || name == header::SET_COOKIE
+                || name == header::WWW_AUTHENTICATE
+            {
                 rendered.headers_mut().append(name, value.clone());
             }
         }
@@ -81,6 +85,15 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
+    if state.secure_cookies() {
+        // Served over https (behind the proxy): browsers must never try
+        // plain http again for a year (ASVS 3.4.1).
+        set(
+            headers,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, "cache-control", "no-store");
     }
@@ -143,4 +156,124 @@ pub(crate) async fn stylesheet() -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     r
+}
+
+impl AppState {
+    /// The client's address: the TCP peer, or — when the peer is a trusted
+    /// proxy (`serve --trusted-proxy`) — the nearest address in its
+    /// `Forwarded` / `X-Forwarded-For` chain that is not itself a trusted
+    /// proxy. Headers from any other peer are ignored, so a client cannot
+    /// pick the address it is throttled under.
+    pub(crate) fn client_address(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
+        let peer = peer.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST));
+        let trusted = |ip: &IpAddr| {
+            let ip = canonical(*ip);
+            self.inner.edge.trusted_proxies.iter().any(|n| n.contains(&ip))
+        };
+        if !trusted(&peer) {
+            return canonical(peer);
+        }
+        let chain = forwarded_chain(headers);
+        chain
+            .iter()
+            .rev()
+            .find(|ip| !trusted(ip))
+            .or(chain.first())
+            .map_or(canonical(peer), |ip| canonical(*ip))
+    }
+}
+
+/// IPv4-mapped IPv6 addresses as IPv4, so `10.0.0.0/8` matches them.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The hops a proxy chain recorded, oldest first: RFC 7239 `Forwarded`
+/// (`for=` parameters) when present, else `X-Forwarded-For`. A hop that is
+/// not an address (`unknown`, an obfuscated name) ends the chain there.
+pub(crate) fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_string())
+            .collect()
+    };
+    let forwarded = values("forwarded");
+    let hops: Vec<String> = if forwarded.is_empty() {
+        values("x-forwarded-for")
+    } else {
+        forwarded
+            .iter()
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    k.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| v.trim().trim_matches('"').to_string())
+                })
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for hop in hops {
+        match parse_hop(&hop) {
+            Some(ip) => out.push(ip),
+            None => {
+                // Keep only what follows: those hops were added by proxies
+                // nearer to us, which a client cannot forge past.
+                out.clear();
+            }
+        }
+    }
+    out
+}
+
+/// `192.0.2.1`, `192.0.2.1:443`, `2001:db8::1`, `[2001:db8::1]:443`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    hop.rsplit_once(':')?.0.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_chains_are_read_oldest_first() {
+        let h = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2"), ("x-forwarded-for", "10.0.0.3")]);
+        assert_eq!(
+            forwarded_chain(&h),
+            ["203.0.113.7", "10.0.0.2", "10.0.0.3"].map(|s| s.parse::<IpAddr>().unwrap())
+        );
+        let h = headers(&[(
+            "forwarded",
+            r#"for=192.0.2.60;proto=https, for="[2001:db8:cafe::17]:4711""#,
+        )]);
+        assert_eq!(
+            forwarded_chain(&h),
+            ["192.0.2.60", "2001:db8:cafe::17"].map(|s| s.parse::<IpAddr>().unwrap())
+        );
+        // A hop that is not an address cuts off what came before it.
+        let h = headers(&[("x-forwarded-for", "198.51.100.1, unknown, 203.0.113.9")]);
+        assert_eq!(forwarded_chain(&h), ["203.0.113.9".parse::<IpAddr>().unwrap()]);
+    }
 }

@@ -13,6 +13,24 @@ pub(crate) struct SignedIn {
     pub(crate) session: Session,
 }
 
+impl SignedIn {
+    /// The render value of this session's token for the host's own forms
+    /// (`{{ csrf_field() }}` in host templates: logout, account pages).
+    pub(crate) fn host_form_token(&self) -> minijinja::Value {
+        self.form_token(&auth::FormScope::Host)
+    }
+
+    /// The render value of this session's token for `scope`.
+    pub(crate) fn form_token(&self, scope: &auth::FormScope) -> minijinja::Value {
+        super::templates::FormToken::value(auth::form_token(&self.session.csrf, scope))
+    }
+
+    /// Whether `given` is this session's token for `scope`.
+    pub(crate) fn form_token_ok(&self, scope: &auth::FormScope, given: Option<&str>) -> bool {
+        given.is_some_and(|given| auth::form_token_ok(&self.session.csrf, scope, given))
+    }
+}
+
 impl AppState {
     pub(crate) fn session_cookie_name(&self) -> &'static str {
         if self.inner.secure_cookies {

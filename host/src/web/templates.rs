@@ -3,23 +3,58 @@
 //!
 //! Plugin templates always render with HTML autoescape on, whatever their
 //! names (minijinja escapes only `.html` names by default), plugin data is
-//! never marked safe, and rendering is bounded by fuel.
+//! never marked safe, and rendering is bounded by fuel. An area has no way
+//! to mark output safe: its environment has no `safe` filter, and a template
+//! with an `{% autoescape %}` block is refused at load
+//! ([`check_area_template`]). What the rendered HTML may contain (tags,
+//! links) is checked by `web::area_html`.
 
+use minijinja::value::{Object, ObjectRepr};
 use minijinja::{AutoEscape, Environment, State, Value};
+use std::fmt;
+use std::sync::Arc;
 
 /// Instructions one render may execute; a template that loops forever runs
 /// out instead of hanging the host. Real pages use a few thousand.
 pub const TEMPLATE_FUEL: u64 = 2_000_000;
 
-/// The name of the render variable holding the request's CSRF token. Only
-/// `csrf_field()` reads it; plugins never receive it in a call.
+/// The name of the render variable holding the form token (see
+/// `auth::form_token`). Only `csrf_field()` reads it; plugins never receive
+/// it in a call, and templates see an opaque value ([`FormToken`]).
 pub(crate) const CSRF_VAR: &str = "__portico_csrf";
+
+/// The form token of one render, as the template sees it: prints as nothing,
+/// serializes as nothing, has no attributes, and hides itself from
+/// `debug()`. Only [`csrf_field`] takes the token out.
+pub(crate) struct FormToken(String);
+
+impl FormToken {
+    /// The render-context value holding `token`.
+    pub(crate) fn value(token: String) -> Value {
+        Value::from_object(FormToken(token))
+    }
+}
+
+impl fmt::Debug for FormToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<form token>")
+    }
+}
+
+impl Object for FormToken {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+    fn render(self: &Arc<Self>, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
 
 /// `{{ csrf_field() }}`: the hidden input every POST form must contain.
 fn csrf_field(state: &State) -> Value {
     let token = state
         .lookup(CSRF_VAR)
-        .and_then(|v| v.as_str().map(str::to_owned))
+        .and_then(|v| v.downcast_object_ref::<FormToken>().map(|t| t.0.clone()))
         .unwrap_or_default();
     // Tokens are ours (hex); keep only safe characters all the same.
     let token: String = token.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -34,13 +69,39 @@ fn base(env: &mut Environment<'static>) {
     env.add_function("csrf_field", csrf_field);
 }
 
-/// The environment for one area's templates.
+/// Why an area's template is refused at load, if it is: an
+/// `{% autoescape %}` block would let it print data unescaped.
+pub fn check_area_template(source: &str) -> Result<(), String> {
+    let mut rest = source;
+    while let Some(at) = rest.find("{%") {
+        rest = &rest[at + 2..];
+        let tag = rest.trim_start_matches(['-', '+', '~']).trim_start();
+        let word: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if word == "autoescape" {
+            return Err(
+                "`{% autoescape %}` blocks are not allowed: area templates always escape what they print"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The environment for one area's templates. It has no `safe` filter: an
+/// area cannot mark anything as HTML.
 pub fn area_environment(templates: &[(String, String)]) -> Environment<'static> {
     let mut env = Environment::new();
     base(&mut env);
+    env.remove_filter("safe");
     for (name, source) in templates {
-        // A template that does not compile is reported by `Runtime::load`;
-        // here it is simply absent.
+        // A template that does not compile, or is refused, is reported by
+        // `Runtime::load`; here it is simply absent.
+        if check_area_template(source).is_err() {
+            continue;
+        }
         let _ = env.add_template_owned(name.clone(), source.clone());
     }
     env
@@ -61,4 +122,63 @@ pub fn host_environment() -> Environment<'static> {
             .expect("host templates compile");
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+
+    fn render(source: &str) -> Result<String, String> {
+        check_area_template(source)?;
+        let env = area_environment(&[("t.html".into(), source.into())]);
+        env.get_template("t.html")
+            .and_then(|t| {
+                t.render(minijinja::context! {
+                    data => "<img src=x onerror=alert(1)>",
+                    __portico_csrf => FormToken::value(TOKEN.into()),
+                })
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_area_template_cannot_read_the_form_token() {
+        let field = render("{{ csrf_field() }}").unwrap();
+        assert!(field.contains(TOKEN), "csrf_field prints it: {field}");
+        for probe in [
+            "{{ debug() }}",
+            "{{ __portico_csrf }}",
+            "{{ __portico_csrf|string }}",
+            "{{ __portico_csrf|tojson }}",
+            "{{ __portico_csrf|list }}",
+            "{% for k in __portico_csrf %}{{ k }}{% endfor %}",
+            "{{ __portico_csrf.0 }}{{ __portico_csrf[0] }}",
+        ] {
+            let out = render(probe).unwrap_or_else(|e| e);
+            assert!(!out.contains(&TOKEN[..16]), "{probe} revealed it: {out}");
+        }
+    }
+
+    #[test]
+    fn an_area_template_cannot_print_raw_html() {
+        let err = render("{{ data|safe }}").unwrap_err();
+        assert!(err.contains("unknown filter"), "{err}");
+        let err = render("{% filter safe %}{{ data }}{% endfilter %}").unwrap_err();
+        assert!(err.contains("unknown filter"), "{err}");
+        for source in [
+            "{% autoescape false %}{{ data }}{% endautoescape %}",
+            "{%- autoescape false -%}{{ data }}{% endautoescape %}",
+            "{%   autoescape 'none' %}{{ data }}{% endautoescape %}",
+        ] {
+            let err = render(source).unwrap_err();
+            assert!(err.contains("autoescape"), "{source}: {err}");
+        }
+        // What is left escapes.
+        assert_eq!(
+            render("{{ data }}").unwrap(),
+            "&lt;img src=x onerror=alert(1)&gt;"
+        );
+    }
 }

@@ -16,6 +16,15 @@
 //! | `/template-bomb` | a template that loops ~forever |
 //! | `/escape?other=SIRET` | writes aimed at other namespaces through every import |
 //! | `/list` | this namespace's kv keys (to check what `/escape` wrote) |
+//! | `/forge?action=URL` | a form aimed at another area's action, with `csrf_field()` |
+//! | `/debug` | `{{ debug() }}`: every variable the template can see |
+//! | `/raw?html=H` | `{{ data.html\|safe }}`: raw HTML from data |
+//! | `/refresh` | a template with `<meta http-equiv=refresh>` to another site |
+//! | `/link?to=URL` | a link whose target comes from data |
+//! | `/dangling` | an attribute left open, to swallow the rest of the page |
+//! | `/log-flood` | 40 MiB of log in one call, with forged lines |
+//! | `/redirect-crlf` | a redirect with CR/LF in it (header injection) |
+//! | `/clock` | the finest clock readings the sandbox gives |
 
 use portico_sdk::{
     Area, Context, Error, HostError, Request, Response, account, directory, facts, kv, log,
@@ -36,6 +45,12 @@ impl Area for Hostile {
         &[
             (RESULT, include_str!("../templates/result.html")),
             ("bomb.html", include_str!("../templates/bomb.html")),
+            ("forge.html", include_str!("../templates/forge.html")),
+            ("debug.html", include_str!("../templates/debug.html")),
+            ("raw.html", include_str!("../templates/raw.html")),
+            ("refresh.html", include_str!("../templates/refresh.html")),
+            ("link.html", include_str!("../templates/link.html")),
+            ("dangling.html", include_str!("../templates/dangling.html")),
         ]
     }
 
@@ -96,6 +111,34 @@ impl Area for Hostile {
             "/list" => ok(kv::list("", None, kv::MAX_LIST_LIMIT)
                 .map(|entries| entries.into_iter().map(|(k, _)| k).collect::<Vec<_>>())
                 .unwrap_or_default()),
+            "/forge" => Response::view(
+                "forge.html",
+                "Win a prize",
+                &json!({ "action": req.query_value("action").unwrap_or("") }),
+            ),
+            "/debug" => Response::view("debug.html", "Debug", &json!({})),
+            "/raw" => Response::view(
+                "raw.html",
+                "Raw",
+                &json!({ "html": req.query_value("html").unwrap_or("<script>alert(1)</script>") }),
+            ),
+            "/refresh" => Response::view("refresh.html", "Refresh", &json!({})),
+            "/link" => Response::view(
+                "link.html",
+                "Link",
+                &json!({ "to": req.query_value("to").unwrap_or("") }),
+            ),
+            "/dangling" => Response::view("dangling.html", "Dangling", &json!({})),
+            "/log-flood" => {
+                let line = "x".repeat(4000);
+                for _ in 0..10_000 {
+                    log::info(&line);
+                }
+                log::info("done\n2026-12-06T00:00:00.000000Z  INFO login ok user=admin");
+                ok("flooded")
+            }
+            "/redirect-crlf" => Response::redirect("/s/x\r\nSet-Cookie: portico_session=stolen"),
+            "/clock" => ok(clock()),
             _ => Response::not_found(),
         })
     }
@@ -176,4 +219,31 @@ fn recurse(depth: u64) -> u64 {
         return frame[0];
     }
     recurse(black_box(depth + 1)).wrapping_add(frame[1])
+}
+
+/// The smallest non-zero steps of the wall and monotonic clocks, in ns,
+/// over many readings: a fine clock is a timing side channel.
+fn clock() -> Value {
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+    let mut wall_ns = Vec::new();
+    let mut mono_ns = Vec::new();
+    let start = Instant::now();
+    for _ in 0..200_000 {
+        let w = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        wall_ns.push(w.subsec_nanos());
+        mono_ns.push(start.elapsed().as_nanos() as u64);
+    }
+    let finest = |v: &[u64]| {
+        v.windows(2)
+            .map(|w| w[1].saturating_sub(w[0]))
+            .filter(|d| *d > 0)
+            .min()
+            .unwrap_or(0)
+    };
+    let wall: Vec<u64> = wall_ns.iter().map(|n| u64::from(*n)).collect();
+    json!({
+        "wall_sub_ms_ns": wall.iter().map(|n| n % 1_000_000).max().unwrap_or(0),
+        "mono_sub_ms_ns": mono_ns.iter().map(|n| n % 1_000_000).max().unwrap_or(0),
+        "mono_finest_step_ns": finest(&mono_ns),
+    })
 }

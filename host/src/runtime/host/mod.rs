@@ -8,7 +8,7 @@ mod account;
 mod directory;
 mod facts;
 mod kv;
-mod log;
+pub(crate) mod log;
 mod messages;
 
 use super::bindings::types::{self, HostError};
@@ -167,6 +167,8 @@ pub struct HostState {
     /// Bytes the namespace uses, as measured at this call's first write and
     /// counted up since (see `kv::reserve`).
     storage_used: Option<u64>,
+    /// Bytes this call has written through `log`, against `log::MAX_CALL_LOG`.
+    pub(super) log_bytes: usize,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
@@ -182,6 +184,8 @@ impl HostState {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            .wall_clock(crate::runtime::clocks::CoarseWallClock)
+            .monotonic_clock(crate::runtime::clocks::CoarseMonotonicClock::new())
             .build();
         let limits = StoreLimitsBuilder::new()
             .memory_size((spec.limits.memory_mib as usize) << 20)
@@ -200,6 +204,7 @@ impl HostState {
             host_calls: 0,
             storage_quota: u64::from(spec.limits.storage_mib) << 20,
             storage_used: None,
+            log_bytes: 0,
             wasi,
             table: ResourceTable::new(),
             limits,

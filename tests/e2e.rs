@@ -76,7 +76,7 @@ async fn sign_up_create_a_structure_see_the_tabs_and_log_out() {
         Some(format!("/s/{SUPPLIER}/").as_str())
     );
 
-    let token = home.csrf();
+    let token = home.host_csrf();
     let out = alice.post("/logout", &[("_csrf", &token)]).await;
     assert_eq!(out.status, 303);
     assert_eq!(out.location.as_deref(), Some("/login"));

@@ -278,14 +278,29 @@ pub struct Page {
 }
 
 impl Page {
-    /// The CSRF token of the first form on the page.
+    /// The form token of the first form in the page's content (an area's
+    /// forms carry that area's token), or of the first form anywhere.
     pub fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find(r#"name="_csrf" value=""#)
-            .expect("page has a CSRF field");
-        let rest = &self.body[at + r#"name="_csrf" value=""#.len()..];
-        rest[..rest.find('"').unwrap()].to_string()
+        let content = self.body.find("<main").unwrap_or(0);
+        Self::token_from(&self.body[content..])
+            .or_else(|| Self::token_from(&self.body))
+            .expect("page has a CSRF field")
+    }
+
+    /// The token of the first form in the page's content, if it has one.
+    pub fn area_csrf(&self) -> Option<String> {
+        Self::token_from(&self.body[self.body.find("<main")?..])
+    }
+
+    /// The token of the host's own forms (the layout's logout form).
+    pub fn host_csrf(&self) -> String {
+        Self::token_from(&self.body).expect("page has a CSRF field")
+    }
+
+    fn token_from(html: &str) -> Option<String> {
+        let at = html.find(r#"name="_csrf" value=""#)?;
+        let rest = &html[at + r#"name="_csrf" value=""#.len()..];
+        Some(rest[..rest.find('"')?].to_string())
     }
 
     pub fn json(&self) -> serde_json::Value {

@@ -81,7 +81,11 @@ async fn a_form_printed_by_one_area_is_refused_by_another() {
         )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
-    assert!(forged.body.contains("did not come from Portico"), "{}", forged.body);
+    assert!(
+        forged.body.contains("did not come from Portico"),
+        "{}",
+        forged.body
+    );
     let members = alice
         .get_json(&format!("/s/{A}/manager-activities/members"))
         .await
@@ -95,13 +99,19 @@ async fn a_form_printed_by_one_area_is_refused_by_another() {
     assert_eq!(emails, ["alice@example.com"], "nobody was added");
 
     // The host's own forms (logout) refuse it too.
-    let logout = alice.post("/logout", &[("_csrf", hostile_token.as_str())]).await;
+    let logout = alice
+        .post("/logout", &[("_csrf", hostile_token.as_str())])
+        .await;
     assert_eq!(logout.status, 403, "{}", logout.body);
 
     // debug() and every other way of printing the context shows no token.
     let debug = alice.get(&format!("/s/{A}/hostile/debug")).await;
     assert_eq!(debug.status, 200, "{}", debug.body);
-    assert!(debug.body.contains("ctx"), "debug() did print: {}", debug.body);
+    assert!(
+        debug.body.contains("ctx"),
+        "debug() did print: {}",
+        debug.body
+    );
     let logout_token = debug.host_csrf(); // the layout's logout form
     let (start, end) = (
         debug.body.find(r#"<pre id="debug">"#).unwrap(),
@@ -109,7 +119,10 @@ async fn a_form_printed_by_one_area_is_refused_by_another() {
     );
     let printed = &debug.body[start..end];
     for token in [&hostile_token, &logout_token] {
-        assert!(!printed.contains(token.as_str()), "debug() shows {token}: {printed}");
+        assert!(
+            !printed.contains(token.as_str()),
+            "debug() shows {token}: {printed}"
+        );
     }
 
     // Control: Manager activities' own form, same fields, is accepted.
@@ -144,22 +157,31 @@ async fn area_templates_cannot_emit_raw_html_or_send_people_elsewhere() {
     let refresh = alice.get(&format!("{h}/refresh")).await;
     assert_eq!(refresh.status, 500, "{}", refresh.body);
     assert!(!refresh.body.contains("http-equiv"), "{}", refresh.body);
-    assert!(refresh.body.contains("&lt;meta&gt;"), "names the element: {}", refresh.body);
+    assert!(
+        refresh.body.contains("&lt;meta&gt;"),
+        "names the element: {}",
+        refresh.body
+    );
 
     for to in [
         "https://elsewhere.example/login",
         "//elsewhere.example",
         "javascript:alert(1)",
     ] {
-        let page = alice
-            .get(&format!("{h}/link?to={}", urlencode(to)))
-            .await;
+        let page = alice.get(&format!("{h}/link?to={}", urlencode(to))).await;
         assert_eq!(page.status, 500, "{to}: {}", page.body);
-        assert!(page.body.contains("leaves the portal"), "{to}: {}", page.body);
+        assert!(
+            page.body.contains("leaves the portal"),
+            "{to}: {}",
+            page.body
+        );
         assert!(!page.body.contains(r#"id="link""#), "{to}: {}", page.body);
     }
     let inside = alice
-        .get(&format!("{h}/link?to={}", urlencode(&format!("/s/{A}/homepage"))))
+        .get(&format!(
+            "{h}/link?to={}",
+            urlencode(&format!("/s/{A}/homepage"))
+        ))
         .await;
     assert_eq!(inside.status, 200, "{}", inside.body);
     assert!(inside.body.contains(r#"id="link""#));
@@ -186,7 +208,10 @@ async fn an_area_cannot_flood_or_forge_the_log() {
     let mut log = String::new();
     for _ in 0..100 {
         log = portal.log();
-        if log.lines().any(|l| l.contains(&rid) && l.contains("status=200")) {
+        if log
+            .lines()
+            .any(|l| l.contains(&rid) && l.contains("status=200"))
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -200,9 +225,19 @@ async fn an_area_cannot_flood_or_forge_the_log() {
         .filter(|l| l.contains("area hostile:"))
         .map(|l| l.len())
         .sum();
-    assert!(area_bytes > 8_000, "the area's lines are there: {area_bytes}");
-    assert!(area_bytes < 24 << 10, "capped near 16 KiB per call, got {area_bytes} bytes");
-    assert!(lines.iter().any(|l| l.contains("log cap of 16384 bytes per call reached")));
+    assert!(
+        area_bytes > 8_000,
+        "the area's lines are there: {area_bytes}"
+    );
+    assert!(
+        area_bytes < 24 << 10,
+        "capped near 16 KiB per call, got {area_bytes} bytes"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("log cap of 16384 bytes per call reached"))
+    );
     for line in log.lines() {
         if line.contains("login ok user=admin") {
             assert!(line.contains("area hostile:"), "a forged line: {line}");
@@ -223,9 +258,18 @@ async fn smaller_points_hold() {
 
     let crlf = alice.get(&format!("{h}/redirect-crlf")).await;
     assert_eq!(crlf.status, 500, "{}", crlf.body);
-    assert!(crlf.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        crlf.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(crlf.body.contains("control characters"), "{}", crlf.body);
-    assert!(crlf.body.contains("could not answer"), "an error panel: {}", crlf.body);
+    assert!(
+        crlf.body.contains("could not answer"),
+        "an error panel: {}",
+        crlf.body
+    );
     assert!(
         crlf.headers
             .get_all("set-cookie")
@@ -234,9 +278,18 @@ async fn smaller_points_hold() {
     );
 
     let clock = alice.get_json(&format!("{h}/clock")).await.json();
-    let clock = clock["ok"].as_object().map(|_| clock["ok"].clone()).unwrap_or_else(|| panic!("{clock}"));
-    assert_eq!(clock["wall_sub_ms_ns"], 0, "wall clock in whole ms: {clock}");
-    assert_eq!(clock["mono_sub_ms_ns"], 0, "monotonic clock in whole ms: {clock}");
+    let clock = clock["ok"]
+        .as_object()
+        .map(|_| clock["ok"].clone())
+        .unwrap_or_else(|| panic!("{clock}"));
+    assert_eq!(
+        clock["wall_sub_ms_ns"], 0,
+        "wall clock in whole ms: {clock}"
+    );
+    assert_eq!(
+        clock["mono_sub_ms_ns"], 0,
+        "monotonic clock in whole ms: {clock}"
+    );
     let step = clock["mono_finest_step_ns"].as_u64().unwrap();
     assert!(step == 0 || step >= 1_000_000, "{clock}");
 
@@ -248,7 +301,11 @@ async fn smaller_points_hold() {
     assert_eq!(signed_in.status, 401, "a session is not a scraper");
     let scraper = alice.metrics().await;
     assert_eq!(scraper.status, 200);
-    assert!(scraper.body.contains("portico_area_calls_total{area=\"hostile\"}"));
+    assert!(
+        scraper
+            .body
+            .contains("portico_area_calls_total{area=\"hostile\"}")
+    );
 
     // Over the body limit: 413, in words.
     let big = "x".repeat(20 << 10);
@@ -257,8 +314,19 @@ async fn smaller_points_hold() {
         .post("/login", &[("email", big.as_str())])
         .await;
     assert_eq!(r.status, 413, "{}", r.body);
-    assert!(r.body.contains("larger than the 16 KiB allowed"), "{}", r.body);
-    assert!(!portal.client().get("/login").await.headers.contains_key("strict-transport-security"));
+    assert!(
+        r.body.contains("larger than the 16 KiB allowed"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !portal
+            .client()
+            .get("/login")
+            .await
+            .headers
+            .contains_key("strict-transport-security")
+    );
 }
 
 /// HSTS with --secure-cookies; /metrics on a separate address.
@@ -283,7 +351,12 @@ async fn https_deployments_get_hsts_and_metrics_can_live_elsewhere() {
         .to_string();
     let body = reqwest::get(&metrics_url).await.unwrap();
     assert_eq!(body.status(), 200);
-    assert!(body.text().await.unwrap().contains("portico_catalog_generation 1"));
+    assert!(
+        body.text()
+            .await
+            .unwrap()
+            .contains("portico_catalog_generation 1")
+    );
     let _ = METRICS_TOKEN;
 }
 
@@ -300,18 +373,26 @@ async fn throttling_counts_clients_behind_a_trusted_proxy_and_spares_the_owner()
     let carol = portal.client();
     carol.sign_up("Carol", "carol@example.com", PASSWORD).await;
     let via = |client: &support::Client, ip: &str, email: &str, password: &str| {
-        let form_page = client.http.get(format!("{}/login", client.base)).header("x-forwarded-for", ip.to_string());
+        let form_page = client
+            .http
+            .get(format!("{}/login", client.base))
+            .header("x-forwarded-for", ip.to_string());
         let (ip, email, password) = (ip.to_string(), email.to_string(), password.to_string());
         let base = client.base.clone();
         let http = client.http.clone();
         async move {
             let page = form_page.send().await.unwrap().text().await.unwrap();
-            let at = page.find(r#"name="_csrf" value=""#).unwrap() + r#"name="_csrf" value=""#.len();
+            let at =
+                page.find(r#"name="_csrf" value=""#).unwrap() + r#"name="_csrf" value=""#.len();
             let token = page[at..at + page[at..].find('"').unwrap()].to_string();
             let r = http
                 .post(format!("{base}/login"))
                 .header("x-forwarded-for", ip)
-                .form(&[("_csrf", token.as_str()), ("email", &email), ("password", &password)])
+                .form(&[
+                    ("_csrf", token.as_str()),
+                    ("email", &email),
+                    ("password", &password),
+                ])
                 .send()
                 .await
                 .unwrap();
@@ -320,29 +401,64 @@ async fn throttling_counts_clients_behind_a_trusted_proxy_and_spares_the_owner()
     };
     // Carol signs in from home once: her address becomes known.
     let home = portal.client();
-    assert_eq!(via(&home, "192.0.2.50", "carol@example.com", PASSWORD).await.0, 303);
+    assert_eq!(
+        via(&home, "192.0.2.50", "carol@example.com", PASSWORD)
+            .await
+            .0,
+        303
+    );
 
     // An attacker behind the same proxy guesses 25 accounts, then Carol's.
     let attacker = portal.client();
     for i in 0..25 {
-        let (status, _) = via(&attacker, "203.0.113.7", &format!("u{i}@example.com"), "wrong password!").await;
+        let (status, _) = via(
+            &attacker,
+            "203.0.113.7",
+            &format!("u{i}@example.com"),
+            "wrong password!",
+        )
+        .await;
         assert!(status == 401 || status == 429, "{status}");
     }
     let (status, body) = via(&attacker, "203.0.113.7", "carol@example.com", PASSWORD).await;
     assert_eq!(status, 429, "the guessing client waits: {body}");
-    assert!(body.contains("wait 30 seconds and try again"), "in words: {body}");
+    assert!(
+        body.contains("wait 30 seconds and try again"),
+        "in words: {body}"
+    );
     // …but another client of the same proxy does not.
     let colleague = portal.client();
-    assert_eq!(via(&colleague, "198.51.100.9", "carol@example.com", PASSWORD).await.0, 303);
+    assert_eq!(
+        via(&colleague, "198.51.100.9", "carol@example.com", PASSWORD)
+            .await
+            .0,
+        303
+    );
 
     // Carol's account guessed from many addresses: new addresses wait, Carol at home does not.
     let botnet = portal.client();
     for i in 0..30 {
-        let _ = via(&botnet, &format!("198.18.0.{i}"), "carol@example.com", "wrong password!").await;
+        let _ = via(
+            &botnet,
+            &format!("198.18.0.{i}"),
+            "carol@example.com",
+            "wrong password!",
+        )
+        .await;
     }
-    assert_eq!(via(&botnet, "198.18.1.1", "carol@example.com", PASSWORD).await.0, 429);
+    assert_eq!(
+        via(&botnet, "198.18.1.1", "carol@example.com", PASSWORD)
+            .await
+            .0,
+        429
+    );
     let home_again = portal.client();
-    assert_eq!(via(&home_again, "192.0.2.50", "carol@example.com", PASSWORD).await.0, 303);
+    assert_eq!(
+        via(&home_again, "192.0.2.50", "carol@example.com", PASSWORD)
+            .await
+            .0,
+        303
+    );
 }
 
 /// Without --trusted-proxy, X-Forwarded-For is the client's word and is
@@ -360,7 +476,11 @@ async fn a_client_cannot_choose_its_address() {
             .http
             .post(format!("{}/login", mallory.base))
             .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .form(&[("_csrf", page.csrf().as_str()), ("email", "carol@example.com"), ("password", "guess guess guess")])
+            .form(&[
+                ("_csrf", page.csrf().as_str()),
+                ("email", "carol@example.com"),
+                ("password", "guess guess guess"),
+            ])
             .send()
             .await
             .unwrap();

@@ -44,7 +44,11 @@ enum Command {
         edge: EdgeArgs,
         /// Also allow plugins under DIR (repeatable); by default they must
         /// be under areas.yaml's directory.
-        #[arg(long = "plugin-dir", env = "PORTICO_PLUGIN_DIRS", value_delimiter = ',')]
+        #[arg(
+            long = "plugin-dir",
+            env = "PORTICO_PLUGIN_DIRS",
+            value_delimiter = ','
+        )]
         plugin_dirs: Vec<PathBuf>,
     },
     /// Seed demo data (a supplier and a public body with their managers), then serve.
@@ -65,7 +69,11 @@ enum Command {
         #[arg(default_value = "areas.yaml")]
         config: PathBuf,
         /// Also allow plugins under DIR (repeatable), as `serve --plugin-dir`.
-        #[arg(long = "plugin-dir", env = "PORTICO_PLUGIN_DIRS", value_delimiter = ',')]
+        #[arg(
+            long = "plugin-dir",
+            env = "PORTICO_PLUGIN_DIRS",
+            value_delimiter = ','
+        )]
         plugin_dirs: Vec<PathBuf>,
     },
     /// Ask the running server to reload areas.yaml (sends it SIGHUP) and
@@ -103,7 +111,9 @@ fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
     let s = s.trim();
     s.parse::<ipnet::IpNet>()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("`{s}` is not an address or a CIDR block; write e.g. 10.0.0.0/8 or 192.0.2.7"))
+        .map_err(|_| {
+            format!("`{s}` is not an address or a CIDR block; write e.g. 10.0.0.0/8 or 192.0.2.7")
+        })
 }
 
 impl EdgeArgs {
@@ -274,8 +284,13 @@ fn serve(
                     .await
                     .context("seeding demo data")?;
             }
-            let state =
-                AppState::with_edge(catalog, runtime.clone(), store, secure_cookies, edge.policy())?;
+            let state = AppState::with_edge(
+                catalog,
+                runtime.clone(),
+                store,
+                secure_cookies,
+                edge.policy(),
+            )?;
             let slots = state.limit_concurrent_calls(max_concurrent_calls);
             if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
                 tracing::info!(slots, "sandboxed calls limited");

@@ -25,6 +25,7 @@ pub mod session;
 pub mod throttle;
 
 pub use email::{normalize_email, validate_name};
+pub use form_token::{FormScope, form_token, form_token_ok};
 pub use password::{
     ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
     Passwords, validate_new_password,
@@ -35,7 +36,6 @@ pub use session::{
     new_csrf_token, new_session_id, pre_session_cookie, pre_session_cookie_name,
     pre_session_csrf_ok, read_cookie, session_cookie, session_cookie_name,
 };
-pub use form_token::{FormScope, form_token, form_token_ok};
 pub use throttle::LoginThrottle;
 
 /// Internal failures of the auth module. User mistakes (a weak password, a

@@ -104,7 +104,8 @@ pub fn load(path: &Path) -> Result<AreasSpec, ConfigErrors> {
         field: None,
         message,
     };
-    let file = std::fs::File::open(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
     let mut bytes = Vec::new();
     file.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -206,13 +207,20 @@ mod tests {
     fn deep_nesting_is_refused_before_the_yaml_parser_runs() {
         // 200 KB of brackets: the YAML parser took 37 s on this.
         let text = format!("areas: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
-        let err = parse(&text, Path::new("areas.yaml")).unwrap_err().to_string();
+        let err = parse(&text, Path::new("areas.yaml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nest deeper than 16 levels"), "{err}");
         let text = format!("areas:\n{}x\n", "- ".repeat(100_000));
-        let err = parse(&text, Path::new("areas.yaml")).unwrap_err().to_string();
+        let err = parse(&text, Path::new("areas.yaml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nest deeper than 16 levels"), "{err}");
         // Brackets in quotes and comments do not count.
-        assert_eq!(too_deep(&format!("# {}\nx: '{}'\n", "[".repeat(99), "{".repeat(99))), None);
+        assert_eq!(
+            too_deep(&format!("# {}\nx: '{}'\n", "[".repeat(99), "{".repeat(99))),
+            None
+        );
     }
 
     #[test]

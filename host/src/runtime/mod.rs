@@ -606,7 +606,10 @@ mod tests {
             .err()
             .expect("refused");
         assert!(err.to_string().contains("not a WebAssembly file"), "{err}");
-        assert!(!err.to_string().contains("not wasm"), "no file contents: {err}");
+        assert!(
+            !err.to_string().contains("not wasm"),
+            "no file contents: {err}"
+        );
     }
 
     #[test]

@@ -23,9 +23,27 @@
 
 /// Elements an area may not emit.
 pub(crate) const FORBIDDEN_TAGS: &[&str] = &[
-    "script", "style", "meta", "base", "link", "iframe", "frame", "frameset", "object", "embed",
-    "applet", "portal", "fencedframe", "noscript", "noembed", "noframes", "xmp", "plaintext",
-    "svg", "math", "template",
+    "script",
+    "style",
+    "meta",
+    "base",
+    "link",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "portal",
+    "fencedframe",
+    "noscript",
+    "noembed",
+    "noframes",
+    "xmp",
+    "plaintext",
+    "svg",
+    "math",
+    "template",
 ];
 
 /// Attributes holding a URL the browser may load or navigate to.
@@ -410,7 +428,13 @@ mod tests {
         }
         let granted = ["https://www.chorus-pro.gouv.fr".to_string()];
         assert!(check(r#"<a href="https://www.chorus-pro.gouv.fr/faq">"#, &granted).is_ok());
-        assert!(check(r#"<a href="https://www.chorus-pro.gouv.fr.evil.example/">"#, &granted).is_err());
+        assert!(
+            check(
+                r#"<a href="https://www.chorus-pro.gouv.fr.evil.example/">"#,
+                &granted
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use super::security::{AreaTag, RequestId, wants_json};
 use super::session::{SignedIn, now_ms};
 use super::tabs::{Access, Facts, Place, Tab, access, compose_tabs};
 use super::{AppError, AppState, MAX_AREA_BODY};
-use crate::catalog::{Catalog, Loaded};
 use crate::auth::FormScope;
+use crate::catalog::{Catalog, Loaded};
 use crate::config::Scope;
 use crate::directory::Role;
 use crate::runtime::{AreaFailure, CallScope, Owner, convert, wit};
@@ -654,7 +654,10 @@ fn render_view(
             reason: format!("template `{}` failed to render: {e}", view.template),
         })?;
     super::area_html::check(&content, &[]).map_err(|why| AreaFailure::BadAnswer {
-        reason: format!("the page from template `{}` was refused: {why}", view.template),
+        reason: format!(
+            "the page from template `{}` was refused: {why}",
+            view.template
+        ),
     })?;
     Ok(layout(state, p, &view.title, content))
 }

@@ -236,7 +236,13 @@ pub(crate) fn attachment(name: &str) -> HeaderValue {
     let name = safe_filename(name);
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .filter(|c| !matches!(c, '"' | '\\' | ';'))
         .collect();
     let encoded: String = name
@@ -263,24 +269,45 @@ mod tests {
     fn uploaded_names_lose_their_paths_and_controls() {
         assert_eq!(safe_filename("../../x.xml"), "x.xml");
         assert_eq!(safe_filename("C:\\Users\\me\\facture.pdf"), "facture.pdf");
-        assert_eq!(safe_filename("a\r\nSet-Cookie: x.pdf"), "aSet-Cookie: x.pdf");
+        assert_eq!(
+            safe_filename("a\r\nSet-Cookie: x.pdf"),
+            "aSet-Cookie: x.pdf"
+        );
         assert_eq!(safe_filename(".."), "file");
         assert_eq!(safe_filename("dir/"), "file");
-        assert_eq!(safe_filename("Facture n°12 été.pdf"), "Facture n°12 été.pdf");
+        assert_eq!(
+            safe_filename("Facture n°12 été.pdf"),
+            "Facture n°12 été.pdf"
+        );
     }
 
     #[test]
     fn download_headers_are_tame() {
         assert_eq!(download_content_type("application/pdf"), "application/pdf");
-        assert_eq!(download_content_type("Application/PDF; x=y"), "application/pdf");
-        assert_eq!(download_content_type("text/html"), "application/octet-stream");
-        assert_eq!(download_content_type("image/svg+xml"), "application/octet-stream");
-        assert_eq!(download_content_type("application/xml"), "text/plain; charset=utf-8");
+        assert_eq!(
+            download_content_type("Application/PDF; x=y"),
+            "application/pdf"
+        );
+        assert_eq!(
+            download_content_type("text/html"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            download_content_type("image/svg+xml"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            download_content_type("application/xml"),
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(
             download_content_type("text/plain\r\nX: y"),
             "application/octet-stream"
         );
-        assert_eq!(download_content_type("nonsense"), "application/octet-stream");
+        assert_eq!(
+            download_content_type("nonsense"),
+            "application/octet-stream"
+        );
         assert_eq!(
             attachment("../../x.xml"),
             "attachment; filename=\"x.xml\"; filename*=UTF-8''x.xml"

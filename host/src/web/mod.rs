@@ -75,7 +75,13 @@ impl AppState {
         store: Store,
         secure_cookies: bool,
     ) -> anyhow::Result<AppState> {
-        Self::with_edge(catalog, runtime, store, secure_cookies, EdgePolicy::default())
+        Self::with_edge(
+            catalog,
+            runtime,
+            store,
+            secure_cookies,
+            EdgePolicy::default(),
+        )
     }
 
     /// [`AppState::new`] with the edge's policy (metrics token, trusted proxies).

@@ -168,7 +168,11 @@ impl AppState {
         let peer = peer.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST));
         let trusted = |ip: &IpAddr| {
             let ip = canonical(*ip);
-            self.inner.edge.trusted_proxies.iter().any(|n| n.contains(&ip))
+            self.inner
+                .edge
+                .trusted_proxies
+                .iter()
+                .any(|n| n.contains(&ip))
         };
         if !trusted(&peer) {
             return canonical(peer);
@@ -259,7 +263,10 @@ mod tests {
 
     #[test]
     fn forwarded_chains_are_read_oldest_first() {
-        let h = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2"), ("x-forwarded-for", "10.0.0.3")]);
+        let h = headers(&[
+            ("x-forwarded-for", "203.0.113.7, 10.0.0.2"),
+            ("x-forwarded-for", "10.0.0.3"),
+        ]);
         assert_eq!(
             forwarded_chain(&h),
             ["203.0.113.7", "10.0.0.2", "10.0.0.3"].map(|s| s.parse::<IpAddr>().unwrap())
@@ -274,6 +281,9 @@ mod tests {
         );
         // A hop that is not an address cuts off what came before it.
         let h = headers(&[("x-forwarded-for", "198.51.100.1, unknown, 203.0.113.9")]);
-        assert_eq!(forwarded_chain(&h), ["203.0.113.9".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            forwarded_chain(&h),
+            ["203.0.113.9".parse::<IpAddr>().unwrap()]
+        );
     }
 }

@@ -229,7 +229,9 @@ fn clock() -> Value {
     let mut mono_ns = Vec::new();
     let start = Instant::now();
     for _ in 0..20_000 {
-        let w = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let w = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         wall_ns.push(w.subsec_nanos());
         mono_ns.push(start.elapsed().as_nanos() as u64);
     }

@@ -87,6 +87,10 @@ mod tests {
             line,
             "ok\\n2026-12-06T00:00:00Z  INFO login ok user=admin\\r\\u{1b}[2K"
         );
-        assert_eq!(escape("a\\nb"), "a\\\\nb", "a literal backslash-n is not a newline");
+        assert_eq!(
+            escape("a\\nb"),
+            "a\\\\nb",
+            "a literal backslash-n is not a newline"
+        );
     }
 }

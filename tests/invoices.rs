@@ -291,15 +291,31 @@ async fn supplier_sends_buyer_suspends_supplier_completes_buyer_pays_commitments
     );
 }
 
-/// Deposits `bytes` as `name` through the deposit form.
+/// Deposits `bytes` as `name` through the deposit form, "send once
+/// accepted" ticked (as the form has it by default).
 async fn deposit(c: &Client, name: &str, bytes: Vec<u8>) -> Page {
+    deposit_with(c, name, "application/xml", bytes, &[("confirm", "yes")]).await
+}
+
+/// Deposits `bytes` as `name` (declared `mime`) with these other fields.
+async fn deposit_with(
+    c: &Client,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> Page {
     let path = format!("/s/{SUPPLIER}/issued-invoices/deposit");
     let token = c.get(&path).await.csrf();
-    let form = reqwest::multipart::Form::new().text("_csrf", token).part(
+    let mut form = reqwest::multipart::Form::new().text("_csrf", token);
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let form = form.part(
         "file",
         reqwest::multipart::Part::bytes(bytes)
             .file_name(name.to_string())
-            .mime_str("application/xml")
+            .mime_str(mime)
             .unwrap(),
     );
     let r = c
@@ -489,7 +505,7 @@ async fn the_recipients_service_and_commitment_rules_are_checked_live() {
     let m = format!("/s/{BUYER}/manager-activities");
     let created = buyer
         .submit(
-            &m,
+            &format!("{m}/services"),
             &format!("{m}/services/create"),
             &[("code", "SERV-FIN"), ("name", "Finance")],
         )
@@ -497,7 +513,7 @@ async fn the_recipients_service_and_commitment_rules_are_checked_live() {
     assert_eq!(created.status, 303, "{}", created.body);
     let set = buyer
         .submit(
-            &m,
+            &format!("{m}/settings"),
             &format!("{m}/settings"),
             &[
                 ("kind", "public"),
@@ -548,4 +564,52 @@ async fn the_recipients_service_and_commitment_rules_are_checked_live() {
         .await
         .json();
     assert_eq!(inbox["total"], 1, "the buyer filters by service: {inbox}");
+}
+
+/// Issue 10, hole 6: "send once accepted" unticked keeps the deposit a
+/// draft (nothing reaches the buyer, no payment period starts); text posing
+/// as a PDF is refused; an uploader's path and content type do not reach
+/// the download headers.
+#[tokio::test]
+async fn deposits_honour_the_tick_refuse_fake_pdfs_and_tame_download_headers() {
+    let portal = Portal::start(&areas("default"));
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
+    let ubl = std::fs::read(support::repo().join("tests/fixtures/invoice-ubl.xml")).unwrap();
+
+    let kept = deposit_with(&supplier, "../../x.xml", "text/html", ubl, &[]).await;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    assert!(kept.location.as_deref().unwrap().ends_with("?done=draft"));
+    let id = invoice_id(&kept);
+    let inv = issued(&supplier, &id).await;
+    assert_eq!(inv["status"], "BROUILLON", "{inv}");
+    let inbox = buyer
+        .get_json(&format!("/s/{BUYER}/received-invoices"))
+        .await
+        .json();
+    assert_eq!(inbox["total"], 0, "the buyer sees nothing: {inbox}");
+
+    let file = supplier
+        .get(&format!(
+            "/s/{SUPPLIER}/issued-invoices/invoice/{id}/file/main"
+        ))
+        .await;
+    assert_eq!(file.status, 200);
+    let disposition = file.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"x.xml\""),
+        "{disposition}"
+    );
+    // Declared text/html by the uploader: never served as a page.
+    assert_eq!(file.headers["content-type"], "application/octet-stream");
+
+    let fake = deposit_with(
+        &supplier,
+        "invoice.pdf",
+        "application/pdf",
+        b"<html><meta http-equiv=refresh content='0;url=https://elsewhere.example'>".to_vec(),
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(fake.status, 422, "{}", fake.body);
+    assert!(fake.body.contains("is not a PDF"), "{}", fake.body);
 }

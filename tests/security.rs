@@ -307,6 +307,23 @@ async fn smaller_points_hold() {
             .contains("portico_area_calls_total{area=\"hostile\"}")
     );
 
+    // Hole 4: structure search is throttled per account.
+    for i in 0..20 {
+        let page = alice.get(&format!("/me/my-account?q={A}")).await;
+        assert!(
+            page.body.contains("Ateliers Dupont"),
+            "search {i}: {}",
+            page.body
+        );
+    }
+    let page = alice.get(&format!("/me/my-account?q={A}")).await;
+    assert!(
+        page.body
+            .contains("You searched many times in a short while. Wait 6 seconds"),
+        "{}",
+        page.body
+    );
+
     // Over the body limit: 413, in words.
     let big = "x".repeat(20 << 10);
     let r = portal

@@ -61,14 +61,28 @@ async fn bob_joins(portal: &Portal, claire: &Client) -> Client {
     let landing = bob.sign_up("Bob", "bob@example.com", PASSWORD).await;
     assert_eq!(landing.tabs(), ["My account"]);
 
-    let short = bob.get("/me/my-account?q=73").await;
-    assert!(short.body.contains("at least 3 digits"), "{}", short.body);
-    let found = bob.get("/me/my-account?q=829").await;
+    // Digits of a supplier's SIRET list nothing (issue 10: enumeration);
+    // its full SIRET finds it.
+    let short = bob.get("/me/my-account?q=829").await;
+    assert!(short.body.contains("full identifier"), "{}", short.body);
+    let partial = bob.get("/me/my-account?q=7328293").await;
+    assert!(
+        !partial.body.contains("Ateliers Dupont"),
+        "{}",
+        partial.body
+    );
+    let by_name = bob.get("/me/my-account?q=Ateliers%20Dupont").await;
+    assert!(
+        !by_name.body.contains("Ask to join"),
+        "a supplier is not found by name: {}",
+        by_name.body
+    );
+    let found = bob.get(&format!("/me/my-account?q={SUPPLIER}")).await;
     assert!(found.body.contains("Ateliers Dupont"), "{}", found.body);
     assert!(found.body.contains("Accounting (ACC)"), "services offered");
     let asked = bob
         .submit(
-            "/me/my-account?q=829",
+            &format!("/me/my-account?q={SUPPLIER}"),
             "/me/my-account/link-requests",
             &[("structure", SUPPLIER), ("service", "ACC")],
         )
@@ -361,12 +375,12 @@ async fn refused_requests_show_in_my_account_and_can_be_made_again() {
             .await;
         let r = p
             .submit(
-                "/me/my-account?q=Ateliers%20Dupont",
+                &format!("/me/my-account?q={SUPPLIER}"),
                 "/me/my-account/link-requests",
                 &[("structure", SUPPLIER)],
             )
             .await;
-        assert_eq!(r.status, 303, "exact name finds it: {}", r.body);
+        assert_eq!(r.status, 303, "the SIRET finds it: {}", r.body);
     }
     let requests = claire.get_json(&ma("/link-requests")).await.json();
     let ids: Vec<String> = requests["link_requests"]

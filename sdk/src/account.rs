@@ -119,8 +119,11 @@ pub struct AreaSubscription {
     pub included: bool,
 }
 
-/// Active structures whose identifier contains `query` (at least 3 digits)
-/// or whose name is exactly `query`. Field error `query` otherwise.
+/// Active structures a person may find: the one whose identifier is exactly
+/// `query` (spaces ignored; any kind), and public ones whose name starts
+/// with `query` (at least 4 characters; case and spaces ignored). Suppliers
+/// are never listed by name. At most 20. Field error `query` for a shorter
+/// query, or when the account searched too often (it says how long to wait).
 pub fn search_structures(query: &str) -> Result<Vec<StructureMatch>, HostError> {
     host::account_search_structures(query)
 }

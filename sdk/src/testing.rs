@@ -1233,20 +1233,29 @@ pub(crate) mod imports {
     pub(crate) fn account_search_structures(query: &str) -> Result<Vec<StructureMatch>, HostError> {
         with_state(|s| {
             s.enter("account")?;
+            // The host's rules (host/src/store/structures.rs): the full
+            // identifier finds any structure; a name prefix of at least 4
+            // characters finds public ones only.
             let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
-            let digits = compact.len() >= 3 && compact.chars().all(|c| c.is_ascii_digit());
-            if !digits && (compact.is_empty() || compact.chars().all(|c| c.is_ascii_digit())) {
+            if compact.chars().count() < 4 {
                 return Err(invalid(
                     "query",
-                    "enter at least 3 digits of the identifier, or the structure's exact name",
+                    "enter the structure's full identifier (14 digits for a SIRET), or at least 4 letters of a public body's name; suppliers are found by their identifier only",
                 ));
             }
-            let name = query.trim().to_lowercase();
+            let words = |t: &str| {
+                t.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase()
+            };
+            let prefix = words(query);
             Ok(s.searchable
                 .iter()
                 .filter(|m| {
-                    (digits && m.structure.id.contains(&compact))
-                        || m.structure.name.to_lowercase() == name
+                    m.structure.id == compact
+                        || (m.structure.kind == crate::StructureKind::Public
+                            && words(&m.structure.name).starts_with(&prefix))
                 })
                 .cloned()
                 .collect())

@@ -36,7 +36,7 @@ pub use session::{
     new_csrf_token, new_session_id, pre_session_cookie, pre_session_cookie_name,
     pre_session_csrf_ok, read_cookie, session_cookie, session_cookie_name,
 };
-pub use throttle::LoginThrottle;
+pub use throttle::{LoginThrottle, RateLimit};
 
 /// Internal failures of the auth module. User mistakes (a weak password, a
 /// malformed email) are plain `Err(String)` messages meant to be shown as is.

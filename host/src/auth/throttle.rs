@@ -204,6 +204,49 @@ pub fn in_words(wait: Duration) -> String {
     }
 }
 
+/// A rate limit per key (an account, an address, an email): `burst`
+/// requests at once, then one per `interval` (the generic cell rate
+/// algorithm). For actions that cost the portal or reveal something:
+/// directory searches, mails sent on request. In memory, bounded.
+#[derive(Clone)]
+pub struct RateLimit {
+    burst: u32,
+    interval: Duration,
+    /// Key digest → theoretical arrival time of the next request.
+    inner: Arc<Mutex<HashMap<Digest32, Instant>>>,
+}
+
+impl RateLimit {
+    /// `burst` requests at once, then one per `interval`.
+    pub fn new(burst: u32, interval: Duration) -> Self {
+        RateLimit {
+            burst: burst.max(1),
+            interval,
+            inner: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Counts one request for `key`; `Err(wait)` when it must wait that long
+    /// (and is not counted).
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let digest: Digest32 = Sha256::digest(key.as_bytes()).into();
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_TRACKED_KEYS && !map.contains_key(&digest) {
+            map.retain(|_, tat| *tat > now);
+            if map.len() >= MAX_TRACKED_KEYS {
+                map.clear(); // under a flood of keys: forget, never grow
+            }
+        }
+        let tat = map.get(&digest).copied().unwrap_or(now).max(now);
+        let allowed_until = now + self.interval * (self.burst - 1);
+        if tat > allowed_until {
+            return Err(tat - allowed_until);
+        }
+        map.insert(digest, tat + self.interval);
+        Ok(())
+    }
+}
+
 struct Entry {
     failures: u32,
     last_failure: Instant,
@@ -431,6 +474,24 @@ mod tests {
         assert!(t.check("x@example.fr", other_64, now).is_ok());
         let mapped = IpAddr::V6(Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped());
         assert_eq!(ip_key(mapped), IP);
+    }
+
+    #[test]
+    fn a_rate_limit_allows_a_burst_then_one_per_interval() {
+        let limit = RateLimit::new(3, 10 * SEC);
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert!(limit.take("ada", now).is_ok());
+        }
+        assert_eq!(limit.take("ada", now), Err(10 * SEC));
+        assert!(limit.take("bob", now).is_ok(), "per key");
+        assert!(limit.take("ada", now + 10 * SEC).is_ok());
+        assert!(limit.take("ada", now + 10 * SEC).is_err());
+        // A quiet minute refills the burst.
+        let later = now + 60 * SEC;
+        for _ in 0..3 {
+            assert!(limit.take("ada", later).is_ok());
+        }
     }
 
     #[test]

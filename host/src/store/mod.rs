@@ -44,7 +44,7 @@ pub use outbox::{
 };
 pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
-pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};
+pub use structures::{MAX_SEARCH_RESULTS, MIN_NAME_PREFIX, NewStructure, Structure};
 pub use subscriptions::Subscription;
 pub use users::{NewUser, User, UserId};
 
@@ -153,6 +153,7 @@ impl Store {
             }),
         };
         store.check_format()?;
+        store.index_structure_names()?;
         Ok(store)
     }
 

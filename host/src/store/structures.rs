@@ -33,9 +33,26 @@ pub struct Structure {
     pub recipient_rule: RecipientRule,
 }
 
-/// Shortest identifier fragment [`Store::search_structures`] accepts: fewer
-/// digits would list much of the directory to anyone signed in.
-pub const MIN_SEARCH_DIGITS: usize = 3;
+/// Shortest name prefix [`Store::search_structures`] accepts: shorter ones
+/// would list much of the directory to anyone signed in.
+pub const MIN_NAME_PREFIX: usize = 4;
+
+/// Name-index entries one search looks at, at most (private structures
+/// sharing the prefix are skipped, so this bounds the work, not the hits).
+const NAME_SCAN: usize = 200;
+
+/// A name as the index keeps it: lowercase, inner whitespace collapsed.
+fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The name-index key of a structure.
+fn name_index_key(name: &str, id: &str) -> Vec<u8> {
+    [name_key(name).as_bytes(), b"\0", id.as_bytes()].concat()
+}
 
 /// Most structures one search returns.
 pub const MAX_SEARCH_RESULTS: usize = 20;
@@ -136,6 +153,11 @@ impl Store {
                 return Err(StoreError::NotFound(format!("user {creator}")));
             }
             tx_write(tx, TreeId::Structures, sid.as_bytes(), &structure)?;
+            tx.put(
+                TreeId::StructuresByName,
+                &name_index_key(&structure.name, sid),
+                b"",
+            )?;
             let membership = Membership {
                 role: Role::PrimaryManager,
             };
@@ -352,33 +374,76 @@ impl Store {
         })
     }
 
-    /// Structures whose identifier contains `query` (at least
-    /// [`MIN_SEARCH_DIGITS`] digits, spaces ignored) or whose name equals it
-    /// (case-insensitive); at most [`MAX_SEARCH_RESULTS`], by name. Inactive
-    /// structures are left out: nobody can be linked to them.
-    ///
-    /// A full walk of the structures tree: fine for the directory sizes a
-    /// deployment holds (thousands); an index would be the next step.
+    /// What a person may find by searching (issue 10, enumeration): the
+    /// structure whose identifier is exactly `query` (spaces ignored), of
+    /// any kind; and **public** structures whose name starts with `query`
+    /// (at least [`MIN_NAME_PREFIX`] characters, case and inner spaces
+    /// ignored), read from the name index. Private structures — suppliers —
+    /// are found only by their full identifier. Inactive structures are left
+    /// out; at most [`MAX_SEARCH_RESULTS`], the exact identifier first.
     pub fn search_structures(&self, query: &str) -> Result<Vec<Structure>> {
         let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
-        let digits =
-            compact.len() >= MIN_SEARCH_DIGITS && compact.chars().all(|c| c.is_ascii_digit());
-        let name = query.trim().to_lowercase();
-        if !digits && name.is_empty() {
-            return Ok(Vec::new());
+        let mut out: Vec<Structure> = Vec::new();
+        if !compact.is_empty()
+            && let Some(s) = self.structure(&compact)?
+            && s.active
+        {
+            out.push(s);
         }
-        let mut out = Vec::new();
+        let prefix = name_key(query);
+        if prefix.chars().count() >= MIN_NAME_PREFIX {
+            let entries = self.backend().scan(
+                TreeId::StructuresByName,
+                prefix.as_bytes(),
+                None,
+                NAME_SCAN,
+            )?;
+            for (key, _) in entries {
+                let Some(at) = key.iter().rposition(|b| *b == 0) else {
+                    continue;
+                };
+                let id = utf8("structure id", &key[at + 1..])?;
+                let Some(s) = self.structure(&id)? else {
+                    continue;
+                };
+                if s.active && s.kind == StructureKind::Public && !out.iter().any(|o| o.id == s.id)
+                {
+                    out.push(s);
+                }
+                if out.len() == MAX_SEARCH_RESULTS {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds the name index for structures registered before it existed
+    /// (run at open; a no-op once every structure is indexed).
+    pub(crate) fn index_structure_names(&self) -> Result<()> {
+        let indexed = !self
+            .backend()
+            .scan(TreeId::StructuresByName, b"", None, 1)?
+            .is_empty();
+        let any = !self
+            .backend()
+            .scan(TreeId::Structures, b"", None, 1)?
+            .is_empty();
+        if indexed || !any {
+            return Ok(());
+        }
+        let mut keys = Vec::new();
         self.walk(TreeId::Structures, b"", |(k, v)| {
             let s: Structure = super::decode(TreeId::Structures, k, v)?;
-            let hit = (digits && s.id.as_str().contains(&compact)) || s.name.to_lowercase() == name;
-            if hit && s.active {
-                out.push(s);
-            }
+            keys.push(name_index_key(&s.name, s.id.as_str()));
             Ok(())
         })?;
-        out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        out.truncate(MAX_SEARCH_RESULTS);
-        Ok(out)
+        self.write(|tx| {
+            for key in &keys {
+                tx.put(TreeId::StructuresByName, key, b"")?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -558,15 +623,31 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn search_by_three_digits_or_exact_name() {
+    fn search_finds_any_structure_by_full_identifier_and_public_ones_by_name() {
         let (_dir, store) = temp_store();
         let ada = store.create_user(new_user("ada@b.fr")).unwrap().id;
         store
             .create_structure(new_structure("73282932000074", "Zeta SA"), &ada, 1)
             .unwrap();
         store
-            .create_structure(new_structure("35600000049837", "Alpha"), &ada, 1)
+            .create_structure(
+                new_structure("35600000049837", "Préfecture  du Nord"),
+                &ada,
+                1,
+            )
             .unwrap();
+        store
+            .create_structure(
+                new_structure("13000165200010", "Préfecture de Paris"),
+                &ada,
+                1,
+            )
+            .unwrap();
+        for sid in ["35600000049837", "13000165200010"] {
+            store
+                .update_structure_settings(sid, StructureKind::Public, true, RecipientRule::None)
+                .unwrap();
+        }
         let names = |q: &str| {
             store
                 .search_structures(q)
@@ -575,11 +656,21 @@ pub(crate) mod tests {
                 .map(|s| s.name)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(names("829"), ["Zeta SA"]);
-        assert_eq!(names("000"), ["Alpha", "Zeta SA"]);
-        assert!(names("73").is_empty(), "two digits are not enough");
-        assert_eq!(names("zeta sa"), ["Zeta SA"]);
-        assert!(names("Zeta").is_empty(), "names match exactly");
+        // Digits no longer list the directory.
+        assert!(names("829").is_empty());
+        assert!(names("000").is_empty());
+        // A full identifier finds any kind, spaces ignored.
+        assert_eq!(names("732 829 320 00074"), ["Zeta SA"]);
+        assert_eq!(names("13000165200010"), ["Préfecture de Paris"]);
+        // A name prefix finds public bodies only, case and spaces ignored…
+        assert_eq!(
+            names("préfecture"),
+            ["Préfecture de Paris", "Préfecture  du Nord"]
+        );
+        assert_eq!(names("PRÉFECTURE DU"), ["Préfecture  du Nord"]);
+        // …never a private supplier, and never from a short prefix.
+        assert!(names("Zeta").is_empty() && names("zeta sa").is_empty());
+        assert!(names("pré").is_empty(), "three letters are not enough");
         store
             .update_structure_settings(
                 "73282932000074",
@@ -589,7 +680,7 @@ pub(crate) mod tests {
             )
             .unwrap();
         assert!(
-            names("829").is_empty(),
+            names("73282932000074").is_empty(),
             "inactive structures are not offered"
         );
         assert_eq!(

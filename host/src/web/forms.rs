@@ -223,8 +223,25 @@ pub(crate) fn download_content_type(value: &str) -> HeaderValue {
         Some(t) if ACTIVE.contains(&t.as_str()) => {
             HeaderValue::from_static("application/octet-stream")
         }
-        Some(t) => HeaderValue::from_str(&t)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        Some(t) => {
+            // Keep a well-formed charset (a UTF-8 text file needs it).
+            let charset = value.split(';').skip(1).find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                let v = v.trim().trim_matches('"');
+                (k.trim().eq_ignore_ascii_case("charset")
+                    && !v.is_empty()
+                    && v.len() <= 40
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+                .then(|| v.to_ascii_lowercase())
+            });
+            let t = match charset {
+                Some(cs) => format!("{t}; charset={cs}"),
+                None => t,
+            };
+            HeaderValue::from_str(&t)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"))
+        }
         None => HeaderValue::from_static("application/octet-stream"),
     }
 }

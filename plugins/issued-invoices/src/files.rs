@@ -51,7 +51,20 @@ pub fn check(upload: &Upload) -> Result<(), String> {
             upload.bytes.len()
         ));
     }
+    if *ext == "pdf" && !is_pdf(&upload.bytes) {
+        return Err(format!(
+            "“{name}” is not a PDF (a PDF file starts with %PDF- and ends with %%EOF); export the document as PDF again"
+        ));
+    }
     Ok(())
+}
+
+/// Whether `bytes` look like a whole PDF: the `%PDF-` header at the start
+/// (ISO 32000-1 §7.5.2) and the `%%EOF` marker near the end (§7.5.5), so
+/// text or HTML renamed `.pdf` is not forwarded to a buyer as an invoice.
+pub fn is_pdf(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    bytes.starts_with(b"%PDF-") && tail.windows(5).any(|w| w == b"%%EOF")
 }
 
 /// Stores `upload` under `key` in chunks.
@@ -93,22 +106,45 @@ pub fn load(file: &FileRef) -> Result<Vec<u8>, Error> {
 mod tests {
     use super::*;
 
+    /// A file of `size` bytes; a `.pdf` one (size ≥ 15) is shaped like a PDF.
     fn up(name: &str, size: usize) -> Upload {
+        let bytes = if name.ends_with(".pdf") && size >= 15 {
+            [b"%PDF-1.7\n".as_slice(), &vec![b' '; size - 15], b"\n%%EOF"].concat()
+        } else {
+            vec![1; size]
+        };
         Upload {
             field: "attachment".into(),
             filename: name.into(),
             content_type: "application/pdf".into(),
-            bytes: vec![1; size],
+            bytes,
         }
     }
 
     #[test]
+    fn a_pdf_must_be_a_pdf() {
+        let html = Upload {
+            bytes: b"<html><body><a href=https://elsewhere.example>Pay here</a>".to_vec(),
+            ..up("invoice.pdf", 100)
+        };
+        assert!(check(&html).unwrap_err().contains("is not a PDF"));
+        let truncated = Upload {
+            bytes: b"%PDF-1.7\n1 0 obj << >> endobj\n".to_vec(),
+            ..up("invoice.pdf", 100)
+        };
+        assert!(check(&truncated).is_err(), "no %%EOF: cut short");
+        assert!(check(&up("invoice.pdf", 100)).is_ok());
+        // Other extensions are not held to the PDF shape.
+        assert!(check(&up("notes.txt", 10)).is_ok());
+    }
+
+    #[test]
     fn the_attachment_rules_of_the_brief() {
-        assert!(check(&up("delivery-note.pdf", 10)).is_ok());
+        assert!(check(&up("delivery-note.pdf", 100)).is_ok());
         assert!(check(&up("archive.tar.gz", 10)).is_ok());
         let long = format!("{}.pdf", "a".repeat(47));
-        assert!(check(&up(&long, 10)).unwrap_err().contains("51"));
-        assert!(check(&up(&format!("{}.pdf", "a".repeat(46)), 10)).is_ok());
+        assert!(check(&up(&long, 100)).unwrap_err().contains("51"));
+        assert!(check(&up(&format!("{}.pdf", "a".repeat(46)), 100)).is_ok());
         assert!(
             check(&up("run.exe", 10))
                 .unwrap_err()

@@ -893,7 +893,9 @@ fn deposit_view(problems: &[String], input: &InvoiceInput) -> Result<View, Error
 }
 
 /// `POST /deposit`: a UBL or CII file is read and checked; a PDF needs the
-/// same fields entered beside it. Either way the invoice is sent at once.
+/// same fields entered beside it. The invoice is sent at once only when
+/// "send once accepted" is ticked (sending starts the legal payment
+/// period); otherwise it is kept as a draft to send later.
 fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let me = cx.structure.as_ref().ok_or(Error::NotFound)?;
     let Some(upload) = req.file("file").filter(|u| !u.filename.is_empty()) else {
@@ -967,10 +969,14 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let mut inv = Invoice::new_draft(id.clone(), source, Some(main), now);
     apply(&mut inv, &input, recipient.as_ref(), checked);
     kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
-    send(cx, &mut inv)?;
+    let send_now = req.form_value("confirm") == Some("yes");
+    if send_now {
+        send(cx, &mut inv)?;
+    }
     store(&inv)?;
+    let done = if send_now { "sent" } else { "draft" };
     Ok(Response::redirect(
-        cx.href(&format!("/invoice/{id}?done=sent")),
+        cx.href(&format!("/invoice/{id}?done={done}")),
     ))
 }
 

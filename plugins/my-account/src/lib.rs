@@ -7,8 +7,8 @@
 //! - `POST /profile`: updates the names and contact email.
 //! - `POST /structures`: creates a structure (the user becomes its primary
 //!   manager) and redirects to its homepage.
-//! - `GET /?q=…`: finds structures to ask to join (≥ 3 digits of the
-//!   identifier, or the exact name); `POST /link-requests` (`structure`,
+//! - `GET /?q=…`: finds structures to ask to join (the full identifier, or
+//!   the start of a public body's name); `POST /link-requests` (`structure`,
 //!   `service` repeated) asks their managers.
 //! - `POST /subscriptions` (`structure`, `area`, `mode`): asks to use an area
 //!   added to one of the user's structures.
@@ -561,7 +561,7 @@ mod tests {
             pending: false,
         });
         let short = host
-            .handle::<MyAccount>(&Request::get("/?q=35"))
+            .handle::<MyAccount>(&Request::get("/?q=356"))
             .as_view()
             .unwrap()
             .json();
@@ -569,10 +569,10 @@ mod tests {
             short["search"]["error"]
                 .as_str()
                 .unwrap()
-                .contains("at least 3 digits")
+                .contains("full identifier")
         );
         let found = host
-            .handle::<MyAccount>(&Request::get("/?q=356"))
+            .handle::<MyAccount>(&Request::get("/?q=356000000%2049837"))
             .as_view()
             .unwrap()
             .json();

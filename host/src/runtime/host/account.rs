@@ -10,7 +10,12 @@ use crate::runtime::bindings::portico::area::account::{
 };
 use crate::runtime::bindings::types::{self, FieldError, HostError};
 use crate::runtime::convert;
-use crate::store::{MIN_SEARCH_DIGITS, NewStructure as StoreNewStructure, StoreError, UserId};
+use crate::store::{MIN_NAME_PREFIX, NewStructure as StoreNewStructure, StoreError, UserId};
+
+/// Structure searches per account: 20 at once, then one every 6 seconds.
+/// Each costs index reads and reveals a little of the directory.
+static SEARCHES: std::sync::LazyLock<crate::auth::RateLimit> =
+    std::sync::LazyLock::new(|| crate::auth::RateLimit::new(20, std::time::Duration::from_secs(6)));
 use crate::web::unavailable_because;
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
@@ -142,16 +147,24 @@ impl Host for HostState {
         let scope = self.authorize(HostCall::AccountLinks)?.clone();
         let err = |e| store_error(&scope, e);
         let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
-        let digits = compact.chars().all(|c| c.is_ascii_digit());
-        if compact.is_empty() || (digits && compact.len() < MIN_SEARCH_DIGITS) {
+        if compact.chars().count() < MIN_NAME_PREFIX {
             return Err(HostError::Invalid(vec![field(
                 "query",
                 format!(
-                    "enter at least {MIN_SEARCH_DIGITS} digits of the identifier, or the structure's exact name"
+                    "enter the structure's full identifier (14 digits for a SIRET), or at least {MIN_NAME_PREFIX} letters of a public body's name; suppliers are found by their identifier only"
                 ),
             )]));
         }
         let user_id = UserId::new(self.user()?);
+        if let Err(wait) = SEARCHES.take(user_id.as_str(), std::time::Instant::now()) {
+            return Err(HostError::Invalid(vec![field(
+                "query",
+                format!(
+                    "You searched many times in a short while. Wait {} and try again.",
+                    crate::auth::throttle::in_words(wait)
+                ),
+            )]));
+        }
         let store = self.store()?;
         let mut out = Vec::new();
         for s in store.search_structures(&query).map_err(err)? {

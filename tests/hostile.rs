@@ -303,7 +303,7 @@ async fn sleeping_requests_end_by_their_deadline_and_take_only_their_share() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let in_use = format!("portico_sandbox_slots_in_use {SHARE}\n");
     loop {
-        let m = portal.client().get("/metrics").await.body;
+        let m = portal.client().metrics().await.body;
         if m.contains(&in_use) {
             break;
         }
@@ -318,7 +318,7 @@ async fn sleeping_requests_end_by_their_deadline_and_take_only_their_share() {
     assert_eq!(home.status, 200, "{}", home.body);
     let fixture = alice.get_json(&format!("/s/{A}/fixture/echo")).await;
     assert_eq!(fixture.status, 200, "{}", fixture.body);
-    let m = portal.client().get("/metrics").await.body;
+    let m = portal.client().metrics().await.body;
     assert!(
         m.contains(&in_use),
         "the sleepers still held their share when the other pages answered: {m}"

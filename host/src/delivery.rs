@@ -13,6 +13,9 @@
 //!   message out of attempts, marks the flow failed and sends the sender
 //!   area a `delivery-failed` message (payload: the original id, recipient,
 //!   kind and reason), queued in the same transaction.
+//! - Timers (contract 1.1.0): each pass first moves the timers that are due
+//!   by the host's clock into the outbox (`store/timers.rs`); from there a
+//!   timer is a message like any other, to its own area.
 //! - Crash safety: the message leaves the outbox in the same transaction as
 //!   the recipient's writes; a crash before that redelivers it, and the
 //!   recipient's inbox record lets a redelivery be recognised.
@@ -84,6 +87,12 @@ pub fn spawn(state: AppState) {
 /// (delivered or failed). Runs on a blocking thread.
 fn pass(state: &AppState) -> usize {
     let store = state.store().clone();
+    // Due timers join the outbox first, then travel like any message.
+    match store.promote_due_timers(store.clock().now_ms()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(timers = n, "timers due: queued for delivery"),
+        Err(e) => tracing::error!(error = %e, "moving due timers to the outbox failed"),
+    }
     let catalog = state.catalog();
     let mut held: BTreeSet<(String, String)> = BTreeSet::new();
     let mut after: Option<String> = None;
@@ -105,7 +114,7 @@ fn pass(state: &AppState) -> usize {
                 entry.message.to_structure.clone(),
                 entry.message.to_area.clone(),
             );
-            if held.contains(&dest) || entry.next_attempt_ms > now_ms() {
+            if held.contains(&dest) || entry.next_attempt_ms > store.clock().now_ms() {
                 held.insert(dest);
                 continue;
             }
@@ -144,7 +153,7 @@ fn deliver(
 ) -> Result<bool, crate::store::StoreError> {
     let m = &entry.message;
     if store.inbox_has(&m.to_structure, &m.to_area, &m.id)? {
-        store.mark_delivered(m, now_ms())?;
+        store.mark_delivered(m, store.clock().now_ms())?;
         return Ok(true);
     }
     let refusal = match try_deliver(state, store, catalog, m) {
@@ -159,12 +168,8 @@ fn deliver(
         Refusal::Retry(reason) if attempts < MAX_DELIVERY_ATTEMPTS => {
             let delay = retry_delay(attempts);
             tracing::warn!(message = %m.id, attempts, retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
-            store.delivery_retry(
-                &m.id,
-                &reason,
-                now_ms() + delay.as_millis() as u64,
-                now_ms(),
-            )?;
+            let now = store.clock().now_ms();
+            store.delivery_retry(&m.id, &reason, now + delay.as_millis() as u64, now)?;
             Ok(false)
         }
         Refusal::Retry(reason) | Refusal::Final(reason) => {
@@ -174,8 +179,9 @@ fn deliver(
                 reason
             };
             tracing::warn!(message = %m.id, %reason, "delivery failed for good; telling the sender");
-            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason));
-            store.delivery_failed(&m.id, &reason, bounce.as_ref(), now_ms())?;
+            let now = store.clock().now_ms();
+            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason, now));
+            store.delivery_failed(&m.id, &reason, bounce.as_ref(), now)?;
             Ok(true)
         }
     }
@@ -188,9 +194,9 @@ pub fn retry_delay(attempts: u32) -> Duration {
 }
 
 /// The sender's `delivery-failed` notice for `m`.
-fn bounce(m: &OutgoingMessage, reason: &str) -> OutgoingMessage {
+fn bounce(m: &OutgoingMessage, reason: &str, now_ms: u64) -> OutgoingMessage {
     OutgoingMessage {
-        id: new_message_id(now_ms()),
+        id: new_message_id(now_ms),
         from_structure: m.to_structure.clone(),
         from_area: PLATFORM_AREA.into(),
         to_structure: m.from_structure.clone(),
@@ -275,7 +281,7 @@ fn try_deliver(
         structure: Some(convert::structure(&structure)),
         role: None,
         locale: "en".into(),
-        now_ms: now_ms(),
+        now_ms: store.clock().now_ms(),
         tabs: Vec::new(),
     };
     let message = wit::Message {
@@ -306,13 +312,6 @@ fn try_deliver(
         Ok(Err(reason)) => Err(Refusal::Retry(format!("the area refused it: {reason}"))),
         Err(failure) => Err(Refusal::Retry(failure.to_string())),
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

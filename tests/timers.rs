@@ -315,10 +315,16 @@ async fn a_component_built_against_contract_1_0_0_runs_unchanged() {
         assert_eq!(created.status, 303, "{}", created.body);
     }
 
-    // A page.
-    let page = alice.get(&format!("/s/{SUPPLIER}/fixture")).await;
+    // A page, rendered from the area's template inside the host layout.
+    let page = alice
+        .get(&format!("/s/{SUPPLIER}/fixture/echo?said=hi"))
+        .await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.tabs().contains(&"Fixture (contract 1.0.0)".to_string()));
+    assert!(page.body.contains("said"), "{}", page.body);
+    assert!(
+        page.tabs()
+            .contains(&"Fixture (contract 1.0.0)".to_string())
+    );
     let cx = alice
         .get_json(&format!("/s/{SUPPLIER}/fixture/context"))
         .await
@@ -344,7 +350,10 @@ async fn a_component_built_against_contract_1_0_0_runs_unchanged() {
         ))
         .await
         .json();
-    let id = sent["ok"].as_str().unwrap_or_else(|| panic!("{sent}")).to_string();
+    let id = sent["ok"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sent}"))
+        .to_string();
     let taken = eventually("the 1.0 message in the buyer's fixture", || async {
         let taken = inbox(&alice, BUYER).await;
         (!taken.is_empty()).then_some(taken)

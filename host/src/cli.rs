@@ -258,9 +258,9 @@ fn host_clock(secure_cookies: bool) -> anyhow::Result<Clock> {
             );
             Ok(Clock::movable())
         }
-        Ok(other) if !other.is_empty() && other != "0" => anyhow::bail!(
-            "{env} must be 1 (tests only) or unset; got {other:?}"
-        ),
+        Ok(other) if !other.is_empty() && other != "0" => {
+            anyhow::bail!("{env} must be 1 (tests only) or unset; got {other:?}")
+        }
         _ => Ok(Clock::system()),
     }
 }

@@ -71,7 +71,11 @@ mod wasm {
         wit::messages::send(to_structure, to_area, kind, payload).map_err(Into::into)
     }
 
-    pub(crate) fn timers_schedule(at_ms: u64, kind: &str, payload: &str) -> Result<String, HostError> {
+    pub(crate) fn timers_schedule(
+        at_ms: u64,
+        kind: &str,
+        payload: &str,
+    ) -> Result<String, HostError> {
         wit::timers::schedule(at_ms, kind, payload).map_err(Into::into)
     }
 

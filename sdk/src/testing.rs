@@ -624,7 +624,11 @@ impl TestHost {
                     .min_by_key(|(_, t)| t.at_ms)
                     .map(|(i, _)| i)?;
                 let timer = s.timers.remove(at);
-                let structure = s.structure.as_ref().map(|st| st.id.clone()).unwrap_or_default();
+                let structure = s
+                    .structure
+                    .as_ref()
+                    .map(|st| st.id.clone())
+                    .unwrap_or_default();
                 Some((timer, structure, s.area.clone()))
             });
             let Some((timer, structure, area)) = next else {

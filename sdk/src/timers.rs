@@ -70,14 +70,25 @@ pub fn at(at_ms: u64, kind: &str, payload: &str) -> Result<String, HostError> {
 }
 
 /// [`at`] `delay` after the request's [`Context::now_ms`].
-pub fn after(cx: &Context, delay: Duration, kind: &str, payload: &str) -> Result<String, HostError> {
+pub fn after(
+    cx: &Context,
+    delay: Duration,
+    kind: &str,
+    payload: &str,
+) -> Result<String, HostError> {
     at(due(cx, delay), kind, payload)
 }
 
 /// [`at`] with `payload` serialized as JSON.
-pub fn at_json<T: Serialize + ?Sized>(at_ms: u64, kind: &str, payload: &T) -> Result<String, Error> {
+pub fn at_json<T: Serialize + ?Sized>(
+    at_ms: u64,
+    kind: &str,
+    payload: &T,
+) -> Result<String, Error> {
     let payload = serde_json::to_string(payload).map_err(|e| {
-        Error::Failed(format!("timer `{kind}`: cannot encode the payload as JSON: {e}"))
+        Error::Failed(format!(
+            "timer `{kind}`: cannot encode the payload as JSON: {e}"
+        ))
     })?;
     Ok(at(at_ms, kind, &payload)?)
 }
@@ -103,4 +114,97 @@ pub fn cancel(id: &str) -> Result<bool, HostError> {
 fn due(cx: &Context, delay: Duration) -> u64 {
     let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
     cx.now_ms.saturating_add(delay)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::testing::TestHost;
+    use crate::{Area, Message, Request, Response, kv};
+
+    /// Schedules `remind` in an hour (or cancels it with `?cancel=ID`);
+    /// refuses timers of kind `flaky` until `kv` holds `ready`.
+    struct Reminders;
+    impl Area for Reminders {
+        fn templates() -> &'static [(&'static str, &'static str)] {
+            &[("t.html", "{{ data }}")]
+        }
+        fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
+            let answer = match req.query_value("cancel") {
+                Some(id) => serde_json::json!(cancel(id)?),
+                None => serde_json::json!(after(
+                    cx,
+                    Duration::from_secs(3600),
+                    req.query_value("kind").unwrap_or("remind"),
+                    "p"
+                )?),
+            };
+            Ok(Response::view(
+                "t.html",
+                "T",
+                &serde_json::json!({ "ok": answer }),
+            ))
+        }
+        fn on_message(cx: &Context, msg: &Message) -> Result<(), Error> {
+            assert!(msg.is_timer(cx));
+            if msg.kind == "flaky" && kv::get("ready")?.is_none() {
+                return Err(Error::failed("not ready"));
+            }
+            kv::set(&format!("fired/{}", msg.id), msg.kind.as_bytes())?;
+            Ok(())
+        }
+    }
+
+    fn id(r: Response) -> String {
+        r.as_view().unwrap().json()["ok"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_timer_fires_once_when_due_and_a_cancelled_one_never() {
+        let host = TestHost::new().grant(&["kv", "timers"]);
+        let kept = id(host.handle::<Reminders>(&Request::get("/")));
+        let dropped = id(host.handle::<Reminders>(&Request::get("/")));
+        let cancelled = host.handle::<Reminders>(&Request::get(&format!("/?cancel={dropped}")));
+        assert_eq!(cancelled.as_view().unwrap().json()["ok"], true);
+        assert!(
+            host.advance::<Reminders>(Duration::from_secs(3599))
+                .is_empty()
+        );
+        let fired = host.advance::<Reminders>(Duration::from_secs(1));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].message.id, kept);
+        assert_eq!(host.kv_keys(), [format!("fired/{kept}")]);
+        assert!(
+            host.advance::<Reminders>(Duration::from_secs(86_400))
+                .is_empty()
+        );
+        assert!(host.scheduled_timers().is_empty());
+    }
+
+    #[test]
+    fn a_refused_timer_stays_due_and_fires_on_a_later_advance() {
+        let host = TestHost::new().grant(&["kv", "timers"]);
+        host.handle::<Reminders>(&Request::get("/?kind=flaky"));
+        let first = host.advance::<Reminders>(Duration::from_secs(3600));
+        assert_eq!(first.len(), 1);
+        assert!(first[0].result.is_err());
+        assert_eq!(host.scheduled_timers().len(), 1);
+        kv::set("ready", b"1").unwrap();
+        let second = host.advance::<Reminders>(Duration::ZERO);
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].result, Ok(()));
+        assert!(host.scheduled_timers().is_empty());
+    }
+
+    #[test]
+    fn without_the_capability_scheduling_is_refused() {
+        let host = TestHost::new().grant(&["kv"]);
+        let Response::Failed(message) = host.handle::<Reminders>(&Request::get("/")) else {
+            panic!("expected a failed answer")
+        };
+        assert!(message.contains("timers"), "{message}");
+    }
 }

@@ -436,7 +436,9 @@ impl<'a> Validator<'a> {
             if bound != scope {
                 let why = match capability {
                     Capability::Directory => "it reads and changes the current structure's members",
-                    Capability::Timers => "a timer is a message to the area of the current structure",
+                    Capability::Timers => {
+                        "a timer is a message to the area of the current structure"
+                    }
                     _ => "it acts on the current user's own account",
                 };
                 let privileged = if *capability == Capability::Timers {

@@ -102,7 +102,8 @@ pub enum LoadError {
     },
     /// The component targets an incompatible contract.
     #[error(
-        "plugin {path} was built against portico:area@{found}, but this host implements portico:area@{host_major}.0.0 to {host}; {hint}"
+        "plugin {path} was built against portico:area@{found}, but this host implements portico:area@{host_major}.0.0 to {host}; {}",
+        api_hint(.found, .host)
     )]
     ApiVersion {
         /// The file.
@@ -113,8 +114,6 @@ pub enum LoadError {
         host: semver::Version,
         /// The host's major version (it implements `major.0.0` to `host`).
         host_major: u64,
-        /// What would make it load.
-        hint: String,
     },
     /// The component does not export `portico:area/plugin`.
     #[error(
@@ -325,13 +324,6 @@ impl Runtime {
         match found {
             Some(found) if !api_compatible(&found, &API_VERSION) => Err(LoadError::ApiVersion {
                 path: path.to_string(),
-                hint: if found.major == API_VERSION.major && found.minor > API_VERSION.minor {
-                    format!(
-                        "it needs a newer Portico (one implementing {found}), or rebuild it with a portico-sdk for contract {API_VERSION}"
-                    )
-                } else {
-                    format!("rebuild it with a portico-sdk for contract {API_VERSION}")
-                },
                 found,
                 host: API_VERSION,
                 host_major: API_VERSION.major,
@@ -480,6 +472,18 @@ impl Runtime {
 /// `host`: same major, a minor no newer than the host's, no pre-release.
 pub fn api_compatible(found: &semver::Version, host: &semver::Version) -> bool {
     found.major == host.major && found.minor <= host.minor && found.pre.is_empty()
+}
+
+/// What would make a component built against `found` load on a host
+/// implementing `host`.
+fn api_hint(found: &semver::Version, host: &semver::Version) -> String {
+    if found.major == host.major && found.minor > host.minor {
+        format!(
+            "it needs a newer Portico (one implementing {found}), or rebuild it with a portico-sdk for contract {host}"
+        )
+    } else {
+        format!("rebuild it with a portico-sdk for contract {host}")
+    }
 }
 
 /// wasmtime 48 has its own error type; keep its full chain in the message.

@@ -155,7 +155,7 @@ mod tests {
             ..Default::default()
         };
         store.commit_call(&cancel_b, 2).unwrap();
-        assert_eq!(store.pending_timers(10).unwrap(), [a.clone()]);
+        assert_eq!(store.pending_timers(10).unwrap(), std::slice::from_ref(&a));
 
         // The call saw `a` pending, but it fired before the call committed:
         // the commit conflicts (the call is re-run and sees it gone).

@@ -52,10 +52,13 @@ impl Caller {
     /// Records a manager action; a failure is logged (the change is done and
     /// durable, the page must not claim otherwise).
     fn audit(&self, action: &str, detail: serde_json::Value) {
-        if let Err(e) =
-            self.store
-                .audit(&self.user, Some(&self.structure), action, detail, self.store.clock().now_ms())
-        {
+        if let Err(e) = self.store.audit(
+            &self.user,
+            Some(&self.structure),
+            action,
+            detail,
+            self.store.clock().now_ms(),
+        ) {
             tracing::error!(request_id = %self.scope.request_id, action, error = %e, "audit write failed");
         }
     }

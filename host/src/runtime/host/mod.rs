@@ -268,10 +268,10 @@ impl HostState {
 
     /// Now, from the host's one clock (the store's).
     fn now_ms(&self) -> u64 {
-        self.scope
-            .store
-            .as_ref()
-            .map_or_else(|| crate::clock::Clock::system().now_ms(), |s| s.clock().now_ms())
+        self.scope.store.as_ref().map_or_else(
+            || crate::clock::Clock::system().now_ms(),
+            |s| s.clock().now_ms(),
+        )
     }
 
     fn store(&self) -> Result<&Store, HostError> {
@@ -325,4 +325,3 @@ fn store_error(scope: &CallScope, err: crate::store::StoreError) -> HostError {
         }
     }
 }
-

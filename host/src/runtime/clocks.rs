@@ -4,7 +4,7 @@
 //! milliseconds are enough for every business use (the call's `now-ms`
 //! is milliseconds too).
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 
 /// The resolution of both clocks areas see.
@@ -12,8 +12,9 @@ pub const AREA_CLOCK_RESOLUTION: Duration = Duration::from_millis(1);
 
 const RESOLUTION_NS: u64 = AREA_CLOCK_RESOLUTION.as_nanos() as u64;
 
-/// Unix time, rounded down to [`AREA_CLOCK_RESOLUTION`].
-pub(crate) struct CoarseWallClock;
+/// Unix time from the host's one clock (so a test that moves it moves the
+/// areas' `SystemTime` too), rounded down to [`AREA_CLOCK_RESOLUTION`].
+pub(crate) struct CoarseWallClock(pub(crate) crate::clock::Clock);
 
 impl HostWallClock for CoarseWallClock {
     fn resolution(&self) -> Duration {
@@ -21,10 +22,7 @@ impl HostWallClock for CoarseWallClock {
     }
 
     fn now(&self) -> Duration {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        let ms = now.as_millis() as u64;
+        let ms = self.0.now_ms();
         Duration::from_millis(ms - ms % AREA_CLOCK_RESOLUTION.as_millis() as u64)
     }
 }
@@ -60,7 +58,7 @@ mod tests {
 
     #[test]
     fn readings_are_whole_milliseconds() {
-        let wall = CoarseWallClock;
+        let wall = CoarseWallClock(crate::clock::Clock::system());
         let mono = CoarseMonotonicClock::new();
         for _ in 0..1000 {
             assert_eq!(wall.now().subsec_nanos() % 1_000_000, 0);

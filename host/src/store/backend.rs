@@ -56,6 +56,9 @@ pub enum TreeId {
     Inbox,
     /// Message id → flow log record (sender, recipient, kind, state, attempts).
     Flows,
+    /// Timer id (due time first, so keys sort by due time) → a message an
+    /// area scheduled for itself, moved to `Outbox` once due (`timers.rs`).
+    Timers,
     /// (normalised name, structure) → empty: the name index structure search
     /// reads by prefix instead of walking every structure.
     StructuresByName,
@@ -63,7 +66,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 21] = [
+    pub const ALL: [TreeId; 22] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -84,6 +87,7 @@ impl TreeId {
         TreeId::Outbox,
         TreeId::Inbox,
         TreeId::Flows,
+        TreeId::Timers,
         TreeId::StructuresByName,
     ];
 
@@ -111,6 +115,7 @@ impl TreeId {
             TreeId::Outbox => "outbox",
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
+            TreeId::Timers => "timers",
             TreeId::StructuresByName => "structures_by_name",
         }
     }

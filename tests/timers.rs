@@ -37,6 +37,8 @@ fn spawn(config: &Path, data: &Path) -> (Host, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)
+        .arg("--plugin-dir")
+        .arg(support::plugin_dir())
         .arg("--data")
         .arg(data)
         .env("RUST_LOG", "info")
@@ -368,6 +370,8 @@ fn check(config: &Path) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_portico"))
         .arg("check")
         .arg(config)
+        .arg("--plugin-dir")
+        .arg(support::plugin_dir())
         .output()
         .unwrap();
     let text = format!(

@@ -13,10 +13,11 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Where the built plugins are: test configurations live in temporary
-/// directories, so they name this one with `--plugin-dir`.
+/// Where test plugins may live (the built ones in `plugins/`, old builds in
+/// `tests/fixtures/`): test configurations are in temporary directories, so
+/// they allow the repository with `--plugin-dir`.
 pub fn plugin_dir() -> PathBuf {
-    repo().join("plugins").canonicalize().unwrap()
+    repo().canonicalize().unwrap()
 }
 
 /// A built plugin, as `.ci/build-plugins` leaves it.

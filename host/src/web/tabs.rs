@@ -115,7 +115,7 @@ fn unavailable_at(
     if let Some(when) = &spec.when
         && !when.eval(facts, structure.kind, role)
     {
-        return Some(format!("its condition is not met yet: {}", when.source()));
+        return Some(when.explanation().to_owned());
     }
     None
 }

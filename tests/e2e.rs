@@ -206,7 +206,11 @@ async fn another_user_cannot_open_the_structure() {
         assert_eq!(page.status, 404, "{path}");
         assert!(!page.body.contains("Ateliers Dupont"));
     }
-    assert_eq!(eve.get(&format!("/s/{SUPPLIER}/")).await.status, 404);
+    // The slash form redirects to the canonical URL whatever the structure
+    // (nothing revealed), which is a 404 for her.
+    let slash = eve.get(&format!("/s/{SUPPLIER}/")).await;
+    assert_eq!(slash.status, 308);
+    assert_eq!(eve.follow(slash).await.status, 404);
     // Eve's own structure has its own storage: the same key is empty there.
     eve.create_structure("35600000049837", "La Poste Exemple", "private")
         .await;
@@ -582,4 +586,44 @@ async fn every_get_form_of_every_built_in_area_lands_on_a_page() {
             "a GET form of {area} was found and submitted: {submitted:?}"
         );
     }
+}
+
+/// Sixteen people open the Hello tab at once: each visit is a read, an
+/// increment and a write of the same `visits` key. Every request answers
+/// 200 and every visit is counted: a call whose commit finds the counter
+/// changed is re-run (with a jittered pause) until it commits, within its
+/// deadline, never answered "nothing was saved".
+#[tokio::test]
+async fn sixteen_concurrent_writers_to_one_key_lose_no_request() {
+    const WRITERS: u64 = 16;
+    // The deadline bounds the re-runs; this one leaves room for a debug
+    // build on a shared machine.
+    let yaml = format!(
+        "{}  - id: hello\n    title: Hello\n    plugin: {}\n    version: 1.0.0\n    order: 70\n    capabilities: [kv]\n    limits: {{ timeout-ms: 10000 }}\n",
+        standard_areas(),
+        support::plugin("hello").display()
+    );
+    let portal = Portal::start(&yaml);
+    let alice = alice_with_structure(&portal).await;
+    let page = format!("/s/{SUPPLIER}/hello");
+    let visits: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (client, page) = (alice.clone(), page.clone());
+            tokio::spawn(async move { client.get_json(&page).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for visit in visits {
+        let answer = visit.await.unwrap();
+        assert_eq!(answer.status, 200, "a visit was lost: {}", answer.body);
+        seen.push(answer.json()["visits"].as_u64().unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=WRITERS).collect::<Vec<_>>(),
+        "each visit saw the one before it"
+    );
+    let after = alice.get_json(&page).await;
+    assert_eq!(after.json()["visits"], WRITERS + 1, "{}", after.body);
 }

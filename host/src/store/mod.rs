@@ -32,6 +32,7 @@ mod services;
 mod sessions;
 mod structures;
 mod subscriptions;
+mod timers;
 mod users;
 
 pub use audit::AuditEntry;
@@ -46,6 +47,7 @@ pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};
 pub use subscriptions::Subscription;
+pub use timers::{MAX_TIMER_HORIZON_MS, MAX_TIMERS_PER_CALL, TimerEntry, new_timer_id};
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};
@@ -55,6 +57,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::clock::Clock;
 use backend::{Backend, Entry, TreeId, Tx};
 use blobs::FileStore;
 use group_commit::GroupCommit;
@@ -163,6 +166,9 @@ struct Inner {
     sync_mode: AtomicU8,
     /// When `health` last wrote its probe, and whether it worked.
     last_probe: std::sync::Mutex<Option<(std::time::Instant, ProbeOutcome)>>,
+    /// The host's one clock (see `crate::clock`): whoever holds the store
+    /// holds the time it stamps records with.
+    clock: Clock,
 }
 
 /// A health probe's outcome: `Err((disk full, cause))`.
@@ -200,6 +206,11 @@ impl Store {
     /// process has it open (sled holds an exclusive lock) or if it was
     /// written by an incompatible version.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with_clock(data_dir, Clock::system())
+    }
+
+    /// [`Store::open`] with the host's clock (a movable one in tests).
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
         let backend = SledBackend::open(&data_dir.join("db")).map_err(|e| match e {
             StoreError::InUse(_) => StoreError::InUse(data_dir.to_path_buf()),
@@ -214,6 +225,7 @@ impl Store {
                 data_dir: data_dir.to_path_buf(),
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
                 last_probe: std::sync::Mutex::new(None),
+                clock,
             }),
         };
         store.check_format()?;
@@ -242,9 +254,7 @@ impl Store {
                 }),
             };
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now = self.clock().now_ms();
         let probe = self.write(|tx| tx.put(TreeId::Meta, b"health-probe", &now.to_be_bytes()));
         let outcome = match &probe {
             Ok(()) => Ok(()),
@@ -261,6 +271,11 @@ impl Store {
         };
         *last = Some((std::time::Instant::now(), outcome));
         probe
+    }
+
+    /// The host's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// The directory this store was opened on.

@@ -5,7 +5,7 @@
 //! call answers successfully, and handed to the recipient by the delivery
 //! worker (`crate::delivery`). A failed or trapped call sends nothing.
 
-use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, now_ms, refused, store_error};
+use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, refused, store_error};
 use crate::runtime::bindings::portico::area::messages::{Host, Recipient};
 use crate::runtime::bindings::types::HostError;
 use crate::store::{OutgoingMessage, new_message_id};
@@ -33,7 +33,7 @@ impl Host for HostState {
             )));
         }
         self.buffered_bytes += payload.len();
-        let id = new_message_id(now_ms());
+        let id = new_message_id(self.now_ms());
         self.batch.messages.push(OutgoingMessage {
             id: id.clone(),
             from_structure,

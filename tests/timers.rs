@@ -119,6 +119,12 @@ fn catalog(fixture: &Path) -> String {
     version: 1.0.0
     order: 50
     capabilities: [kv, messages, timers, log]
+  - id: quiet
+    title: Without timers
+    plugin: {fixture}
+    version: 1.0.0
+    order: 60
+    capabilities: [kv, log]
   - id: my-account
     title: My account
     plugin: {account}
@@ -187,6 +193,18 @@ async fn a_timer_fires_once_due_by_the_movable_clock_and_survives_a_kill_9() {
     assert_eq!(created.status, 303, "{}", created.body);
 
     let wake = schedule(&alice, 60 * MINUTE, "wake", "hello").await;
+    // Without the capability, the host refuses and names it.
+    let denied = alice
+        .get_json(&format!("/s/{SUPPLIER}/quiet/timers/schedule?in=0&kind=x"))
+        .await
+        .json();
+    assert_eq!(denied["error"]["kind"], "capability-denied", "{denied}");
+    assert!(
+        denied["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`timers`")
+    );
     // Cancelled in a later call: never delivered; a second cancel finds nothing.
     let never = schedule(&alice, 120 * MINUTE, "never", "").await;
     let cancel = |id: String| {

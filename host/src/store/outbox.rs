@@ -23,15 +23,15 @@ use super::backend::{TreeId, Tx};
 use super::installs::require_structure;
 use super::keys::KeyBuf;
 use super::kv::Namespace;
-use super::timers::TimerEntry;
+use super::timers::{TimerEntry, count_pending};
 use super::{Result, Store, StoreError, decode, encode, tx_read, tx_write};
 
-/// Largest payload of one message: messages carry references and small
-/// documents (an invoice's fields), not files.
-pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Largest payload of one message (the contract's limit): messages carry
+/// references and small documents (an invoice's fields), not files.
+pub const MAX_PAYLOAD_BYTES: usize = portico_contract::limits::messages::MAX_PAYLOAD_BYTES;
 
-/// Messages one sandboxed call may send.
-pub const MAX_MESSAGES_PER_CALL: usize = 100;
+/// Messages one sandboxed call may send (the contract's limit).
+pub const MAX_MESSAGES_PER_CALL: usize = portico_contract::limits::messages::MAX_PER_CALL;
 
 /// A message as an area sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,14 +306,17 @@ impl Store {
                 queue(tx, m, now_ms)?;
             }
             for id in &batch.cancelled_timers {
-                if !tx.delete(TreeId::Timers, id.as_bytes())? {
+                let Some(t) = tx_read::<TimerEntry>(tx, TreeId::Timers, id.as_bytes())? else {
                     return Err(StoreError::Conflict(format!(
                         "timer {id} fired while this request ran"
                     )));
-                }
+                };
+                tx.delete(TreeId::Timers, id.as_bytes())?;
+                count_pending(tx, &t.message, -1)?;
             }
             for t in &batch.timers {
                 tx_write(tx, TreeId::Timers, t.message.id.as_bytes(), t)?;
+                count_pending(tx, &t.message, 1)?;
             }
             if let Some(m) = &batch.consumed {
                 consume(tx, m, now_ms)?;

@@ -178,14 +178,18 @@ impl Portal {
         config: &std::path::Path,
         args: &[&str],
     ) -> Portal {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .args([command, "--listen", "127.0.0.1:0", "--config"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portico"));
+        cmd.args([command, "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .arg("--data")
-            .arg(dir.path().join("data"))
-            .args(["--metrics-token", METRICS_TOKEN])
-            .arg("--plugin-dir")
-            .arg(plugin_dir())
+            .arg(dir.path().join("data"));
+        if command == "serve" {
+            // The demo serves the repository's areas.yaml, plugins beside it.
+            cmd.args(["--metrics-token", METRICS_TOKEN])
+                .arg("--plugin-dir")
+                .arg(plugin_dir());
+        }
+        let mut child = cmd
             .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())

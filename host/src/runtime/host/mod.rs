@@ -112,8 +112,9 @@ impl HostCall {
     }
 }
 
-/// Who and what one sandboxed call acts for; built by the web layer from the
-/// session and the URL, never from anything the plugin says.
+/// Who and what one sandboxed call acts for; built by [`super::Sandbox::call`]
+/// from what the host knows (session, URL, queued message), never from
+/// anything the plugin says.
 #[derive(Clone)]
 pub struct CallScope {
     /// The request id, for logs.
@@ -210,6 +211,11 @@ impl HostState {
     /// out of the outbox in the same transaction as the area's writes.
     pub(super) fn consume(&mut self, message: OutgoingMessage) {
         self.batch.consumed = Some(message);
+    }
+
+    /// Whether the call buffered anything to write.
+    pub(super) fn has_writes(&self) -> bool {
+        !self.batch.is_empty()
     }
 
     /// Writes everything the call buffered in one durable transaction.

@@ -28,6 +28,7 @@ mod installs;
 mod kv;
 mod link_requests;
 mod outbox;
+mod page;
 mod services;
 mod sessions;
 mod structures;
@@ -42,6 +43,7 @@ pub use outbox::{
     CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
     OutgoingMessage, new_message_id,
 };
+pub use page::PageRead;
 pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};

@@ -56,6 +56,9 @@ pub enum TreeId {
     Inbox,
     /// Message id → flow log record (sender, recipient, kind, state, attempts).
     Flows,
+    /// Timer id (due time first, so keys sort by due time) → a message an
+    /// area scheduled for itself, moved to `Outbox` once due (`timers.rs`).
+    Timers,
     /// kv namespace prefix → bytes it uses (u64, big-endian): the quota's
     /// counter, changed in the same transaction as every kv write.
     KvUsage,
@@ -84,6 +87,7 @@ impl TreeId {
         TreeId::Outbox,
         TreeId::Inbox,
         TreeId::Flows,
+        TreeId::Timers,
         TreeId::KvUsage,
     ];
 
@@ -111,6 +115,7 @@ impl TreeId {
             TreeId::Outbox => "outbox",
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
+            TreeId::Timers => "timers",
             TreeId::KvUsage => "kv-usage",
         }
     }
@@ -163,4 +168,11 @@ pub trait Backend: Send + Sync {
 
     /// Makes every transaction that returned before this call durable.
     fn sync(&self) -> Result<(), StoreError>;
+
+    /// `Err(StoreError::Unavailable)` while the backend cannot write (a full
+    /// disk, an I/O failure) and could not recover yet; trying to recover
+    /// is part of the call.
+    fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::forms::FormData;
 use super::security::{AreaTag, RequestId, wants_json};
-use super::session::{SignedIn, now_ms};
+use super::session::SignedIn;
 use super::tabs::{Place, Tab, compose_tabs, verdict};
 use super::{AppError, AppState, MAX_AREA_BODY};
 use crate::access::{Reason, Verdict};
@@ -362,7 +362,7 @@ async fn call_area(
         catalog: &p.catalog,
         area,
         kind,
-        now_ms: now_ms(),
+        now_ms: state.clock().now_ms(),
         wait: SLOT_WAIT,
     };
 
@@ -696,13 +696,12 @@ fn failure_page(
     state
         .ops()
         .metrics()
-        .failure(area.spec.id.as_str(), &failure, now_ms());
+        .failure(area.spec.id.as_str(), &failure, state.clock().now_ms());
     if json {
         let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();
-        if matches!(failure, AreaFailure::Busy) {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        if let Some(secs) = retry_after(&failure) {
+            r.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
         return r;
     }
@@ -721,11 +720,20 @@ fn failure_page(
         })
         .unwrap_or_default();
     let mut r = (status, Html(layout(state, p, "Error", content))).into_response();
-    if matches!(failure, AreaFailure::Busy) {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    if let Some(secs) = retry_after(&failure) {
+        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
     }
     r
+}
+
+/// When to retry a call that failed for want of a resource: a sandbox slot
+/// (soon) or a storage that cannot write (an operator must free space).
+fn retry_after(failure: &AreaFailure) -> Option<u64> {
+    match failure {
+        AreaFailure::Busy => Some(1),
+        AreaFailure::Storage { .. } => Some(super::error::STORAGE_RETRY_AFTER_SECS),
+        _ => None,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -5,6 +5,7 @@
 
 mod account_pages;
 mod areas;
+mod canonical;
 mod error;
 mod forms;
 mod ops;
@@ -12,6 +13,7 @@ mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
+mod test_clock;
 
 pub use error::AppError;
 pub use tabs::{Place, Tab, compose_tabs, verdict};
@@ -118,6 +120,12 @@ impl AppState {
         self.inner.sandbox.slots_in_use()
     }
 
+    /// The host's one clock (the store's): sessions, throttling, delivery,
+    /// timers and audit all read the time here.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.inner.store.clock()
+    }
+
     /// The data store.
     pub fn store(&self) -> &Store {
         &self.inner.store
@@ -126,6 +134,40 @@ impl AppState {
     /// The sandbox: the one entry through which every area is called.
     pub fn sandbox(&self) -> &Arc<Sandbox> {
         &self.inner.sandbox
+    }
+}
+
+/// `/healthz`: `ok` while the server serves and its storage can write;
+/// 503 with the reason (and `Retry-After`) while it cannot, e.g. a full
+/// disk. A failed storage is reopened from here too, once space is back.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let store = state.store().clone();
+    let health = tokio::task::spawn_blocking(move || store.health()).await;
+    match health {
+        Ok(Ok(())) => "ok\n".into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: storage cannot write");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    error::STORAGE_RETRY_AFTER_SECS.to_string(),
+                )],
+                format!(
+                    "unavailable: {}\n",
+                    e.unavailable_reason().unwrap_or("the storage cannot write")
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("unavailable: the health check failed ({e})\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -144,7 +186,6 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
     let area_routes = Router::new()
         .route("/s/{structure}", get(areas::structure_home))
-        .route("/s/{structure}/", get(areas::structure_home))
         .route(
             "/s/{structure}/{area}",
             get(areas::structure_area).post(areas::structure_area),
@@ -164,15 +205,22 @@ pub fn app(state: AppState) -> Router {
         "/bench/native/s/{structure}/homepage",
         get(areas::bench_native_homepage),
     );
+    // Tests only: exists when the clock is movable (PORTICO_TEST_MOVABLE_CLOCK=1).
+    let area_routes = if state.clock().is_movable() {
+        area_routes.route("/test/clock", post(test_clock::advance))
+    } else {
+        area_routes
+    };
     Router::new()
         .route("/", get(areas::root))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(ops::metrics))
         .route("/ops", get(ops::console))
         .route("/static/portico.css", get(security::stylesheet))
         .merge(auth_routes)
         .merge(area_routes)
         .fallback(areas::fallback)
+        .layer(axum::middleware::from_fn(canonical::trailing_slash))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::edge,

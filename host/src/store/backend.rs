@@ -66,7 +66,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 21] = [
+    pub const ALL: [TreeId; 22] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,

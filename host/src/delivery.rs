@@ -15,6 +15,9 @@
 //!   message out of attempts, marks the flow failed and sends the sender
 //!   area a `delivery-failed` message (payload: the original id, recipient,
 //!   kind and reason), queued in the same transaction.
+//! - Timers (contract 1.1.0): each pass first moves the timers that are due
+//!   by the host's clock into the outbox (`store/timers.rs`); from there a
+//!   timer is a message like any other, to its own area.
 //! - Crash safety: the message leaves the outbox in the same transaction as
 //!   the recipient's writes; a crash before that redelivers it, and the
 //!   recipient's inbox record lets a redelivery be recognised.
@@ -81,6 +84,12 @@ pub fn spawn(state: AppState) {
 /// (delivered or failed).
 async fn pass(state: &AppState) -> usize {
     let store = state.store().clone();
+    // Due timers join the outbox first, then travel like any message.
+    match store.promote_due_timers(store.clock().now_ms()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(timers = n, "timers due: queued for delivery"),
+        Err(e) => tracing::error!(error = %e, "moving due timers to the outbox failed"),
+    }
     let catalog = state.catalog();
     let mut held: BTreeSet<(String, String)> = BTreeSet::new();
     let mut after: Option<String> = None;
@@ -102,7 +111,7 @@ async fn pass(state: &AppState) -> usize {
                 entry.message.to_structure.clone(),
                 entry.message.to_area.clone(),
             );
-            if held.contains(&dest) || entry.next_attempt_ms > now_ms() {
+            if held.contains(&dest) || entry.next_attempt_ms > store.clock().now_ms() {
                 held.insert(dest);
                 continue;
             }
@@ -157,7 +166,7 @@ async fn deliver(
     let m = &entry.message;
     if store.inbox_has(&m.to_structure, &m.to_area, &m.id)? {
         let m = m.clone();
-        durably(store, move |s| s.mark_delivered(&m, now_ms())).await?;
+        durably(store, move |s| s.mark_delivered(&m, s.clock().now_ms())).await?;
         return Ok(true);
     }
     let refusal = match try_deliver(state, store, catalog, m).await {
@@ -174,7 +183,8 @@ async fn deliver(
             tracing::warn!(message = %m.id, attempts, retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
             let id = m.id.clone();
             durably(store, move |s| {
-                s.delivery_retry(&id, &reason, now_ms() + delay.as_millis() as u64, now_ms())
+                let now = s.clock().now_ms();
+                s.delivery_retry(&id, &reason, now + delay.as_millis() as u64, now)
             })
             .await?;
             Ok(false)
@@ -186,10 +196,11 @@ async fn deliver(
                 reason
             };
             tracing::warn!(message = %m.id, %reason, "delivery failed for good; telling the sender");
-            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason));
+            let now = store.clock().now_ms();
+            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason, now));
             let id = m.id.clone();
             durably(store, move |s| {
-                s.delivery_failed(&id, &reason, bounce.as_ref(), now_ms())
+                s.delivery_failed(&id, &reason, bounce.as_ref(), now)
             })
             .await?;
             Ok(true)
@@ -204,9 +215,9 @@ pub fn retry_delay(attempts: u32) -> Duration {
 }
 
 /// The sender's `delivery-failed` notice for `m`.
-fn bounce(m: &OutgoingMessage, reason: &str) -> OutgoingMessage {
+fn bounce(m: &OutgoingMessage, reason: &str, now_ms: u64) -> OutgoingMessage {
     OutgoingMessage {
-        id: new_message_id(now_ms()),
+        id: new_message_id(now_ms),
         from_structure: m.to_structure.clone(),
         from_area: PLATFORM_AREA.into(),
         to_structure: m.from_structure.clone(),
@@ -290,7 +301,7 @@ async fn try_deliver(
             structure: &structure,
             message: m,
         },
-        now_ms: now_ms(),
+        now_ms: store.clock().now_ms(),
         // A busy sandbox is retried with the message's backoff.
         wait: Duration::ZERO,
     };
@@ -302,13 +313,6 @@ async fn try_deliver(
         Ok(Answer::Page(_)) => unreachable!("a delivery answers a verdict"),
         Err(failure) => Err(Refusal::Retry(failure.to_string())),
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -101,14 +101,14 @@ async fn create_account(
         last_name: last.to_string(),
         password_hash,
         operator: false,
-        created_ms: crate::web::session::now_ms(),
+        created_ms: store.clock().now_ms(),
     })?)
 }
 
 /// The supplier's secondary manager, user and newcomer (see [`PEOPLE`]).
 async fn seed_supplier_people(store: &Store, passwords: &Passwords) -> anyhow::Result<()> {
     let supplier = ACCOUNTS[0].4;
-    let now = crate::web::session::now_ms();
+    let now = store.clock().now_ms();
     store.install_area(supplier, DEMO_AREA)?;
     for (email, first, last, password, link) in PEOPLE {
         if store.user_by_email(email)?.is_some() {
@@ -151,7 +151,7 @@ async fn seed_managers(store: &Store, passwords: &Passwords) -> anyhow::Result<(
             name: name.to_string(),
             kind: *kind,
         };
-        match store.create_structure(new, &user.id, crate::web::session::now_ms()) {
+        match store.create_structure(new, &user.id, store.clock().now_ms()) {
             Ok(_) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -390,7 +390,7 @@ async fn demo_call(
             tabs: Vec::new(),
             request,
         },
-        now_ms: crate::web::session::now_ms(),
+        now_ms: state.clock().now_ms(),
         wait: std::time::Duration::from_secs(30),
     };
     let answer = match state.sandbox().call(call).await {

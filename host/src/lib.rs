@@ -13,6 +13,7 @@
 //! - [`ops`]: hot reload (file watch, SIGHUP), reload history, per-area metrics, pid file.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
 //! - [`delivery`]: the worker that hands queued messages to recipient areas.
+//! - [`clock`]: the host's one clock (movable in tests).
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
 
 pub mod access;
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod bench_native;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;

@@ -41,8 +41,10 @@ pub use bindings::guest::{Request as WitRequest, Response as WitResponse};
 pub use bindings::types as wit;
 
 /// The `portico:area` version this host implements. Components built against
-/// the same major and a minor ≤ ours load; anything else is refused.
-pub const API_VERSION: semver::Version = semver::Version::new(1, 0, 0);
+/// the same major and a minor ≤ ours load (1.0.0 components run unchanged:
+/// wasmtime's linker resolves their `@1.0.0` imports to our 1.1.0 ones, and
+/// `tests/fixtures/contract-1.0.0` proves it); anything else is refused.
+pub const API_VERSION: semver::Version = semver::Version::new(1, 1, 0);
 
 /// How often the epoch ticks. Deadlines are whole ticks, so this is the
 /// precision of `timeout-ms`; 10 ms keeps the ticker's cost negligible.
@@ -119,7 +121,8 @@ pub enum LoadError {
     },
     /// The component targets an incompatible contract.
     #[error(
-        "plugin {path} was built against portico:area@{found}, but this host implements portico:area@{host}; rebuild it with a portico-sdk for {host_major}.x"
+        "plugin {path} was built against portico:area@{found}, but this host implements portico:area@{host_major}.0.0 to {host}; {}",
+        api_hint(.found, .host)
     )]
     ApiVersion {
         /// The file.
@@ -128,7 +131,7 @@ pub enum LoadError {
         found: semver::Version,
         /// The host's version.
         host: semver::Version,
-        /// The host's major version, for the hint.
+        /// The host's major version (it implements `major.0.0` to `host`).
         host_major: u64,
     },
     /// The component does not export `portico:area/plugin`.
@@ -489,6 +492,18 @@ pub fn api_compatible(found: &semver::Version, host: &semver::Version) -> bool {
     found.major == host.major && found.minor <= host.minor && found.pre.is_empty()
 }
 
+/// What would make a component built against `found` load on a host
+/// implementing `host`.
+fn api_hint(found: &semver::Version, host: &semver::Version) -> String {
+    if found.major == host.major && found.minor > host.minor {
+        format!(
+            "it needs a newer Portico (one implementing {found}), or rebuild it with a portico-sdk for contract {host}"
+        )
+    } else {
+        format!("rebuild it with a portico-sdk for contract {host}")
+    }
+}
+
 /// wasmtime 48 has its own error type; keep its full chain in the message.
 fn wasm_err(e: wasmtime::Error) -> anyhow::Error {
     anyhow::anyhow!("{e:#}")
@@ -624,7 +639,8 @@ mod tests {
         .expect("refused");
         let msg = err.to_string();
         assert!(
-            msg.contains("portico:area@2.0.0") && msg.contains("portico:area@1.0.0"),
+            msg.contains("built against portico:area@2.0.0")
+                && msg.contains("implements portico:area@1.0.0 to 1.1.0"),
             "{msg}"
         );
     }
@@ -632,11 +648,17 @@ mod tests {
     #[test]
     fn a_component_for_a_newer_minor_is_refused() {
         let err = load_wat(
-            r#"(component (instance $i) (export "portico:area/plugin@1.7.0" (instance $i)))"#,
+            r#"(component (instance $i) (export "portico:area/plugin@1.2.0" (instance $i)))"#,
         )
         .err()
         .expect("refused");
-        assert!(err.to_string().contains("portico:area@1.7.0"), "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("built against portico:area@1.2.0")
+                && msg.contains("implements portico:area@1.0.0 to 1.1.0")
+                && msg.contains("needs a newer Portico"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -644,7 +666,7 @@ mod tests {
         let err = load_wat("(component)").err().expect("refused");
         assert!(
             err.to_string()
-                .contains("does not export portico:area/plugin@1.0.0"),
+                .contains("does not export portico:area/plugin@1.1.0"),
             "{err}"
         );
     }

@@ -1,5 +1,5 @@
 //! The one entry to the sandbox. Every call of an area — a member's page, a
-//! user's page, a message delivery (and, next to it, a due timer) — goes
+//! user's page, a message delivery (a due timer is delivered as one) — goes
 //! through [`Sandbox::call`], which
 //!
 //! 1. takes a slot of the area ([`MAX_CALLS_PER_AREA`]), then one of the
@@ -62,8 +62,9 @@ pub enum CallKind<'a> {
         /// The message, as queued.
         message: &'a OutgoingMessage,
     },
-    // A due timer is an `on-message` call too: add its kind here, with the
-    // context and scope it runs under in `Sandbox::call`.
+    // A due timer needs no kind of its own: the delivery worker moves it to
+    // the outbox (`Store::promote_due_timers`) and it arrives here as a
+    // `Delivery` of a message from its area to itself.
 }
 
 /// One call of one area.

@@ -3,7 +3,7 @@
 
 use super::forms::FormData;
 use super::security::{AreaTag, RequestId, wants_json};
-use super::session::{SignedIn, now_ms};
+use super::session::SignedIn;
 use super::tabs::{Facts, Place, Tab, compose_tabs, verdict};
 use super::{AppError, AppState, MAX_AREA_BODY};
 use crate::access::{Reason, Verdict};
@@ -392,7 +392,7 @@ async fn call_area(
         catalog: &p.catalog,
         area,
         kind,
-        now_ms: now_ms(),
+        now_ms: state.clock().now_ms(),
         wait: SLOT_WAIT,
     };
 
@@ -691,7 +691,7 @@ fn failure_page(
     state
         .ops()
         .metrics()
-        .failure(area.spec.id.as_str(), &failure, now_ms());
+        .failure(area.spec.id.as_str(), &failure, state.clock().now_ms());
     if json {
         let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();

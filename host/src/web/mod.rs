@@ -12,6 +12,7 @@ mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
+mod test_clock;
 
 pub use error::AppError;
 pub use tabs::{Place, Tab, compose_tabs, verdict};
@@ -118,6 +119,12 @@ impl AppState {
         self.inner.sandbox.slots_in_use()
     }
 
+    /// The host's one clock (the store's): sessions, throttling, delivery,
+    /// timers and audit all read the time here.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.inner.store.clock()
+    }
+
     /// The data store.
     pub fn store(&self) -> &Store {
         &self.inner.store
@@ -164,6 +171,12 @@ pub fn app(state: AppState) -> Router {
         "/bench/native/s/{structure}/homepage",
         get(areas::bench_native_homepage),
     );
+    // Tests only: exists when the clock is movable (PORTICO_TEST_MOVABLE_CLOCK=1).
+    let area_routes = if state.clock().is_movable() {
+        area_routes.route("/test/clock", post(test_clock::advance))
+    } else {
+        area_routes
+    };
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(|| async { "ok\n" }))

@@ -1,6 +1,6 @@
 //! `portico:area/account`: the signed-in user's own account (privileged).
 
-use super::{HostCall, HostState, now_ms, store_error};
+use super::{HostCall, HostState, store_error};
 use crate::access::{self, Party, Reason, Verdict};
 use crate::auth;
 use crate::config::Install;
@@ -118,7 +118,7 @@ impl Host for HostState {
         let user_id = UserId::new(self.user()?);
         let created = self
             .store()?
-            .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, now_ms())
+            .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, self.now_ms())
             .map_err(|e| match e {
                 crate::store::StoreError::Conflict(_) => HostError::Invalid(vec![field(
                     "identifier",
@@ -131,7 +131,7 @@ impl Host for HostState {
             Some(created.id.as_str()),
             "structure.create",
             serde_json::json!({ "name": created.name }),
-            now_ms(),
+            self.now_ms(),
         ) {
             tracing::warn!(error = %e, "audit write failed");
         }
@@ -207,14 +207,14 @@ impl Host for HostState {
             }
         }
         store
-            .request_link(&structure_id, &user_id, codes.clone(), now_ms())
+            .request_link(&structure_id, &user_id, codes.clone(), self.now_ms())
             .map_err(err)?;
         if let Err(e) = store.audit(
             &user_id,
             Some(&structure_id),
             "link.request",
             serde_json::json!({ "services": codes }),
-            now_ms(),
+            self.now_ms(),
         ) {
             tracing::error!(error = %e, "audit write failed");
         }
@@ -354,7 +354,7 @@ impl Host for HostState {
         let store = self.store()?.clone();
         let mode = convert::mode_from(mode);
         store
-            .request_subscription(&structure_id, &user_id, &area, mode, now_ms())
+            .request_subscription(&structure_id, &user_id, &area, mode, self.now_ms())
             .map_err(|e| match e {
                 StoreError::NotFound(_) => HostError::NotFound(format!(
                     "area `{area}` is not added to a structure you belong to"
@@ -366,7 +366,7 @@ impl Host for HostState {
             Some(&structure_id),
             "subscription.request",
             serde_json::json!({ "area": area, "mode": mode.as_str() }),
-            now_ms(),
+            self.now_ms(),
         ) {
             tracing::error!(error = %e, "audit write failed");
         }

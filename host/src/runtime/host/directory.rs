@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{HostCall, HostState, now_ms, store_error};
+use super::{HostCall, HostState, store_error};
 use crate::access::{self, Reason};
 use crate::catalog::Catalog;
 use crate::config::{Install, Scope};
@@ -52,10 +52,13 @@ impl Caller {
     /// Records a manager action; a failure is logged (the change is done and
     /// durable, the page must not claim otherwise).
     fn audit(&self, action: &str, detail: serde_json::Value) {
-        if let Err(e) =
-            self.store
-                .audit(&self.user, Some(&self.structure), action, detail, now_ms())
-        {
+        if let Err(e) = self.store.audit(
+            &self.user,
+            Some(&self.structure),
+            action,
+            detail,
+            self.store.clock().now_ms(),
+        ) {
             tracing::error!(request_id = %self.scope.request_id, action, error = %e, "audit write failed");
         }
     }
@@ -491,7 +494,7 @@ impl Host for HostState {
         let id = UserId::new(&user_id);
         let s = c
             .store
-            .decide_subscription(&c.structure, &id, &area, approve, now_ms())
+            .decide_subscription(&c.structure, &id, &area, approve, c.store.clock().now_ms())
             .map_err(|e| c.err(e))?;
         c.audit(
             if approve {
@@ -572,7 +575,7 @@ fn decide_links(c: &Caller, user_ids: Vec<String>, role: Option<Role>) -> Result
                 &user,
                 role.is_some(),
                 role.unwrap_or(Role::User),
-                now_ms(),
+                c.store.clock().now_ms(),
             )
             .map_err(|e| c.err(e))?;
         let email = email_of(c, &user);

@@ -176,6 +176,87 @@ pub mod messages {
     }
 }
 
+/// `timers` (contract 1.1): messages an area schedules for itself.
+pub mod timers {
+    use super::Refusal;
+
+    /// Longest timer kind, in bytes (as for message kinds).
+    pub const MAX_KIND_BYTES: usize = super::messages::MAX_NAME_BYTES;
+    /// Largest timer payload: a timer carries a reference (a key, an id),
+    /// the state it acts on stays in kv.
+    pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
+    /// Timers one call may schedule.
+    pub const MAX_PER_CALL: usize = 100;
+    /// Pending timers one area may hold in one structure: with
+    /// [`MAX_PAYLOAD_BYTES`] it bounds what timers store (16 MiB) outside
+    /// the kv quota.
+    pub const MAX_PENDING: u64 = 1000;
+    /// How far ahead a timer may be set: ten years (the longest legal delays
+    /// the domain knows are months; this only refuses nonsense).
+    pub const MAX_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
+
+    const DAY_MS: u64 = 86_400_000;
+
+    /// `at_ms` is at most [`MAX_HORIZON_MS`] after `now_ms`.
+    pub fn check_at(at_ms: u64, now_ms: u64) -> Result<(), Refusal> {
+        if at_ms > now_ms.saturating_add(MAX_HORIZON_MS) {
+            return Err(Refusal::invalid(
+                "at-ms",
+                format!(
+                    "a timer may be set at most {} days ahead; {at_ms} is {} days from now ({now_ms})",
+                    MAX_HORIZON_MS / DAY_MS,
+                    (at_ms - now_ms) / DAY_MS
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A kind is 1 to [`MAX_KIND_BYTES`] bytes.
+    pub fn check_kind(kind: &str) -> Result<(), Refusal> {
+        if kind.is_empty() || kind.len() > MAX_KIND_BYTES {
+            return Err(Refusal::invalid(
+                "kind",
+                format!(
+                    "kind must be 1 to {MAX_KIND_BYTES} bytes; got {}",
+                    kind.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A payload is at most [`MAX_PAYLOAD_BYTES`].
+    pub fn check_payload(len: usize) -> Result<(), Refusal> {
+        if len > MAX_PAYLOAD_BYTES {
+            return Err(Refusal::LimitExceeded(format!(
+                "a timer's payload is at most {MAX_PAYLOAD_BYTES} bytes (keep the state in kv and pass its key); this one is {len} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A call that scheduled `scheduled` timers may schedule one more.
+    pub fn check_count(scheduled: usize) -> Result<(), Refusal> {
+        if scheduled >= MAX_PER_CALL {
+            return Err(Refusal::LimitExceeded(format!(
+                "one request may schedule at most {MAX_PER_CALL} timers"
+            )));
+        }
+        Ok(())
+    }
+
+    /// An area holding `pending` timers here may hold one more.
+    pub fn check_pending(pending: u64) -> Result<(), Refusal> {
+        if pending >= MAX_PENDING {
+            return Err(Refusal::LimitExceeded(format!(
+                "this area already has {MAX_PENDING} pending timers in this structure; cancel some or let them fire"
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +300,20 @@ mod tests {
             facts::check_value(&big),
             Err(Refusal::LimitExceeded(_))
         ));
+    }
+
+    #[test]
+    fn timer_limits() {
+        assert!(timers::check_at(timers::MAX_HORIZON_MS, 0).is_ok());
+        assert!(matches!(
+            timers::check_at(u64::MAX, 1),
+            Err(Refusal::Invalid { field: "at-ms", .. })
+        ));
+        assert!(timers::check_kind("").is_err() && timers::check_kind("remind").is_ok());
+        assert!(timers::check_payload(timers::MAX_PAYLOAD_BYTES + 1).is_err());
+        assert!(timers::check_count(timers::MAX_PER_CALL).is_err());
+        assert!(timers::check_pending(timers::MAX_PENDING - 1).is_ok());
+        assert!(timers::check_pending(timers::MAX_PENDING).is_err());
     }
 
     #[test]

@@ -103,15 +103,6 @@ pub struct FiredTimer {
     pub result: Result<(), String>,
 }
 
-/// How far ahead a timer may be set (the contract's limit): ten years.
-pub const MAX_TIMER_HORIZON_MS: u64 = portico_contract::limits::timers::MAX_HORIZON_MS;
-
-/// Largest timer payload (the contract's limit).
-pub const MAX_TIMER_PAYLOAD_BYTES: usize = portico_contract::limits::timers::MAX_PAYLOAD_BYTES;
-
-/// Pending timers an area may hold in a structure (the contract's limit).
-pub const MAX_PENDING_TIMERS: u64 = portico_contract::limits::timers::MAX_PENDING;
-
 /// Timers one [`TestHost::advance`] fires at most: a timer that schedules
 /// itself again at once would otherwise never let it return.
 pub const MAX_TIMERS_PER_ADVANCE: usize = 10_000;
@@ -918,13 +909,11 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("timers")?;
             s.current_structure("timers")?;
-            // The host's checks, from the contract.
-            use portico_contract::limits::timers;
-            timers::check_at(at_ms, s.now_ms).map_err(refused)?;
-            timers::check_kind(kind).map_err(refused)?;
-            timers::check_payload(payload.len()).map_err(refused)?;
-            timers::check_count(s.timers_in_call).map_err(refused)?;
-            timers::check_pending(s.timers.len() as u64).map_err(refused)?;
+            // The host's checks, counted per `handle`/`deliver` call.
+            let limits = portico_contract::limits::timers::check_schedule;
+            limits(at_ms, s.now_ms, kind, payload.len()).map_err(refused)?;
+            portico_contract::limits::timers::check_count(s.timers_in_call, s.timers.len() as u64)
+                .map_err(refused)?;
             s.timers_in_call += 1;
             s.next_timer += 1;
             let id = format!("{at_ms:013}-timer-{}", s.next_timer);
@@ -1562,18 +1551,8 @@ mod contract_tests {
     }
 
     #[test]
-    fn timer_limits_are_the_hosts() {
+    fn timers_are_counted_per_call_as_on_the_host() {
         let host = TestHost::new().grant(&["timers"]);
-        let now = host.context().now_ms;
-        match crate::timers::at(u64::MAX, "remind", "") {
-            Err(HostError::Invalid(fields)) => assert_eq!(fields[0].field, "at-ms"),
-            other => panic!("expected invalid, got {other:?}"),
-        }
-        assert!(matches!(
-            crate::timers::at(now, "remind", &"p".repeat(16 * 1024 + 1)),
-            Err(HostError::LimitExceeded(_))
-        ));
-        // At most 100 per call, as on the host.
         struct Busy;
         impl crate::Area for Busy {
             fn templates() -> &'static [(&'static str, &'static str)] {

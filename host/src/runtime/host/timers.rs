@@ -11,24 +11,22 @@ use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, refused, store_error};
 use crate::runtime::bindings::portico::area::timers::Host;
 use crate::runtime::bindings::types::HostError;
 use crate::store::{OutgoingMessage, TimerEntry, new_timer_id};
-use portico_contract::limits::timers;
+use portico_contract::limits::timers as limits;
 
 impl Host for HostState {
     fn schedule(&mut self, at_ms: u64, kind: String, payload: String) -> Result<String, HostError> {
         let scope = self.authorize(HostCall::TimersSchedule)?.clone();
         let structure = self.structure()?.to_string();
         let now = self.now_ms();
-        timers::check_at(at_ms, now).map_err(refused)?;
-        timers::check_kind(&kind).map_err(refused)?;
-        timers::check_payload(payload.len()).map_err(refused)?;
-        timers::check_count(self.batch.timers.len()).map_err(refused)?;
+        limits::check_schedule(at_ms, now, &kind, payload.len()).map_err(refused)?;
         let pending = self
             .store()?
             .pending_timer_count(&structure, &scope.area)
             .map_err(|e| store_error(&scope, e))?;
-        let cancelled = self.batch.cancelled_timers.len() as u64;
-        timers::check_pending((pending + self.batch.timers.len() as u64).saturating_sub(cancelled))
-            .map_err(refused)?;
+        // Cancels in this call free their places at commit.
+        let pending = (pending + self.batch.timers.len() as u64)
+            .saturating_sub(self.batch.cancelled_timers.len() as u64);
+        limits::check_count(self.batch.timers.len(), pending).map_err(refused)?;
         if self.buffered_bytes + payload.len() > MAX_CALL_WRITE_BYTES {
             return Err(HostError::LimitExceeded(format!(
                 "one request may write at most {} MiB",

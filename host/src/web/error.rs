@@ -13,6 +13,10 @@ pub enum AppError {
     /// Credentials are missing or wrong (401); the message says which.
     #[error("{0}")]
     Unauthorized(String),
+    /// An area the structure has, closed to everyone there for now (its
+    /// kind, `requires` or `when`): 404, with the reason for its members.
+    #[error("{0}")]
+    NotAvailable(String),
     /// The user may not do this; the reason is shown.
     #[error("{0}")]
     Forbidden(String),
@@ -52,7 +56,7 @@ impl AppError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotAvailable(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

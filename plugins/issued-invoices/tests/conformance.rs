@@ -57,8 +57,7 @@ fn stated(text: &str) -> BTreeMap<&'static str, i64> {
                 })
                 .or_else(|| {
                     doc.descendants()
-                        .filter(|n| n.tag_name().name() == "LineTotalAmount")
-                        .last()
+                        .rfind(|n| n.tag_name().name() == "LineTotalAmount")
                 })
                 .and_then(|n| n.text())
                 .map(|t| {

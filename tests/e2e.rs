@@ -470,3 +470,43 @@ async fn role_restricted_areas_are_hidden_and_refused() {
         refused.body
     );
 }
+
+/// Sixteen people open the Hello tab at once: each visit is a read, an
+/// increment and a write of the same `visits` key. Every request answers
+/// 200 and every visit is counted: a call whose commit finds the counter
+/// changed is re-run (with a jittered pause) until it commits, within its
+/// deadline, never answered "nothing was saved".
+#[tokio::test]
+async fn sixteen_concurrent_writers_to_one_key_lose_no_request() {
+    const WRITERS: u64 = 16;
+    // The deadline bounds the re-runs; this one leaves room for a debug
+    // build on a shared machine.
+    let yaml = format!(
+        "{}  - id: hello\n    title: Hello\n    plugin: {}\n    version: 1.0.0\n    order: 70\n    capabilities: [kv]\n    limits: {{ timeout-ms: 10000 }}\n",
+        standard_areas(),
+        support::plugin("hello").display()
+    );
+    let portal = Portal::start(&yaml);
+    let alice = alice_with_structure(&portal).await;
+    let page = format!("/s/{SUPPLIER}/hello");
+    let visits: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (client, page) = (alice.clone(), page.clone());
+            tokio::spawn(async move { client.get_json(&page).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for visit in visits {
+        let answer = visit.await.unwrap();
+        assert_eq!(answer.status, 200, "a visit was lost: {}", answer.body);
+        seen.push(answer.json()["visits"].as_u64().unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=WRITERS).collect::<Vec<_>>(),
+        "each visit saw the one before it"
+    );
+    let after = alice.get_json(&page).await;
+    assert_eq!(after.json()["visits"], WRITERS + 1, "{}", after.body);
+}

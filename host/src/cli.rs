@@ -1,6 +1,7 @@
 //! The `portico` command line: serve, demo, check, reload, operator.
 
 use crate::catalog::Catalog;
+use crate::clock::Clock;
 use crate::ops::pidfile::PidFile;
 use crate::ops::{Reloader, Trigger};
 use crate::runtime::Runtime;
@@ -185,7 +186,8 @@ fn serve(
     demo: bool,
     max_concurrent_calls: usize,
 ) -> anyhow::Result<()> {
-    let store = Store::open(data)
+    let clock = host_clock(secure_cookies)?;
+    let store = Store::open_with_clock(data, clock)
         .with_context(|| format!("opening the data directory {}", data.display()))?;
     let runtime = Arc::new(
         Runtime::new()
@@ -239,6 +241,28 @@ fn serve(
             tracing::info!("stopped");
             Ok(())
         })
+}
+
+/// The system clock, or the movable test clock when
+/// [`TEST_CLOCK_ENV`](crate::clock::TEST_CLOCK_ENV)`=1` — refused together
+/// with `--secure-cookies`, which only a real deployment sets.
+fn host_clock(secure_cookies: bool) -> anyhow::Result<Clock> {
+    let env = crate::clock::TEST_CLOCK_ENV;
+    match std::env::var(env).as_deref() {
+        Ok("1") if secure_cookies => anyhow::bail!(
+            "{env}=1 gives this server a clock anyone can move forward (tests only); it cannot be combined with --secure-cookies. Unset {env} in production."
+        ),
+        Ok("1") => {
+            tracing::warn!(
+                "{env}=1: the clock is movable through POST /test/clock — a test setting, never for production"
+            );
+            Ok(Clock::movable())
+        }
+        Ok(other) if !other.is_empty() && other != "0" => {
+            anyhow::bail!("{env} must be 1 (tests only) or unset; got {other:?}")
+        }
+        _ => Ok(Clock::system()),
+    }
 }
 
 /// Where compiled plugins are cached, under the data directory.

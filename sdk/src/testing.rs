@@ -3,9 +3,11 @@
 //! [`TestHost::new`] installs a fresh fake host on the current thread (each
 //! `#[test]` runs on its own thread, so tests never share state). Every host
 //! import wrapper of the SDK ([`kv`](crate::kv), [`facts`](crate::facts),
-//! [`messages`](crate::messages), [`directory`](crate::directory),
-//! [`account`](crate::account), [`log`](crate::log)) then reads and writes
-//! its state. Like the real host, a capability that was not
+//! [`messages`](crate::messages), [`timers`](crate::timers),
+//! [`directory`](crate::directory), [`account`](crate::account),
+//! [`log`](crate::log)) then reads and writes its state. Time is a fake
+//! clock: [`TestHost::advance`] moves it and fires the timers due, so a test
+//! of a 15-day delay takes no time. Like the real host, a capability that was not
 //! [granted](TestHost::grant) answers [`HostError::CapabilityDenied`] naming
 //! it.
 //!
@@ -79,6 +81,35 @@ pub struct SentMessage {
     pub payload: String,
 }
 
+/// A timer an area scheduled through [`timers`](crate::timers), not fired yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledTimer {
+    /// The id the host returned (also the delivered message's id).
+    pub id: String,
+    /// When it is due, ms since the Unix epoch.
+    pub at_ms: u64,
+    /// Application-defined kind.
+    pub kind: String,
+    /// Application-defined payload.
+    pub payload: String,
+}
+
+/// A timer [`TestHost::advance`] delivered, with the area's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiredTimer {
+    /// The message `on_message` received.
+    pub message: Message,
+    /// Its answer; an error leaves the timer due, as the host retries it.
+    pub result: Result<(), String>,
+}
+
+/// How far ahead a timer may be set, as on the host: ten years.
+pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
+
+/// Timers one [`TestHost::advance`] fires at most: a timer that schedules
+/// itself again at once would otherwise never let it return.
+pub const MAX_TIMERS_PER_ADVANCE: usize = 10_000;
+
 #[derive(Debug)]
 struct State {
     request_id: String,
@@ -94,6 +125,9 @@ struct State {
     kv: BTreeMap<String, Vec<u8>>,
     facts: BTreeMap<(String, String), String>,
     sent: Vec<SentMessage>,
+    /// Pending timers, in scheduling order (fired soonest first).
+    timers: Vec<ScheduledTimer>,
+    next_timer: u64,
     members: Vec<Member>,
     profile: Profile,
     memberships: Vec<Membership>,
@@ -158,6 +192,8 @@ impl State {
             kv: BTreeMap::new(),
             facts: BTreeMap::new(),
             sent: Vec::new(),
+            timers: Vec::new(),
+            next_timer: 0,
             taken: BTreeSet::new(),
             logs: Vec::new(),
             fail_next: None,
@@ -557,6 +593,68 @@ impl TestHost {
         with_state(|s| s.sent.clone())
     }
 
+    /// The timers scheduled and not fired nor cancelled, soonest first.
+    pub fn scheduled_timers(&self) -> Vec<ScheduledTimer> {
+        with_state(|s| {
+            let mut timers = s.timers.clone();
+            timers.sort_by_key(|t| t.at_ms);
+            timers
+        })
+    }
+
+    /// Moves the fake clock forward by `by` (what [`Context::now_ms`] says
+    /// from now on) and delivers every timer due by then to `A::on_message`,
+    /// soonest first, like the host's delivery worker — including timers
+    /// scheduled by those deliveries if they are due too. A delivery that
+    /// fails leaves its timer due (the host would retry it); it is tried
+    /// again on the next `advance`. Returns what was delivered, in order.
+    pub fn advance<A: Area>(&self, by: std::time::Duration) -> Vec<FiredTimer> {
+        let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        with_state(|s| s.now_ms = s.now_ms.saturating_add(by));
+        let mut fired = Vec::new();
+        let mut failed = Vec::new();
+        loop {
+            let next = with_state(|s| {
+                let now = s.now_ms;
+                let at = s
+                    .timers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.at_ms <= now)
+                    .min_by_key(|(_, t)| t.at_ms)
+                    .map(|(i, _)| i)?;
+                let timer = s.timers.remove(at);
+                let structure = s
+                    .structure
+                    .as_ref()
+                    .map(|st| st.id.clone())
+                    .unwrap_or_default();
+                Some((timer, structure, s.area.clone()))
+            });
+            let Some((timer, structure, area)) = next else {
+                break;
+            };
+            assert!(
+                fired.len() < MAX_TIMERS_PER_ADVANCE,
+                "more than {MAX_TIMERS_PER_ADVANCE} timers fired in one advance: does a timer schedule itself again at once?"
+            );
+            let message = Message {
+                id: timer.id.clone(),
+                from_structure: structure,
+                from_area: area,
+                kind: timer.kind.clone(),
+                payload: timer.payload.clone(),
+            };
+            let result = self.deliver::<A>(&message);
+            if result.is_err() {
+                failed.push(timer);
+            }
+            fired.push(FiredTimer { message, result });
+        }
+        with_state(|s| s.timers.extend(failed));
+        fired
+    }
+
     /// The log lines written so far, in order.
     pub fn logs(&self) -> Vec<(Level, String)> {
         with_state(|s| s.logs.clone())
@@ -801,6 +899,48 @@ pub(crate) mod imports {
                 payload: payload.to_owned(),
             });
             Ok(id)
+        })
+    }
+
+    pub(crate) fn timers_schedule(
+        at_ms: u64,
+        kind: &str,
+        payload: &str,
+    ) -> Result<String, HostError> {
+        with_state(|s| {
+            s.enter("timers")?;
+            s.current_structure("timers")?;
+            if at_ms > s.now_ms.saturating_add(MAX_TIMER_HORIZON_MS) {
+                return Err(invalid(
+                    "at-ms",
+                    format!(
+                        "a timer may be set at most {} days ahead",
+                        MAX_TIMER_HORIZON_MS / 86_400_000
+                    ),
+                ));
+            }
+            if kind.is_empty() || kind.len() > 128 {
+                return Err(invalid("kind", "kind must be 1 to 128 bytes"));
+            }
+            s.next_timer += 1;
+            let id = format!("{at_ms:013}-timer-{}", s.next_timer);
+            s.timers.push(ScheduledTimer {
+                id: id.clone(),
+                at_ms,
+                kind: kind.to_owned(),
+                payload: payload.to_owned(),
+            });
+            Ok(id)
+        })
+    }
+
+    pub(crate) fn timers_cancel(id: &str) -> Result<bool, HostError> {
+        with_state(|s| {
+            s.enter("timers")?;
+            s.current_structure("timers")?;
+            let before = s.timers.len();
+            s.timers.retain(|t| t.id != id);
+            Ok(s.timers.len() < before)
         })
     }
 

@@ -407,6 +407,18 @@ pub struct Message {
     pub payload: String,
 }
 
+impl Message {
+    /// Whether this message is one of this area's own timers (see
+    /// [`timers`](crate::timers)): sent by this area, in this structure.
+    pub fn is_timer(&self, cx: &Context) -> bool {
+        self.from_area == cx.area
+            && cx
+                .structure
+                .as_ref()
+                .is_some_and(|s| s.id == self.from_structure)
+    }
+}
+
 impl Role {
     /// Parses the wire name (`primary-manager`, `secondary-manager`, `user`).
     pub fn parse(s: &str) -> Option<Self> {

@@ -214,6 +214,9 @@ words! {
         Account => "account",
         /// Writing to the host log.
         Log => "log",
+        /// Durable timers: messages to itself, delivered no earlier than a
+        /// given time (contract 1.1.0; structure-scoped areas only).
+        Timers => "timers",
     }
 }
 
@@ -245,7 +248,7 @@ impl Capability {
     /// The scope a privileged capability is bound to, if any.
     pub fn required_scope(self) -> Option<Scope> {
         match self {
-            Capability::Directory => Some(Scope::Structure),
+            Capability::Directory | Capability::Timers => Some(Scope::Structure),
             Capability::Account => Some(Scope::User),
             _ => None,
         }

@@ -436,12 +436,20 @@ impl<'a> Validator<'a> {
             if bound != scope {
                 let why = match capability {
                     Capability::Directory => "it reads and changes the current structure's members",
+                    Capability::Timers => {
+                        "a timer is a message to the area of the current structure"
+                    }
                     _ => "it acts on the current user's own account",
+                };
+                let privileged = if *capability == Capability::Timers {
+                    ""
+                } else {
+                    "privileged and "
                 };
                 cx.error(
                     "capabilities",
                     format!(
-                        "capability `{capability}` is privileged and only granted to {bound}-scoped areas ({why}); this area is {scope}-scoped"
+                        "capability `{capability}` is {privileged}only granted to {bound}-scoped areas ({why}); this area is {scope}-scoped"
                     ),
                 );
             }

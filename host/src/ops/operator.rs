@@ -47,7 +47,7 @@ pub fn add(email: &str, data: &Path) -> anyhow::Result<String> {
         last_name: String::new(),
         password_hash: hash,
         operator: true,
-        created_ms: crate::web::session::now_ms(),
+        created_ms: store.clock().now_ms(),
     })?;
     Ok(format!(
         "created operator account {email}\npassword: {password}\n(shown once, keep it in a password manager: sign in at /login, then open /ops)"

@@ -151,7 +151,7 @@ impl Reloader {
         let record = state.ops().reloads().push(ReloadRecord {
             attempt: 0,
             generation: 0,
-            at_ms: crate::web::session::now_ms(),
+            at_ms: state.clock().now_ms(),
             started_us: now_us(),
             trigger: Trigger::Startup,
             ok: true,
@@ -224,7 +224,7 @@ pub fn reload(
             let record = state.ops().reloads().push(ReloadRecord {
                 attempt: 0,
                 generation: 0,
-                at_ms: crate::web::session::now_ms(),
+                at_ms: state.clock().now_ms(),
                 started_us,
                 trigger,
                 ok: true,
@@ -245,7 +245,7 @@ pub fn reload(
             let record = state.ops().reloads().push(ReloadRecord {
                 attempt: 0,
                 generation: 0,
-                at_ms: crate::web::session::now_ms(),
+                at_ms: state.clock().now_ms(),
                 started_us,
                 trigger,
                 ok: false,

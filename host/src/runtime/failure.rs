@@ -47,7 +47,7 @@ pub enum AreaFailure {
         message: String,
     },
     /// The call's writes collided with another request's, again and again
-    /// (see `MAX_CALL_ATTEMPTS`); nothing was written.
+    /// until the call's deadline (see `FIRST_CONFLICT_BACKOFF`); nothing was written.
     #[error(
         "someone else changed the same data at the same time; nothing was saved, please try again ({reason})"
     )]

@@ -56,11 +56,14 @@ pub enum TreeId {
     Inbox,
     /// Message id → flow log record (sender, recipient, kind, state, attempts).
     Flows,
+    /// Timer id (due time first, so keys sort by due time) → a message an
+    /// area scheduled for itself, moved to `Outbox` once due (`timers.rs`).
+    Timers,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 20] = [
+    pub const ALL: [TreeId; 21] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -81,6 +84,7 @@ impl TreeId {
         TreeId::Outbox,
         TreeId::Inbox,
         TreeId::Flows,
+        TreeId::Timers,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -107,6 +111,7 @@ impl TreeId {
             TreeId::Outbox => "outbox",
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
+            TreeId::Timers => "timers",
         }
     }
 

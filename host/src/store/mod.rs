@@ -32,6 +32,7 @@ mod services;
 mod sessions;
 mod structures;
 mod subscriptions;
+mod timers;
 mod users;
 
 pub use audit::AuditEntry;
@@ -46,6 +47,7 @@ pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};
 pub use subscriptions::Subscription;
+pub use timers::{MAX_TIMER_HORIZON_MS, MAX_TIMERS_PER_CALL, TimerEntry, new_timer_id};
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};
@@ -55,6 +57,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::clock::Clock;
 use backend::{Backend, Entry, TreeId, Tx};
 use blobs::FileStore;
 use group_commit::GroupCommit;
@@ -110,6 +113,9 @@ struct Inner {
     data_dir: PathBuf,
     /// A [`SyncMode`] as `u8`; [`SyncMode::Grouped`] unless a benchmark says otherwise.
     sync_mode: AtomicU8,
+    /// The host's one clock (see `crate::clock`): whoever holds the store
+    /// holds the time it stamps records with.
+    clock: Clock,
 }
 
 /// How a write reaches the disk before it is acknowledged. Production always
@@ -140,6 +146,11 @@ impl Store {
     /// process has it open (sled holds an exclusive lock) or if it was
     /// written by an incompatible version.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with_clock(data_dir, Clock::system())
+    }
+
+    /// [`Store::open`] with the host's clock (a movable one in tests).
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
         let backend = SledBackend::open(&data_dir.join("db"))?;
         let files = FileStore::open(&data_dir.join("files"))?;
@@ -150,10 +161,16 @@ impl Store {
                 commit: GroupCommit::default(),
                 data_dir: data_dir.to_path_buf(),
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
+                clock,
             }),
         };
         store.check_format()?;
         Ok(store)
+    }
+
+    /// The host's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// The directory this store was opened on.

@@ -23,6 +23,7 @@ use super::backend::{TreeId, Tx};
 use super::installs::require_structure;
 use super::keys::KeyBuf;
 use super::kv::Namespace;
+use super::timers::TimerEntry;
 use super::{Result, Store, StoreError, decode, encode, tx_read, tx_write};
 
 /// Largest payload of one message: messages carry references and small
@@ -123,6 +124,12 @@ pub struct CallBatch {
     /// The message this call consumed (an `on-message` call): leaves the
     /// outbox and enters the recipient's inbox in the same transaction.
     pub consumed: Option<OutgoingMessage>,
+    /// Timers to schedule (`timers.rs`).
+    pub timers: Vec<TimerEntry>,
+    /// Ids of pending timers to cancel. Each must still be pending at
+    /// commit (the call saw it so): if it fired meanwhile the commit fails
+    /// with `Conflict` and the call is re-run.
+    pub cancelled_timers: Vec<String>,
 }
 
 /// One fact change of a batch.
@@ -145,6 +152,8 @@ impl CallBatch {
             && self.facts.is_empty()
             && self.messages.is_empty()
             && self.consumed.is_none()
+            && self.timers.is_empty()
+            && self.cancelled_timers.is_empty()
     }
 }
 
@@ -172,7 +181,8 @@ fn fact_key(structure: &str, area: &str, name: &str) -> Vec<u8> {
         .finish()
 }
 
-fn queue(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
+/// Queues `m` in the outbox with its flow line, inside `tx`.
+pub(super) fn queue(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
     let entry = OutboxEntry {
         message: m.clone(),
         created_ms: now_ms,
@@ -294,6 +304,16 @@ impl Store {
             }
             for m in &batch.messages {
                 queue(tx, m, now_ms)?;
+            }
+            for id in &batch.cancelled_timers {
+                if !tx.delete(TreeId::Timers, id.as_bytes())? {
+                    return Err(StoreError::Conflict(format!(
+                        "timer {id} fired while this request ran"
+                    )));
+                }
+            }
+            for t in &batch.timers {
+                tx_write(tx, TreeId::Timers, t.message.id.as_bytes(), t)?;
             }
             if let Some(m) = &batch.consumed {
                 consume(tx, m, now_ms)?;

@@ -6,7 +6,7 @@
 
 use super::forms::FormData;
 use super::security::RequestId;
-use super::session::{cookie, now_ms};
+use super::session::cookie;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth;
 use crate::store::{NewUser, Session};
@@ -125,7 +125,7 @@ pub(crate) async fn login(
         auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
     let password = form.get("password").unwrap_or("").to_string();
     let next = safe_next(form.get("next"));
-    let now = std::time::Instant::now();
+    let now = state.clock().instant();
 
     let failed = |state: &AppState,
                   message: &str,
@@ -189,7 +189,7 @@ async fn start_session(
     user: &crate::store::UserId,
 ) -> Result<HeaderValue, AppError> {
     let id = auth::new_session_id();
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let session = Session {
         user_id: user.clone(),
         csrf: auth::new_csrf_token(),
@@ -314,7 +314,7 @@ pub(crate) async fn signup(
             last_name: last,
             password_hash,
             operator: false,
-            created_ms: now_ms(),
+            created_ms: state.clock().now_ms(),
         };
         match tokio::task::spawn_blocking(move || store.create_user(new))
             .await

@@ -8,24 +8,23 @@ mod areas;
 mod error;
 mod forms;
 mod ops;
-mod sandbox_pool;
 mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
+mod test_clock;
 
 pub use error::AppError;
-pub use tabs::{Access, Place, Tab, access, compose_tabs, unavailable_because};
+pub use tabs::{Place, Tab, compose_tabs, verdict};
 
 use crate::auth::{LoginThrottle, Passwords, SessionPolicy};
 use crate::catalog::Catalog;
-use crate::runtime::{MAX_CONCURRENT_CALLS, Runtime};
+use crate::runtime::{MAX_CONCURRENT_CALLS, Runtime, Sandbox};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::sync::{Arc, RwLock};
-use tokio::sync::Semaphore;
 
 /// Largest request body an area accepts: attachments are < 10 MB each in the
 /// domain, plus form fields and multipart overhead.
@@ -42,14 +41,12 @@ pub struct AppState {
 
 struct Inner {
     catalog: RwLock<Arc<Catalog>>,
-    runtime: Arc<Runtime>,
+    sandbox: Arc<Sandbox>,
     store: Store,
     passwords: Passwords,
     throttle: LoginThrottle,
     policy: SessionPolicy,
     secure_cookies: bool,
-    sandbox_slots: Arc<Semaphore>,
-    sandbox_pool: sandbox_pool::SandboxPool,
     pages: minijinja::Environment<'static>,
     ops: crate::ops::OpsState,
 }
@@ -66,14 +63,12 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 catalog: RwLock::new(Arc::new(catalog)),
-                runtime,
+                sandbox: Arc::new(Sandbox::new(runtime, store.clone())),
                 store,
                 passwords: Passwords::new()?,
                 throttle: LoginThrottle::new(),
                 policy: SessionPolicy::default(),
                 secure_cookies,
-                sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
-                sandbox_pool: sandbox_pool::SandboxPool::new(sandbox_pool::SANDBOX_THREADS)?,
                 pages: templates::host_environment(),
                 ops: crate::ops::OpsState::new(MAX_CONCURRENT_CALLS as usize),
             }),
@@ -114,21 +109,20 @@ impl AppState {
     /// Allows at most `n` (1 ≤ n ≤ [`MAX_CONCURRENT_CALLS`]) sandboxed calls
     /// at once; call before serving. Returns the number in force.
     pub fn limit_concurrent_calls(&self, n: usize) -> usize {
-        let n = n.clamp(1, MAX_CONCURRENT_CALLS as usize);
-        let current = self.inner.ops.sandbox_slots();
-        if n < current {
-            self.inner.sandbox_slots.forget_permits(current - n);
-            self.inner.ops.set_sandbox_slots(n);
-        }
-        self.inner.ops.sandbox_slots()
+        let n = self.inner.sandbox.limit_concurrent_calls(n);
+        self.inner.ops.set_sandbox_slots(n);
+        n
     }
 
     /// Sandboxed calls running now.
     pub fn sandbox_slots_in_use(&self) -> usize {
-        self.inner
-            .ops
-            .sandbox_slots()
-            .saturating_sub(self.inner.sandbox_slots.available_permits())
+        self.inner.sandbox.slots_in_use()
+    }
+
+    /// The host's one clock (the store's): sessions, throttling, delivery,
+    /// timers and audit all read the time here.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.inner.store.clock()
     }
 
     /// The data store.
@@ -136,14 +130,9 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The wasm runtime (the delivery worker calls areas through it).
-    pub fn runtime(&self) -> &Arc<Runtime> {
-        &self.inner.runtime
-    }
-
-    /// The sandbox slots requests and the delivery worker share.
-    pub fn sandbox_slots(&self) -> &Arc<Semaphore> {
-        &self.inner.sandbox_slots
+    /// The sandbox: the one entry through which every area is called.
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.inner.sandbox
     }
 }
 
@@ -182,6 +171,12 @@ pub fn app(state: AppState) -> Router {
         "/bench/native/s/{structure}/homepage",
         get(areas::bench_native_homepage),
     );
+    // Tests only: exists when the clock is movable (PORTICO_TEST_MOVABLE_CLOCK=1).
+    let area_routes = if state.clock().is_movable() {
+        area_routes.route("/test/clock", post(test_clock::advance))
+    } else {
+        area_routes
+    };
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(|| async { "ok\n" }))

@@ -6,7 +6,7 @@
 //! worker (`crate::delivery`). A failed or trapped call sends nothing.
 
 use super::store_error;
-use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, now_ms};
+use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES};
 use crate::runtime::bindings::portico::area::messages::{Host, Recipient};
 use crate::runtime::bindings::types::{FieldError, HostError};
 use crate::store::{MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutgoingMessage, new_message_id};
@@ -58,7 +58,7 @@ impl Host for HostState {
             )));
         }
         self.buffered_bytes += payload.len();
-        let id = new_message_id(now_ms());
+        let id = new_message_id(self.now_ms());
         self.batch.messages.push(OutgoingMessage {
             id: id.clone(),
             from_structure,

@@ -269,7 +269,7 @@ fn read_input(req: &Request) -> InvoiceInput {
         number: f("number"),
         date: f("date"),
         kind: f("kind"),
-        currency: f("currency"),
+        currency: f("currency").to_uppercase(),
         vat_regime: f("vat_regime"),
         vat_exemption_reason: f("vat_exemption_reason"),
         payment_mode: f("payment_mode"),

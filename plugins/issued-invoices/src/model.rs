@@ -759,6 +759,17 @@ mod tests {
     }
 
     #[test]
+    fn any_convertible_currency_is_accepted_and_metals_are_not() {
+        let mut i = input();
+        i.currency = "SEK".into();
+        assert!(check(&i, Some(&recipient("none")), true).1.is_empty());
+        i.currency = "XAU".into();
+        let (_, errors) = check(&i, Some(&recipient("none")), true);
+        assert_eq!(errors[0].0, "currency");
+        assert!(errors[0].1.contains("convertible"), "{errors:?}");
+    }
+
+    #[test]
     fn stated_totals_must_match_to_the_cent() {
         let mut i = input();
         i.stated = Some(StatedTotals {

@@ -297,3 +297,44 @@ fn the_portals_own_samples_conform_and_say_the_same_in_both_syntaxes() {
     assert_eq!(k.payment_mode, "VIREMENT");
     assert_eq!(k.framework, "A1_FACTURE_FOURNISSEUR");
 }
+
+/// Factur-X Minimum and Basic WL: the PDF is the invoice, the XML carries
+/// its header (no lines; Minimum has no VAT breakdown nor addresses). Read
+/// and checked as such, not refused for what the profile leaves out.
+#[test]
+fn factur_x_minimum_and_basic_wl_are_read_as_headers() {
+    use issued_invoices::en16931::{facturx, write};
+    let text = std::fs::read_to_string(corpus().join("../invoice-cii.xml")).unwrap();
+    let (full, _) = xml::read(text.as_bytes()).unwrap();
+    for (spec, keeps_vat) in [
+        ("urn:factur-x.eu:1p0:minimum", false),
+        ("urn:factur-x.eu:1p0:basicwl", true),
+    ] {
+        let mut header = full.clone();
+        header.specification = Some(spec.into());
+        header.lines.clear();
+        if !keeps_vat {
+            header.vat_breakdown.clear();
+            header.seller.address = None;
+            header.buyer.address = None;
+            header.payment_terms = None;
+            header.due_date = None;
+            header.payment_means.clear();
+            header.totals.line_net = None;
+        }
+        let pdf = facturx::build(write::cii(&header).as_bytes(), "factur-x.xml", true);
+        let embedded = facturx::embedded_invoice(&pdf).unwrap().unwrap();
+        let (inv, findings) = xml::read(&embedded).unwrap();
+        assert!(findings.is_empty());
+        let broken: Vec<String> = rules::check(&inv).iter().map(|f| f.message()).collect();
+        assert!(broken.is_empty(), "{spec}: {broken:?}");
+        let k = kept(&inv);
+        assert!(k.lines.is_empty());
+        assert_eq!((k.totals.net, k.totals.gross, k.totals.due), (33680, 40416, 40416), "{spec}");
+        assert!(k.format.contains("profile"), "{}", k.format);
+        // The same header as a full EN 16931 invoice is refused: it has no lines.
+        let mut as_full = inv.clone();
+        as_full.specification = Some("urn:cen.eu:en16931:2017".into());
+        assert!(rules::check(&as_full).iter().any(|f| f.rule == "BR-16"));
+    }
+}

@@ -330,7 +330,11 @@ fn factur_x_minimum_and_basic_wl_are_read_as_headers() {
         assert!(broken.is_empty(), "{spec}: {broken:?}");
         let k = kept(&inv);
         assert!(k.lines.is_empty());
-        assert_eq!((k.totals.net, k.totals.gross, k.totals.due), (33680, 40416, 40416), "{spec}");
+        assert_eq!(
+            (k.totals.net, k.totals.gross, k.totals.due),
+            (33680, 40416, 40416),
+            "{spec}"
+        );
         assert!(k.format.contains("profile"), "{}", k.format);
         // The same header as a full EN 16931 invoice is refused: it has no lines.
         let mut as_full = inv.clone();

@@ -119,6 +119,12 @@ fn catalog(fixture: &Path) -> String {
     version: 1.0.0
     order: 50
     capabilities: [kv, messages, timers, log]
+  - id: quiet
+    title: Without timers
+    plugin: {fixture}
+    version: 1.0.0
+    order: 60
+    capabilities: [kv, log]
   - id: my-account
     title: My account
     plugin: {account}
@@ -187,6 +193,18 @@ async fn a_timer_fires_once_due_by_the_movable_clock_and_survives_a_kill_9() {
     assert_eq!(created.status, 303, "{}", created.body);
 
     let wake = schedule(&alice, 60 * MINUTE, "wake", "hello").await;
+    // Without the capability, the host refuses and names it.
+    let denied = alice
+        .get_json(&format!("/s/{SUPPLIER}/quiet/timers/schedule?in=0&kind=x"))
+        .await
+        .json();
+    assert_eq!(denied["error"]["kind"], "capability-denied", "{denied}");
+    assert!(
+        denied["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`timers`")
+    );
     // Cancelled in a later call: never delivered; a second cancel finds nothing.
     let never = schedule(&alice, 120 * MINUTE, "never", "").await;
     let cancel = |id: String| {
@@ -424,5 +442,30 @@ fn check_names_each_areas_contract_and_refuses_a_newer_one() {
         text.contains("built against portico:area@1.2.0")
             && text.contains("this host implements portico:area@1.0.0 to 1.1.0"),
         "{text}"
+    );
+}
+
+#[test]
+fn the_movable_clock_is_refused_on_a_deployment_behind_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args([
+            "serve",
+            "--secure-cookies",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(dir.path().join("areas.yaml"))
+        .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PORTICO_TEST_MOVABLE_CLOCK") && err.contains("--secure-cookies"),
+        "{err}"
     );
 }

@@ -106,6 +106,12 @@ pub struct FiredTimer {
 /// How far ahead a timer may be set, as on the host: ten years.
 pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
 
+/// Largest timer payload, as on the host.
+pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
+
+/// Pending timers an area may hold in a structure, as on the host.
+pub const MAX_PENDING_TIMERS: usize = 1000;
+
 /// Timers one [`TestHost::advance`] fires at most: a timer that schedules
 /// itself again at once would otherwise never let it return.
 pub const MAX_TIMERS_PER_ADVANCE: usize = 10_000;
@@ -921,6 +927,17 @@ pub(crate) mod imports {
             }
             if kind.is_empty() || kind.len() > 128 {
                 return Err(invalid("kind", "kind must be 1 to 128 bytes"));
+            }
+            if payload.len() > MAX_TIMER_PAYLOAD_BYTES {
+                return Err(HostError::LimitExceeded(format!(
+                    "a timer's payload is at most {MAX_TIMER_PAYLOAD_BYTES} bytes; this one is {} bytes",
+                    payload.len()
+                )));
+            }
+            if s.timers.len() >= MAX_PENDING_TIMERS {
+                return Err(HostError::LimitExceeded(format!(
+                    "this area already has {MAX_PENDING_TIMERS} pending timers in this structure"
+                )));
             }
             s.next_timer += 1;
             let id = format!("{at_ms:013}-timer-{}", s.next_timer);

@@ -64,7 +64,8 @@ use crate::{Context, Error, HostError, host};
 /// Schedules message `kind` with `payload` for this area of the current
 /// structure, delivered no earlier than `at_ms` (ms since the Unix epoch; a
 /// time already past fires at once). Returns the timer's id, which is also
-/// the delivered message's id. At most ten years ahead.
+/// the delivered message's id. At most ten years ahead; the payload at most
+/// 16 KiB (pass a kv key); at most 1000 pending per area and structure.
 pub fn at(at_ms: u64, kind: &str, payload: &str) -> Result<String, HostError> {
     host::timers_schedule(at_ms, kind, payload)
 }

@@ -329,6 +329,8 @@ fn write_status(state: &AppState, record: &ReloadRecord) {
 }
 
 /// Microseconds since the Unix epoch.
+// System time on purpose, not `crate::clock`: `portico reload` (another
+// process, with no test clock) compares it with its own.
 pub(crate) fn now_us() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

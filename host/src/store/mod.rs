@@ -47,7 +47,10 @@ pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};
 pub use subscriptions::Subscription;
-pub use timers::{MAX_TIMER_HORIZON_MS, MAX_TIMERS_PER_CALL, TimerEntry, new_timer_id};
+pub use timers::{
+    MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
+    TimerEntry, new_timer_id,
+};
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};

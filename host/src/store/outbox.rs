@@ -23,7 +23,7 @@ use super::backend::{TreeId, Tx};
 use super::installs::require_structure;
 use super::keys::KeyBuf;
 use super::kv::Namespace;
-use super::timers::TimerEntry;
+use super::timers::{TimerEntry, count_pending};
 use super::{Result, Store, StoreError, decode, encode, tx_read, tx_write};
 
 /// Largest payload of one message: messages carry references and small
@@ -306,14 +306,17 @@ impl Store {
                 queue(tx, m, now_ms)?;
             }
             for id in &batch.cancelled_timers {
-                if !tx.delete(TreeId::Timers, id.as_bytes())? {
+                let Some(t) = tx_read::<TimerEntry>(tx, TreeId::Timers, id.as_bytes())? else {
                     return Err(StoreError::Conflict(format!(
                         "timer {id} fired while this request ran"
                     )));
-                }
+                };
+                tx.delete(TreeId::Timers, id.as_bytes())?;
+                count_pending(tx, &t.message, -1)?;
             }
             for t in &batch.timers {
                 tx_write(tx, TreeId::Timers, t.message.id.as_bytes(), t)?;
+                count_pending(tx, &t.message, 1)?;
             }
             if let Some(m) = &batch.consumed {
                 consume(tx, m, now_ms)?;

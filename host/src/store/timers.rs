@@ -13,12 +13,23 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::backend::TreeId;
+use super::backend::{TreeId, Tx};
+use super::keys::KeyBuf;
 use super::outbox::queue;
-use super::{OutgoingMessage, Result, Store, decode, tx_read};
+use super::{OutgoingMessage, Result, Store, StoreError, decode, tx_read};
 
 /// Timers one sandboxed call may schedule.
 pub const MAX_TIMERS_PER_CALL: usize = 100;
+
+/// Pending timers one area may hold in one structure. With
+/// [`MAX_TIMER_PAYLOAD_BYTES`] it bounds what timers store per namespace
+/// (16 MiB), outside the kv quota; a domain area holds one or two timers
+/// per open document.
+pub const MAX_PENDING_TIMERS: u64 = 1000;
+
+/// Largest timer payload: a timer carries a reference (a key, an id), the
+/// state it acts on stays in kv.
+pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
 
 /// How far ahead a timer may be set: ten years (the longest legal delays the
 /// domain knows are months; this only refuses nonsense such as `u64::MAX`).
@@ -44,7 +55,63 @@ pub fn new_timer_id(due_ms: u64) -> String {
     super::new_message_id(due_ms)
 }
 
+/// The `Meta` key counting the pending timers of (structure, area).
+fn pending_key(structure: &str, area: &str) -> Vec<u8> {
+    KeyBuf::new()
+        .raw(b"timers-pending/")
+        .part(structure.as_bytes())
+        .part(area.as_bytes())
+        .finish()
+}
+
+fn decode_count(stored: Option<Vec<u8>>) -> Result<u64> {
+    Ok(match stored {
+        Some(v) => u64::from_be_bytes(
+            v.as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("pending-timer count is not 8 bytes".into()))?,
+        ),
+        None => 0,
+    })
+}
+
+fn read_count(tx: &mut dyn Tx, key: &[u8]) -> Result<u64> {
+    decode_count(tx.get(TreeId::Meta, key)?)
+}
+
+/// Adds `delta` to the pending timers of the owner of `m`, inside `tx`;
+/// `LimitExceeded` past [`MAX_PENDING_TIMERS`].
+pub(super) fn count_pending(tx: &mut dyn Tx, m: &OutgoingMessage, delta: i64) -> Result<()> {
+    let key = pending_key(&m.to_structure, &m.to_area);
+    let count = read_count(tx, &key)?.saturating_add_signed(delta);
+    if delta > 0 && count > MAX_PENDING_TIMERS {
+        return Err(StoreError::LimitExceeded(format!(
+            "area `{}` already has {MAX_PENDING_TIMERS} pending timers in this structure; cancel some or let them fire",
+            m.to_area
+        )));
+    }
+    if count == 0 {
+        tx.delete(TreeId::Meta, &key)?;
+    } else {
+        tx.put(TreeId::Meta, &key, &count.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+/// The due time a timer id (a `Timers` key) starts with.
+fn due_of(key: &[u8]) -> Option<u64> {
+    std::str::from_utf8(key.get(..13)?).ok()?.parse().ok()
+}
+
 impl Store {
+    /// How many timers `area` has pending in `structure`.
+    pub fn pending_timer_count(&self, structure: &str, area: &str) -> Result<u64> {
+        decode_count(
+            self.backend()
+                .get(TreeId::Meta, &pending_key(structure, area))?,
+        )
+    }
+
     /// The pending timer `id`, if it has not fired (nor been cancelled).
     pub fn timer(&self, id: &str) -> Result<Option<TimerEntry>> {
         self.read(TreeId::Timers, id.as_bytes())
@@ -66,11 +133,21 @@ impl Store {
     pub fn promote_due_timers(&self, now_ms: u64) -> Result<usize> {
         let mut moved = 0;
         loop {
+            // The worker asks every 100 ms; mostly nothing is due. Ids start
+            // with the due time, so the keys alone say what is: probe one,
+            // then decode only due entries.
+            let is_due = |key: &[u8]| due_of(key).is_some_and(|due| due <= now_ms);
+            let first = self.backend().scan(TreeId::Timers, b"", None, 1)?;
+            if !first.first().is_some_and(|(k, _)| is_due(k)) {
+                return Ok(moved);
+            }
             let due: Vec<TimerEntry> = self
-                .pending_timers(PROMOTE_BATCH)?
+                .backend()
+                .scan(TreeId::Timers, b"", None, PROMOTE_BATCH)?
                 .into_iter()
-                .take_while(|t| t.due_ms <= now_ms)
-                .collect();
+                .take_while(|(k, _)| is_due(k))
+                .map(|(k, v)| decode(TreeId::Timers, &k, &v))
+                .collect::<Result<_>>()?;
             if due.is_empty() {
                 return Ok(moved);
             }
@@ -82,6 +159,7 @@ impl Store {
                     // A cancel may have committed since the scan.
                     if tx_read::<TimerEntry>(tx, TreeId::Timers, id)?.is_some() {
                         tx.delete(TreeId::Timers, id)?;
+                        count_pending(tx, &t.message, -1)?;
                         queue(tx, &t.message, now_ms)?;
                         n += 1;
                     }
@@ -138,6 +216,45 @@ mod tests {
         let flow = store.flow(&soon.message.id).unwrap().unwrap();
         assert_eq!(flow.state, FlowState::Queued);
         assert_eq!(store.pending_timers(10).unwrap(), [late]);
+    }
+
+    #[test]
+    fn an_area_holds_at_most_max_pending_timers_per_structure() {
+        let (_dir, store) = temp_store();
+        for i in 0..MAX_PENDING_TIMERS / 100 {
+            let batch = CallBatch {
+                timers: (0..100).map(|j| timer(10_000 + i * 100 + j, "t")).collect(),
+                ..Default::default()
+            };
+            store.commit_call(&batch, 1).unwrap();
+        }
+        assert_eq!(
+            store
+                .pending_timer_count("73282932000074", "works")
+                .unwrap(),
+            MAX_PENDING_TIMERS
+        );
+        let one_more = CallBatch {
+            timers: vec![timer(50_000, "t")],
+            ..Default::default()
+        };
+        let err = store.commit_call(&one_more, 2).unwrap_err();
+        assert!(matches!(err, StoreError::LimitExceeded(_)), "{err}");
+        // Firing and cancelling make room again.
+        assert_eq!(store.promote_due_timers(10_000).unwrap(), 1);
+        let first = store.pending_timers(1).unwrap().remove(0);
+        let cancel = CallBatch {
+            cancelled_timers: vec![first.message.id.clone()],
+            ..Default::default()
+        };
+        store.commit_call(&cancel, 3).unwrap();
+        assert_eq!(
+            store
+                .pending_timer_count("73282932000074", "works")
+                .unwrap(),
+            MAX_PENDING_TIMERS - 2
+        );
+        store.commit_call(&one_more, 4).unwrap();
     }
 
     #[test]

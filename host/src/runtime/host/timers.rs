@@ -11,8 +11,8 @@ use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, store_error};
 use crate::runtime::bindings::portico::area::timers::Host;
 use crate::runtime::bindings::types::{FieldError, HostError};
 use crate::store::{
-    MAX_PAYLOAD_BYTES, MAX_TIMER_HORIZON_MS, MAX_TIMERS_PER_CALL, OutgoingMessage, TimerEntry,
-    new_timer_id,
+    MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
+    OutgoingMessage, TimerEntry, new_timer_id,
 };
 
 /// Longest timer kind, as for message kinds.
@@ -49,15 +49,27 @@ impl Host for HostState {
                 ),
             ));
         }
-        if payload.len() > MAX_PAYLOAD_BYTES {
+        if payload.len() > MAX_TIMER_PAYLOAD_BYTES {
             return Err(HostError::LimitExceeded(format!(
-                "a timer's payload is at most {MAX_PAYLOAD_BYTES} bytes; this one is {} bytes",
+                "a timer's payload is at most {MAX_TIMER_PAYLOAD_BYTES} bytes (keep the state in kv and pass its key); this one is {} bytes",
                 payload.len()
             )));
         }
         if self.batch.timers.len() >= MAX_TIMERS_PER_CALL {
             return Err(HostError::LimitExceeded(format!(
                 "one request may schedule at most {MAX_TIMERS_PER_CALL} timers"
+            )));
+        }
+        let pending = self
+            .store()?
+            .pending_timer_count(&structure, &scope.area)
+            .map_err(|e| store_error(&scope, e))?;
+        let cancelled = self.batch.cancelled_timers.len() as u64;
+        if (pending + self.batch.timers.len() as u64).saturating_sub(cancelled)
+            >= MAX_PENDING_TIMERS
+        {
+            return Err(HostError::LimitExceeded(format!(
+                "this area already has {MAX_PENDING_TIMERS} pending timers in this structure; cancel some or let them fire"
             )));
         }
         if self.buffered_bytes + payload.len() > MAX_CALL_WRITE_BYTES {

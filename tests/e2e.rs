@@ -627,3 +627,184 @@ async fn sixteen_concurrent_writers_to_one_key_lose_no_request() {
     let after = alice.get_json(&page).await;
     assert_eq!(after.json()["visits"], WRITERS + 1, "{}", after.body);
 }
+
+/// A tmpfs mounted on a directory for the test's life (unmounted on drop).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `mib` MiB on `dir`. Needs root (CI and the
+    /// project's machines run as root); elsewhere the test says so and
+    /// fails, unless PORTICO_SKIP_MOUNT_TESTS=1 skips it on purpose.
+    fn mount(dir: &std::path::Path, mib: u32) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .expect("mount(8) runs");
+        if out.status.success() {
+            return Some(SmallDisk(dir.to_path_buf()));
+        }
+        let why = String::from_utf8_lossy(&out.stderr);
+        if std::env::var_os("PORTICO_SKIP_MOUNT_TESTS").is_some() {
+            eprintln!("skipped: cannot mount a small file system ({why})");
+            return None;
+        }
+        panic!(
+            "this test mounts a {mib} MiB tmpfs and needs root: {why}; set PORTICO_SKIP_MOUNT_TESTS=1 to skip it"
+        );
+    }
+
+    /// Fills the file system with `filler`; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write as _;
+        let path = self.0.join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 64 << 10];
+        while file.write_all(&chunk).is_ok() {}
+        // The last bytes a partial chunk could not place.
+        while file.write_all(&[0u8; 512]).is_ok() {}
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Issue 9, defect 9: a full disk. Writes refused while it is full answer
+/// 503 with Retry-After and plain words (never the storage's); /healthz
+/// says the store cannot write; once space is freed, writes work again
+/// without a restart; a start on the full disk leaves nothing that stops the
+/// next one; nothing acknowledged is lost.
+#[tokio::test]
+async fn a_full_disk_refuses_writes_plainly_and_recovers_without_losing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(&dir.path().join("data"), 24) else {
+        return;
+    };
+    let portal = Portal::start_in(dir, &standard_areas(), &[]);
+    let alice = alice_with_structure(&portal).await;
+    let set = |key: String| {
+        format!(
+            "/s/{SUPPLIER}/fixture/kv/set?key={key}&value={}",
+            "v".repeat(2000)
+        )
+    };
+    let mut acknowledged = Vec::new();
+    for i in 0..5 {
+        let key = format!("before-{i}");
+        assert_eq!(alice.get_json(&set(key.clone())).await.status, 200);
+        acknowledged.push(key);
+    }
+    assert_eq!(portal.client().get("/healthz").await.body, "ok\n");
+
+    let filler = disk.fill();
+    let mut refused = None;
+    for i in 0..200 {
+        let key = format!("full-{i}");
+        let answer = alice.get_json(&set(key.clone())).await;
+        match answer.status {
+            200 => acknowledged.push(key),
+            _ => {
+                refused = Some(answer);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("a write on a full disk is refused");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(
+        refused.headers.contains_key("retry-after"),
+        "{:?}",
+        refused.headers
+    );
+    assert!(refused.body.contains("disk is full"), "{}", refused.body);
+    for raw in ["sled", "No space left", "os error", "IO error"] {
+        assert!(
+            !refused.body.contains(raw),
+            "raw storage words {raw:?}: {}",
+            refused.body
+        );
+    }
+    // A page says the same, in the layout.
+    let page = alice.get(&set("page".into())).await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(
+        page.body.contains("disk is full") && !page.body.contains("sled"),
+        "{}",
+        page.body
+    );
+    let health = portal.client().get("/healthz").await;
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert!(health.body.contains("disk is full"), "{}", health.body);
+    assert!(health.headers.contains_key("retry-after"));
+    // Reads still work while the disk is full.
+    let read = alice
+        .get_json(&format!("/s/{SUPPLIER}/fixture/kv/get?key=before-0"))
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+
+    // Space is freed: the store recovers by itself (at most a second
+    // between tries), no restart.
+    std::fs::remove_file(&filler).unwrap();
+    let mut healthy = false;
+    for _ in 0..100 {
+        if portal.client().get("/healthz").await.status == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "/healthz says ok again once space is freed");
+    let again = alice.get_json(&set("after".into())).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    acknowledged.push("after".into());
+
+    // A start on a full disk fails plainly or starts; either way the next
+    // start, once space is freed, opens the data with everything in it.
+    let dir = portal.stop();
+    let filler = disk.fill();
+    let full_start = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.path().join("areas.yaml"))
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It either exits (the expected case) or serves; stop it after a while.
+    let started = std::time::Instant::now();
+    let mut full_start = full_start;
+    while full_start.try_wait().unwrap().is_none() && started.elapsed().as_secs() < 20 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = full_start.kill();
+    let out = full_start.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("panicked"), "{said}");
+    std::fs::remove_file(&filler).unwrap();
+    let areas = std::fs::read_to_string(dir.path().join("areas.yaml")).unwrap();
+    let portal = Portal::start_in(dir, &areas, &[]);
+    let alice = portal.client();
+    alice.log_in("alice@example.com", PASSWORD).await;
+    for key in &acknowledged {
+        let got = alice
+            .get_json(&format!("/s/{SUPPLIER}/fixture/kv/get?key={key}"))
+            .await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(
+            got.json()["ok"],
+            "v".repeat(2000),
+            "acknowledged {key} is kept"
+        );
+    }
+    drop(portal);
+    drop(disk);
+}

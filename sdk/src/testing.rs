@@ -103,15 +103,6 @@ pub struct FiredTimer {
     pub result: Result<(), String>,
 }
 
-/// How far ahead a timer may be set, as on the host: ten years.
-pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
-
-/// Largest timer payload, as on the host.
-pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
-
-/// Pending timers an area may hold in a structure, as on the host.
-pub const MAX_PENDING_TIMERS: usize = 1000;
-
 /// Timers one [`TestHost::advance`] fires at most: a timer that schedules
 /// itself again at once would otherwise never let it return.
 pub const MAX_TIMERS_PER_ADVANCE: usize = 10_000;
@@ -909,29 +900,12 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("timers")?;
             s.current_structure("timers")?;
-            if at_ms > s.now_ms.saturating_add(MAX_TIMER_HORIZON_MS) {
-                return Err(invalid(
-                    "at-ms",
-                    format!(
-                        "a timer may be set at most {} days ahead",
-                        MAX_TIMER_HORIZON_MS / 86_400_000
-                    ),
-                ));
-            }
-            if kind.is_empty() || kind.len() > 128 {
-                return Err(invalid("kind", "kind must be 1 to 128 bytes"));
-            }
-            if payload.len() > MAX_TIMER_PAYLOAD_BYTES {
-                return Err(HostError::LimitExceeded(format!(
-                    "a timer's payload is at most {MAX_TIMER_PAYLOAD_BYTES} bytes; this one is {} bytes",
-                    payload.len()
-                )));
-            }
-            if s.timers.len() >= MAX_PENDING_TIMERS {
-                return Err(HostError::LimitExceeded(format!(
-                    "this area already has {MAX_PENDING_TIMERS} pending timers in this structure"
-                )));
-            }
+            // The host's checks; no call boundary here, so the per-call
+            // count is not modelled (the pending count is).
+            let limits = portico_contract::limits::timers::check_schedule;
+            limits(at_ms, s.now_ms, kind, payload.len()).map_err(refused)?;
+            portico_contract::limits::timers::check_count(0, s.timers.len() as u64)
+                .map_err(refused)?;
             s.next_timer += 1;
             let id = format!("{at_ms:013}-timer-{}", s.next_timer);
             s.timers.push(ScheduledTimer {

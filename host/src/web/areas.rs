@@ -237,6 +237,14 @@ async fn serve_with(
                 Verdict::Open => {}
                 // Not added, not loaded, or not available to this structure:
                 // it does not exist here.
+                // Added but closed to everyone here for now: its members may
+                // know why (the `when-explained`, never the expression).
+                Verdict::Closed(reason) if reason.unavailable() => {
+                    return Err(AppError::NotAvailable(format!(
+                        "{} is not available to {} yet: {reason}.",
+                        area.spec.title, structure.name
+                    )));
+                }
                 Verdict::Closed(reason) if reason.hidden() => return Err(AppError::NotFound),
                 Verdict::Closed(Reason::Role { open_to, role }) => {
                     return Err(AppError::Forbidden(format!(

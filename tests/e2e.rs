@@ -588,44 +588,51 @@ async fn every_get_form_of_every_built_in_area_lands_on_a_page() {
     }
 }
 
-/// Sixteen people open the Hello tab at once: each visit is a read, an
-/// increment and a write of the same `visits` key. Every request answers
-/// 200 and every visit is counted: a call whose commit finds the counter
-/// changed is re-run (with a jittered pause) until it commits, within its
-/// deadline, never answered "nothing was saved".
+/// Sixteen writers, four increments each, of one counter: every call
+/// reads it, holds it 10 ms (so that the others change it meanwhile) and
+/// writes it + 1. Every request answers 200 and no increment is lost: a
+/// call whose commit finds the counter changed is re-run (after a jittered
+/// pause) until it commits within its deadline, never answered "nothing
+/// was saved".
 #[tokio::test]
 async fn sixteen_concurrent_writers_to_one_key_lose_no_request() {
     const WRITERS: u64 = 16;
+    const EACH: u64 = 4;
     // The deadline bounds the re-runs; this one leaves room for a debug
     // build on a shared machine.
-    let yaml = format!(
-        "{}  - id: hello\n    title: Hello\n    plugin: {}\n    version: 1.0.0\n    order: 70\n    capabilities: [kv]\n    limits: {{ timeout-ms: 10000 }}\n",
-        standard_areas(),
-        support::plugin("hello").display()
-    );
+    let yaml = standard_areas().replace("timeout-ms: 300", "timeout-ms: 20000");
     let portal = Portal::start(&yaml);
     let alice = alice_with_structure(&portal).await;
-    let page = format!("/s/{SUPPLIER}/hello");
-    let visits: Vec<_> = (0..WRITERS)
+    let incr = format!("/s/{SUPPLIER}/fixture/kv/incr?key=counter&hold_ms=10");
+    let writers: Vec<_> = (0..WRITERS)
         .map(|_| {
-            let (client, page) = (alice.clone(), page.clone());
-            tokio::spawn(async move { client.get_json(&page).await })
+            let (client, incr) = (alice.clone(), incr.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for _ in 0..EACH {
+                    let answer = client.get_json(&incr).await;
+                    assert_eq!(answer.status, 200, "an increment was lost: {}", answer.body);
+                    seen.push(answer.json()["ok"].as_u64().unwrap());
+                }
+                seen
+            })
         })
         .collect();
     let mut seen = Vec::new();
-    for visit in visits {
-        let answer = visit.await.unwrap();
-        assert_eq!(answer.status, 200, "a visit was lost: {}", answer.body);
-        seen.push(answer.json()["visits"].as_u64().unwrap());
+    for writer in writers {
+        seen.extend(writer.await.unwrap());
     }
     seen.sort_unstable();
+    let total = WRITERS * EACH;
     assert_eq!(
         seen,
-        (1..=WRITERS).collect::<Vec<_>>(),
-        "each visit saw the one before it"
+        (1..=total).collect::<Vec<_>>(),
+        "each increment saw the one before it"
     );
-    let after = alice.get_json(&page).await;
-    assert_eq!(after.json()["visits"], WRITERS + 1, "{}", after.body);
+    let counter = alice
+        .get_json(&format!("/s/{SUPPLIER}/fixture/kv/get?key=counter"))
+        .await;
+    assert_eq!(counter.json()["ok"], total.to_string(), "{}", counter.body);
 }
 
 /// A tmpfs mounted on a directory for the test's life (unmounted on drop).

@@ -125,6 +125,8 @@ struct State {
     /// Messages sent by the current `handle`/`deliver` call (the host's
     /// per-call limit counts these).
     sent_in_call: usize,
+    /// Timers scheduled by the current `handle`/`deliver` call.
+    timers_in_call: usize,
     /// Pending timers, in scheduling order (fired soonest first).
     timers: Vec<ScheduledTimer>,
     next_timer: u64,
@@ -193,6 +195,7 @@ impl State {
             facts: BTreeMap::new(),
             sent: Vec::new(),
             sent_in_call: 0,
+            timers_in_call: 0,
             timers: Vec::new(),
             next_timer: 0,
             taken: BTreeSet::new(),
@@ -546,7 +549,10 @@ impl TestHost {
     /// Panics if a view (or an invalid form's view) names a template that
     /// `A::templates()` does not declare: the real host would fail too.
     pub fn handle<A: Area>(&self, request: &Request) -> Response {
-        with_state(|s| s.sent_in_call = 0);
+        with_state(|s| {
+            s.sent_in_call = 0;
+            s.timers_in_call = 0;
+        });
         let response = crate::dispatch::<A>(&self.context(), request);
         let template = match &response {
             Response::View(v) => Some(&v.template),
@@ -566,7 +572,10 @@ impl TestHost {
     /// Runs `A::on_message` with [`TestHost::context`]; the error is the
     /// text the host would log before retrying.
     pub fn deliver<A: Area>(&self, message: &Message) -> Result<(), String> {
-        with_state(|s| s.sent_in_call = 0);
+        with_state(|s| {
+            s.sent_in_call = 0;
+            s.timers_in_call = 0;
+        });
         A::on_message(&self.context(), message).map_err(|e| e.to_string())
     }
 
@@ -900,12 +909,12 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("timers")?;
             s.current_structure("timers")?;
-            // The host's checks; no call boundary here, so the per-call
-            // count is not modelled (the pending count is).
+            // The host's checks, counted per `handle`/`deliver` call.
             let limits = portico_contract::limits::timers::check_schedule;
             limits(at_ms, s.now_ms, kind, payload.len()).map_err(refused)?;
-            portico_contract::limits::timers::check_count(0, s.timers.len() as u64)
+            portico_contract::limits::timers::check_count(s.timers_in_call, s.timers.len() as u64)
                 .map_err(refused)?;
+            s.timers_in_call += 1;
             s.next_timer += 1;
             let id = format!("{at_ms:013}-timer-{}", s.next_timer);
             s.timers.push(ScheduledTimer {
@@ -1537,6 +1546,31 @@ mod contract_tests {
         let answer = host.handle::<Chatty>(&crate::Request::get("/"));
         assert!(
             matches!(&answer, crate::Response::Failed(m) if m.contains("100 messages")),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn timers_are_counted_per_call_as_on_the_host() {
+        let host = TestHost::new().grant(&["timers"]);
+        struct Busy;
+        impl crate::Area for Busy {
+            fn templates() -> &'static [(&'static str, &'static str)] {
+                &[]
+            }
+            fn handle(
+                cx: &crate::Context,
+                _: &crate::Request,
+            ) -> Result<crate::Response, crate::Error> {
+                for _ in 0..101 {
+                    crate::timers::at(cx.now_ms + 1000, "remind", "")?;
+                }
+                Ok(crate::Response::not_found())
+            }
+        }
+        let answer = host.handle::<Busy>(&crate::Request::get("/"));
+        assert!(
+            matches!(&answer, crate::Response::Failed(m) if m.contains("100 timers")),
             "{answer:?}"
         );
     }

@@ -523,7 +523,7 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
     ] {
         let created = buyer
             .submit(
-                &m,
+                &format!("{m}/services"),
                 &format!("{m}/services/create"),
                 &[("code", code), ("name", code)],
             )

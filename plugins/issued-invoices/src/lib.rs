@@ -1015,10 +1015,16 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
         source == xml::Source::FacturX,
     );
     kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
-    send(cx, &mut inv)?;
+    // "Send once accepted" unticked: kept as a draft (sending starts the
+    // legal payment period).
+    let send_now = req.form_value("confirm") == Some("yes");
+    if send_now {
+        send(cx, &mut inv)?;
+    }
     store(&inv)?;
+    let done = if send_now { "sent" } else { "draft" };
     Ok(Response::redirect(
-        cx.href(&format!("/invoice/{id}?done=sent")),
+        cx.href(&format!("/invoice/{id}?done={done}")),
     ))
 }
 

@@ -64,6 +64,7 @@ fn client(base: &str, http: Option<&reqwest::Client>) -> support::Client {
                 .unwrap()
         }),
         base: base.to_string(),
+        mailbox: None,
     }
 }
 

@@ -56,11 +56,14 @@ pub enum TreeId {
     Inbox,
     /// Message id → flow log record (sender, recipient, kind, state, attempts).
     Flows,
+    /// (user, purpose) → the one live emailed link of that purpose (hash of
+    /// its secret, expiry): confirm an email, reset a password.
+    AccountLinks,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 20] = [
+    pub const ALL: [TreeId; 21] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -81,6 +84,7 @@ impl TreeId {
         TreeId::Outbox,
         TreeId::Inbox,
         TreeId::Flows,
+        TreeId::AccountLinks,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -107,6 +111,7 @@ impl TreeId {
             TreeId::Outbox => "outbox",
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
+            TreeId::AccountLinks => "account-links",
         }
     }
 

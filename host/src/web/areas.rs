@@ -683,6 +683,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         memberships,
         structure,
         invitation => p.structure.is_none() && memberships_empty(state, p),
+        unverified => (!p.me.user.email_verified).then(|| p.me.user.email.clone()),
         tabs => Value::from(minijinja::value::Serde(&p.tabs)),
         current_area => area.spec.id.as_str(),
         content => Value::from_safe_string(content),

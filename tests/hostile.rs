@@ -273,3 +273,73 @@ async fn a_full_sandbox_pool_answers_503_with_retry_after_then_recovers() {
     let after = alice.get(&format!("/s/{A}/homepage")).await;
     assert_eq!(after.status, 200, "the slot is free again: {}", after.body);
 }
+
+/// 32 requests to an area that sleeps 60 s (blocked in WASI, where no epoch
+/// check runs): the area gets its share of the sandbox (8 slots) and no
+/// more, the other areas' pages answer while the sleepers hold that share,
+/// and each sleeper ends by its deadline (504) or, past the share, after
+/// the slot wait (503 + Retry-After) — never after the sleep.
+#[tokio::test]
+async fn sleeping_requests_end_by_their_deadline_and_take_only_their_share() {
+    const SLEEPERS: usize = 32;
+    const SHARE: usize = 8; // runtime::MAX_CALLS_PER_AREA
+    let (portal, alice) = portal_with(&[], 5000).await;
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sleepers: Vec<_> = (0..SLEEPERS)
+        .map(|_| {
+            let (client, answered) = (alice.clone(), answered.clone());
+            tokio::spawn(async move {
+                let page = client.get(&format!("/s/{A}/hostile/sleep?s=60")).await;
+                answered.lock().unwrap().push(page.status);
+                page
+            })
+        })
+        .collect();
+    // Functional wait: until the sleepers hold the area's whole share.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let in_use = format!("portico_sandbox_slots_in_use {SHARE}\n");
+    loop {
+        let m = portal.client().get("/metrics").await.body;
+        if m.contains(&in_use) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sleepers never filled their share: {m}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The other areas answer, through the same sandbox, meanwhile.
+    let home = alice.get(&format!("/s/{A}/homepage")).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    let fixture = alice.get_json(&format!("/s/{A}/fixture/echo")).await;
+    assert_eq!(fixture.status, 200, "{}", fixture.body);
+    let m = portal.client().get("/metrics").await.body;
+    assert!(
+        m.contains(&in_use),
+        "the sleepers still held their share when the other pages answered: {m}"
+    );
+    assert!(
+        !answered.lock().unwrap().contains(&504),
+        "no sleeper had reached its deadline yet"
+    );
+
+    let mut timed_out = 0;
+    for sleeper in sleepers {
+        let page = sleeper.await.unwrap();
+        match page.status {
+            504 => {
+                timed_out += 1;
+                assert_panel(&page, 504, "did not answer within its 5000 ms time limit");
+            }
+            503 => assert_eq!(page.headers.get("retry-after").unwrap(), "1"),
+            other => panic!("a sleeper answered {other}: {}", page.body),
+        }
+    }
+    assert!(
+        (1..=SHARE).contains(&timed_out),
+        "{timed_out} sleepers ran; the area's share is {SHARE}"
+    );
+    let after = alice.get(&format!("/s/{A}/hostile/list")).await;
+    assert_eq!(after.status, 200, "the area answers again: {}", after.body);
+}

@@ -315,13 +315,15 @@ async fn a_fact_opens_a_when_gated_area_and_clearing_it_closes_it() {
     let commitments = format!("/s/{SUPPLIER}/commitments/echo");
 
     let offers = claire.get(&ma("/areas")).await;
+    // The manager reads `when-explained`, never the expression.
     assert!(
         offers
             .body
-            .contains("Not available yet: its condition is not met yet"),
+            .contains("Not available yet: opens once one of the structure"),
         "{}",
         offers.body
     );
+    assert!(!offers.body.contains("fact("), "{}", offers.body);
     assert_eq!(claire.get(&commitments).await.status, 404);
     let home = claire.get(&format!("/s/{SUPPLIER}/homepage")).await;
     assert!(!home.tabs().contains(&"Commitments".to_string()));

@@ -74,12 +74,18 @@ fn calls(c: &mut Criterion) {
     let spec = spec("homepage", &path);
     let area: LoadedArea = runtime.load(&path, &spec).expect("homepage loads");
     let request = bench_native::sample_request();
+    // The server calls areas on the request's own task; a current-thread
+    // executor adds no thread hop either.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     let mut group = c.benchmark_group("call");
     for (name, tabs) in [("small", SMALL_TABS), ("large", LARGE_TABS)] {
         let cx = bench_native::sample_context(tabs);
         // Same answer both ways, or the comparison means nothing.
-        let wasm = runtime
-            .call_handle(&area, &spec, scope(&spec), &cx, &request)
+        let wasm = rt
+            .block_on(runtime.call_handle(&area, &spec, scope(&spec), &cx, &request))
             .expect("wasm call");
         assert_eq!(
             bench_native::comparable(&wasm),
@@ -88,9 +94,14 @@ fn calls(c: &mut Criterion) {
         );
         group.bench_function(format!("{name}/wasm-fresh-instance"), |b| {
             b.iter(|| {
-                runtime
-                    .call_handle(&area, &spec, scope(&spec), black_box(&cx), &request)
-                    .expect("wasm call")
+                rt.block_on(runtime.call_handle(
+                    &area,
+                    &spec,
+                    scope(&spec),
+                    black_box(&cx),
+                    &request,
+                ))
+                .expect("wasm call")
             })
         });
         group.bench_function(format!("{name}/native"), |b| {

@@ -228,7 +228,13 @@ mod tests {
                 store: None,
                 catalog: None,
             };
-            let wasm = runtime.call_handle(&area, &spec, scope, &cx, &req).unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let wasm = rt
+                .block_on(runtime.call_handle(&area, &spec, scope, &cx, &req))
+                .unwrap();
             assert_eq!(
                 comparable(&wasm),
                 comparable(&homepage(&cx, &req)),

@@ -3,7 +3,7 @@
 //! and shared behind an `Arc`: a request keeps the catalog it started with.
 
 use crate::config::{self, AreaSpec, AreasSpec, ConfigError, ConfigErrors};
-use crate::runtime::{LoadedArea, Runtime};
+use crate::runtime::{LoadError, LoadedArea, Runtime};
 use std::path::Path;
 use std::time::Instant;
 
@@ -44,12 +44,21 @@ impl Catalog {
         let mut areas = Vec::with_capacity(spec.areas.len());
         for area in spec.areas {
             let started = Instant::now();
-            let loaded = runtime.load(&area.plugin, &area).map(|loaded| {
+            let loaded = runtime.load(&area.plugin, &area).and_then(|loaded| {
                 let templates = crate::web::templates::area_environment(&loaded.templates);
-                Loaded {
+                for (name, _) in &loaded.templates {
+                    if let Err(e) = templates.get_template(name) {
+                        return Err(LoadError::Template {
+                            path: area.plugin.display().to_string(),
+                            name: name.clone(),
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+                Ok(Loaded {
                     area: loaded,
                     templates,
-                }
+                })
             });
             match &loaded {
                 Ok(l) => tracing::info!(

@@ -1,6 +1,7 @@
 //! The `portico` command line: serve, demo, check, reload, operator.
 
 use crate::catalog::Catalog;
+use crate::clock::Clock;
 use crate::ops::pidfile::PidFile;
 use crate::ops::{Reloader, Trigger};
 use crate::runtime::Runtime;
@@ -67,6 +68,9 @@ enum Command {
         /// The running server's data directory (holds its pid file).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// Seconds to wait for the outcome; without one by then, exit non-zero.
+        #[arg(long, default_value_t = crate::ops::pidfile::RELOAD_WAIT.as_secs())]
+        wait: u64,
     },
     /// Manage operator accounts (who may open /ops).
     Operator {
@@ -151,8 +155,9 @@ pub fn main() -> ExitCode {
                 mail_from: None,
             },
         ),
-        Command::Reload { data } => {
-            crate::ops::pidfile::signal_reload(&data).map(|message| println!("{message}"))
+        Command::Reload { data, wait } => {
+            crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
+                .map(|message| println!("{message}"))
         }
         Command::Operator {
             action: OperatorAction::Add { email, data },
@@ -214,8 +219,14 @@ fn serve(
     max_concurrent_calls: usize,
     mail: MailArgs,
 ) -> anyhow::Result<()> {
-    let store = Store::open(data)
-        .with_context(|| format!("opening the data directory {}", data.display()))?;
+    let clock = host_clock(secure_cookies)?;
+    let store = Store::open_with_clock(data, clock).map_err(|e| match e {
+        // Says which directory and what to do already.
+        crate::store::StoreError::InUse(_) => anyhow::Error::new(e),
+        e => {
+            anyhow::Error::new(e).context(format!("opening the data directory {}", data.display()))
+        }
+    })?;
     let mailer = crate::mail::Mailer::new(
         &crate::mail::MailConfig {
             smtp_url: mail.smtp_url,
@@ -290,6 +301,28 @@ fn serve(
             tracing::info!("stopped");
             Ok(())
         })
+}
+
+/// The system clock, or the movable test clock when
+/// [`TEST_CLOCK_ENV`](crate::clock::TEST_CLOCK_ENV)`=1` — refused together
+/// with `--secure-cookies`, which only a real deployment sets.
+fn host_clock(secure_cookies: bool) -> anyhow::Result<Clock> {
+    let env = crate::clock::TEST_CLOCK_ENV;
+    match std::env::var(env).as_deref() {
+        Ok("1") if secure_cookies => anyhow::bail!(
+            "{env}=1 gives this server a clock anyone can move forward (tests only); it cannot be combined with --secure-cookies. Unset {env} in production."
+        ),
+        Ok("1") => {
+            tracing::warn!(
+                "{env}=1: the clock is movable through POST /test/clock — a test setting, never for production"
+            );
+            Ok(Clock::movable())
+        }
+        Ok(other) if !other.is_empty() && other != "0" => {
+            anyhow::bail!("{env} must be 1 (tests only) or unset; got {other:?}")
+        }
+        _ => Ok(Clock::system()),
+    }
 }
 
 /// Where compiled plugins are cached, under the data directory.

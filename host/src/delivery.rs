@@ -8,19 +8,26 @@
 //! - Retries: a recipient that answers an error, traps or finds the pool busy
 //!   is retried with exponential backoff ([`FIRST_RETRY`] doubling up to
 //!   [`MAX_RETRY_DELAY`]), [`MAX_DELIVERY_ATTEMPTS`] times.
-//! - Failure is visible: a recipient structure that does not exist, or that
-//!   lacks the area (not default and not installed, or not eligible), or a
+//! - Failure is visible: a recipient structure that does not exist, or to
+//!   which the area is not open ([`crate::access::decide`] for the
+//!   structure: not added, wrong kind, a `requires` area missing, `when`
+//!   false), or a
 //!   message out of attempts, marks the flow failed and sends the sender
 //!   area a `delivery-failed` message (payload: the original id, recipient,
 //!   kind and reason), queued in the same transaction.
+//! - Timers (contract 1.1.0): each pass first moves the timers that are due
+//!   by the host's clock into the outbox (`store/timers.rs`); from there a
+//!   timer is a message like any other, to its own area.
 //! - Crash safety: the message leaves the outbox in the same transaction as
 //!   the recipient's writes; a crash before that redelivers it, and the
 //!   recipient's inbox record lets a redelivery be recognised.
+//! - Every call goes through [`crate::runtime::Sandbox::call`] like a page:
+//!   it takes the area's and the sandbox's slots without waiting (a busy
+//!   sandbox is retried later) and runs on this task.
 
+use crate::access::{self, Party, Place, Reason, Verdict};
 use crate::catalog::Catalog;
-use crate::config::{Install, Scope};
-use crate::directory::Role;
-use crate::runtime::{CallScope, convert, wit};
+use crate::runtime::{Answer, Call, CallKind};
 use crate::store::{OutboxEntry, OutgoingMessage, Store, new_message_id};
 use crate::web::AppState;
 use std::collections::BTreeSet;
@@ -66,14 +73,7 @@ pub fn spawn(state: AppState) {
     }
     tokio::spawn(async move {
         loop {
-            let s = state.clone();
-            let delivered = tokio::task::spawn_blocking(move || pass(&s))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "delivery pass panicked");
-                    0
-                });
-            if delivered == 0 {
+            if pass(&state).await == 0 {
                 tokio::time::sleep(DELIVERY_POLL_INTERVAL).await;
             }
         }
@@ -81,9 +81,15 @@ pub fn spawn(state: AppState) {
 }
 
 /// One walk over the outbox; returns how many messages it settled
-/// (delivered or failed). Runs on a blocking thread.
-fn pass(state: &AppState) -> usize {
+/// (delivered or failed).
+async fn pass(state: &AppState) -> usize {
     let store = state.store().clone();
+    // Due timers join the outbox first, then travel like any message.
+    match store.promote_due_timers(store.clock().now_ms()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(timers = n, "timers due: queued for delivery"),
+        Err(e) => tracing::error!(error = %e, "moving due timers to the outbox failed"),
+    }
     let catalog = state.catalog();
     let mut held: BTreeSet<(String, String)> = BTreeSet::new();
     let mut after: Option<String> = None;
@@ -105,11 +111,11 @@ fn pass(state: &AppState) -> usize {
                 entry.message.to_structure.clone(),
                 entry.message.to_area.clone(),
             );
-            if held.contains(&dest) || entry.next_attempt_ms > now_ms() {
+            if held.contains(&dest) || entry.next_attempt_ms > store.clock().now_ms() {
                 held.insert(dest);
                 continue;
             }
-            match deliver(state, &store, &catalog, &entry) {
+            match deliver(state, &store, &catalog, &entry).await {
                 Ok(true) => settled += 1,
                 Ok(false) => {
                     held.insert(dest);
@@ -127,6 +133,21 @@ fn pass(state: &AppState) -> usize {
     settled
 }
 
+/// Runs a durable store write (it waits for fsync) off the async workers.
+async fn durably<T: Send + 'static>(
+    store: &Store,
+    write: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, crate::store::StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || write(&store))
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::store::StoreError::Backend(format!(
+                "the delivery's write thread failed: {e}"
+            )))
+        })
+}
+
 /// Why a message cannot be delivered.
 enum Refusal {
     /// Retrying later may work (busy pool, area error, plugin not loaded).
@@ -136,7 +157,7 @@ enum Refusal {
 }
 
 /// Tries one message; `Ok(true)` when it left the outbox.
-fn deliver(
+async fn deliver(
     state: &AppState,
     store: &Store,
     catalog: &Arc<Catalog>,
@@ -144,10 +165,11 @@ fn deliver(
 ) -> Result<bool, crate::store::StoreError> {
     let m = &entry.message;
     if store.inbox_has(&m.to_structure, &m.to_area, &m.id)? {
-        store.mark_delivered(m, now_ms())?;
+        let m = m.clone();
+        durably(store, move |s| s.mark_delivered(&m, s.clock().now_ms())).await?;
         return Ok(true);
     }
-    let refusal = match try_deliver(state, store, catalog, m) {
+    let refusal = match try_deliver(state, store, catalog, m).await {
         Ok(()) => {
             tracing::info!(message = %m.id, kind = %m.kind, to = %m.to_structure, area = %m.to_area, "message delivered");
             return Ok(true);
@@ -159,12 +181,12 @@ fn deliver(
         Refusal::Retry(reason) if attempts < MAX_DELIVERY_ATTEMPTS => {
             let delay = retry_delay(attempts);
             tracing::warn!(message = %m.id, attempts, retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
-            store.delivery_retry(
-                &m.id,
-                &reason,
-                now_ms() + delay.as_millis() as u64,
-                now_ms(),
-            )?;
+            let id = m.id.clone();
+            durably(store, move |s| {
+                let now = s.clock().now_ms();
+                s.delivery_retry(&id, &reason, now + delay.as_millis() as u64, now)
+            })
+            .await?;
             Ok(false)
         }
         Refusal::Retry(reason) | Refusal::Final(reason) => {
@@ -174,8 +196,13 @@ fn deliver(
                 reason
             };
             tracing::warn!(message = %m.id, %reason, "delivery failed for good; telling the sender");
-            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason));
-            store.delivery_failed(&m.id, &reason, bounce.as_ref(), now_ms())?;
+            let now = store.clock().now_ms();
+            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason, now));
+            let id = m.id.clone();
+            durably(store, move |s| {
+                s.delivery_failed(&id, &reason, bounce.as_ref(), now)
+            })
+            .await?;
             Ok(true)
         }
     }
@@ -188,9 +215,9 @@ pub fn retry_delay(attempts: u32) -> Duration {
 }
 
 /// The sender's `delivery-failed` notice for `m`.
-fn bounce(m: &OutgoingMessage, reason: &str) -> OutgoingMessage {
+fn bounce(m: &OutgoingMessage, reason: &str, now_ms: u64) -> OutgoingMessage {
     OutgoingMessage {
-        id: new_message_id(now_ms()),
+        id: new_message_id(now_ms),
         from_structure: m.to_structure.clone(),
         from_area: PLATFORM_AREA.into(),
         to_structure: m.from_structure.clone(),
@@ -207,7 +234,7 @@ fn bounce(m: &OutgoingMessage, reason: &str) -> OutgoingMessage {
     }
 }
 
-fn try_deliver(
+async fn try_deliver(
     state: &AppState,
     store: &Store,
     catalog: &Arc<Catalog>,
@@ -231,88 +258,61 @@ fn try_deliver(
         )));
     };
     let spec = &area.spec;
-    if spec.scope != Scope::Structure {
-        return Err(Refusal::Final(format!(
-            "area `{}` belongs to users, not structures",
-            m.to_area
-        )));
-    }
     let installs = store.installs(&m.to_structure).map_err(storage)?;
-    if spec.install != Install::Default && !installs.contains(spec.id.as_str()) {
-        return Err(Refusal::Final(format!(
-            "{} has not added the area “{}”",
-            structure.name, spec.title
-        )));
-    }
     let facts = store.facts(&m.to_structure).map_err(storage)?;
-    // A message is addressed to the structure, not to a member: `when` is
-    // evaluated as for the structure's primary manager.
-    let eligible = spec.structure_kinds.contains(&structure.kind)
-        && spec
-            .when
-            .as_ref()
-            .is_none_or(|w| w.eval(&facts, structure.kind, Role::PrimaryManager));
-    if !eligible {
-        return Err(Refusal::Final(format!(
-            "the area “{}” is not open to {}",
-            spec.title, structure.name
-        )));
+    let place = Place {
+        structure: &structure,
+        installs: &installs,
+        facts: &facts,
+    };
+    // A message is addressed to the structure, not to a member.
+    match access::decide(catalog, area, &place, Party::Structure) {
+        Verdict::Open => {}
+        Verdict::Closed(Reason::NotLoaded(e)) => {
+            return Err(Refusal::Retry(format!(
+                "area `{}` is not loaded: {e}",
+                m.to_area
+            )));
+        }
+        Verdict::Closed(Reason::UserArea) => {
+            return Err(Refusal::Final(format!(
+                "area `{}` belongs to users, not structures",
+                m.to_area
+            )));
+        }
+        Verdict::Closed(Reason::NotAdded) => {
+            return Err(Refusal::Final(format!(
+                "{} has not added the area “{}”",
+                structure.name, spec.title
+            )));
+        }
+        Verdict::Closed(reason) => {
+            return Err(Refusal::Final(format!(
+                "the area “{}” is not open to {}: {reason}",
+                spec.title, structure.name
+            )));
+        }
     }
-    let loaded = area
-        .loaded
-        .as_ref()
-        .map_err(|e| Refusal::Retry(format!("area `{}` is not loaded: {e}", m.to_area)))?;
-    let context = wit::Context {
+    let call = Call {
         request_id: format!("msg-{}", m.id),
-        area: spec.id.to_string(),
-        base_path: format!("/s/{}/{}", structure.id, spec.id),
-        user: wit::User {
-            id: "portico".into(),
-            first_name: "Portico".into(),
-            last_name: "delivery".into(),
-            email: String::new(),
+        catalog,
+        area,
+        kind: CallKind::Delivery {
+            structure: &structure,
+            message: m,
         },
-        structure: Some(convert::structure(&structure)),
-        role: None,
-        locale: "en".into(),
-        now_ms: now_ms(),
-        tabs: Vec::new(),
+        now_ms: store.clock().now_ms(),
+        // A busy sandbox is retried with the message's backoff.
+        wait: Duration::ZERO,
     };
-    let message = wit::Message {
-        id: m.id.clone(),
-        from_structure: m.from_structure.clone(),
-        from_area: m.from_area.clone(),
-        kind: m.kind.clone(),
-        payload: m.payload.clone(),
-    };
-    let scope = CallScope {
-        request_id: context.request_id.clone(),
-        area: spec.id.to_string(),
-        owner: Some(crate::runtime::Owner::Structure(structure.id.to_string())),
-        user_id: None,
-        structure: Some(structure.id.to_string()),
-        capabilities: spec.capabilities.clone(),
-        store: Some(store.clone()),
-        catalog: Some(catalog.clone()),
-    };
-    let Ok(_permit) = state.sandbox_slots().clone().try_acquire_owned() else {
-        return Err(Refusal::Retry("every sandbox slot is busy".into()));
-    };
-    match state
-        .runtime()
-        .call_on_message(&loaded.area, spec, scope, &context, &message, m)
-    {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(reason)) => Err(Refusal::Retry(format!("the area refused it: {reason}"))),
+    match state.sandbox().call(call).await {
+        Ok(Answer::Message(Ok(()))) => Ok(()),
+        Ok(Answer::Message(Err(reason))) => {
+            Err(Refusal::Retry(format!("the area refused it: {reason}")))
+        }
+        Ok(Answer::Page(_)) => unreachable!("a delivery answers a verdict"),
         Err(failure) => Err(Refusal::Retry(failure.to_string())),
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

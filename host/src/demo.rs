@@ -103,14 +103,14 @@ async fn create_account(
         operator: false,
         // Demo accounts work at once: their addresses are not real mailboxes.
         email_verified: true,
-        created_ms: crate::web::session::now_ms(),
+        created_ms: store.clock().now_ms(),
     })?)
 }
 
 /// The supplier's secondary manager, user and newcomer (see [`PEOPLE`]).
 async fn seed_supplier_people(store: &Store, passwords: &Passwords) -> anyhow::Result<()> {
     let supplier = ACCOUNTS[0].4;
-    let now = crate::web::session::now_ms();
+    let now = store.clock().now_ms();
     store.install_area(supplier, DEMO_AREA)?;
     for (email, first, last, password, link) in PEOPLE {
         if store.user_by_email(email)?.is_some() {
@@ -153,7 +153,7 @@ async fn seed_managers(store: &Store, passwords: &Passwords) -> anyhow::Result<(
             name: name.to_string(),
             kind: *kind,
         };
-        match store.create_structure(new, &user.id, crate::web::session::now_ms()) {
+        match store.create_structure(new, &user.id, store.clock().now_ms()) {
             Ok(_) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -361,12 +361,10 @@ async fn demo_call(
     path: &str,
     form: Vec<(&str, String)>,
 ) -> anyhow::Result<crate::runtime::wit::Response> {
-    use crate::runtime::{CallScope, Owner, convert, wit};
+    use crate::runtime::{Answer, Call, CallKind, wit};
     let catalog = state.catalog();
-    let index = catalog
-        .areas
-        .iter()
-        .position(|a| a.spec.id.as_str() == area)
+    let area_entry = catalog
+        .area(area)
         .ok_or_else(|| anyhow::anyhow!("demo: no area {area}"))?;
     let s = state
         .store()
@@ -376,23 +374,6 @@ async fn demo_call(
         .store()
         .role_in(&user.id, structure)?
         .ok_or_else(|| anyhow::anyhow!("demo: not a member"))?;
-    let spec = catalog.areas[index].spec.clone();
-    let context = wit::Context {
-        request_id: format!("demo-{area}"),
-        area: area.into(),
-        base_path: format!("/s/{structure}/{area}"),
-        user: wit::User {
-            id: user.id.to_string(),
-            first_name: user.first_name.clone(),
-            last_name: user.last_name.clone(),
-            email: user.email.clone(),
-        },
-        structure: Some(convert::structure(&s)),
-        role: Some(convert::role(role)),
-        locale: "en".into(),
-        now_ms: crate::web::session::now_ms(),
-        tabs: Vec::new(),
-    };
     let request = wit::Request {
         method: wit::Method::Post,
         path: path.into(),
@@ -400,28 +381,25 @@ async fn demo_call(
         form: form.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         files: Vec::new(),
     };
-    let scope = CallScope {
-        request_id: context.request_id.clone(),
-        area: area.into(),
-        owner: Some(Owner::Structure(structure.into())),
-        user_id: Some(user.id.to_string()),
-        structure: Some(structure.into()),
-        capabilities: spec.capabilities.clone(),
-        store: Some(state.store().clone()),
-        catalog: Some(catalog.clone()),
+    let call = Call {
+        request_id: format!("demo-{area}"),
+        catalog: &catalog,
+        area: area_entry,
+        kind: CallKind::MemberPage {
+            user,
+            structure: &s,
+            role,
+            tabs: Vec::new(),
+            request,
+        },
+        now_ms: state.clock().now_ms(),
+        wait: std::time::Duration::from_secs(30),
     };
-    let runtime = state.runtime().clone();
-    let what = format!("{area}{path}");
-    let answer = tokio::task::spawn_blocking(move || {
-        let loaded = catalog.areas[index]
-            .loaded
-            .as_ref()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        runtime
-            .call_handle(&loaded.area, &spec, scope, &context, &request)
-            .map_err(|f| anyhow::anyhow!("demo call to {what}: {f}"))
-    })
-    .await??;
+    let answer = match state.sandbox().call(call).await {
+        Ok(Answer::Page(answer)) => answer,
+        Ok(Answer::Message(_)) => unreachable!("a page call answers a page"),
+        Err(f) => anyhow::bail!("demo call to {area}{path}: {f}"),
+    };
     if let wit::Response::Invalid(i) = &answer {
         anyhow::bail!("demo call {path} refused: {} {:?}", i.message, i.fields);
     }

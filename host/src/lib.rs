@@ -3,7 +3,9 @@
 //!
 //! Module map, one responsibility each:
 //! - [`config`]: `areas.yaml` → a validated [`config::AreasSpec`] (parse, then validate).
-//! - [`runtime`]: wasmtime engine, compiled areas, the host imports, sandbox limits.
+//! - [`runtime`]: wasmtime engine, compiled areas, the host imports, sandbox limits,
+//!   and [`runtime::Sandbox`], the one entry every area call goes through.
+//! - [`access`]: the one rule deciding whether an area is open to a structure and a person.
 //! - [`catalog`]: the live catalog: config + loaded plugins + compiled `when` expressions.
 //! - [`store`]: every sled tree, behind a small ordered key-value seam; durability.
 //! - [`auth`]: passwords, sessions, CSRF tokens, emailed links, throttling.
@@ -12,13 +14,16 @@
 //! - [`ops`]: hot reload (file watch, SIGHUP), reload history, per-area metrics, pid file.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
 //! - [`delivery`]: the worker that hands queued messages to recipient areas.
+//! - [`clock`]: the host's one clock (movable in tests).
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
 
+pub mod access;
 pub mod auth;
 #[doc(hidden)]
 pub mod bench_native;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;

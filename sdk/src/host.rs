@@ -71,6 +71,18 @@ mod wasm {
         wit::messages::send(to_structure, to_area, kind, payload).map_err(Into::into)
     }
 
+    pub(crate) fn timers_schedule(
+        at_ms: u64,
+        kind: &str,
+        payload: &str,
+    ) -> Result<String, HostError> {
+        wit::timers::schedule(at_ms, kind, payload).map_err(Into::into)
+    }
+
+    pub(crate) fn timers_cancel(id: &str) -> Result<bool, HostError> {
+        wit::timers::cancel(id).map_err(Into::into)
+    }
+
     pub(crate) fn directory_members() -> Result<Vec<Member>, HostError> {
         let members = wit::directory::members()?;
         Ok(members

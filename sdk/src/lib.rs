@@ -2,9 +2,9 @@
 //!
 //! An area is a WebAssembly component (`wasm32-wasip2`) that the Portico host
 //! calls once per HTTP request, in a fresh sandbox. This crate hides the
-//! `portico:area@1.0.0` WIT contract behind plain Rust: implement [`Area`],
+//! `portico:area@1.1.0` WIT contract behind plain Rust: implement [`Area`],
 //! export it with [`export_area!`], call the host through [`kv`], [`facts`],
-//! [`messages`], [`directory`], [`account`] and [`log`], and unit-test it
+//! [`messages`], [`timers`], [`directory`], [`account`] and [`log`], and unit-test it
 //! natively with [`testing::TestHost`].
 //!
 //! An area answers with data, not HTML: [`Response::view`] names one of the
@@ -70,8 +70,8 @@
 //! - `response` ([`Response`], [`View`]…): what the area answers.
 //! - `error` ([`Error`], [`HostError`]): failures, each mapped to a response.
 //! - [`form`]: field-by-field validation that becomes a 422 re-rendering the form.
-//! - [`kv`], [`facts`], [`messages`], [`directory`], [`account`], [`log`]:
-//!   the host imports, one module per capability.
+//! - [`kv`], [`facts`], [`messages`], [`timers`], [`directory`], [`account`],
+//!   [`log`]: the host imports, one module per capability.
 //! - [`siret`]: the SIRET checksum.
 //! - [`testing`] (native only): the in-memory host for unit tests.
 
@@ -96,6 +96,7 @@ pub mod siret;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod time;
+pub mod timers;
 mod types;
 
 pub use error::{Error, HostError};
@@ -107,7 +108,9 @@ pub use types::{
 };
 
 /// The semver of the WIT contract this SDK implements (`portico:area@…`).
-pub const API_VERSION: &str = "1.0.0";
+/// An area built with this SDK needs a host implementing 1.1 or a later 1.x
+/// (1.1.0 added [`timers`] and `messages.lookup`).
+pub const API_VERSION: &str = "1.1.0";
 
 /// What an area implements. The host creates a fresh instance per call, so
 /// there is no `self`: state lives in [`kv`] or in the host's directory.

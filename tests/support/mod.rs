@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod html;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -110,6 +112,7 @@ pub fn directory_areas() -> String {
     order: 80
     install: on-request
     when: "fact('fixture', 'payment-reached')"
+    when-explained: opens once one of the structure's invoices reached Payment
   - id: my-account
     title: My account
     plugin: {account}
@@ -143,9 +146,25 @@ impl Portal {
     pub fn start_in(dir: tempfile::TempDir, areas_yaml: &str, args: &[&str]) -> Portal {
         let config = dir.path().join("areas.yaml");
         std::fs::write(&config, areas_yaml).unwrap();
+        Self::launch(dir, "serve", &config, args)
+    }
+
+    /// Starts `portico demo` on the repository's own `areas.yaml` (every
+    /// built-in area) with a fresh data directory: the README's first command.
+    pub fn start_demo() -> Portal {
+        let config = repo().join("areas.yaml").canonicalize().unwrap();
+        Self::launch(tempfile::tempdir().unwrap(), "demo", &config, &[])
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        command: &str,
+        config: &std::path::Path,
+        args: &[&str],
+    ) -> Portal {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
+            .args([command, "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
             .arg("--data")
             .arg(dir.path().join("data"))
             .args(args)
@@ -334,6 +353,7 @@ impl Page {
     }
 }
 
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,

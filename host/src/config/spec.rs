@@ -126,19 +126,11 @@ pub struct AreaIdError(pub String);
 
 impl AreaId {
     /// Longest id: it appears in URLs and storage keys.
-    pub const MAX_LEN: usize = 40;
+    pub const MAX_LEN: usize = portico_contract::names::MAX_AREA_ID;
 
-    /// Checks the syntax.
+    /// Checks the syntax (the contract's rule).
     pub fn parse(s: &str) -> Result<AreaId, AreaIdError> {
-        let bytes = s.as_bytes();
-        let valid = (2..=Self::MAX_LEN).contains(&bytes.len())
-            && bytes[0].is_ascii_lowercase()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-            && !s.ends_with('-')
-            && !s.contains("--");
-        if valid {
+        if portico_contract::names::is_area_id(s) {
             Ok(AreaId(s.to_owned()))
         } else {
             Err(AreaIdError(s.to_owned()))
@@ -214,6 +206,9 @@ words! {
         Account => "account",
         /// Writing to the host log.
         Log => "log",
+        /// Durable timers: messages to itself, delivered no earlier than a
+        /// given time (contract 1.1.0; structure-scoped areas only).
+        Timers => "timers",
     }
 }
 
@@ -245,7 +240,7 @@ impl Capability {
     /// The scope a privileged capability is bound to, if any.
     pub fn required_scope(self) -> Option<Scope> {
         match self {
-            Capability::Directory => Some(Scope::Structure),
+            Capability::Directory | Capability::Timers => Some(Scope::Structure),
             Capability::Account => Some(Scope::User),
             _ => None,
         }

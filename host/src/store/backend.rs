@@ -56,6 +56,9 @@ pub enum TreeId {
     Inbox,
     /// Message id → flow log record (sender, recipient, kind, state, attempts).
     Flows,
+    /// Timer id (due time first, so keys sort by due time) → a message an
+    /// area scheduled for itself, moved to `Outbox` once due (`timers.rs`).
+    Timers,
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
@@ -63,7 +66,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 21] = [
+    pub const ALL: [TreeId; 22] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -84,6 +87,7 @@ impl TreeId {
         TreeId::Outbox,
         TreeId::Inbox,
         TreeId::Flows,
+        TreeId::Timers,
         TreeId::AccountLinks,
     ];
 
@@ -111,6 +115,7 @@ impl TreeId {
             TreeId::Outbox => "outbox",
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
+            TreeId::Timers => "timers",
             TreeId::AccountLinks => "account-links",
         }
     }
@@ -163,4 +168,11 @@ pub trait Backend: Send + Sync {
 
     /// Makes every transaction that returned before this call durable.
     fn sync(&self) -> Result<(), StoreError>;
+
+    /// `Err(StoreError::Unavailable)` while the backend cannot write (a full
+    /// disk, an I/O failure) and could not recover yet; trying to recover
+    /// is part of the call.
+    fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

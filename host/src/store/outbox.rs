@@ -23,14 +23,15 @@ use super::backend::{TreeId, Tx};
 use super::installs::require_structure;
 use super::keys::KeyBuf;
 use super::kv::Namespace;
+use super::timers::{TimerEntry, count_pending};
 use super::{Result, Store, StoreError, decode, encode, tx_read, tx_write};
 
-/// Largest payload of one message: messages carry references and small
-/// documents (an invoice's fields), not files.
-pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Largest payload of one message (the contract's limit): messages carry
+/// references and small documents (an invoice's fields), not files.
+pub const MAX_PAYLOAD_BYTES: usize = portico_contract::limits::messages::MAX_PAYLOAD_BYTES;
 
-/// Messages one sandboxed call may send.
-pub const MAX_MESSAGES_PER_CALL: usize = 100;
+/// Messages one sandboxed call may send (the contract's limit).
+pub const MAX_MESSAGES_PER_CALL: usize = portico_contract::limits::messages::MAX_PER_CALL;
 
 /// A message as an area sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +124,12 @@ pub struct CallBatch {
     /// The message this call consumed (an `on-message` call): leaves the
     /// outbox and enters the recipient's inbox in the same transaction.
     pub consumed: Option<OutgoingMessage>,
+    /// Timers to schedule (`timers.rs`).
+    pub timers: Vec<TimerEntry>,
+    /// Ids of pending timers to cancel. Each must still be pending at
+    /// commit (the call saw it so): if it fired meanwhile the commit fails
+    /// with `Conflict` and the call is re-run.
+    pub cancelled_timers: Vec<String>,
 }
 
 /// One fact change of a batch.
@@ -145,6 +152,8 @@ impl CallBatch {
             && self.facts.is_empty()
             && self.messages.is_empty()
             && self.consumed.is_none()
+            && self.timers.is_empty()
+            && self.cancelled_timers.is_empty()
     }
 }
 
@@ -172,7 +181,8 @@ fn fact_key(structure: &str, area: &str, name: &str) -> Vec<u8> {
         .finish()
 }
 
-fn queue(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
+/// Queues `m` in the outbox with its flow line, inside `tx`.
+pub(super) fn queue(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
     let entry = OutboxEntry {
         message: m.clone(),
         created_ms: now_ms,
@@ -294,6 +304,19 @@ impl Store {
             }
             for m in &batch.messages {
                 queue(tx, m, now_ms)?;
+            }
+            for id in &batch.cancelled_timers {
+                let Some(t) = tx_read::<TimerEntry>(tx, TreeId::Timers, id.as_bytes())? else {
+                    return Err(StoreError::Conflict(format!(
+                        "timer {id} fired while this request ran"
+                    )));
+                };
+                tx.delete(TreeId::Timers, id.as_bytes())?;
+                count_pending(tx, &t.message, -1)?;
+            }
+            for t in &batch.timers {
+                tx_write(tx, TreeId::Timers, t.message.id.as_bytes(), t)?;
+                count_pending(tx, &t.message, 1)?;
             }
             if let Some(m) = &batch.consumed {
                 consume(tx, m, now_ms)?;

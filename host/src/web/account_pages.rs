@@ -6,7 +6,7 @@
 
 use super::forms::FormData;
 use super::security::RequestId;
-use super::session::{cookie, now_ms};
+use super::session::cookie;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth;
 use crate::store::{NewUser, Session};
@@ -144,7 +144,7 @@ pub(crate) async fn login(
         auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
     let password = form.get("password").unwrap_or("").to_string();
     let next = safe_next(form.get("next"));
-    let now = std::time::Instant::now();
+    let now = state.clock().instant();
 
     let failed = |state: &AppState,
                   message: &str,
@@ -211,7 +211,7 @@ async fn start_session(
     ip: IpAddr,
 ) -> Result<HeaderValue, AppError> {
     let id = auth::new_session_id();
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let session = Session {
         user_id: user.id.clone(),
         csrf: auth::new_csrf_token(),
@@ -360,7 +360,7 @@ pub(crate) async fn signup(
             "Please correct the fields below.".into(),
         );
     };
-    let now = std::time::Instant::now();
+    let now = state.clock().instant();
     if let Err(wait) = state.inner.budgets.signup_per_ip.hit(&ip.to_string(), now) {
         return too_many(
             form_again(
@@ -403,7 +403,7 @@ pub(crate) async fn signup(
         password_hash,
         operator: false,
         email_verified: false,
-        created_ms: now_ms(),
+        created_ms: state.clock().now_ms(),
     };
     match tokio::task::spawn_blocking(move || store.create_user(new))
         .await

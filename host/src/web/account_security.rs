@@ -12,7 +12,7 @@ use super::account_pages::client_ip;
 use super::areas::format_time;
 use super::forms::FormData;
 use super::security::RequestId;
-use super::session::{SignedIn, now_ms};
+use super::session::SignedIn;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth::{self, tokens::Purpose};
 use crate::mail::letters;
@@ -100,7 +100,9 @@ fn page_html(
             }
         })
         .collect();
-    let pending_email = state.store().pending_new_email(&me.user.id, now_ms())?;
+    let pending_email = state
+        .store()
+        .pending_new_email(&me.user.id, state.clock().now_ms())?;
     signed_in_page(
         state,
         me,
@@ -166,7 +168,7 @@ async fn current_password_ok(
     ip: IpAddr,
     password: String,
 ) -> Result<(), String> {
-    let now = std::time::Instant::now();
+    let now = state.clock().instant();
     if let Err(wait) = state.inner.throttle.check(&me.user.email, ip, now) {
         return Err(format!(
             "Too many wrong passwords. Try again in {}.",
@@ -190,7 +192,7 @@ async fn current_password_ok(
 fn audit(state: &AppState, me: &SignedIn, action: &str, detail: serde_json::Value) {
     if let Err(e) = state
         .store()
-        .audit(&me.user.id, None, action, detail, now_ms())
+        .audit(&me.user.id, None, action, detail, state.clock().now_ms())
     {
         tracing::warn!(error = %e, "audit write failed");
     }
@@ -245,7 +247,7 @@ pub(crate) async fn change_email(
         .inner
         .budgets
         .per_recipient
-        .hit(&new_email, std::time::Instant::now())
+        .hit(&new_email, state.clock().instant())
     {
         return Err(AppError::TooMany(wait.as_secs().max(1)));
     }
@@ -257,7 +259,7 @@ pub(crate) async fn change_email(
         &me.user.id,
         Purpose::ChangeEmail,
         &link.secret_hash,
-        now_ms(),
+        state.clock().now_ms(),
         Some(new_email.clone()),
     )?;
     let taken = state.store().user_by_email(&new_email)?.is_some();

@@ -3,13 +3,14 @@
 
 use super::forms::FormData;
 use super::security::{AreaTag, RequestId, wants_json};
-use super::session::{SignedIn, now_ms};
-use super::tabs::{Access, Facts, Place, Tab, access, compose_tabs};
+use super::session::SignedIn;
+use super::tabs::{Facts, Place, Tab, compose_tabs, verdict};
 use super::{AppError, AppState, MAX_AREA_BODY};
+use crate::access::{Reason, Verdict};
 use crate::catalog::{Catalog, Loaded};
 use crate::config::Scope;
 use crate::directory::Role;
-use crate::runtime::{AreaFailure, CallScope, Owner, convert, wit};
+use crate::runtime::{Answer, AreaFailure, Call, CallKind, wit};
 use crate::store::Structure;
 use axum::Extension;
 use axum::extract::{Path, Request, State};
@@ -232,14 +233,16 @@ async fn serve_with(
                 facts: &facts,
                 subscriptions: &subscriptions,
             };
-            match access(&catalog, area, &place) {
-                Access::Open => {}
-                Access::RoleMissing => {
+            match verdict(&catalog, area, &place) {
+                Verdict::Open => {}
+                // Not added, not loaded, or not available to this structure:
+                // it does not exist here.
+                Verdict::Closed(reason) if reason.hidden() => return Err(AppError::NotFound),
+                Verdict::Closed(Reason::Role { open_to, role }) => {
                     return Err(AppError::Forbidden(format!(
                         "{} is open to {} only; you are {} of {}.",
                         area.spec.title,
-                        area.spec
-                            .roles
+                        open_to
                             .iter()
                             .map(|r| r.label().to_lowercase())
                             .collect::<Vec<_>>()
@@ -248,15 +251,12 @@ async fn serve_with(
                         structure.name
                     )));
                 }
-                Access::NotSubscribed => {
+                Verdict::Closed(_) => {
                     return Err(AppError::Forbidden(format!(
                         "{} is added to {} on request: ask for a subscription in My account, a manager will approve it.",
                         area.spec.title, structure.name
                     )));
                 }
-                // Not added, not loaded, or not available to this structure:
-                // it does not exist here.
-                Access::Absent => return Err(AppError::NotFound),
             }
             let tabs = compose_tabs(&catalog, &place);
             if me.session.current_structure.as_deref() != Some(structure.id.as_str()) {
@@ -342,36 +342,6 @@ async fn call_area(
         )));
     };
 
-    let context = wit::Context {
-        request_id: rid.0.clone(),
-        area: area.spec.id.to_string(),
-        base_path: p.base_path.clone(),
-        user: wit::User {
-            id: p.me.user.id.to_string(),
-            first_name: p.me.user.first_name.clone(),
-            last_name: p.me.user.last_name.clone(),
-            email: p.me.user.email.clone(),
-        },
-        structure: match area.spec.scope {
-            Scope::Structure => p.structure.as_ref().map(|(s, _)| convert::structure(s)),
-            Scope::User => None,
-        },
-        role: match area.spec.scope {
-            Scope::Structure => p.structure.as_ref().map(|(_, r)| convert::role(*r)),
-            Scope::User => None,
-        },
-        locale: "en".into(),
-        now_ms: now_ms(),
-        tabs: p
-            .tabs
-            .iter()
-            .map(|t| wit::Tab {
-                id: t.id.clone(),
-                title: t.title.clone(),
-                href: t.href.clone(),
-            })
-            .collect(),
-    };
     let form_values: BTreeMap<String, String> = form.fields.iter().cloned().collect();
     let request = wit::Request {
         method: if method == Method::POST {
@@ -393,67 +363,58 @@ async fn call_area(
             })
             .collect(),
     };
-    let owner = match area.spec.scope {
-        Scope::Structure => p
-            .structure
-            .as_ref()
-            .map(|(s, _)| Owner::Structure(s.id.to_string())),
-        Scope::User => Some(Owner::User(p.me.user.id.to_string())),
-    };
-    let scope = CallScope {
-        request_id: rid.0.clone(),
-        area: area.spec.id.to_string(),
-        owner,
-        user_id: Some(p.me.user.id.to_string()),
-        structure: match area.spec.scope {
-            Scope::Structure => p.structure.as_ref().map(|(s, _)| s.id.to_string()),
-            Scope::User => None,
+    let tabs = p
+        .tabs
+        .iter()
+        .map(|t| wit::Tab {
+            id: t.id.clone(),
+            title: t.title.clone(),
+            href: t.href.clone(),
+        })
+        .collect();
+    let kind = match (area.spec.scope, &p.structure) {
+        (Scope::Structure, Some((structure, role))) => CallKind::MemberPage {
+            user: &p.me.user,
+            structure,
+            role: *role,
+            tabs,
+            request,
         },
-        capabilities: area.spec.capabilities.clone(),
-        store: Some(state.store().clone()),
-        catalog: Some(p.catalog.clone()),
+        (Scope::Structure, None) => return Err(AppError::NotFound),
+        (Scope::User, _) => CallKind::UserPage {
+            user: &p.me.user,
+            tabs,
+            request,
+        },
+    };
+    let call = Call {
+        request_id: rid.0.clone(),
+        catalog: &p.catalog,
+        area,
+        kind,
+        now_ms: state.clock().now_ms(),
+        wait: SLOT_WAIT,
     };
 
     if logic == Logic::Native {
-        let response = crate::bench_native::homepage(&context, &request);
+        let context = call.context();
+        let CallKind::MemberPage { request, .. } = &call.kind else {
+            return Err(AppError::NotFound);
+        };
+        let response = crate::bench_native::homepage(&context, request);
         return answer(state, rid, &p, loaded, response, json, form_values);
     }
-    // A free slot is the common case: take it without arming a timer.
-    let slots = state.inner.sandbox_slots.clone();
-    let permit = match slots.clone().try_acquire_owned() {
-        Ok(permit) => permit,
-        Err(_) => match tokio::time::timeout(SLOT_WAIT, slots.acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            _ => return Ok(failure_page(state, rid, &p, AreaFailure::Busy, json)),
-        },
-    };
-    let runtime = state.inner.runtime.clone();
-    let catalog = p.catalog.clone();
-    let index = p.area_index;
     let started = std::time::Instant::now();
-    let sandboxed = move || {
-        let _permit = permit;
-        let area = &catalog.areas[index];
-        let Ok(loaded) = &area.loaded else {
-            unreachable!("checked before the call")
-        };
-        runtime.call_handle(&loaded.area, &area.spec, scope, &context, &request)
-    };
-    // On the sandbox pool, not spawn_blocking nor block_in_place: measured
-    // (BENCHMARKS.md), both paid a thread hand-off per call.
-    let outcome = state
-        .inner
-        .sandbox_pool
-        .run(sandboxed)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    // On the request's own task: no thread hand-off (BENCHMARKS.md).
+    let outcome = state.sandbox().call(call).await;
     state
         .ops()
         .metrics()
         .call(area.spec.id.as_str(), started.elapsed());
 
     let response = match outcome {
-        Ok(r) => r,
+        Ok(Answer::Page(r)) => r,
+        Ok(Answer::Message(_)) => unreachable!("a page call answers a page"),
         Err(failure) => {
             tracing::warn!(request_id = %rid.0, area = %area.spec.id, failure = %failure, "area call failed");
             return Ok(failure_page(state, rid, &p, failure, json));
@@ -731,13 +692,12 @@ fn failure_page(
     state
         .ops()
         .metrics()
-        .failure(area.spec.id.as_str(), &failure, now_ms());
+        .failure(area.spec.id.as_str(), &failure, state.clock().now_ms());
     if json {
         let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();
-        if matches!(failure, AreaFailure::Busy) {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        if let Some(secs) = retry_after(&failure) {
+            r.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
         return r;
     }
@@ -756,11 +716,20 @@ fn failure_page(
         })
         .unwrap_or_default();
     let mut r = (status, Html(layout(state, p, "Error", content))).into_response();
-    if matches!(failure, AreaFailure::Busy) {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    if let Some(secs) = retry_after(&failure) {
+        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
     }
     r
+}
+
+/// When to retry a call that failed for want of a resource: a sandbox slot
+/// (soon) or a storage that cannot write (an operator must free space).
+fn retry_after(failure: &AreaFailure) -> Option<u64> {
+    match failure {
+        AreaFailure::Busy => Some(1),
+        AreaFailure::Storage { .. } => Some(super::error::STORAGE_RETRY_AFTER_SECS),
+        _ => None,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

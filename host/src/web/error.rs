@@ -27,6 +27,12 @@ pub enum AppError {
     /// Every sandbox slot is busy.
     #[error("Portico is busy. Try again in a moment.")]
     Busy,
+    /// The storage cannot write now (full disk, I/O failure); the reason is
+    /// in plain words, the system's are in the log.
+    #[error(
+        "Portico cannot save anything right now: {0}. What you just sent may not have been saved: check it, and try again in a few minutes."
+    )]
+    StorageUnavailable(&'static str),
     /// A fault of ours, logged with the request id.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -40,15 +46,25 @@ impl AppError {
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
+/// Seconds a client should wait before retrying when the storage cannot
+/// write: freeing disk space takes an operator minutes, not milliseconds.
+pub(crate) const STORAGE_RETRY_AFTER_SECS: u64 = 30;
+
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> AppError {
-        AppError::Internal(anyhow::Error::new(e).context("storage"))
+        match e.unavailable_reason() {
+            Some(reason) => {
+                tracing::error!(error = %e, "storage unavailable");
+                AppError::StorageUnavailable(reason)
+            }
+            None => AppError::Internal(anyhow::Error::new(e).context("storage")),
+        }
     }
 }
 
@@ -70,6 +86,7 @@ impl IntoResponse for AppError {
         let retry_after = match &self {
             AppError::TooMany(secs) => Some(*secs),
             AppError::Busy => Some(1),
+            AppError::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
             _ => None,
         };
         let mut response = status.into_response();

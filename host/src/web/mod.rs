@@ -6,31 +6,31 @@
 mod account_pages;
 mod account_security;
 mod areas;
+mod canonical;
 mod error;
 mod forms;
 mod ops;
 mod recovery;
-mod sandbox_pool;
 mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
+mod test_clock;
 mod user_agent;
 
 pub use error::AppError;
-pub use tabs::{Access, Place, Tab, access, compose_tabs, unavailable_because};
+pub use tabs::{Place, Tab, compose_tabs, verdict};
 
 use crate::auth::{LoginThrottle, Passwords, RateLimit, SessionPolicy};
 use crate::catalog::Catalog;
 use crate::mail::{MailConfig, Mailer};
-use crate::runtime::{MAX_CONCURRENT_CALLS, Runtime};
+use crate::runtime::{MAX_CONCURRENT_CALLS, Runtime, Sandbox};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// Largest request body an area accepts: attachments are < 10 MB each in the
 /// domain, plus form fields and multipart overhead.
@@ -71,14 +71,12 @@ pub struct AppState {
 
 struct Inner {
     catalog: RwLock<Arc<Catalog>>,
-    runtime: Arc<Runtime>,
+    sandbox: Arc<Sandbox>,
     store: Store,
     passwords: Passwords,
     throttle: LoginThrottle,
     policy: SessionPolicy,
     secure_cookies: bool,
-    sandbox_slots: Arc<Semaphore>,
-    sandbox_pool: sandbox_pool::SandboxPool,
     pages: minijinja::Environment<'static>,
     ops: crate::ops::OpsState,
     mailer: Mailer,
@@ -102,13 +100,11 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 catalog: RwLock::new(Arc::new(catalog)),
-                runtime,
+                sandbox: Arc::new(Sandbox::new(runtime, store.clone())),
                 passwords: Passwords::new()?,
                 throttle: LoginThrottle::new(),
                 policy: SessionPolicy::default(),
                 secure_cookies,
-                sandbox_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS as usize)),
-                sandbox_pool: sandbox_pool::SandboxPool::new(sandbox_pool::SANDBOX_THREADS)?,
                 pages: templates::host_environment(),
                 ops: crate::ops::OpsState::new(MAX_CONCURRENT_CALLS as usize),
                 mailer: Mailer::new(&MailConfig::default(), store.data_dir())?,
@@ -189,21 +185,20 @@ impl AppState {
     /// Allows at most `n` (1 ≤ n ≤ [`MAX_CONCURRENT_CALLS`]) sandboxed calls
     /// at once; call before serving. Returns the number in force.
     pub fn limit_concurrent_calls(&self, n: usize) -> usize {
-        let n = n.clamp(1, MAX_CONCURRENT_CALLS as usize);
-        let current = self.inner.ops.sandbox_slots();
-        if n < current {
-            self.inner.sandbox_slots.forget_permits(current - n);
-            self.inner.ops.set_sandbox_slots(n);
-        }
-        self.inner.ops.sandbox_slots()
+        let n = self.inner.sandbox.limit_concurrent_calls(n);
+        self.inner.ops.set_sandbox_slots(n);
+        n
     }
 
     /// Sandboxed calls running now.
     pub fn sandbox_slots_in_use(&self) -> usize {
-        self.inner
-            .ops
-            .sandbox_slots()
-            .saturating_sub(self.inner.sandbox_slots.available_permits())
+        self.inner.sandbox.slots_in_use()
+    }
+
+    /// The host's one clock (the store's): sessions, throttling, delivery,
+    /// timers and audit all read the time here.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.inner.store.clock()
     }
 
     /// The data store.
@@ -211,14 +206,43 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The wasm runtime (the delivery worker calls areas through it).
-    pub fn runtime(&self) -> &Arc<Runtime> {
-        &self.inner.runtime
+    /// The sandbox: the one entry through which every area is called.
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.inner.sandbox
     }
+}
 
-    /// The sandbox slots requests and the delivery worker share.
-    pub fn sandbox_slots(&self) -> &Arc<Semaphore> {
-        &self.inner.sandbox_slots
+/// `/healthz`: `ok` while the server serves and its storage can write;
+/// 503 with the reason (and `Retry-After`) while it cannot, e.g. a full
+/// disk. A failed storage is reopened from here too, once space is back.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let store = state.store().clone();
+    let health = tokio::task::spawn_blocking(move || store.health()).await;
+    match health {
+        Ok(Ok(())) => "ok\n".into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: storage cannot write");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    error::STORAGE_RETRY_AFTER_SECS.to_string(),
+                )],
+                format!(
+                    "unavailable: {}\n",
+                    e.unavailable_reason().unwrap_or("the storage cannot write")
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("unavailable: the health check failed ({e})\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -271,7 +295,6 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
     let area_routes = Router::new()
         .route("/s/{structure}", get(areas::structure_home))
-        .route("/s/{structure}/", get(areas::structure_home))
         .route(
             "/s/{structure}/{area}",
             get(areas::structure_area).post(areas::structure_area),
@@ -291,15 +314,22 @@ pub fn app(state: AppState) -> Router {
         "/bench/native/s/{structure}/homepage",
         get(areas::bench_native_homepage),
     );
+    // Tests only: exists when the clock is movable (PORTICO_TEST_MOVABLE_CLOCK=1).
+    let area_routes = if state.clock().is_movable() {
+        area_routes.route("/test/clock", post(test_clock::advance))
+    } else {
+        area_routes
+    };
     Router::new()
         .route("/", get(areas::root))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(ops::metrics))
         .route("/ops", get(ops::console))
         .route("/static/portico.css", get(security::stylesheet))
         .merge(auth_routes)
         .merge(area_routes)
         .fallback(areas::fallback)
+        .layer(axum::middleware::from_fn(canonical::trailing_slash))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::edge,

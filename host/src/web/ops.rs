@@ -7,7 +7,6 @@
 //! if area ids are confidential.
 
 use super::security::RequestId;
-use super::session::now_ms;
 use super::{AppError, AppState};
 use crate::ops::metrics::{AreaStats, LATENCY_BUCKETS};
 use axum::Extension;
@@ -147,9 +146,13 @@ pub(crate) async fn console(
                 reloads, generation,
                 slots => state.ops().sandbox_slots(),
                 slots_in_use => state.sandbox_slots_in_use(),
-                now => super::areas::format_time(now_ms()),
+                now => super::areas::format_time(state.clock().now_ms()),
                 flows, support, mailbox,
                 mail_to => state.mailer().describe(),
+                timers => pending_timers(&state)?,
+                timers_shown => CONSOLE_TIMERS,
+                clock_offset => clock_offset(&state),
+                clock_env => crate::clock::TEST_CLOCK_ENV,
             })
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering ops.html: {e}")))?;
@@ -196,6 +199,36 @@ fn mailbox_overview(state: &AppState) -> Vec<minijinja::Value> {
 
 /// Flows shown on the console.
 const CONSOLE_FLOWS: usize = 50;
+/// Pending timers shown on the console, soonest first.
+const CONSOLE_TIMERS: usize = 50;
+
+/// The soonest pending timers (contract 1.1.0), as console rows.
+fn pending_timers(state: &AppState) -> Result<Vec<minijinja::Value>, minijinja::Error> {
+    let timers = state.store().pending_timers(CONSOLE_TIMERS).map_err(|e| {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+    })?;
+    Ok(timers
+        .into_iter()
+        .map(|t| {
+            context! {
+                due => super::areas::format_time(t.due_ms),
+                created => super::areas::format_time(t.created_ms),
+                owner => format!("{} / {}", t.message.to_structure, t.message.to_area),
+                kind => t.message.kind,
+                id => t.message.id,
+            }
+        })
+        .collect())
+}
+
+/// How far a test clock was moved, shown so nobody mistakes it for real time.
+fn clock_offset(state: &AppState) -> Option<String> {
+    let clock = state.clock();
+    clock
+        .is_movable()
+        .then(|| format!("{} s", clock.offset().as_secs()))
+}
+
 /// Support requests shown on the console.
 const CONSOLE_SUPPORT: usize = 200;
 

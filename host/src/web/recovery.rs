@@ -18,7 +18,6 @@
 use super::account_pages::{check_pre_session, client_ip, too_many, with_cookie};
 use super::forms::FormData;
 use super::security::RequestId;
-use super::session::now_ms;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{self, rate::plain_wait};
@@ -67,9 +66,13 @@ fn issue_link(
     new_email: Option<String>,
 ) -> Result<String, crate::store::StoreError> {
     let link = tokens::new_link(user.id.as_str());
-    state
-        .store()
-        .put_account_link(&user.id, purpose, &link.secret_hash, now_ms(), new_email)?;
+    state.store().put_account_link(
+        &user.id,
+        purpose,
+        &link.secret_hash,
+        state.clock().now_ms(),
+        new_email,
+    )?;
     Ok(state.public_link(&format!("{path}?t={}", link.token)))
 }
 
@@ -163,7 +166,7 @@ pub(crate) async fn forgot(
         Ok(email) => email,
         Err(message) => return again(StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)),
     };
-    let now = std::time::Instant::now();
+    let now = state.clock().instant();
     if let Err(wait) = state.inner.budgets.forgot_per_ip.hit(&ip.to_string(), now) {
         let page = again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -248,28 +251,29 @@ pub(crate) async fn reset_page(
             set,
         ));
     };
-    let page =
-        match state
-            .store()
-            .check_account_link(&user, Purpose::ResetPassword, &secret, now_ms())?
-        {
-            Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
-            Ok(_) => {
-                let email = state
-                    .store()
-                    .user(&user)?
-                    .map(|u| u.email)
-                    .unwrap_or_default();
-                let html = state.anonymous_page(
-                    "reset.html",
-                    "Choose a new password",
-                    context! { token => q.t.unwrap_or_default(), email },
-                    &token,
-                    &rid.0,
-                )?;
-                Html(html).into_response()
-            }
-        };
+    let page = match state.store().check_account_link(
+        &user,
+        Purpose::ResetPassword,
+        &secret,
+        state.clock().now_ms(),
+    )? {
+        Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
+        Ok(_) => {
+            let email = state
+                .store()
+                .user(&user)?
+                .map(|u| u.email)
+                .unwrap_or_default();
+            let html = state.anonymous_page(
+                "reset.html",
+                "Choose a new password",
+                context! { token => q.t.unwrap_or_default(), email },
+                &token,
+                &rid.0,
+            )?;
+            Html(html).into_response()
+        }
+    };
     Ok(with_cookie(page, set))
 }
 
@@ -306,11 +310,12 @@ pub(crate) async fn reset(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     // A dead link must not cost an argon2 hash: check it before hashing.
-    if let Err(problem) =
-        state
-            .store()
-            .check_account_link(&user_id, Purpose::ResetPassword, &secret, now_ms())?
-    {
+    if let Err(problem) = state.store().check_account_link(
+        &user_id,
+        Purpose::ResetPassword,
+        &secret,
+        state.clock().now_ms(),
+    )? {
         return dead_link(&state, &rid, &token, problem, again);
     }
     let hash = state
@@ -321,7 +326,7 @@ pub(crate) async fn reset(
         .map_err(|e| AppError::Internal(e.into()))?;
     let uid = user_id.clone();
     let outcome = blocking(&state, move |store| {
-        store.reset_password(&uid, &secret, &hash, now_ms())
+        store.reset_password(&uid, &secret, &hash, store.clock().now_ms())
     })
     .await?;
     let user = match outcome {
@@ -333,7 +338,7 @@ pub(crate) async fn reset(
     state
         .inner
         .throttle
-        .record_success(&user.email, ip, std::time::Instant::now());
+        .record_success(&user.email, ip, state.clock().instant());
     audit(&state, &user.id, "account.password-reset");
     state.mailer().send(letters::password_changed(
         &user.email,
@@ -349,10 +354,13 @@ pub(crate) async fn reset(
 }
 
 fn audit(state: &AppState, user: &UserId, action: &str) {
-    if let Err(e) = state
-        .store()
-        .audit(user, None, action, serde_json::json!({}), now_ms())
-    {
+    if let Err(e) = state.store().audit(
+        user,
+        None,
+        action,
+        serde_json::json!({}),
+        state.clock().now_ms(),
+    ) {
         tracing::warn!(error = %e, "audit write failed");
     }
 }
@@ -396,7 +404,7 @@ pub(crate) async fn confirm_page(
         &user,
         Purpose::VerifyEmail,
         &secret,
-        now_ms(),
+        state.clock().now_ms(),
     )? {
         Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
         Ok(_) => {
@@ -439,7 +447,7 @@ pub(crate) async fn confirm(
         return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
     };
     let outcome = blocking(&state, move |store| {
-        store.confirm_email(&user_id, &secret, now_ms())
+        store.confirm_email(&user_id, &secret, store.clock().now_ms())
     })
     .await?;
     match outcome {
@@ -480,7 +488,7 @@ pub(crate) async fn resend(
         .inner
         .budgets
         .per_recipient
-        .hit(&me.user.email, std::time::Instant::now())
+        .hit(&me.user.email, state.clock().instant())
     {
         return Err(AppError::TooMany(wait.as_secs().max(1)));
     }
@@ -519,33 +527,34 @@ pub(crate) async fn change_page(
             set,
         ));
     };
-    let page =
-        match state
-            .store()
-            .check_account_link(&user, Purpose::ChangeEmail, &secret, now_ms())?
-        {
-            Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
-            Ok(link) => {
-                let old = state
-                    .store()
-                    .user(&user)?
-                    .map(|u| u.email)
-                    .unwrap_or_default();
-                let new = link.new_email.unwrap_or_default();
-                confirm_form(
-                    &state,
-                    &rid,
-                    &token,
-                    q.t.as_deref().unwrap_or(""),
-                    (
-                        "Confirm your new login email",
-                        format!("From now on, sign in with {new} instead of {old}."),
-                        "/email/change/confirm",
-                        "Use this address",
-                    ),
-                )?
-            }
-        };
+    let page = match state.store().check_account_link(
+        &user,
+        Purpose::ChangeEmail,
+        &secret,
+        state.clock().now_ms(),
+    )? {
+        Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
+        Ok(link) => {
+            let old = state
+                .store()
+                .user(&user)?
+                .map(|u| u.email)
+                .unwrap_or_default();
+            let new = link.new_email.unwrap_or_default();
+            confirm_form(
+                &state,
+                &rid,
+                &token,
+                q.t.as_deref().unwrap_or(""),
+                (
+                    "Confirm your new login email",
+                    format!("From now on, sign in with {new} instead of {old}."),
+                    "/email/change/confirm",
+                    "Use this address",
+                ),
+            )?
+        }
+    };
     Ok(with_cookie(page, set))
 }
 
@@ -564,7 +573,7 @@ pub(crate) async fn change(
         return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
     };
     let outcome = blocking(&state, move |store| {
-        store.confirm_email_change(&user_id, &secret, now_ms())
+        store.confirm_email_change(&user_id, &secret, store.clock().now_ms())
     })
     .await?;
     match outcome {

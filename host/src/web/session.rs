@@ -35,7 +35,7 @@ impl AppState {
         let Some(session) = store.session(&id)? else {
             return Ok(None);
         };
-        let now = now_ms();
+        let now = self.clock().now_ms();
         match self
             .inner
             .policy
@@ -73,12 +73,4 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|h| auth::read_cookie(h, name).map(str::to_owned))
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

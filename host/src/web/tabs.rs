@@ -1,20 +1,17 @@
-//! Tab composition: which areas of the current catalog a person sees, and
-//! why an area is not available to a structure.
+//! Tab composition: which areas of the current catalog a person sees.
 //!
-//! A structure-scoped area is open when its plugin loaded ∧ it is default
-//! or the structure added it ∧ the member's role is among its `roles` ∧ for
-//! an area added on request, the member is a manager or holds an approved
-//! subscription ∧ it is *available* to the structure: the structure's kind
-//! is offered, every `requires` area is available too, and `when` holds.
-//! User-scoped areas (My account) are shown to every signed-in person, with
-//! or without a structure.
+//! A structure area is a tab when [`crate::access::decide`] says it is
+//! open to this member (the one access rule); user-scoped areas (My
+//! account) are shown to every signed-in person, with or without a
+//! structure.
 //!
 //! Everything here is computed from what the request read from the store
 //! (membership, installs, subscriptions, facts): a change shows on the very
 //! next page, without signing in again.
 
+use crate::access::{self, Party, Verdict};
 use crate::catalog::{Catalog, CatalogArea};
-use crate::config::{Install, Scope};
+use crate::config::Scope;
 use crate::directory::Role;
 use crate::store::Structure;
 use serde::Serialize;
@@ -22,10 +19,6 @@ use std::collections::BTreeSet;
 
 /// Facts of one structure: area → name → value.
 pub(crate) use crate::config::Facts;
-
-/// How deep `requires` chains are followed. `areas.yaml` validation refuses
-/// cycles; the bound keeps a future validation bug from looping a request.
-const MAX_REQUIRES_DEPTH: usize = 8;
 
 /// One tab of the tab bar.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -50,101 +43,22 @@ pub struct Place<'a> {
     pub subscriptions: &'a BTreeSet<String>,
 }
 
-/// Whether, and if not why not, a member may open a structure area.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    /// Shown as a tab; its URLs answer.
-    Open,
-    /// Available and added, but not to this role (403 with the reason).
-    RoleMissing,
-    /// Added on request; the member has no approved subscription (403).
-    NotSubscribed,
-    /// Not default, not added, not loaded, or not available (404).
-    Absent,
-}
-
-/// Why `area` cannot be opened in `structure` whatever the role: its kind
-/// is not offered, a required area is not available, or `when` does not
-/// hold. `None` when it can. Installation is not looked at.
-pub fn unavailable_because(
-    catalog: &Catalog,
-    area: &CatalogArea,
-    structure: &Structure,
-    role: Role,
-    installs: &BTreeSet<String>,
-    facts: &Facts,
-) -> Option<String> {
-    unavailable_at(catalog, area, structure, role, installs, facts, 0)
-}
-
-fn unavailable_at(
-    catalog: &Catalog,
-    area: &CatalogArea,
-    structure: &Structure,
-    role: Role,
-    installs: &BTreeSet<String>,
-    facts: &Facts,
-    depth: usize,
-) -> Option<String> {
-    let spec = &area.spec;
-    if !spec.structure_kinds.contains(&structure.kind) {
-        return Some(format!(
-            "offered to {} structures only",
-            spec.structure_kinds
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ));
-    }
-    for required in spec.requires.keys() {
-        let ready = depth < MAX_REQUIRES_DEPTH
-            && catalog.area(required.as_str()).is_some_and(|r| {
-                r.loaded.is_ok()
-                    && (r.spec.install == Install::Default || installs.contains(r.spec.id.as_str()))
-                    && unavailable_at(catalog, r, structure, role, installs, facts, depth + 1)
-                        .is_none()
-            });
-        if !ready {
-            let title = catalog
-                .area(required.as_str())
-                .map_or(required.as_str(), |r| r.spec.title.as_str());
-            return Some(format!("needs {title} to be available and added first"));
-        }
-    }
-    if let Some(when) = &spec.when
-        && !when.eval(facts, structure.kind, role)
-    {
-        return Some(format!("its condition is not met yet: {}", when.source()));
-    }
-    None
-}
-
-/// Whether the member at `place` may open structure `area`.
-pub fn access(catalog: &Catalog, area: &CatalogArea, place: &Place<'_>) -> Access {
-    let spec = &area.spec;
+/// Whether the member at `place` may open structure `area`, and if not,
+/// why; a place without a structure opens no structure area.
+pub fn verdict(catalog: &Catalog, area: &CatalogArea, place: &Place<'_>) -> Verdict {
     let Some((structure, role)) = place.structure else {
-        return Access::Absent;
+        return Verdict::Closed(access::Reason::NotAdded);
     };
-    let added = spec.install == Install::Default || place.installs.contains(spec.id.as_str());
-    if spec.scope != Scope::Structure
-        || area.loaded.is_err()
-        || !added
-        || unavailable_because(catalog, area, structure, role, place.installs, place.facts)
-            .is_some()
-    {
-        return Access::Absent;
-    }
-    if !spec.roles.contains(&role) {
-        return Access::RoleMissing;
-    }
-    if spec.install == Install::OnRequest
-        && !role.is_manager()
-        && !place.subscriptions.contains(spec.id.as_str())
-    {
-        return Access::NotSubscribed;
-    }
-    Access::Open
+    let at = access::Place {
+        structure,
+        installs: place.installs,
+        facts: place.facts,
+    };
+    let party = Party::Member {
+        role,
+        subscriptions: place.subscriptions,
+    };
+    access::decide(catalog, area, &at, party)
 }
 
 /// The tab bar for this place, in `order`.
@@ -157,7 +71,7 @@ pub fn compose_tabs(catalog: &Catalog, place: &Place<'_>) -> Vec<Tab> {
             let href = match (spec.scope, place.structure) {
                 (Scope::User, _) if area.loaded.is_ok() => format!("/me/{}", spec.id),
                 (Scope::Structure, Some((s, _)))
-                    if access(catalog, area, place) == Access::Open =>
+                    if verdict(catalog, area, place) == Verdict::Open =>
                 {
                     format!("/s/{}/{}", s.id, spec.id)
                 }

@@ -5,6 +5,7 @@
 //! | route | attack |
 //! |---|---|
 //! | `/loop` | infinite loop (epoch deadline) |
+//! | `/sleep?s=N` | `std::thread::sleep` for N seconds (60 by default): blocked in WASI, not running wasm |
 //! | `/memory` | allocate until the memory cap |
 //! | `/recurse` | unbounded recursion (wasm stack) |
 //! | `/panic` | a Rust panic |
@@ -47,6 +48,14 @@ impl Area for Hostile {
         };
         Ok(match req.path.as_str() {
             "/loop" => spin(),
+            "/sleep" => {
+                let secs = req
+                    .query_value("s")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(60);
+                std::thread::sleep(std::time::Duration::from_secs(secs));
+                ok(format!("slept {secs} s"))
+            }
             "/memory" => hoard(),
             "/recurse" => ok(recurse(black_box(0))),
             "/panic" => panic!("hostile: deliberate panic"),

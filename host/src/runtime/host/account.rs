@@ -1,8 +1,9 @@
 //! `portico:area/account`: the signed-in user's own account (privileged).
 
-use super::{HostCall, HostState, now_ms, store_error};
+use super::{HostCall, HostState, store_error};
+use crate::access::{self, Party, Reason, Verdict};
 use crate::auth;
-use crate::config::{Install, Scope};
+use crate::config::Install;
 use crate::directory::RequestStatus;
 use crate::directory::{Identifier, IdentifierType, StructureKind};
 use crate::runtime::bindings::portico::area::account::{
@@ -11,7 +12,6 @@ use crate::runtime::bindings::portico::area::account::{
 use crate::runtime::bindings::types::{self, FieldError, HostError};
 use crate::runtime::convert;
 use crate::store::{MIN_SEARCH_DIGITS, NewStructure as StoreNewStructure, StoreError, UserId};
-use crate::web::unavailable_because;
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -130,13 +130,14 @@ impl Host for HostState {
                 .map_err(|e| errors.push(field("identifier", e.to_string())))
                 .ok()
         });
-        let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            errors.push(field(
-                "name",
-                "the name is required, at most 100 characters",
-            ));
-        }
+        let name = portico_contract::names::structure_name(&new.name)
+            .map_err(|r| match r {
+                portico_contract::Refusal::Invalid { field: f, message } => {
+                    errors.push(field(f, message))
+                }
+                portico_contract::Refusal::LimitExceeded(m) => errors.push(field("name", m)),
+            })
+            .unwrap_or_default();
         let kind = match new.kind {
             types::StructureKind::Private => StructureKind::Private,
             types::StructureKind::Public => StructureKind::Public,
@@ -148,7 +149,7 @@ impl Host for HostState {
         self.require_confirmed_email(&scope, &user_id, "identifier", "creating a structure")?;
         let created = self
             .store()?
-            .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, now_ms())
+            .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, self.now_ms())
             .map_err(|e| match e {
                 crate::store::StoreError::Conflict(_) => HostError::Invalid(vec![field(
                     "identifier",
@@ -161,7 +162,7 @@ impl Host for HostState {
             Some(created.id.as_str()),
             "structure.create",
             serde_json::json!({ "name": created.name }),
-            now_ms(),
+            self.now_ms(),
         ) {
             tracing::warn!(error = %e, "audit write failed");
         }
@@ -238,14 +239,14 @@ impl Host for HostState {
             }
         }
         store
-            .request_link(&structure_id, &user_id, codes.clone(), now_ms())
+            .request_link(&structure_id, &user_id, codes.clone(), self.now_ms())
             .map_err(err)?;
         if let Err(e) = store.audit(
             &user_id,
             Some(&structure_id),
             "link.request",
             serde_json::json!({ "services": codes }),
-            now_ms(),
+            self.now_ms(),
         ) {
             tracing::error!(error = %e, "audit write failed");
         }
@@ -285,15 +286,25 @@ impl Host for HostState {
             let sid = structure.id.as_str();
             let installs = store.installs(sid).map_err(err)?;
             let facts = store.facts(sid).map_err(err)?;
+            let subscribed = store.subscribed_areas(sid, &user_id).map_err(err)?;
+            let place = access::Place {
+                structure: &structure,
+                installs: &installs,
+                facts: &facts,
+            };
+            let party = Party::Member {
+                role,
+                subscriptions: &subscribed,
+            };
             for area in &catalog.areas {
                 let spec = &area.spec;
-                let listed = spec.scope == Scope::Structure
-                    && spec.install == Install::OnRequest
-                    && area.loaded.is_ok()
-                    && installs.contains(spec.id.as_str())
-                    && spec.roles.contains(&role)
-                    && unavailable_because(&catalog, area, &structure, role, &installs, &facts)
-                        .is_none();
+                // Areas added on request that this member could open, with
+                // or without a subscription.
+                let listed = spec.install == Install::OnRequest
+                    && matches!(
+                        access::decide(&catalog, area, &place, party),
+                        Verdict::Open | Verdict::Closed(Reason::NotSubscribed)
+                    );
                 if !listed {
                     continue;
                 }
@@ -323,18 +334,59 @@ impl Host for HostState {
         let scope = self.authorize(HostCall::AccountSubscriptions)?.clone();
         let user_id = UserId::new(self.user()?);
         let catalog = self.catalog()?;
-        let on_request = catalog.area(&area).is_some_and(|a| {
-            a.spec.scope == Scope::Structure && a.spec.install == Install::OnRequest
-        });
-        if !on_request {
+        let Some(entry) = catalog
+            .area(&area)
+            .filter(|a| a.spec.install == Install::OnRequest)
+        else {
             return Err(HostError::NotFound(format!(
                 "no area `{area}` is offered by subscription"
             )));
+        };
+        // Asked of the one access rule: only an area this member could open
+        // once subscribed (added, available, open to their role) is asked for.
+        let err = |e| store_error(&scope, e);
+        let store = self.store()?;
+        let not_here = || {
+            HostError::NotFound(format!(
+                "area `{area}` is not added to a structure you belong to"
+            ))
+        };
+        let structure = store
+            .structure(&structure_id)
+            .map_err(err)?
+            .ok_or_else(not_here)?;
+        let role = store
+            .role_in(&user_id, &structure_id)
+            .map_err(err)?
+            .ok_or_else(not_here)?;
+        let installs = store.installs(&structure_id).map_err(err)?;
+        let facts = store.facts(&structure_id).map_err(err)?;
+        let subscribed = store
+            .subscribed_areas(&structure_id, &user_id)
+            .map_err(err)?;
+        let place = access::Place {
+            structure: &structure,
+            installs: &installs,
+            facts: &facts,
+        };
+        let party = Party::Member {
+            role,
+            subscriptions: &subscribed,
+        };
+        match access::decide(&catalog, entry, &place, party) {
+            Verdict::Open | Verdict::Closed(Reason::NotSubscribed) => {}
+            Verdict::Closed(Reason::NotAdded) => return Err(not_here()),
+            Verdict::Closed(reason) => {
+                return Err(HostError::NotFound(format!(
+                    "area `{area}` cannot be used in {}: {reason}",
+                    structure.name
+                )));
+            }
         }
         let store = self.store()?.clone();
         let mode = convert::mode_from(mode);
         store
-            .request_subscription(&structure_id, &user_id, &area, mode, now_ms())
+            .request_subscription(&structure_id, &user_id, &area, mode, self.now_ms())
             .map_err(|e| match e {
                 StoreError::NotFound(_) => HostError::NotFound(format!(
                     "area `{area}` is not added to a structure you belong to"
@@ -346,7 +398,7 @@ impl Host for HostState {
             Some(&structure_id),
             "subscription.request",
             serde_json::json!({ "area": area, "mode": mode.as_str() }),
-            now_ms(),
+            self.now_ms(),
         ) {
             tracing::error!(error = %e, "audit write failed");
         }

@@ -8,7 +8,8 @@
 
 use std::sync::Arc;
 
-use super::{HostCall, HostState, now_ms, store_error};
+use super::{HostCall, HostState, store_error};
+use crate::access::{self, Reason};
 use crate::catalog::Catalog;
 use crate::config::{Install, Scope};
 use crate::directory::{RecipientRule, Role};
@@ -19,12 +20,7 @@ use crate::runtime::bindings::portico::area::directory::{
 use crate::runtime::bindings::types::{self, FieldError, HostError};
 use crate::runtime::convert;
 use crate::store::{MAX_LIST, Service, Store, StoreError, UserId};
-use crate::web::unavailable_because;
 
-/// Longest service code: Chorus Pro codes are short identifiers.
-pub(super) const MAX_SERVICE_CODE: usize = 30;
-/// Longest service name.
-pub(super) const MAX_SERVICE_NAME: usize = 100;
 /// Most link requests one bulk decision takes: one page of the list.
 pub(super) const MAX_BULK: usize = 200;
 
@@ -52,10 +48,13 @@ impl Caller {
     /// Records a manager action; a failure is logged (the change is done and
     /// durable, the page must not claim otherwise).
     fn audit(&self, action: &str, detail: serde_json::Value) {
-        if let Err(e) =
-            self.store
-                .audit(&self.user, Some(&self.structure), action, detail, now_ms())
-        {
+        if let Err(e) = self.store.audit(
+            &self.user,
+            Some(&self.structure),
+            action,
+            detail,
+            self.store.clock().now_ms(),
+        ) {
             tracing::error!(request_id = %self.scope.request_id, action, error = %e, "audit write failed");
         }
     }
@@ -79,35 +78,14 @@ fn assignable(role: types::Role) -> Result<Role, HostError> {
     }
 }
 
+/// The contract's rules for a service's code and name, every error at once.
 fn check_service(s: &types::Service) -> Result<(String, String), HostError> {
-    let mut errors = Vec::new();
-    let code = s.code.trim().to_string();
-    let code_ok = (1..=MAX_SERVICE_CODE).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !code_ok {
-        errors.push(FieldError {
-            field: "code".into(),
-            message: format!(
-                "a service code is 1 to {MAX_SERVICE_CODE} letters, digits, - or _ (e.g. SRV-ACCOUNTING)"
-            ),
-        });
-    }
-    let name = s.name.trim().to_string();
-    if name.is_empty()
-        || name.chars().count() > MAX_SERVICE_NAME
-        || name.chars().any(char::is_control)
-    {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: format!("the name is required, at most {MAX_SERVICE_NAME} characters"),
-        });
-    }
-    if errors.is_empty() {
-        Ok((code, name))
-    } else {
-        Err(HostError::Invalid(errors))
+    use portico_contract::names::{service_code, service_name};
+    match (service_code(&s.code), service_name(&s.name)) {
+        (Ok(code), Ok(name)) => Ok((code, name)),
+        (code, name) => Err(super::refused_all(
+            [code.err(), name.err()].into_iter().flatten(),
+        )),
     }
 }
 
@@ -177,23 +155,32 @@ impl HostState {
             .ok_or_else(|| HostError::NotFound("structure not found".into()))?;
         let installs = c.store.installs(&c.structure).map_err(|e| c.err(e))?;
         let facts = c.store.facts(&c.structure).map_err(|e| c.err(e))?;
+        let place = access::Place {
+            structure: &structure,
+            installs: &installs,
+            facts: &facts,
+        };
         Ok(catalog
             .areas
             .iter()
             .filter(|a| {
                 a.spec.scope == Scope::Structure
                     && a.spec.install == Install::OnRequest
-                    && a.spec.structure_kinds.contains(&structure.kind)
                     && a.loaded.is_ok()
             })
-            .map(|a| AreaOffer {
-                id: a.spec.id.to_string(),
-                title: a.spec.title.clone(),
-                description: a.spec.description.clone(),
-                installed: installs.contains(a.spec.id.as_str()),
-                unavailable_because: unavailable_because(
-                    catalog, a, &structure, c.role, &installs, &facts,
-                ),
+            .filter_map(|a| {
+                // Asked of the one access rule: could it be opened here once added?
+                let unavailable = access::availability(catalog, a, &place, c.role);
+                if matches!(unavailable, Some(Reason::KindNotOffered(_))) {
+                    return None;
+                }
+                Some(AreaOffer {
+                    id: a.spec.id.to_string(),
+                    title: a.spec.title.clone(),
+                    description: a.spec.description.clone(),
+                    installed: installs.contains(a.spec.id.as_str()),
+                    unavailable_because: unavailable.map(|r| r.to_string()),
+                })
             })
             .collect())
     }
@@ -482,7 +469,7 @@ impl Host for HostState {
         let id = UserId::new(&user_id);
         let s = c
             .store
-            .decide_subscription(&c.structure, &id, &area, approve, now_ms())
+            .decide_subscription(&c.structure, &id, &area, approve, c.store.clock().now_ms())
             .map_err(|e| c.err(e))?;
         c.audit(
             if approve {
@@ -563,7 +550,7 @@ fn decide_links(c: &Caller, user_ids: Vec<String>, role: Option<Role>) -> Result
                 &user,
                 role.is_some(),
                 role.unwrap_or(Role::User),
-                now_ms(),
+                c.store.clock().now_ms(),
             )
             .map_err(|e| c.err(e))?;
         let email = email_of(c, &user);

@@ -10,6 +10,7 @@ mod facts;
 mod kv;
 mod log;
 mod messages;
+mod timers;
 
 use super::bindings::types::{self, HostError};
 use super::output::CappedOutput;
@@ -83,6 +84,10 @@ pub enum HostCall {
     AccountSubscriptions,
     /// `log.write`
     LogWrite,
+    /// `timers.schedule` (contract 1.1.0)
+    TimersSchedule,
+    /// `timers.cancel` (contract 1.1.0)
+    TimersCancel,
 }
 
 impl HostCall {
@@ -108,12 +113,14 @@ impl HostCall {
             | AccountLinks
             | AccountSubscriptions => Capability::Account,
             LogWrite => Capability::Log,
+            TimersSchedule | TimersCancel => Capability::Timers,
         }
     }
 }
 
-/// Who and what one sandboxed call acts for; built by the web layer from the
-/// session and the URL, never from anything the plugin says.
+/// Who and what one sandboxed call acts for; built by [`super::Sandbox::call`]
+/// from what the host knows (session, URL, queued message), never from
+/// anything the plugin says.
 #[derive(Clone)]
 pub struct CallScope {
     /// The request id, for logs.
@@ -212,13 +219,18 @@ impl HostState {
         self.batch.consumed = Some(message);
     }
 
+    /// Whether the call buffered anything to write.
+    pub(super) fn has_writes(&self) -> bool {
+        !self.batch.is_empty()
+    }
+
     /// Writes everything the call buffered in one durable transaction.
     /// `Conflict` when a value the call read changed meanwhile: nothing was
     /// written, and re-running the call is safe.
     pub(super) fn commit(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut self.batch);
         match &self.scope.store {
-            Some(store) => store.commit_call(&batch, now_ms()),
+            Some(store) => store.commit_call(&batch, store.clock().now_ms()),
             None if batch.is_empty() => Ok(()),
             None => Err(StoreError::Invalid(
                 "a call without storage tried to write".into(),
@@ -258,6 +270,14 @@ impl HostState {
                 owner,
             },
         ))
+    }
+
+    /// Now, from the host's one clock (the store's).
+    fn now_ms(&self) -> u64 {
+        self.scope.store.as_ref().map_or_else(
+            || crate::clock::Clock::system().now_ms(),
+            |s| s.clock().now_ms(),
+        )
     }
 
     fn store(&self) -> Result<&Store, HostError> {
@@ -305,6 +325,14 @@ fn store_error(scope: &CallScope, err: crate::store::StoreError) -> HostError {
         E::Conflict(m) => HostError::Conflict(m),
         E::NotFound(m) => HostError::NotFound(m),
         E::LimitExceeded(m) => HostError::LimitExceeded(m),
+        other if other.unavailable_reason().is_some() => {
+            tracing::error!(request_id = %scope.request_id, area = %scope.area, error = %other, "storage unavailable in a host call");
+            HostError::Unavailable(format!(
+                "{}; try again later (request {})",
+                other.unavailable_reason().unwrap_or_default(),
+                scope.request_id
+            ))
+        }
         other => {
             tracing::error!(request_id = %scope.request_id, area = %scope.area, error = %other, "storage failure in a host call");
             HostError::Unavailable(format!("storage failure (request {})", scope.request_id))
@@ -312,9 +340,24 @@ fn store_error(scope: &CallScope, err: crate::store::StoreError) -> HostError {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// The contract's refusal of a call's arguments, as the plugin sees it.
+fn refused(refusal: portico_contract::Refusal) -> HostError {
+    refused_all([refusal])
+}
+
+/// Several refusals of one call as one answer: a limit if any was exceeded,
+/// else every malformed field together (a form shows them all at once).
+fn refused_all(refusals: impl IntoIterator<Item = portico_contract::Refusal>) -> HostError {
+    use portico_contract::Refusal;
+    let mut fields = Vec::new();
+    for refusal in refusals {
+        match refusal {
+            Refusal::LimitExceeded(message) => return HostError::LimitExceeded(message),
+            Refusal::Invalid { field, message } => fields.push(types::FieldError {
+                field: field.into(),
+                message,
+            }),
+        }
+    }
+    HostError::Invalid(fields)
 }

@@ -531,3 +531,75 @@ async fn mail_goes_out_over_smtp_when_configured() {
     let confirmed = erin.open_link(&mail.link("/email/confirm")).await;
     assert_eq!(confirmed.location.as_deref(), Some("/login?done=confirmed"));
 }
+
+async fn advance(c: &Client, ms: u64) {
+    let r = c
+        .http
+        .post(format!("{}/test/clock?advance-ms={ms}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn links_expire_on_the_host_clock_and_a_new_one_can_be_asked() {
+    let portal = Portal::start_movable(&standard_areas());
+    let mailbox = portal.mailbox();
+    let ann = portal.client();
+    ann.sign_up_unconfirmed("Ann", "ann@example.com", PASSWORD)
+        .await;
+    let first = wait_for_mail(&mailbox, "ann@example.com", "Confirm your email", 1).await;
+    advance(&ann, 24 * 3_600_000).await;
+    let expired = ann.get(&first.link("/email/confirm")).await;
+    assert_eq!(expired.status, 410);
+    assert!(
+        expired.body.contains("This link has expired."),
+        "{}",
+        expired.body
+    );
+
+    // Signed in, the notice's button sends a new link, which works.
+    let home = ann
+        .follow(ann.log_in("ann@example.com", PASSWORD).await)
+        .await;
+    let at = home
+        .body
+        .find(r#"action="/email/resend""#)
+        .expect("the notice's form");
+    let token = Page {
+        body: home.body[at..].to_string(),
+        ..home
+    }
+    .csrf();
+    let sent = ann.post("/email/resend", &[("_csrf", &token)]).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let second = wait_for_mail(&mailbox, "ann@example.com", "Confirm your email", 2).await;
+    assert_eq!(
+        ann.open_link(&second.link("/email/confirm"))
+            .await
+            .location
+            .as_deref(),
+        Some("/")
+    );
+
+    // A reset link lives 30 minutes.
+    let stranger = portal.client();
+    stranger
+        .submit(
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "ann@example.com")],
+        )
+        .await;
+    let reset = wait_for_mail(&mailbox, "ann@example.com", "new Portico password", 1).await;
+    advance(&ann, 29 * 60_000).await;
+    assert_eq!(
+        stranger.get(&reset.link("/password/reset")).await.status,
+        200
+    );
+    advance(&ann, 60_000).await;
+    let late = stranger.get(&reset.link("/password/reset")).await;
+    assert_eq!(late.status, 410);
+    assert!(late.body.contains("This link has expired."));
+}

@@ -144,16 +144,36 @@ impl Portal {
     /// Starts `portico serve` in `dir` (areas.yaml and `data/` inside it)
     /// with extra command-line arguments.
     pub fn start_in(dir: tempfile::TempDir, areas_yaml: &str, args: &[&str]) -> Portal {
+        Self::start_with(dir, areas_yaml, args, &[])
+    }
+
+    /// Starts `portico serve` with a clock tests move (`POST /test/clock`).
+    pub fn start_movable(areas_yaml: &str) -> Portal {
+        Self::start_with(
+            tempfile::tempdir().unwrap(),
+            areas_yaml,
+            &[],
+            &[("PORTICO_TEST_MOVABLE_CLOCK", "1")],
+        )
+    }
+
+    /// [`Portal::start_in`] with extra environment variables.
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        areas_yaml: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Portal {
         let config = dir.path().join("areas.yaml");
         std::fs::write(&config, areas_yaml).unwrap();
-        Self::launch(dir, "serve", &config, args)
+        Self::launch(dir, "serve", &config, args, envs)
     }
 
     /// Starts `portico demo` on the repository's own `areas.yaml` (every
     /// built-in area) with a fresh data directory: the README's first command.
     pub fn start_demo() -> Portal {
         let config = repo().join("areas.yaml").canonicalize().unwrap();
-        Self::launch(tempfile::tempdir().unwrap(), "demo", &config, &[])
+        Self::launch(tempfile::tempdir().unwrap(), "demo", &config, &[], &[])
     }
 
     fn launch(
@@ -161,6 +181,7 @@ impl Portal {
         command: &str,
         config: &std::path::Path,
         args: &[&str],
+        envs: &[(&str, &str)],
     ) -> Portal {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
             .args([command, "--listen", "127.0.0.1:0", "--config"])
@@ -168,6 +189,7 @@ impl Portal {
             .arg("--data")
             .arg(dir.path().join("data"))
             .args(args)
+            .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -204,10 +204,10 @@ impl Store {
                 return Ok(Err(LinkProblem::Unknown));
             };
             let mut u = read_user(tx, user)?;
-            if let Some(owner) = tx.get(TreeId::UsersByEmail, new_email.as_bytes())? {
-                if owner != user.as_str().as_bytes() {
-                    return Ok(Err(LinkProblem::EmailTaken));
-                }
+            if let Some(owner) = tx.get(TreeId::UsersByEmail, new_email.as_bytes())?
+                && owner != user.as_str().as_bytes()
+            {
+                return Ok(Err(LinkProblem::EmailTaken));
             }
             let old = std::mem::replace(&mut u.email, new_email.clone());
             tx.delete(TreeId::UsersByEmail, old.as_bytes())?;

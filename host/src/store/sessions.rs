@@ -177,7 +177,7 @@ impl Store {
                 });
             }
         }
-        out.sort_by(|a, b| b.session.last_seen_ms.cmp(&a.session.last_seen_ms));
+        out.sort_by_key(|e| std::cmp::Reverse(e.session.last_seen_ms));
         Ok(out)
     }
 

@@ -103,15 +103,6 @@ pub struct FiredTimer {
     pub result: Result<(), String>,
 }
 
-/// How far ahead a timer may be set, as on the host: ten years.
-pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
-
-/// Largest timer payload, as on the host.
-pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
-
-/// Pending timers an area may hold in a structure, as on the host.
-pub const MAX_PENDING_TIMERS: usize = 1000;
-
 /// Timers one [`TestHost::advance`] fires at most: a timer that schedules
 /// itself again at once would otherwise never let it return.
 pub const MAX_TIMERS_PER_ADVANCE: usize = 10_000;
@@ -134,6 +125,8 @@ struct State {
     /// Messages sent by the current `handle`/`deliver` call (the host's
     /// per-call limit counts these).
     sent_in_call: usize,
+    /// Timers scheduled by the current `handle`/`deliver` call.
+    timers_in_call: usize,
     /// Pending timers, in scheduling order (fired soonest first).
     timers: Vec<ScheduledTimer>,
     next_timer: u64,
@@ -202,6 +195,7 @@ impl State {
             facts: BTreeMap::new(),
             sent: Vec::new(),
             sent_in_call: 0,
+            timers_in_call: 0,
             timers: Vec::new(),
             next_timer: 0,
             taken: BTreeSet::new(),
@@ -555,7 +549,10 @@ impl TestHost {
     /// Panics if a view (or an invalid form's view) names a template that
     /// `A::templates()` does not declare: the real host would fail too.
     pub fn handle<A: Area>(&self, request: &Request) -> Response {
-        with_state(|s| s.sent_in_call = 0);
+        with_state(|s| {
+            s.sent_in_call = 0;
+            s.timers_in_call = 0;
+        });
         let response = crate::dispatch::<A>(&self.context(), request);
         let template = match &response {
             Response::View(v) => Some(&v.template),
@@ -575,7 +572,10 @@ impl TestHost {
     /// Runs `A::on_message` with [`TestHost::context`]; the error is the
     /// text the host would log before retrying.
     pub fn deliver<A: Area>(&self, message: &Message) -> Result<(), String> {
-        with_state(|s| s.sent_in_call = 0);
+        with_state(|s| {
+            s.sent_in_call = 0;
+            s.timers_in_call = 0;
+        });
         A::on_message(&self.context(), message).map_err(|e| e.to_string())
     }
 
@@ -909,29 +909,12 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("timers")?;
             s.current_structure("timers")?;
-            if at_ms > s.now_ms.saturating_add(MAX_TIMER_HORIZON_MS) {
-                return Err(invalid(
-                    "at-ms",
-                    format!(
-                        "a timer may be set at most {} days ahead",
-                        MAX_TIMER_HORIZON_MS / 86_400_000
-                    ),
-                ));
-            }
-            if kind.is_empty() || kind.len() > 128 {
-                return Err(invalid("kind", "kind must be 1 to 128 bytes"));
-            }
-            if payload.len() > MAX_TIMER_PAYLOAD_BYTES {
-                return Err(HostError::LimitExceeded(format!(
-                    "a timer's payload is at most {MAX_TIMER_PAYLOAD_BYTES} bytes; this one is {} bytes",
-                    payload.len()
-                )));
-            }
-            if s.timers.len() >= MAX_PENDING_TIMERS {
-                return Err(HostError::LimitExceeded(format!(
-                    "this area already has {MAX_PENDING_TIMERS} pending timers in this structure"
-                )));
-            }
+            // The host's checks, counted per `handle`/`deliver` call.
+            let limits = portico_contract::limits::timers::check_schedule;
+            limits(at_ms, s.now_ms, kind, payload.len()).map_err(refused)?;
+            portico_contract::limits::timers::check_count(s.timers_in_call, s.timers.len() as u64)
+                .map_err(refused)?;
+            s.timers_in_call += 1;
             s.next_timer += 1;
             let id = format!("{at_ms:013}-timer-{}", s.next_timer);
             s.timers.push(ScheduledTimer {
@@ -1563,6 +1546,31 @@ mod contract_tests {
         let answer = host.handle::<Chatty>(&crate::Request::get("/"));
         assert!(
             matches!(&answer, crate::Response::Failed(m) if m.contains("100 messages")),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn timers_are_counted_per_call_as_on_the_host() {
+        let host = TestHost::new().grant(&["timers"]);
+        struct Busy;
+        impl crate::Area for Busy {
+            fn templates() -> &'static [(&'static str, &'static str)] {
+                &[]
+            }
+            fn handle(
+                cx: &crate::Context,
+                _: &crate::Request,
+            ) -> Result<crate::Response, crate::Error> {
+                for _ in 0..101 {
+                    crate::timers::at(cx.now_ms + 1000, "remind", "")?;
+                }
+                Ok(crate::Response::not_found())
+            }
+        }
+        let answer = host.handle::<Busy>(&crate::Request::get("/"));
+        assert!(
+            matches!(&answer, crate::Response::Failed(m) if m.contains("100 timers")),
             "{answer:?}"
         );
     }

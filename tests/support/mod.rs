@@ -328,6 +328,16 @@ impl Portal {
     }
 }
 
+impl Portal {
+    /// Kills the server (as `kill -9` would) and hands back its directory,
+    /// to start another server on the same data.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+}
+
 impl Drop for Portal {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -59,6 +59,9 @@ pub enum TreeId {
     /// Timer id (due time first, so keys sort by due time) → a message an
     /// area scheduled for itself, moved to `Outbox` once due (`timers.rs`).
     Timers,
+    /// kv namespace prefix → bytes it uses (u64, big-endian): the quota's
+    /// counter, changed in the same transaction as every kv write.
+    KvUsage,
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
@@ -66,7 +69,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 22] = [
+    pub const ALL: [TreeId; 23] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -88,6 +91,7 @@ impl TreeId {
         TreeId::Inbox,
         TreeId::Flows,
         TreeId::Timers,
+        TreeId::KvUsage,
         TreeId::AccountLinks,
     ];
 
@@ -116,6 +120,7 @@ impl TreeId {
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
             TreeId::Timers => "timers",
+            TreeId::KvUsage => "kv-usage",
             TreeId::AccountLinks => "account-links",
         }
     }

@@ -32,6 +32,11 @@ const SLED_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 /// milliseconds, and a portal under load must not reopen on every request.
 const REOPEN_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Free space a full disk must have regained before a reopen is tried:
+/// closing the failed database stops reads too, so it is closed only when
+/// opening again can succeed (sled writes a snapshot and a log segment).
+const REOPEN_MIN_FREE_BYTES: u64 = 4 << 20;
+
 /// How long a reopen waits for operations still holding the failed
 /// database to finish (they fail fast: sled refuses writes once failed).
 const REOPEN_DRAIN: Duration = Duration::from_millis(500);
@@ -121,6 +126,12 @@ fn remove_snapshot_leftovers(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Bytes an unprivileged process can still write on `dir`'s file system.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
 /// sled 0.34's snapshot file: the bytes, their length (8 bytes), then the
 /// CRC-32 of the bytes (4 bytes, little-endian).
 fn snapshot_verifies(file: &[u8]) -> bool {
@@ -201,6 +212,10 @@ impl SledBackend {
             return None;
         }
         f.last_try = Instant::now();
+        // Still full: keep the failed database open for reads.
+        if f.disk_full && free_bytes(&self.dir).is_some_and(|free| free < REOPEN_MIN_FREE_BYTES) {
+            return None;
+        }
         Some((f.disk_full, f.cause.clone()))
     }
 
@@ -415,7 +430,18 @@ impl Backend for SledBackend {
     }
 
     fn health(&self) -> Result<(), StoreError> {
-        self.db().map(drop)
+        // Tries a reopen if one is due; failed until one succeeds.
+        self.db()?;
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        if failed {
+            Err(self.unavailable())
+        } else {
+            Ok(())
+        }
     }
 }
 

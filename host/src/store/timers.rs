@@ -18,22 +18,11 @@ use super::keys::KeyBuf;
 use super::outbox::queue;
 use super::{OutgoingMessage, Result, Store, StoreError, decode, tx_read};
 
-/// Timers one sandboxed call may schedule.
-pub const MAX_TIMERS_PER_CALL: usize = 100;
-
-/// Pending timers one area may hold in one structure. With
-/// [`MAX_TIMER_PAYLOAD_BYTES`] it bounds what timers store per namespace
-/// (16 MiB), outside the kv quota; a domain area holds one or two timers
-/// per open document.
-pub const MAX_PENDING_TIMERS: u64 = 1000;
-
-/// Largest timer payload: a timer carries a reference (a key, an id), the
-/// state it acts on stays in kv.
-pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
-
-/// How far ahead a timer may be set: ten years (the longest legal delays the
-/// domain knows are months; this only refuses nonsense such as `u64::MAX`).
-pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
+/// The contract's timer limits (`portico_contract::limits::timers`).
+pub use portico_contract::limits::timers::{
+    MAX_HORIZON_MS as MAX_TIMER_HORIZON_MS, MAX_PAYLOAD_BYTES as MAX_TIMER_PAYLOAD_BYTES,
+    MAX_PENDING as MAX_PENDING_TIMERS, MAX_PER_CALL as MAX_TIMERS_PER_CALL,
+};
 
 /// Due timers moved to the outbox per transaction.
 const PROMOTE_BATCH: usize = 100;

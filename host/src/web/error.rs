@@ -10,6 +10,10 @@ pub enum AppError {
     /// Nothing here (also for structures the user does not belong to: 404, not 403).
     #[error("This page does not exist, or you do not have access to it.")]
     NotFound,
+    /// An area the structure has, closed to everyone there for now (its
+    /// kind, `requires` or `when`): 404, with the reason for its members.
+    #[error("{0}")]
+    NotAvailable(String),
     /// The user may not do this; the reason is shown.
     #[error("{0}")]
     Forbidden(String),
@@ -42,7 +46,7 @@ impl AppError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotAvailable(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,

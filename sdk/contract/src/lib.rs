@@ -9,7 +9,7 @@
 //!   [`RequestStatus`]) with their wire spelling and labels.
 //! - [`siret`]: the SIRET rule (Luhn, La Poste's exception, no all-zero SIREN).
 //! - [`identifier`]: every identifier type's syntax, SIRET included.
-//! - [`limits`]: what one host call may store or send (kv, facts, messages),
+//! - [`limits`]: what one host call may store or send (kv, facts, messages, timers),
 //!   each check answering a [`Refusal`] with the message the area receives.
 //! - [`names`]: the syntax of area ids, fact names, services and names of
 //!   people and structures.

@@ -176,9 +176,106 @@ pub mod messages {
     }
 }
 
+/// `timers` (contract 1.1.0): messages an area schedules for itself.
+pub mod timers {
+    use super::Refusal;
+
+    /// Longest kind, in bytes, as for messages.
+    pub const MAX_KIND_BYTES: usize = 128;
+    /// Largest payload, in bytes: a timer carries a reference (a kv key, an
+    /// id); the state it acts on stays in kv, under the storage quota.
+    pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
+    /// Most timers one call may schedule.
+    pub const MAX_PER_CALL: usize = 100;
+    /// Most pending timers per (area, structure). With [`MAX_PAYLOAD_BYTES`]
+    /// it bounds what timers hold outside the kv quota (16 MiB); a domain
+    /// area holds one or two per open document.
+    pub const MAX_PENDING: u64 = 1000;
+    /// How far ahead a timer may be set: ten years. The domain's longest
+    /// delays are months; this refuses nonsense such as `u64::MAX`, and
+    /// keeps timer ids (which start with the due time in 13 digits) sorted.
+    pub const MAX_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
+
+    /// A timer for `at_ms`, scheduled at `now_ms`, of `kind` with a payload
+    /// of `payload_len` bytes. A time already past is accepted: it is due.
+    pub fn check_schedule(
+        at_ms: u64,
+        now_ms: u64,
+        kind: &str,
+        payload_len: usize,
+    ) -> Result<(), Refusal> {
+        if at_ms > now_ms.saturating_add(MAX_HORIZON_MS) {
+            return Err(Refusal::invalid(
+                "at-ms",
+                format!(
+                    "a timer may be set at most {} days ahead; {at_ms} is {} days after now ({now_ms})",
+                    MAX_HORIZON_MS / 86_400_000,
+                    (at_ms - now_ms) / 86_400_000
+                ),
+            ));
+        }
+        if kind.trim().is_empty() || kind.len() > MAX_KIND_BYTES {
+            return Err(Refusal::invalid(
+                "kind",
+                format!(
+                    "kind must be 1 to {MAX_KIND_BYTES} bytes, not blank; got {}",
+                    kind.len()
+                ),
+            ));
+        }
+        if payload_len > MAX_PAYLOAD_BYTES {
+            return Err(Refusal::LimitExceeded(format!(
+                "a timer's payload is at most {MAX_PAYLOAD_BYTES} bytes (keep the state in kv and pass its key); this one is {payload_len} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A call that already scheduled `scheduled` timers, for an area that
+    /// has `pending` timers in the structure, may schedule one more.
+    pub fn check_count(scheduled: usize, pending: u64) -> Result<(), Refusal> {
+        if scheduled >= MAX_PER_CALL {
+            return Err(Refusal::LimitExceeded(format!(
+                "one request may schedule at most {MAX_PER_CALL} timers"
+            )));
+        }
+        if pending >= MAX_PENDING {
+            return Err(Refusal::LimitExceeded(format!(
+                "this area already has {MAX_PENDING} pending timers in this structure; cancel some or let them fire"
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timer_times_kinds_payloads_and_counts() {
+        let now = 1_700_000_000_000;
+        assert!(
+            timers::check_schedule(0, now, "due", 0).is_ok(),
+            "the past is due"
+        );
+        assert!(timers::check_schedule(now + timers::MAX_HORIZON_MS, now, "k", 0).is_ok());
+        assert!(matches!(
+            timers::check_schedule(u64::MAX, now, "k", 0),
+            Err(Refusal::Invalid { field: "at-ms", .. })
+        ));
+        assert!(matches!(
+            timers::check_schedule(now, now, " ", 0),
+            Err(Refusal::Invalid { field: "kind", .. })
+        ));
+        assert!(matches!(
+            timers::check_schedule(now, now, "k", timers::MAX_PAYLOAD_BYTES + 1),
+            Err(Refusal::LimitExceeded(_))
+        ));
+        assert!(timers::check_count(timers::MAX_PER_CALL - 1, timers::MAX_PENDING - 1).is_ok());
+        assert!(timers::check_count(timers::MAX_PER_CALL, 0).is_err());
+        assert!(timers::check_count(0, timers::MAX_PENDING).is_err());
+    }
 
     #[test]
     fn kv_limits_name_the_limit() {

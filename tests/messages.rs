@@ -221,7 +221,7 @@ async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
     std::fs::write(&config, support::standard_areas()).unwrap();
     let data = dir.path().join("data");
     let (mut host, url) = spawn(&config, &data, false);
-    let owner = client(&url, None);
+    let owner = client(&url, None, &data);
     owner
         .sign_up("Claire", "claire@example.com", PASSWORD)
         .await;

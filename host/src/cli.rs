@@ -51,6 +51,8 @@ enum Command {
             value_delimiter = ','
         )]
         plugin_dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Seed demo data (a supplier and a public body with their managers), then serve.
     Demo {
@@ -129,6 +131,25 @@ impl EdgeArgs {
     }
 }
 
+/// Where mail goes and what its links point to: one place for both.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// The portal's address as people reach it, e.g. https://portal.example.fr:
+    /// links in mail start with it. Default: the listening address.
+    #[arg(long, env = "PORTICO_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for outgoing mail: smtps://user:password@host (TLS),
+    /// smtp://host:587?tls=required (STARTTLS) or smtp://localhost:25.
+    /// Prefer the environment variable: a password on the command line shows
+    /// in `ps`. Without it, mail is written to <data>/mailbox and listed in /ops.
+    #[arg(long = "smtp", env = "PORTICO_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From address of outgoing mail, e.g. "Portico <no-reply@portal.example.fr>"
+    /// (required with --smtp).
+    #[arg(long, env = "PORTICO_MAIL_FROM")]
+    mail_from: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum OperatorAction {
     /// Make an account an operator; creates it with a generated password if needed.
@@ -170,6 +191,7 @@ pub fn main() -> ExitCode {
             secure_cookies,
             max_concurrent_calls,
             edge,
+            mail,
             ..
         } => serve(
             &config,
@@ -179,6 +201,7 @@ pub fn main() -> ExitCode {
             false,
             max_concurrent_calls,
             edge,
+            mail,
         ),
         Command::Demo {
             config,
@@ -195,6 +218,11 @@ pub fn main() -> ExitCode {
                 metrics_token: None,
                 metrics_listen: None,
                 trusted_proxies: Vec::new(),
+            },
+            MailArgs {
+                public_url: None,
+                smtp_url: None,
+                mail_from: None,
             },
         ),
         Command::Reload { data, wait } => {
@@ -260,6 +288,7 @@ fn serve(
     demo: bool,
     max_concurrent_calls: usize,
     edge: EdgeArgs,
+    mail: MailArgs,
 ) -> anyhow::Result<()> {
     if edge.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
         anyhow::bail!(
@@ -279,6 +308,22 @@ fn serve(
             anyhow::Error::new(e).context(format!("opening the data directory {}", data.display()))
         }
     })?;
+    let mailer = crate::mail::Mailer::new(
+        &crate::mail::MailConfig {
+            smtp_url: mail.smtp_url,
+            from: mail.mail_from,
+        },
+        data,
+    )
+    .context("configuring mail")?;
+    let public_url = mail.public_url;
+    if let Some(url) = &public_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        anyhow::bail!(
+            "--public-url {url:?} must start with https:// (or http:// for local use), e.g. https://portal.example.fr"
+        );
+    }
     let runtime = Arc::new(
         Runtime::new()
             .context("starting the wasm runtime")?
@@ -301,7 +346,11 @@ fn serve(
                 store,
                 secure_cookies,
                 edge.policy(),
-            )?;
+            )?
+            .with_mailer(mailer)?;
+            if let Some(url) = &public_url {
+                state.set_public_url(url);
+            }
             let slots = state.limit_concurrent_calls(max_concurrent_calls);
             if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
                 tracing::info!(slots, "sandboxed calls limited");
@@ -335,6 +384,8 @@ fn serve(
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
             let addr = listener.local_addr()?;
+            state.set_public_url(&format!("http://{addr}"));
+            tracing::info!(to = %state.mailer().describe(), "mail");
             // Tests and scripts read this line to find the port.
             println!("Portico listening on http://{addr}");
             if demo {

@@ -13,7 +13,11 @@
 //!   what the form is for (the host, or one area of one structure): see
 //!   [`form_token`]; before login, the pre-session cookie's token (double
 //!   submit; see [`session::pre_session_csrf_ok`]).
-//! - [`LoginThrottle`] slows password guessing per account and per client IP.
+//! - [`LoginThrottle`] slows password guessing per account and per client IP;
+//!   [`rate::RateLimit`] caps the requests that send mail.
+//! - Emailed links (confirm an address, reset a password) carry 256 random
+//!   bits; only their hash is stored, one per user and purpose, used once
+//!   ([`tokens`]).
 //!
 //! Nothing here touches HTTP types or storage: the web layer calls these
 //! functions, the store persists what they produce.
@@ -21,8 +25,10 @@
 pub mod email;
 pub mod form_token;
 pub mod password;
+pub mod rate;
 pub mod session;
 pub mod throttle;
+pub mod tokens;
 
 pub use email::{normalize_email, validate_name};
 pub use form_token::{FormScope, form_token, form_token_ok};
@@ -30,13 +36,14 @@ pub use password::{
     ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
     Passwords, validate_new_password,
 };
+pub use rate::RateLimit;
 pub use session::{
     PRE_SESSION_COOKIE, SECURE_PRE_SESSION_COOKIE, SECURE_SESSION_COOKIE, SESSION_COOKIE,
     SessionPolicy, SessionState, clear_pre_session_cookie, clear_session_cookie, csrf_matches,
     new_csrf_token, new_session_id, pre_session_cookie, pre_session_cookie_name,
     pre_session_csrf_ok, read_cookie, session_cookie, session_cookie_name,
 };
-pub use throttle::{LoginThrottle, RateLimit};
+pub use throttle::{CellRateLimit, LoginThrottle};
 
 /// Internal failures of the auth module. User mistakes (a weak password, a
 /// malformed email) are plain `Err(String)` messages meant to be shown as is.

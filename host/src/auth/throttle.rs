@@ -209,17 +209,17 @@ pub fn in_words(wait: Duration) -> String {
 /// algorithm). For actions that cost the portal or reveal something:
 /// directory searches, mails sent on request. In memory, bounded.
 #[derive(Clone)]
-pub struct RateLimit {
+pub struct CellRateLimit {
     burst: u32,
     interval: Duration,
     /// Key digest → theoretical arrival time of the next request.
     inner: Arc<Mutex<HashMap<Digest32, Instant>>>,
 }
 
-impl RateLimit {
+impl CellRateLimit {
     /// `burst` requests at once, then one per `interval`.
     pub fn new(burst: u32, interval: Duration) -> Self {
-        RateLimit {
+        CellRateLimit {
             burst: burst.max(1),
             interval,
             inner: Arc::new(Mutex::new(HashMap::new())),
@@ -478,7 +478,7 @@ mod tests {
 
     #[test]
     fn a_rate_limit_allows_a_burst_then_one_per_interval() {
-        let limit = RateLimit::new(3, 10 * SEC);
+        let limit = CellRateLimit::new(3, 10 * SEC);
         let now = Instant::now();
         for _ in 0..3 {
             assert!(limit.take("ada", now).is_ok());

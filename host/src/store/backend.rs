@@ -65,11 +65,14 @@ pub enum TreeId {
     /// (normalised name, structure) → empty: the name index structure search
     /// reads by prefix instead of walking every structure.
     StructuresByName,
+    /// (user, purpose) → the one live emailed link of that purpose (hash of
+    /// its secret, expiry): confirm an email, reset a password.
+    AccountLinks,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 23] = [
+    pub const ALL: [TreeId; 24] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -93,6 +96,7 @@ impl TreeId {
         TreeId::Timers,
         TreeId::KvUsage,
         TreeId::StructuresByName,
+        TreeId::AccountLinks,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -122,6 +126,7 @@ impl TreeId {
             TreeId::Timers => "timers",
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
+            TreeId::AccountLinks => "account-links",
         }
     }
 

@@ -27,6 +27,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod directory;
+pub mod i18n;
 pub mod ops;
 pub mod runtime;
 pub mod store;

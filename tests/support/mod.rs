@@ -171,10 +171,25 @@ impl Portal {
         Portal { child, url, dir }
     }
 
-    /// A new browser-like client (own cookie jar, no automatic redirects).
+    /// A new browser-like client (own cookie jar, no automatic redirects)
+    /// whose browser asks for English (`Accept-Language: en`).
     pub fn client(&self) -> Client {
+        self.client_in("en")
+    }
+
+    /// A new browser-like client sending `Accept-Language: accept_language`
+    /// (empty: no header, as a bare HTTP client).
+    pub fn client_in(&self, accept_language: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if !accept_language.is_empty() {
+            headers.insert(
+                reqwest::header::ACCEPT_LANGUAGE,
+                reqwest::header::HeaderValue::from_str(accept_language).unwrap(),
+            );
+        }
         Client {
             http: reqwest::Client::builder()
+                .default_headers(headers)
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(30))

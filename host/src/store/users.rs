@@ -64,6 +64,9 @@ pub struct User {
     pub previous_login_ms: Option<u64>,
     /// Operators run the deployment (`/ops`); not a structure role.
     pub operator: bool,
+    /// The language the user chose (`fr`, `en`); `None`: the browser's.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// What [`Store::create_user`] needs; the id is generated.
@@ -110,6 +113,7 @@ impl Store {
             last_login_ms: None,
             previous_login_ms: None,
             operator: new.operator,
+            language: None,
         };
         self.write(|tx| {
             if tx
@@ -183,6 +187,12 @@ impl Store {
             u.contact_email = contact_email.trim().to_string();
         })?;
         Ok(user)
+    }
+
+    /// Saves the user's language (`fr`, `en`), or forgets it with `None`.
+    pub fn set_language(&self, id: &UserId, language: Option<&str>) -> Result<()> {
+        self.update_user(id, |u| u.language = language.map(str::to_owned))?;
+        Ok(())
     }
 
     /// Records a successful login at `now_ms`; returns the previous login

@@ -148,6 +148,7 @@ pub fn app(state: AppState) -> Router {
             get(account_pages::signup_page).post(account_pages::signup),
         )
         .route("/logout", post(account_pages::logout))
+        .route("/language", post(account_pages::set_language))
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
     let area_routes = Router::new()
         .route("/s/{structure}", get(areas::structure_home))

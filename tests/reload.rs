@@ -300,12 +300,11 @@ fn reload_command(portal: &Portal) -> std::process::Output {
         .unwrap()
 }
 
-#[tokio::test]
-async fn operators_see_the_console_others_do_not() {
-    let dir = tempfile::tempdir().unwrap();
+/// `portico operator add ops@example.com` on `dir/data`; the password.
+fn add_operator(dir: &std::path::Path) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
         .args(["operator", "add", "ops@example.com", "--data"])
-        .arg(dir.path().join("data"))
+        .arg(dir.join("data"))
         .output()
         .unwrap();
     assert!(
@@ -314,11 +313,90 @@ async fn operators_see_the_console_others_do_not() {
         String::from_utf8_lossy(&out.stderr)
     );
     let said = String::from_utf8_lossy(&out.stdout).to_string();
-    let password = said
-        .lines()
+    said.lines()
         .find_map(|l| l.strip_prefix("password: "))
         .unwrap_or_else(|| panic!("a generated password is printed: {said}"))
-        .to_string();
+        .to_string()
+}
+
+/// Issue 9, defect 10: `portico reload` exits non-zero without an outcome,
+/// a rebuilt plugin under the same version is reported as a change, and a
+/// second server on the same data directory says a server is using it.
+#[tokio::test]
+async fn operator_commands_say_what_really_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = add_operator(dir.path());
+    // `extra` is served from a copy that the test replaces.
+    let extra = dir.path().join("extra.wasm");
+    std::fs::copy(plugin("hello"), &extra).unwrap();
+    let yaml = areas("1.0.0", true).replace(
+        &plugin("hello").display().to_string(),
+        &extra.display().to_string(),
+    );
+    let portal = Portal::start_in(dir, &yaml, &[]);
+
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(portal.config())
+        .arg("--data")
+        .arg(portal.data())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "a second server must not start");
+    assert!(said.contains("a Portico server is using it"), "{said}");
+    assert!(
+        !said.contains("could not acquire lock"),
+        "no raw lock error: {said}"
+    );
+
+    // A new build under the same version, moved over the old file.
+    let tmp = portal.dir.path().join(".extra.wasm.tmp");
+    std::fs::copy(plugin("fixture"), &tmp).unwrap();
+    std::fs::rename(&tmp, &extra).unwrap();
+    let out = reload_command(&portal);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The file watcher may have reloaded first; either way the history
+    // (newest 20 reloads, in /ops) has the change, never "nothing changed".
+    let ops = portal.client();
+    let login = ops.log_in("ops@example.com", &password).await;
+    assert_eq!(login.status, 303, "{}", login.body);
+    let console = ops.get("/ops").await;
+    assert!(
+        console
+            .body
+            .contains("~extra 1.0.0 rebuilt (same version, new content)"),
+        "{}",
+        console.body
+    );
+
+    // A server that never answers: `reload` must not exit 0.
+    let mut deaf = std::process::Command::new("sh")
+        .args(["-c", "trap '' HUP; sleep 30"])
+        .spawn()
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("portico.pid"), format!("{}\n", deaf.id())).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["reload", "--wait", "1", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let _ = deaf.kill();
+    let _ = deaf.wait();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "no outcome is not a success: {said}");
+    assert!(said.contains("no outcome after 1 s"), "{said}");
+}
+
+#[tokio::test]
+async fn operators_see_the_console_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = add_operator(dir.path());
 
     let portal = Portal::start_in(dir, &areas("1.0.0", true), &[]);
     let anonymous = portal.client().get("/ops").await;

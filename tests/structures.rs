@@ -315,14 +315,24 @@ async fn a_fact_opens_a_when_gated_area_and_clearing_it_closes_it() {
     let commitments = format!("/s/{SUPPLIER}/commitments/echo");
 
     let offers = claire.get(&ma("/areas")).await;
+    // The manager reads `when-explained`, never the expression.
     assert!(
         offers
             .body
-            .contains("Not available yet: its condition is not met yet"),
+            .contains("Not available yet: opens once one of the structure"),
         "{}",
         offers.body
     );
-    assert_eq!(claire.get(&commitments).await.status, 404);
+    assert!(!offers.body.contains("fact("), "{}", offers.body);
+    let closed = claire.get(&commitments).await;
+    assert_eq!(closed.status, 404);
+    assert!(
+        closed.body.contains(
+            "Commitments is not available to Ateliers Dupont yet: opens once one of the structure"
+        ),
+        "the 404 says why, in the explanation's words: {}",
+        closed.body
+    );
     let home = claire.get(&format!("/s/{SUPPLIER}/homepage")).await;
     assert!(!home.tabs().contains(&"Commitments".to_string()));
 

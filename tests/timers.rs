@@ -444,3 +444,28 @@ fn check_names_each_areas_contract_and_refuses_a_newer_one() {
         "{text}"
     );
 }
+
+#[test]
+fn the_movable_clock_is_refused_on_a_deployment_behind_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args([
+            "serve",
+            "--secure-cookies",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(dir.path().join("areas.yaml"))
+        .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PORTICO_TEST_MOVABLE_CLOCK") && err.contains("--secure-cookies"),
+        "{err}"
+    );
+}

@@ -9,7 +9,9 @@
 #
 # Usage: host/benches/load.sh [pinned|unpinned|both]   (default: both)
 # Tunables (environment): DURATION (s per URL, default 10), WARMUP (s, 2),
-# CONNECTIONS (32), ROUNDS (URLs are measured round-robin this many times; 1).
+# CONNECTIONS (32), ROUNDS (URLs are measured round-robin this many times; 1),
+# PORTICO_BIN (a prebuilt `portico` with bench-native, e.g. another commit's,
+# to compare two builds in one session; default: build this tree).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +22,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 ROUNDS=${ROUNDS:-1}
 SIRET=73282932000074
 TARGET=${CARGO_TARGET_DIR:-target}
-BIN="$TARGET/release/portico"
+BIN=${PORTICO_BIN:-$TARGET/release/portico}
 
 case "$MODE" in pinned | unpinned | both) ;; *)
     echo "load.sh: mode is pinned, unpinned or both; got '$MODE'" >&2
@@ -37,7 +39,9 @@ if [[ $(nproc) -lt 2 && "$MODE" != unpinned ]]; then
 fi
 
 ./.ci/build-plugins >/dev/null
-cargo build --release -p portico --features bench-native
+if [[ -z "${PORTICO_BIN:-}" ]]; then
+    cargo build --release -p portico --features bench-native
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=
@@ -166,6 +170,6 @@ run_mode() {
         }' "$WORK/results"
 }
 
-echo "portico $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "portico ${PORTICO_BIN:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 if [[ "$MODE" == pinned || "$MODE" == both ]]; then run_mode pinned; fi
 if [[ "$MODE" == unpinned || "$MODE" == both ]]; then run_mode unpinned; fi

@@ -77,7 +77,8 @@ pub enum Reason {
     KindNotOffered(BTreeSet<StructureKind>),
     /// A required area is not loaded, added and available; its title.
     Requires(String),
-    /// `when` does not hold; its source.
+    /// `when` does not hold; its `when-explained` (managers read it, never
+    /// the expression).
     When(String),
     /// The member's role is not among the area's `roles`.
     Role {
@@ -127,7 +128,7 @@ impl std::fmt::Display for Reason {
             Reason::Requires(title) => {
                 write!(f, "needs {title} to be available and added first")
             }
-            Reason::When(source) => write!(f, "its condition is not met yet: {source}"),
+            Reason::When(explained) => f.write_str(explained),
             Reason::Role { open_to, role } => write!(
                 f,
                 "it is open to {} only; you are {}",
@@ -251,7 +252,7 @@ fn availability_at(
     if let Some(when) = &spec.when
         && !when.eval(place.facts, place.structure.kind, role)
     {
-        return Some(Reason::When(when.source().to_string()));
+        return Some(Reason::When(when.explanation().to_string()));
     }
     None
 }
@@ -286,7 +287,7 @@ mod tests {
             ),
             area(
                 "paid",
-                "    install: on-request\n    when: \"fact('invoices', 'payment-reached')\"\n",
+                "    install: on-request\n    when: \"fact('invoices', 'payment-reached')\"\n    when-explained: opens once an invoice reached Payment\n",
             ),
             area("after-paid", "    requires: { paid: \"^1\" }\n"),
             area("public-only", "    structure-kinds: [public]\n"),
@@ -294,7 +295,10 @@ mod tests {
                 "managers",
                 "    roles: [primary-manager, secondary-manager]\n",
             ),
-            area("managers-when", "    when: \"role == 'primary-manager'\"\n"),
+            area(
+                "managers-when",
+                "    when: \"role == 'primary-manager'\"\n    when-explained: for the primary manager\n",
+            ),
             area("broken", ""),
             area("account", "    scope: user\n"),
         ]
@@ -362,7 +366,7 @@ mod tests {
             open_to: [Primary, Secondary].into_iter().collect(),
             role,
         };
-        let paid_when = "fact('invoices', 'payment-reached')";
+        let paid_when = "opens once an invoice reached Payment";
         #[rustfmt::skip]
         let rows = [
             // install: default areas are open to all; on request, once added.
@@ -390,7 +394,7 @@ mod tests {
             Row { area: "paid", kind: Private, installs: &["paid"], paid: false, party: Some((Primary, false)), expect: Err(when(paid_when)) },
             Row { area: "paid", kind: Private, installs: &["paid"], paid: true, party: Some((Primary, false)), expect: Ok(()) },
             Row { area: "paid", kind: Private, installs: &["paid"], paid: false, party: None, expect: Err(when(paid_when)) },
-            Row { area: "managers-when", kind: Private, installs: &[], paid: false, party: Some((Secondary, false)), expect: Err(when("role == 'primary-manager'")) },
+            Row { area: "managers-when", kind: Private, installs: &[], paid: false, party: Some((Secondary, false)), expect: Err(when("for the primary manager")) },
             Row { area: "managers-when", kind: Private, installs: &[], paid: false, party: None, expect: Ok(()) },
             // role
             Row { area: "managers", kind: Private, installs: &[], paid: false, party: Some((User, false)), expect: Err(role(User)) },

@@ -66,6 +66,9 @@ enum Command {
         /// The running server's data directory (holds its pid file).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// Seconds to wait for the outcome; without one by then, exit non-zero.
+        #[arg(long, default_value_t = crate::ops::pidfile::RELOAD_WAIT.as_secs())]
+        wait: u64,
     },
     /// Manage operator accounts (who may open /ops).
     Operator {
@@ -124,8 +127,9 @@ pub fn main() -> ExitCode {
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
         ),
-        Command::Reload { data } => {
-            crate::ops::pidfile::signal_reload(&data).map(|message| println!("{message}"))
+        Command::Reload { data, wait } => {
+            crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
+                .map(|message| println!("{message}"))
         }
         Command::Operator {
             action: OperatorAction::Add { email, data },
@@ -187,8 +191,13 @@ fn serve(
     max_concurrent_calls: usize,
 ) -> anyhow::Result<()> {
     let clock = host_clock(secure_cookies)?;
-    let store = Store::open_with_clock(data, clock)
-        .with_context(|| format!("opening the data directory {}", data.display()))?;
+    let store = Store::open_with_clock(data, clock).map_err(|e| match e {
+        // Says which directory and what to do already.
+        crate::store::StoreError::InUse(_) => anyhow::Error::new(e),
+        e => {
+            anyhow::Error::new(e).context(format!("opening the data directory {}", data.display()))
+        }
+    })?;
     let runtime = Arc::new(
         Runtime::new()
             .context("starting the wasm runtime")?

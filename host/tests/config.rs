@@ -108,6 +108,10 @@ fn config_valid_fixture_reads_every_field() {
         Some("fact('issued-invoices', 'payment-reached')")
     );
     assert_eq!(
+        commitments.when.as_ref().map(|w| w.explanation()),
+        Some("opens once one of the structure's invoices reached Payment")
+    );
+    assert_eq!(
         commitments.capabilities,
         BTreeSet::from([Capability::Kv, Capability::Facts, Capability::Messages])
     );
@@ -117,7 +121,7 @@ fn config_valid_fixture_reads_every_field() {
     assert_eq!(commitments.limits.timeout_ms, 500);
     assert_eq!(commitments.line, 3);
     assert_eq!(commitments.line_of("plugin"), 6);
-    assert_eq!(commitments.line_of("limits.memory-mib"), 16);
+    assert_eq!(commitments.line_of("limits.memory-mib"), 17);
 
     // Defaults.
     let issued = spec.area("issued-invoices").expect("issued-invoices");
@@ -134,7 +138,12 @@ fn config_valid_fixture_reads_every_field() {
     let received = spec.area("received-invoices").expect("received-invoices");
     assert_eq!(received.limits.memory_mib, config::MAX_MEMORY_MIB);
     assert_eq!(received.limits.timeout_ms, config::MAX_TIMEOUT_MS);
-    assert_eq!(received.line_of("requires.issued-invoices"), 40);
+    assert_eq!(received.line_of("requires.issued-invoices"), 44);
+    // Managers read `when-explained`, never the expression.
+    assert_eq!(
+        received.when.as_ref().map(|w| w.explanation()),
+        Some("for the managers of public structures")
+    );
 
     let account = spec.area("my-account").expect("my-account");
     assert_eq!(account.scope, Scope::User);
@@ -160,8 +169,8 @@ fn config_error_lines_point_at_the_field() {
     assert_eq!(at("roles", "commitments"), Some(7));
     assert_eq!(at("requires", "commitments"), Some(8));
     assert_eq!(at("plugin", "issued-invoices"), Some(12));
-    assert_eq!(at("limits.timeout-ms", "issued-invoices"), Some(16));
-    assert_eq!(at("id", "commitments"), Some(31), "the duplicate");
+    assert_eq!(at("limits.timeout-ms", "issued-invoices"), Some(17));
+    assert_eq!(at("id", "commitments"), Some(32), "the duplicate");
     let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
     assert!(lines.is_sorted(), "{lines:?}");
 }

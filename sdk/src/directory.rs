@@ -47,54 +47,9 @@ pub struct LinkRequest {
     pub decided_ms: Option<u64>,
 }
 
-/// What invoices addressed to the structure must carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RecipientRule {
-    /// Nothing beyond the structure's identifier.
-    None,
-    /// A service code.
-    ServiceCode,
-    /// A commitment (EJ) number.
-    CommitmentNumber,
-    /// A service code or a commitment number.
-    Either,
-}
-
-impl RecipientRule {
-    /// Every rule, in display order.
-    pub const ALL: [RecipientRule; 4] = [
-        Self::None,
-        Self::ServiceCode,
-        Self::CommitmentNumber,
-        Self::Either,
-    ];
-
-    /// The wire name, e.g. `service-code`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::ServiceCode => "service-code",
-            Self::CommitmentNumber => "commitment-number",
-            Self::Either => "either",
-        }
-    }
-
-    /// A label for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::None => "No requirement",
-            Self::ServiceCode => "Service code required",
-            Self::CommitmentNumber => "Commitment number required",
-            Self::Either => "Service code or commitment number required",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+/// What invoices addressed to the structure must carry (the contract's
+/// type, shared with the host).
+pub use portico_contract::RecipientRule;
 
 /// The structure's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,8 +13,13 @@ use serde::de::DeserializeOwned;
 
 use crate::{Error, HostError, host};
 
-/// Most entries [`list`] returns in one call.
-pub const MAX_LIST_LIMIT: u32 = 1000;
+/// Most entries [`list`] returns in one call; a larger `limit` is refused
+/// with [`HostError::LimitExceeded`] (the contract's limit).
+pub const MAX_LIST_LIMIT: u32 = portico_contract::limits::kv::MAX_LIST;
+/// Longest key, in bytes (the contract's limit).
+pub const MAX_KEY_BYTES: usize = portico_contract::limits::kv::MAX_KEY_BYTES;
+/// Largest value, in bytes (the contract's limit).
+pub const MAX_VALUE_BYTES: usize = portico_contract::limits::kv::MAX_VALUE_BYTES;
 
 /// How many times [`update_json`] retries when another request changed the
 /// value between its read and its write.
@@ -35,8 +40,9 @@ pub fn delete(key: &str) -> Result<bool, HostError> {
     host::kv_delete(key)
 }
 
-/// Up to `limit` (at most [`MAX_LIST_LIMIT`]) raw entries whose key starts
-/// with `prefix`, in key order, strictly after `after` when given.
+/// Up to `limit` (at most [`MAX_LIST_LIMIT`], else the host refuses) raw
+/// entries whose key starts with `prefix`, in key order, strictly after
+/// `after` when given.
 pub fn list(
     prefix: &str,
     after: Option<&str>,
@@ -115,7 +121,9 @@ pub struct Page<T> {
 }
 
 /// Up to `limit` JSON entries whose key starts with `prefix`, in key order,
-/// strictly after `after` when given.
+/// strictly after `after` when given. A `limit` over [`MAX_LIST_LIMIT`] is
+/// read as [`MAX_LIST_LIMIT`]: the page then says where to continue
+/// ([`Page::next`]), so nothing is silently lost.
 pub fn list_json<T: DeserializeOwned>(
     prefix: &str,
     after: Option<&str>,

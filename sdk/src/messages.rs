@@ -52,19 +52,25 @@ pub struct Recipient {
 }
 
 impl Recipient {
+    /// The recipient rule; `None` for a spelling this SDK does not know (a
+    /// newer host's), which the `requires_*` methods treat as no requirement.
+    pub fn rule(&self) -> Option<crate::directory::RecipientRule> {
+        crate::directory::RecipientRule::parse(&self.recipient_rule)
+    }
+
     /// Whether invoices to this structure must name one of its services.
     pub fn requires_service_code(&self) -> bool {
-        self.recipient_rule == "service-code"
+        self.rule() == Some(crate::directory::RecipientRule::ServiceCode)
     }
 
     /// Whether invoices to this structure must carry a commitment number.
     pub fn requires_commitment_number(&self) -> bool {
-        self.recipient_rule == "commitment-number"
+        self.rule() == Some(crate::directory::RecipientRule::CommitmentNumber)
     }
 
     /// Whether invoices must carry a service code or a commitment number.
     pub fn requires_either(&self) -> bool {
-        self.recipient_rule == "either"
+        self.rule() == Some(crate::directory::RecipientRule::Either)
     }
 }
 

@@ -53,14 +53,14 @@ use crate::directory::{
 };
 use crate::log::Level;
 use crate::{
-    Area, Context, FieldError, HostError, IdentifierType, Message, Request, RequestStatus,
-    Response, Role, Service, Structure, StructureKind, SubscriptionMode, Tab, User,
+    Area, Context, FieldError, HostError, Message, Request, RequestStatus, Response, Role, Service,
+    Structure, StructureKind, SubscriptionMode, Tab, User,
 };
 
-/// Longest kv key, in bytes, as documented by the contract.
-pub const MAX_KEY_BYTES: usize = 256;
-/// Largest kv value, in bytes, as documented by the contract.
-pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+/// Longest kv key, in bytes (the contract's limit, as the host applies it).
+pub const MAX_KEY_BYTES: usize = portico_contract::limits::kv::MAX_KEY_BYTES;
+/// Largest kv value, in bytes (the contract's limit, as the host applies it).
+pub const MAX_VALUE_BYTES: usize = portico_contract::limits::kv::MAX_VALUE_BYTES;
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
@@ -103,15 +103,6 @@ pub struct FiredTimer {
     pub result: Result<(), String>,
 }
 
-/// How far ahead a timer may be set, as on the host: ten years.
-pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
-
-/// Largest timer payload, as on the host.
-pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
-
-/// Pending timers an area may hold in a structure, as on the host.
-pub const MAX_PENDING_TIMERS: usize = 1000;
-
 /// Timers one [`TestHost::advance`] fires at most: a timer that schedules
 /// itself again at once would otherwise never let it return.
 pub const MAX_TIMERS_PER_ADVANCE: usize = 10_000;
@@ -131,6 +122,11 @@ struct State {
     kv: BTreeMap<String, Vec<u8>>,
     facts: BTreeMap<(String, String), String>,
     sent: Vec<SentMessage>,
+    /// Messages sent by the current `handle`/`deliver` call (the host's
+    /// per-call limit counts these).
+    sent_in_call: usize,
+    /// Timers scheduled by the current `handle`/`deliver` call.
+    timers_in_call: usize,
     /// Pending timers, in scheduling order (fired soonest first).
     timers: Vec<ScheduledTimer>,
     next_timer: u64,
@@ -198,6 +194,8 @@ impl State {
             kv: BTreeMap::new(),
             facts: BTreeMap::new(),
             sent: Vec::new(),
+            sent_in_call: 0,
+            timers_in_call: 0,
             timers: Vec::new(),
             next_timer: 0,
             taken: BTreeSet::new(),
@@ -551,6 +549,10 @@ impl TestHost {
     /// Panics if a view (or an invalid form's view) names a template that
     /// `A::templates()` does not declare: the real host would fail too.
     pub fn handle<A: Area>(&self, request: &Request) -> Response {
+        with_state(|s| {
+            s.sent_in_call = 0;
+            s.timers_in_call = 0;
+        });
         let mut response = crate::dispatch::<A>(&self.context(), request);
         // Form errors as an English reader sees them (the host translates
         // `i18n::message` references with the area's catalogue).
@@ -582,6 +584,10 @@ impl TestHost {
     /// Runs `A::on_message` with [`TestHost::context`]; the error is the
     /// text the host would log before retrying.
     pub fn deliver<A: Area>(&self, message: &Message) -> Result<(), String> {
+        with_state(|s| {
+            s.sent_in_call = 0;
+            s.timers_in_call = 0;
+        });
         A::on_message(&self.context(), message).map_err(|e| e.to_string())
     }
 
@@ -742,27 +748,32 @@ pub(crate) mod imports {
         HostError::Invalid(vec![FieldError::new(field, message)])
     }
 
+    /// The contract's refusal, as the host answers it.
+    fn refused(refusal: portico_contract::Refusal) -> HostError {
+        refused_all([refusal])
+    }
+
+    /// Several refusals of one call as the host answers them: a limit if
+    /// any was exceeded, else every malformed field together.
+    fn refused_all(refusals: impl IntoIterator<Item = portico_contract::Refusal>) -> HostError {
+        let mut fields = Vec::new();
+        for refusal in refusals {
+            match refusal {
+                portico_contract::Refusal::LimitExceeded(m) => return HostError::LimitExceeded(m),
+                portico_contract::Refusal::Invalid { field, message } => {
+                    fields.push(FieldError::new(field, message));
+                }
+            }
+        }
+        HostError::Invalid(fields)
+    }
+
     fn check_key(key: &str) -> Result<(), HostError> {
-        if key.is_empty() {
-            return Err(invalid("key", "a kv key must not be empty"));
-        }
-        if key.len() > MAX_KEY_BYTES {
-            return Err(HostError::LimitExceeded(format!(
-                "kv key of {} bytes (at most {MAX_KEY_BYTES})",
-                key.len()
-            )));
-        }
-        Ok(())
+        portico_contract::limits::kv::check_key("key", key).map_err(refused)
     }
 
     fn check_value(value: &[u8]) -> Result<(), HostError> {
-        if value.len() > MAX_VALUE_BYTES {
-            return Err(HostError::LimitExceeded(format!(
-                "kv value of {} bytes (at most {MAX_VALUE_BYTES})",
-                value.len()
-            )));
-        }
-        Ok(())
+        portico_contract::limits::kv::check_value(value.len()).map_err(refused)
     }
 
     pub(crate) fn kv_get(key: &str) -> Result<Option<Vec<u8>>, HostError> {
@@ -798,7 +809,9 @@ pub(crate) mod imports {
     ) -> Result<Vec<(String, Vec<u8>)>, HostError> {
         with_state(|s| {
             s.enter("kv")?;
-            let limit = limit.min(crate::kv::MAX_LIST_LIMIT) as usize;
+            portico_contract::limits::kv::check_key("prefix", prefix).map_err(refused)?;
+            portico_contract::limits::kv::check_list_limit(limit).map_err(refused)?;
+            let limit = limit as usize;
             Ok(s.kv
                 .range(prefix.to_owned()..)
                 .take_while(|(k, _)| k.starts_with(prefix))
@@ -832,18 +845,7 @@ pub(crate) mod imports {
     }
 
     fn check_fact_name(name: &str) -> Result<(), HostError> {
-        let ok = (1..=64).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok {
-            Ok(())
-        } else {
-            Err(invalid(
-                "name",
-                format!("fact name `{name}`: use 1 to 64 characters of a-z, 0-9 and -"),
-            ))
-        }
+        portico_contract::limits::facts::check_name(name).map_err(refused)
     }
 
     pub(crate) fn facts_set(name: &str, value: &str) -> Result<(), HostError> {
@@ -851,12 +853,7 @@ pub(crate) mod imports {
             s.enter("facts")?;
             s.current_structure("facts")?;
             check_fact_name(name)?;
-            if serde_json::from_str::<serde_json::Value>(value).is_err() {
-                return Err(invalid(
-                    "value",
-                    "a fact value must be JSON, e.g. true, 3 or \"text\"",
-                ));
-            }
+            portico_contract::limits::facts::check_value(value).map_err(refused)?;
             let area = s.area.clone();
             s.facts.insert((area, name.to_owned()), value.to_owned());
             Ok(())
@@ -891,22 +888,18 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("messages")?;
             s.current_structure("messages")?;
-            let mut fields = Vec::new();
-            for (field, value) in [
-                ("to-structure", to_structure),
-                ("to-area", to_area),
-                ("kind", kind),
-            ] {
-                if value.trim().is_empty() {
-                    fields.push(FieldError::new(
-                        field,
-                        format!("`{field}` must not be empty"),
-                    ));
-                }
+            use portico_contract::limits::messages::{check_count, check_name, check_payload};
+            let names = [
+                check_name("to-structure", to_structure),
+                check_name("to-area", to_area),
+                check_name("kind", kind),
+            ];
+            if names.iter().any(Result::is_err) {
+                return Err(refused_all(names.into_iter().filter_map(Result::err)));
             }
-            if !fields.is_empty() {
-                return Err(HostError::Invalid(fields));
-            }
+            check_payload(payload.len()).map_err(refused)?;
+            check_count(s.sent_in_call).map_err(refused)?;
+            s.sent_in_call += 1;
             s.next_message += 1;
             let id = format!("message-{}", s.next_message);
             s.sent.push(SentMessage {
@@ -928,29 +921,12 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("timers")?;
             s.current_structure("timers")?;
-            if at_ms > s.now_ms.saturating_add(MAX_TIMER_HORIZON_MS) {
-                return Err(invalid(
-                    "at-ms",
-                    format!(
-                        "a timer may be set at most {} days ahead",
-                        MAX_TIMER_HORIZON_MS / 86_400_000
-                    ),
-                ));
-            }
-            if kind.is_empty() || kind.len() > 128 {
-                return Err(invalid("kind", "kind must be 1 to 128 bytes"));
-            }
-            if payload.len() > MAX_TIMER_PAYLOAD_BYTES {
-                return Err(HostError::LimitExceeded(format!(
-                    "a timer's payload is at most {MAX_TIMER_PAYLOAD_BYTES} bytes; this one is {} bytes",
-                    payload.len()
-                )));
-            }
-            if s.timers.len() >= MAX_PENDING_TIMERS {
-                return Err(HostError::LimitExceeded(format!(
-                    "this area already has {MAX_PENDING_TIMERS} pending timers in this structure"
-                )));
-            }
+            // The host's checks, counted per `handle`/`deliver` call.
+            let limits = portico_contract::limits::timers::check_schedule;
+            limits(at_ms, s.now_ms, kind, payload.len()).map_err(refused)?;
+            portico_contract::limits::timers::check_count(s.timers_in_call, s.timers.len() as u64)
+                .map_err(refused)?;
+            s.timers_in_call += 1;
             s.next_timer += 1;
             let id = format!("{at_ms:013}-timer-{}", s.next_timer);
             s.timers.push(ScheduledTimer {
@@ -995,22 +971,22 @@ pub(crate) mod imports {
     ) -> Result<(), HostError> {
         with_state(|s| {
             s.enter("account")?;
+            // The host's rules: the contract's for names.
             let mut fields = Vec::new();
-            if first_name.trim().is_empty() {
-                fields.push(FieldError::new("first-name", "Enter your first name."));
-            }
-            if last_name.trim().is_empty() {
-                fields.push(FieldError::new("last-name", "Enter your last name."));
-            }
+            let first = portico_contract::names::person_name("first name", first_name)
+                .map_err(|m| fields.push(FieldError::new("first-name", m)));
+            let last = portico_contract::names::person_name("last name", last_name)
+                .map_err(|m| fields.push(FieldError::new("last-name", m)));
             if !crate::form::is_email(contact_email) {
                 fields.push(FieldError::new(
                     "contact-email",
                     "Enter an email address such as name@example.com.",
                 ));
             }
-            if !fields.is_empty() {
+            let (Ok(first_name), Ok(last_name), true) = (first, last, fields.is_empty()) else {
                 return Err(HostError::Invalid(fields));
-            }
+            };
+            let (first_name, last_name) = (first_name.as_str(), last_name.as_str());
             s.profile.first_name = first_name.to_owned();
             s.profile.last_name = last_name.to_owned();
             s.profile.contact_email = contact_email.to_owned();
@@ -1030,28 +1006,28 @@ pub(crate) mod imports {
     pub(crate) fn account_create_structure(new: &NewStructure) -> Result<Structure, HostError> {
         with_state(|s| {
             s.enter("account")?;
-            let mut fields = Vec::new();
-            let identifier: String = new
-                .identifier
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            if identifier.is_empty() {
-                fields.push(FieldError::new(
-                    "identifier",
-                    "Enter the structure's identifier.",
-                ));
-            } else if new.identifier_type == IdentifierType::Siret
-                && let Err(e) = crate::siret::validate(&identifier)
-            {
-                fields.push(FieldError::new("identifier", e.to_string()));
-            }
-            if new.name.trim().is_empty() {
-                fields.push(FieldError::new("name", "Enter the structure's name."));
-            }
-            if !fields.is_empty() {
-                return Err(HostError::Invalid(fields));
-            }
+            // The host's rules, from the contract: every identifier type's
+            // syntax (SIRET included) and the structure name.
+            let identifier =
+                portico_contract::identifier::parse(new.identifier_type, &new.identifier)
+                    .map_err(|e| FieldError::new("identifier", e.to_string()));
+            let name = portico_contract::names::structure_name(&new.name).map_err(|r| match r {
+                portico_contract::Refusal::Invalid { field, message } => {
+                    FieldError::new(field, message)
+                }
+                portico_contract::Refusal::LimitExceeded(m) => FieldError::new("name", m),
+            });
+            let (identifier, name) = match (identifier, name) {
+                (Ok(identifier), Ok(name)) => (identifier, name),
+                (identifier, name) => {
+                    return Err(HostError::Invalid(
+                        [identifier.err(), name.err()]
+                            .into_iter()
+                            .flatten()
+                            .collect(),
+                    ));
+                }
+            };
             let exists = s.taken.contains(&identifier)
                 || s.memberships.iter().any(|m| m.structure.id == identifier);
             if exists {
@@ -1062,7 +1038,7 @@ pub(crate) mod imports {
             let structure = Structure {
                 id: identifier,
                 identifier_type: new.identifier_type.as_str().to_owned(),
-                name: new.name.trim().to_owned(),
+                name,
                 kind: new.kind,
             };
             s.memberships.push(Membership {
@@ -1260,24 +1236,18 @@ pub(crate) mod imports {
     pub(crate) fn directory_save_service(service: &Service, create: bool) -> Result<(), HostError> {
         with_state(|s| {
             s.enter_manager()?;
-            let mut fields = Vec::new();
-            let code_ok = (1..=30).contains(&service.code.len())
-                && service
-                    .code
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !code_ok {
-                fields.push(FieldError::new(
-                    "code",
-                    "a service code is 1 to 30 letters, digits, - or _",
-                ));
-            }
-            if service.name.trim().is_empty() {
-                fields.push(FieldError::new("name", "the name is required"));
-            }
-            if !fields.is_empty() {
-                return Err(HostError::Invalid(fields));
-            }
+            use portico_contract::names::{service_code, service_name};
+            let service = match (service_code(&service.code), service_name(&service.name)) {
+                (Ok(code), Ok(name)) => Service {
+                    code,
+                    name,
+                    active: service.active,
+                },
+                (code, name) => {
+                    return Err(refused_all([code.err(), name.err()].into_iter().flatten()));
+                }
+            };
+            let service = &service;
             let existing = s.services.iter().position(|x| x.code == service.code);
             match (create, existing) {
                 (true, Some(_)) => {
@@ -1512,6 +1482,144 @@ pub(crate) mod imports {
         });
         if !logged {
             eprintln!("[{level:?}] {message}");
+        }
+    }
+}
+
+/// The test host refuses what the host refuses, with the same words: both
+/// take their rules from `portico-contract`.
+#[cfg(test)]
+mod contract_tests {
+    use super::TestHost;
+    use crate::account::{self, NewStructure};
+    use crate::{
+        HostError, IdentifierType, Service, StructureKind, directory, facts, kv, messages,
+    };
+
+    /// Issue 9, defect 4: `kv_list` capped a limit over 1000 where the host
+    /// refuses it, so an area tested natively read a short page as the end.
+    #[test]
+    fn a_listing_over_the_limit_is_refused_not_capped() {
+        let _host = TestHost::new().grant(&["kv"]);
+        for i in 0..1001 {
+            kv::set(&format!("k{i:04}"), b"v").unwrap();
+        }
+        match kv::list("", None, 1001) {
+            Err(HostError::LimitExceeded(m)) => {
+                assert!(m.contains("at most 1000") && m.contains("1001"), "{m}");
+            }
+            other => panic!("expected limit-exceeded, got {other:?}"),
+        }
+        assert_eq!(kv::list("", None, 1000).unwrap().len(), 1000);
+        assert!(matches!(
+            kv::list(&"p".repeat(257), None, 10),
+            Err(HostError::LimitExceeded(_))
+        ));
+        // The empty key is a key on the host: so it is here.
+        kv::set("", b"empty").unwrap();
+        assert_eq!(kv::get("").unwrap().as_deref(), Some(&b"empty"[..]));
+    }
+
+    #[test]
+    fn fact_and_message_limits_are_the_hosts() {
+        let host = TestHost::new().grant(&["facts", "messages"]);
+        let big = format!("\"{}\"", "x".repeat(4096));
+        assert!(matches!(
+            facts::set("big", &big),
+            Err(HostError::LimitExceeded(_))
+        ));
+        assert!(matches!(
+            messages::send("73282932000074", "x", "kind", &"p".repeat(256 * 1024 + 1)),
+            Err(HostError::LimitExceeded(_))
+        ));
+        match messages::send("73282932000074", " ", "", "{}") {
+            Err(HostError::Invalid(fields)) => {
+                let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+                assert_eq!(names, ["to-area", "kind"]);
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+        // At most 100 messages per call, counted per call.
+        struct Chatty;
+        impl crate::Area for Chatty {
+            fn templates() -> &'static [(&'static str, &'static str)] {
+                &[]
+            }
+            fn handle(
+                _: &crate::Context,
+                _: &crate::Request,
+            ) -> Result<crate::Response, crate::Error> {
+                for _ in 0..101 {
+                    messages::send("73282932000074", "x", "ping", "{}")?;
+                }
+                Ok(crate::Response::not_found())
+            }
+        }
+        let answer = host.handle::<Chatty>(&crate::Request::get("/"));
+        assert!(
+            matches!(&answer, crate::Response::Failed(m) if m.contains("100 messages")),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn timers_are_counted_per_call_as_on_the_host() {
+        let host = TestHost::new().grant(&["timers"]);
+        struct Busy;
+        impl crate::Area for Busy {
+            fn templates() -> &'static [(&'static str, &'static str)] {
+                &[]
+            }
+            fn handle(
+                cx: &crate::Context,
+                _: &crate::Request,
+            ) -> Result<crate::Response, crate::Error> {
+                for _ in 0..101 {
+                    crate::timers::at(cx.now_ms + 1000, "remind", "")?;
+                }
+                Ok(crate::Response::not_found())
+            }
+        }
+        let answer = host.handle::<Busy>(&crate::Request::get("/"));
+        assert!(
+            matches!(&answer, crate::Response::Failed(m) if m.contains("100 timers")),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn identifiers_and_names_follow_the_contract() {
+        let _host = TestHost::new().grant(&["account", "directory"]);
+        let new = |identifier: &str, identifier_type| NewStructure {
+            identifier_type,
+            identifier: identifier.into(),
+            name: "La Poste".into(),
+            kind: StructureKind::Public,
+        };
+        // La Poste's head office passes Luhn: the SDK used to refuse it.
+        let created = account::create_structure(&new("356 000 000 00048", IdentifierType::Siret));
+        assert_eq!(created.unwrap().id, "35600000000048");
+        for (bad, ty) in [
+            ("00000000000000", IdentifierType::Siret),
+            ("12345678912345", IdentifierType::Siret),
+            ("FR12345678901", IdentifierType::Eu),
+            ("AAAAAéAA", IdentifierType::Tahiti),
+        ] {
+            match account::create_structure(&new(bad, ty)) {
+                Err(HostError::Invalid(fields)) => assert_eq!(fields[0].field, "identifier"),
+                other => panic!("{bad}: expected invalid, got {other:?}"),
+            }
+        }
+        let service = |code: &str, name: &str| Service {
+            code: code.into(),
+            name: name.into(),
+            active: true,
+        };
+        directory::create_service(&service(" SRV-1 ", "Accounting")).unwrap();
+        assert_eq!(directory::services().unwrap()[0].code, "SRV-1");
+        match directory::create_service(&service("a b", " ")) {
+            Err(HostError::Invalid(fields)) => assert_eq!(fields.len(), 2),
+            other => panic!("expected invalid, got {other:?}"),
         }
     }
 }

@@ -2,142 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Whether a structure sends invoices (private) or receives them (public).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StructureKind {
-    /// A company or another private supplier.
-    Private,
-    /// A public body: State, local authority, hospital…
-    Public,
-}
-
-impl StructureKind {
-    /// Every kind, in display order.
-    pub const ALL: [StructureKind; 2] = [StructureKind::Private, StructureKind::Public];
-
-    /// The wire name: `private` or `public`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Private => "private",
-            Self::Public => "public",
-        }
-    }
-
-    /// A label for people, e.g. `Private (supplier)`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Private => "Private (supplier)",
-            Self::Public => "Public (buyer)",
-        }
-    }
-
-    /// Parses the wire name (`private` or `public`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// A member's role in a structure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// The one member who owns the structure's account.
-    PrimaryManager,
-    /// A manager who is not the primary one.
-    SecondaryManager,
-    /// A member without management rights.
-    User,
-}
-
-impl Role {
-    /// True for primary and secondary managers.
-    pub fn is_manager(self) -> bool {
-        matches!(self, Self::PrimaryManager | Self::SecondaryManager)
-    }
-
-    /// The wire name: `primary-manager`, `secondary-manager` or `user`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PrimaryManager => "primary-manager",
-            Self::SecondaryManager => "secondary-manager",
-            Self::User => "user",
-        }
-    }
-
-    /// A label for people, e.g. `Primary manager`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::PrimaryManager => "Primary manager",
-            Self::SecondaryManager => "Secondary manager",
-            Self::User => "User",
-        }
-    }
-}
-
-/// How a structure is identified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdentifierType {
-    /// A French SIRET: 14 digits, checked by [`siret::validate`](crate::siret::validate).
-    Siret,
-    /// A VAT number of a European Union country other than France.
-    Eu,
-    /// An identifier from outside the European Union.
-    OutsideEu,
-    /// A New Caledonia RIDET.
-    Ridet,
-    /// A French Polynesia TAHITI number.
-    Tahiti,
-    /// A private individual.
-    PrivateIndividual,
-    /// Any other identifier.
-    Other,
-}
-
-impl IdentifierType {
-    /// Every identifier type, in display order.
-    pub const ALL: [IdentifierType; 7] = [
-        Self::Siret,
-        Self::Eu,
-        Self::OutsideEu,
-        Self::Ridet,
-        Self::Tahiti,
-        Self::PrivateIndividual,
-        Self::Other,
-    ];
-
-    /// The wire name, e.g. `outside-eu`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Siret => "siret",
-            Self::Eu => "eu",
-            Self::OutsideEu => "outside-eu",
-            Self::Ridet => "ridet",
-            Self::Tahiti => "tahiti",
-            Self::PrivateIndividual => "private-individual",
-            Self::Other => "other",
-        }
-    }
-
-    /// A label for people, e.g. `SIRET (France)`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Siret => "SIRET (France)",
-            Self::Eu => "European Union (outside France)",
-            Self::OutsideEu => "Outside the European Union",
-            Self::Ridet => "RIDET (New Caledonia)",
-            Self::Tahiti => "TAHITI (French Polynesia)",
-            Self::PrivateIndividual => "Private individual",
-            Self::Other => "Other",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
+/// The contract's closed sets of words, shared with the host (one
+/// definition in `portico-contract`, so the two cannot drift).
+pub use portico_contract::{IdentifierType, RequestStatus, Role, StructureKind, SubscriptionMode};
 
 /// The signed-in person making the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,15 +286,6 @@ impl Message {
     }
 }
 
-impl Role {
-    /// Parses the wire name (`primary-manager`, `secondary-manager`, `user`).
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::PrimaryManager, Self::SecondaryManager, Self::User]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
-}
-
 /// A sub-unit of a structure that invoices are addressed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
@@ -437,56 +295,6 @@ pub struct Service {
     pub name: String,
     /// Inactive services are kept but not offered.
     pub active: bool,
-}
-
-/// Where a request (link to a structure, area subscription) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestStatus {
-    /// Waiting for a manager.
-    Pending,
-    /// A manager approved it.
-    Approved,
-    /// A manager refused it.
-    Refused,
-}
-
-impl RequestStatus {
-    /// The wire name: `pending`, `approved` or `refused`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Refused => "refused",
-        }
-    }
-}
-
-/// How a member uses an area added on request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SubscriptionMode {
-    /// Read only.
-    Consultation,
-    /// Read and write.
-    Modification,
-}
-
-impl SubscriptionMode {
-    /// The wire name: `consultation` or `modification`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Consultation => "consultation",
-            Self::Modification => "modification",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Consultation, Self::Modification]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only

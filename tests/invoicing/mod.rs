@@ -39,6 +39,7 @@ pub fn areas(received_install: &str) -> String {
     version: 1.0.0
     order: 40
     when: "structure.kind == 'public' or fact('issued-invoices', 'payment-reached')"
+    when-explained: opens to suppliers once one of their invoices reached Payment
     capabilities: [kv, messages, log]
   - id: issued-invoices
     title: Issued invoices

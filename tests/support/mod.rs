@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod html;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -110,6 +112,7 @@ pub fn directory_areas() -> String {
     order: 80
     install: on-request
     when: "fact('fixture', 'payment-reached')"
+    when-explained: opens once one of the structure's invoices reached Payment
   - id: my-account
     title: My account
     plugin: {account}
@@ -143,9 +146,25 @@ impl Portal {
     pub fn start_in(dir: tempfile::TempDir, areas_yaml: &str, args: &[&str]) -> Portal {
         let config = dir.path().join("areas.yaml");
         std::fs::write(&config, areas_yaml).unwrap();
+        Self::launch(dir, "serve", &config, args)
+    }
+
+    /// Starts `portico demo` on the repository's own `areas.yaml` (every
+    /// built-in area) with a fresh data directory: the README's first command.
+    pub fn start_demo() -> Portal {
+        let config = repo().join("areas.yaml").canonicalize().unwrap();
+        Self::launch(tempfile::tempdir().unwrap(), "demo", &config, &[])
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        command: &str,
+        config: &std::path::Path,
+        args: &[&str],
+    ) -> Portal {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
+            .args([command, "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
             .arg("--data")
             .arg(dir.path().join("data"))
             .args(args)
@@ -217,6 +236,16 @@ impl Portal {
         let tmp = self.dir.path().join(".areas.yaml.tmp");
         std::fs::write(&tmp, yaml).unwrap();
         std::fs::rename(&tmp, self.config()).unwrap();
+    }
+}
+
+impl Portal {
+    /// Kills the server (as `kill -9` would) and hands back its directory,
+    /// to start another server on the same data.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 }
 

@@ -3,7 +3,7 @@
 /// RFC 5321's limit on a forward path, the longest address that can receive mail.
 pub const MAX_EMAIL_BYTES: usize = 254;
 /// Long enough for any real first or last name, short enough for a table cell.
-pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_NAME_CHARS: usize = portico_contract::names::MAX_PERSON_NAME;
 
 /// Trims and lowercases an email so it can serve as the unique login key.
 ///
@@ -41,21 +41,10 @@ pub fn normalize_email(input: &str) -> Result<String, String> {
 }
 
 /// Trims a person's name (`field` names it in the message, e.g. "first name")
-/// and checks it is 1 to [`MAX_NAME_CHARS`] characters without control characters.
+/// and checks it is 1 to [`MAX_NAME_CHARS`] characters without control
+/// characters (the contract's rule, shared with the SDK).
 pub fn validate_name(field: &str, input: &str) -> Result<String, String> {
-    let name = input.trim();
-    if name.is_empty() {
-        return Err(format!("Please enter your {field}."));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!(
-            "The {field} is too long (at most {MAX_NAME_CHARS} characters)."
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(format!("The {field} contains invalid characters."));
-    }
-    Ok(name.to_owned())
+    portico_contract::names::person_name(field, input)
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ pub use spec::{
     DEFAULT_TIMEOUT_MS, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB, MAX_TIMEOUT_MS,
     MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope,
 };
-pub use when::{Facts, WHEN_FUEL, WhenError, WhenExpr};
+pub use when::{Facts, WHEN_FUEL, WhenError, WhenExplained, WhenExpr};
 
 /// Reads and validates the file at `path`.
 pub fn load(path: &Path) -> Result<AreasSpec, ConfigErrors> {

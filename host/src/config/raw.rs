@@ -78,6 +78,9 @@ pub(super) struct RawArea {
     pub(super) roles: Option<Checked<Vec<Scalar>>>,
     pub(super) structure_kinds: Option<Checked<Vec<Scalar>>>,
     pub(super) when: Option<Checked<Scalar>>,
+    /// A text, or a mapping language → text; read in validation, which
+    /// says what is wrong with any other shape.
+    pub(super) when_explained: Option<Checked<serde_yaml::Value>>,
     pub(super) capabilities: Option<Checked<Vec<Scalar>>>,
     /// Area id → version requirement, both as written.
     pub(super) requires: Option<Checked<BTreeMap<Scalar, Scalar>>>,

@@ -126,19 +126,11 @@ pub struct AreaIdError(pub String);
 
 impl AreaId {
     /// Longest id: it appears in URLs and storage keys.
-    pub const MAX_LEN: usize = 40;
+    pub const MAX_LEN: usize = portico_contract::names::MAX_AREA_ID;
 
-    /// Checks the syntax.
+    /// Checks the syntax (the contract's rule).
     pub fn parse(s: &str) -> Result<AreaId, AreaIdError> {
-        let bytes = s.as_bytes();
-        let valid = (2..=Self::MAX_LEN).contains(&bytes.len())
-            && bytes[0].is_ascii_lowercase()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-            && !s.ends_with('-')
-            && !s.contains("--");
-        if valid {
+        if portico_contract::names::is_area_id(s) {
             Ok(AreaId(s.to_owned()))
         } else {
             Err(AreaIdError(s.to_owned()))

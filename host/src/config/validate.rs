@@ -11,7 +11,7 @@ use super::spec::{
     AreaId, AreaSpec, AreasSpec, Capability, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB,
     MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope, list,
 };
-use super::{ConfigError, ConfigErrors, WhenExpr};
+use super::{ConfigError, ConfigErrors, WhenExplained, WhenExpr};
 use crate::directory::{Role, StructureKind};
 
 /// Validates a parsed file. `text` is the file's text (for line numbers),
@@ -377,6 +377,27 @@ impl<'a> Validator<'a> {
                 .map_err(|e| cx.error("when", e.to_string()))
                 .ok()
         });
+        let explained = when_explained(&mut cx, raw.when_explained);
+        let when = match (when_written, explained) {
+            (true, Some(Some(explained))) => when.map(|w| w.explained_by(explained)),
+            // Written but refused: reported already.
+            (true, Some(None)) => when,
+            (true, None) if scope == Scope::Structure => {
+                cx.error(
+                    "when",
+                    "a `when` needs `when-explained`: what managers read while the area is not available, in plain words (the expression is for operators), e.g. `when-explained: opens once one of the structure's invoices reached Payment`",
+                );
+                when
+            }
+            (false, Some(_)) => {
+                cx.error(
+                    "when-explained",
+                    "`when-explained` explains a `when`, and this area has none; remove it or add the `when` it explains",
+                );
+                when
+            }
+            _ => when,
+        };
 
         let requires: Vec<(String, String, usize)> = cx
             .value("requires", raw.requires)
@@ -649,4 +670,80 @@ fn in_range(value: i64, min: u32, max: u32) -> Option<u32> {
     u32::try_from(value)
         .ok()
         .filter(|v| (min..=max).contains(v))
+}
+
+/// `when-explained`: a text, or a mapping of language → text with `en`.
+/// `None` when absent; `Some(None)` after reporting what is wrong.
+fn when_explained(
+    cx: &mut AreaCtx<'_, '_>,
+    raw: Option<Checked<serde_yaml::Value>>,
+) -> Option<Option<WhenExplained>> {
+    const FIELD: &str = "when-explained";
+    let value = cx.value(FIELD, raw)?;
+    let languages = WhenExplained::LANGUAGES.join(", ");
+    let shape = format!(
+        "expected a text (e.g. `when-explained: opens once one of the structure's invoices reached Payment`) or a mapping of language to text, with `en` ({languages})"
+    );
+    let mut texts = BTreeMap::new();
+    let mut ok = true;
+    let mut text = |cx: &mut AreaCtx<'_, '_>, language: &str, value: &serde_yaml::Value| {
+        let Some(t) = value.as_str().map(str::trim) else {
+            cx.error(FIELD, format!("`{language}`: {shape}"));
+            return false;
+        };
+        // The page adds its own full stop after the reason.
+        let t = t.trim_end_matches('.').trim_end();
+        let problem = if t.is_empty() {
+            Some("is empty".to_string())
+        } else if t.chars().count() > WhenExplained::MAX_CHARS {
+            Some(format!(
+                "is {} characters; at most {} (one line of a page)",
+                t.chars().count(),
+                WhenExplained::MAX_CHARS
+            ))
+        } else if t.chars().any(char::is_control) {
+            Some("contains a line break or another control character; write one line".into())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            cx.error(FIELD, format!("the `{language}` text {problem}"));
+            return false;
+        }
+        texts.insert(language.to_owned(), t.to_owned());
+        true
+    };
+    match &value {
+        serde_yaml::Value::Mapping(map) => {
+            for (language, t) in map {
+                match language.as_str() {
+                    Some(l) if WhenExplained::LANGUAGES.contains(&l) => ok &= text(cx, l, t),
+                    _ => {
+                        cx.error(
+                            FIELD,
+                            format!(
+                                "unknown language {}; write the text under one of {languages}",
+                                serde_yaml::to_string(language)
+                                    .map_or_else(|_| "?".into(), |s| format!("`{}`", s.trim()))
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if ok && !map.contains_key("en") {
+                cx.error(
+                    FIELD,
+                    format!("the English text is missing: add `en:`; {shape}"),
+                );
+                ok = false;
+            }
+        }
+        serde_yaml::Value::String(_) => ok &= text(cx, "en", &value),
+        _ => {
+            cx.error(FIELD, shape.clone());
+            ok = false;
+        }
+    }
+    Some(if ok { WhenExplained::new(texts) } else { None })
 }

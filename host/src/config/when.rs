@@ -63,11 +63,44 @@ pub enum WhenError {
     },
 }
 
-/// A compiled `when:` expression. Cheap to clone.
+/// A compiled `when:` expression, with the plain-words explanation that
+/// managers read instead of it (`when-explained`). Cheap to clone.
 #[derive(Clone)]
 pub struct WhenExpr {
     source: Arc<str>,
     expr: Arc<Expression<'static, 'static>>,
+    explained: Option<Arc<WhenExplained>>,
+}
+
+/// `when-explained`: why the area is not available yet, in plain words for
+/// the structure's managers, per language (English always; French when
+/// written). Shown instead of the expression, e.g. after "Not available
+/// yet: ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhenExplained {
+    /// Language → text; `en` is always present.
+    texts: BTreeMap<String, String>,
+}
+
+impl WhenExplained {
+    /// The languages `when-explained` may be written in.
+    pub const LANGUAGES: [&'static str; 2] = ["en", "fr"];
+
+    /// Longest explanation, in characters: one line of a page.
+    pub const MAX_CHARS: usize = 200;
+
+    /// From language → text; `None` without an English text.
+    pub fn new(texts: BTreeMap<String, String>) -> Option<WhenExplained> {
+        texts.contains_key("en").then_some(WhenExplained { texts })
+    }
+
+    /// The text in `language`, or the English one.
+    pub fn text(&self, language: &str) -> &str {
+        self.texts
+            .get(language)
+            .or_else(|| self.texts.get("en"))
+            .map_or("", String::as_str)
+    }
 }
 
 impl WhenExpr {
@@ -90,12 +123,29 @@ impl WhenExpr {
         Ok(WhenExpr {
             source: Arc::from(source),
             expr: Arc::new(expr),
+            explained: None,
         })
     }
 
-    /// The expression as written in `areas.yaml`.
+    /// The same expression with its `when-explained`.
+    pub fn explained_by(mut self, explained: WhenExplained) -> WhenExpr {
+        self.explained = Some(Arc::new(explained));
+        self
+    }
+
+    /// The expression as written in `areas.yaml`: for operators (`/ops`,
+    /// logs), never shown to managers.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Why the area is not available while the expression is false, in
+    /// English, for people: `when-explained` (required by validation
+    /// wherever `when` is written), never the expression.
+    pub fn explanation(&self) -> &str {
+        self.explained
+            .as_deref()
+            .map_or("its condition is not met yet", |e| e.text("en"))
     }
 
     /// Whether the area is eligible for this structure and member. An
@@ -132,7 +182,7 @@ impl fmt::Display for WhenExpr {
 
 impl PartialEq for WhenExpr {
     fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
+        self.source == other.source && self.explained == other.explained
     }
 }
 

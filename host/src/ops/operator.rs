@@ -14,16 +14,11 @@ const PASSWORD_LEN: usize = 24;
 /// tell the person at the terminal (including a new password, once).
 pub fn add(email: &str, data: &Path) -> anyhow::Result<String> {
     let email = crate::auth::normalize_email(email).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = Store::open(data).map_err(|e| {
-        let running = data.join(super::pidfile::PID_FILE).exists();
-        if running {
-            anyhow::anyhow!(
-                "cannot open {} ({e}): a Portico server is using it; stop it, run this command, then start it again",
-                data.display()
-            )
-        } else {
-            anyhow::anyhow!("cannot open the data directory {}: {e}", data.display())
+    let store = Store::open(data).map_err(|e| match e {
+        crate::store::StoreError::InUse(_) => {
+            anyhow::anyhow!("{e}; stop the server, run this command, then start it again")
         }
+        e => anyhow::anyhow!("cannot open the data directory {}: {e}", data.display()),
     })?;
     if let Some(user) = store.user_by_email(&email)? {
         if user.operator {

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 /// The pid file's name in the data directory.
 pub const PID_FILE: &str = "portico.pid";
 
-/// How long `portico reload` waits for the server to report the outcome.
-/// A reload of cached plugins takes well under a second; a first compile of
-/// several large plugins in a debug build can take tens of seconds.
+/// How long `portico reload` waits for the server to report the outcome, by
+/// default (`--wait`). A reload of cached plugins takes well under a second;
+/// a first compile of several large plugins in a debug build can take tens
+/// of seconds.
 pub const RELOAD_WAIT: Duration = Duration::from_secs(60);
 
 /// How often `portico reload` looks at the status file while waiting.
@@ -26,7 +27,12 @@ impl PidFile {
     /// is already locked by the store, so no other server owns this file.
     pub fn create(data: &Path) -> std::io::Result<PidFile> {
         let path = data.join(PID_FILE);
-        std::fs::write(&path, format!("{}\n", std::process::id()))?;
+        if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
+            // A full disk leaves an empty file: do not leave a stale pid
+            // file that `reload` and `operator add` would believe.
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
         Ok(PidFile { path })
     }
 }
@@ -37,10 +43,11 @@ impl Drop for PidFile {
     }
 }
 
-/// Sends `SIGHUP` to the server whose pid file is in `data`, waits for it to
-/// report the reload, and returns what to tell the operator (`Err` when the
-/// reload could not be asked for, or failed).
-pub fn signal_reload(data: &Path) -> anyhow::Result<String> {
+/// Sends `SIGHUP` to the server whose pid file is in `data`, waits up to
+/// `wait` for it to report the reload, and returns what to tell the operator
+/// (`Err` when the reload could not be asked for, failed, or reported no
+/// outcome in time: a deploy script must not take silence for success).
+pub fn signal_reload(data: &Path, wait: Duration) -> anyhow::Result<String> {
     let path = data.join(PID_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         anyhow::anyhow!(
@@ -66,7 +73,7 @@ pub fn signal_reload(data: &Path) -> anyhow::Result<String> {
         )
     })?;
     let started = Instant::now();
-    while started.elapsed() < RELOAD_WAIT {
+    while started.elapsed() < wait {
         if let Some(record) = read_status(&status).filter(|r| r.started_us >= sent_us) {
             return if record.ok {
                 Ok(format!(
@@ -89,9 +96,9 @@ pub fn signal_reload(data: &Path) -> anyhow::Result<String> {
         }
         std::thread::sleep(POLL);
     }
-    Ok(format!(
-        "sent SIGHUP to Portico (pid {pid}); no outcome after {} s: see its log or /ops",
-        RELOAD_WAIT.as_secs()
+    Err(anyhow::anyhow!(
+        "sent SIGHUP to Portico (pid {pid}); no outcome after {} s: the reload may have failed or may still be running; see its log or /ops",
+        wait.as_secs_f64()
     ))
 }
 

@@ -267,9 +267,12 @@ pub fn reload(
     record
 }
 
-/// `+new`, `-withdrawn`, `~upgraded 1.0.0→1.1.0`, `~changed` (same version,
-/// other plugin or settings).
+/// `+new`, `-withdrawn`, `~upgraded 1.0.0→1.1.0`, `~rebuilt 1.0.0 rebuilt …` (a new
+/// build under the same version: the plugin's content is compared, not its
+/// version string), `~changed` (same build, other settings).
 fn diff(old: &Catalog, new: &Catalog) -> Vec<String> {
+    let digest =
+        |a: &crate::catalog::CatalogArea| a.loaded.as_ref().ok().map(|l| l.area.digest.clone());
     let mut changes = Vec::new();
     for a in &new.areas {
         match old.area(a.spec.id.as_str()) {
@@ -277,6 +280,10 @@ fn diff(old: &Catalog, new: &Catalog) -> Vec<String> {
             Some(o) if o.spec.version != a.spec.version => changes.push(format!(
                 "~{} {}→{}",
                 a.spec.id, o.spec.version, a.spec.version
+            )),
+            Some(o) if digest(o) != digest(a) => changes.push(format!(
+                "~{} {} rebuilt (same version, new content)",
+                a.spec.id, a.spec.version
             )),
             Some(o) if o.spec != a.spec => changes.push(format!("~{}", a.spec.id)),
             Some(_) => {}
@@ -329,6 +336,8 @@ fn write_status(state: &AppState, record: &ReloadRecord) {
 }
 
 /// Microseconds since the Unix epoch.
+// System time on purpose, not `crate::clock`: `portico reload` (another
+// process, with no test clock) compares it with its own.
 pub(crate) fn now_us() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -55,10 +55,13 @@ pub enum AreaFailure {
         /// Which key changed.
         reason: String,
     },
-    /// The call's writes could not be committed; nothing was written.
-    #[error("the portal could not save this change; nothing was saved ({reason})")]
+    /// The call's writes could not be committed (a full disk, an I/O
+    /// failure): the answer was not sent, and the change may not be saved.
+    #[error(
+        "Portico cannot save anything right now: {reason}. What you just sent may not have been saved: check it, and try again in a few minutes"
+    )]
     Storage {
-        /// The store's error.
+        /// Why, in plain words (the system's are in the log).
         reason: String,
     },
     /// Every sandbox slot is busy; retry shortly.

@@ -98,6 +98,9 @@ pub struct LoadedArea {
     pub compiled: Compiled,
     /// Time spent compiling or deserializing it.
     pub compile_time: Duration,
+    /// SHA-256 of the plugin file, hex: what a reload compares to tell a
+    /// replaced build from an unchanged one, whatever `version` says.
+    pub digest: String,
 }
 
 /// Why an area could not be loaded.
@@ -261,6 +264,10 @@ impl Runtime {
             path: shown.clone(),
             source,
         })?;
+        let digest = {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(&bytes))
+        };
         let started = Instant::now();
         let (component, compiled) = match &self.cache {
             Some(cache) => cache.component(&self.engine, &bytes),
@@ -286,6 +293,7 @@ impl Runtime {
             templates: Vec::new(),
             compiled,
             compile_time,
+            digest,
         };
         let scope = CallScope::for_load(spec);
         let templates = block_on_load(self.call(&area, spec, scope, None, Export::Templates))
@@ -413,7 +421,10 @@ impl Runtime {
                 Err(e) => {
                     tracing::error!(request_id = %scope.request_id, area = %spec.id, error = %e, "committing a call's writes failed");
                     return Err(AreaFailure::Storage {
-                        reason: e.to_string(),
+                        reason: e
+                            .unavailable_reason()
+                            .unwrap_or("the server's storage failed")
+                            .to_string(),
                     });
                 }
             }

@@ -145,9 +145,12 @@ impl Sandbox {
     }
 
     fn area_slots(&self, area: &str) -> Arc<Semaphore> {
-        self.per_area
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut per_area = self.per_area.lock().unwrap_or_else(PoisonError::into_inner);
+        // Looked up by `&str` first: no allocation on the common path.
+        if let Some(slots) = per_area.get(area) {
+            return slots.clone();
+        }
+        per_area
             .entry(area.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(MAX_CALLS_PER_AREA as usize)))
             .clone()

@@ -163,4 +163,11 @@ pub trait Backend: Send + Sync {
 
     /// Makes every transaction that returned before this call durable.
     fn sync(&self) -> Result<(), StoreError>;
+
+    /// `Err(StoreError::Unavailable)` while the backend cannot write (a full
+    /// disk, an I/O failure) and could not recover yet; trying to recover
+    /// is part of the call.
+    fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

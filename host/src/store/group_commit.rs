@@ -17,7 +17,36 @@ struct State {
     completed: u64,
     running: bool,
     /// The latest generation whose sync failed, and why.
-    last_failure: Option<(u64, String)>,
+    last_failure: Option<(u64, Failure)>,
+}
+
+/// Why a sync failed, kept for the writers that waited on it: whether the
+/// storage is unavailable (and the disk full), and the cause.
+#[derive(Clone)]
+struct Failure {
+    unavailable: Option<bool>,
+    cause: String,
+}
+
+impl Failure {
+    fn of(e: &StoreError) -> Failure {
+        Failure {
+            unavailable: match e {
+                StoreError::Unavailable { disk_full, .. } => Some(*disk_full),
+                _ => None,
+            },
+            cause: e.to_string(),
+        }
+    }
+
+    /// The error each writer covered by the failed sync gets.
+    fn error(&self) -> StoreError {
+        let cause = format!("sync failed: {}", self.cause);
+        match self.unavailable {
+            Some(disk_full) => StoreError::Unavailable { disk_full, cause },
+            None => StoreError::Backend(cause),
+        }
+    }
 }
 
 /// Serialises syncs and lets each one acknowledge every write made before it
@@ -32,7 +61,7 @@ pub(crate) struct GroupCommit {
 struct RunningGuard<'a> {
     commit: &'a GroupCommit,
     generation: u64,
-    failure: Option<String>,
+    failure: Option<Failure>,
 }
 
 impl Drop for RunningGuard<'_> {
@@ -41,7 +70,10 @@ impl Drop for RunningGuard<'_> {
         st.running = false;
         st.completed = self.generation;
         if std::thread::panicking() {
-            self.failure = Some("the sync panicked".into());
+            self.failure = Some(Failure {
+                unavailable: None,
+                cause: "the sync panicked".into(),
+            });
         }
         if let Some(why) = self.failure.take() {
             st.last_failure = Some((self.generation, why));
@@ -69,9 +101,7 @@ impl GroupCommit {
         loop {
             if st.completed >= target {
                 return match &st.last_failure {
-                    Some((generation, why)) if *generation >= target => {
-                        Err(StoreError::Backend(format!("sync failed: {why}")))
-                    }
+                    Some((generation, failure)) if *generation >= target => Err(failure.error()),
                     _ => Ok(()),
                 };
             }
@@ -86,7 +116,7 @@ impl GroupCommit {
                 drop(st);
                 let result = sync();
                 if let Err(e) = &result {
-                    guard.failure = Some(e.to_string());
+                    guard.failure = Some(Failure::of(e));
                 }
                 drop(guard);
                 return result;
@@ -146,6 +176,21 @@ mod tests {
             syncs < 160,
             "no grouping happened: {syncs} syncs for 160 writes"
         );
+    }
+
+    #[test]
+    fn writers_covered_by_a_sync_that_failed_on_a_full_disk_hear_it_as_such() {
+        let failure = Failure::of(&StoreError::Unavailable {
+            disk_full: true,
+            cause: "No space left on device".into(),
+        });
+        assert!(matches!(
+            failure.error(),
+            StoreError::Unavailable {
+                disk_full: true,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -11,15 +11,16 @@ use super::blobs::Stored;
 use super::keys::KeyBuf;
 use super::{Result, Store, StoreError, check_list_limit, utf8};
 
-/// Longest key an area may use, in bytes: keys are identifiers, not data,
-/// and every key is repeated in sled's index pages.
-pub const MAX_KEY_BYTES: usize = 256;
-/// Largest value, in bytes. Values over `INLINE_LIMIT` go to the file store,
-/// so this bounds a request's memory, not sled's pages.
-pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
-/// Most entries one listing returns: a page, so one call cannot read a whole
-/// namespace into memory.
-pub const MAX_LIST: usize = 1000;
+pub use portico_contract::limits::kv::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
+
+/// Most entries one listing returns (the contract's `kv::MAX_LIST`): a page,
+/// so one call cannot read a whole namespace into memory.
+pub const MAX_LIST: usize = portico_contract::limits::kv::MAX_LIST as usize;
+
+/// The contract's refusal as a store error (always a limit here).
+fn limit(refusal: portico_contract::Refusal) -> StoreError {
+    StoreError::LimitExceeded(refusal.to_string())
+}
 
 /// Who a kv namespace belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,23 +79,11 @@ impl Namespace {
 }
 
 fn check_key(what: &str, key: &str) -> Result<()> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(StoreError::LimitExceeded(format!(
-            "a {what} is at most {MAX_KEY_BYTES} bytes, this one is {} bytes",
-            key.len()
-        )));
-    }
-    Ok(())
+    portico_contract::limits::kv::check_key(what, key).map_err(limit)
 }
 
 pub(super) fn check_value(value: &[u8]) -> Result<()> {
-    if value.len() > MAX_VALUE_BYTES {
-        return Err(StoreError::LimitExceeded(format!(
-            "a value is at most {MAX_VALUE_BYTES} bytes, this one is {} bytes",
-            value.len()
-        )));
-    }
-    Ok(())
+    portico_contract::limits::kv::check_value(value.len()).map_err(limit)
 }
 
 impl Store {

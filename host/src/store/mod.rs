@@ -92,12 +92,63 @@ pub enum StoreError {
     /// Data read back does not decode: a bug, a format mismatch or damage.
     #[error("corrupt data: {0}")]
     Corrupt(String),
-    /// A file-system error (file store, fsync).
+    /// A file-system error (file store, fsync) that is not the storage
+    /// failing (those are [`StoreError::Unavailable`]).
     #[error("i/o: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+    /// The storage cannot write now: a full disk, or an I/O failure. The
+    /// operation was not acknowledged; the store recovers by itself once
+    /// the cause is gone (no restart), so retrying later may succeed.
+    #[error("storage unavailable{}: {cause}", if *.disk_full { " (disk full)" } else { "" })]
+    Unavailable {
+        /// The disk (or the quota) is full.
+        disk_full: bool,
+        /// The system's words, for the log; never shown to users.
+        cause: String,
+    },
     /// The backend failed (sled error, failed sync).
     #[error("storage backend: {0}")]
     Backend(String),
+    /// Another process holds the data directory (sled's exclusive lock).
+    #[error(
+        "the data directory {0} is in use: a Portico server is using it; stop it first, or give this command another --data"
+    )]
+    InUse(PathBuf),
+}
+
+impl From<std::io::Error> for StoreError {
+    /// Storage failures (full disk, quota, read-only file system, I/O error)
+    /// become [`StoreError::Unavailable`]; the rest stay I/O errors.
+    fn from(e: std::io::Error) -> StoreError {
+        use std::io::ErrorKind as K;
+        let disk_full = matches!(e.kind(), K::StorageFull | K::QuotaExceeded)
+            || e.raw_os_error() == Some(libc::ENOSPC);
+        let failing = disk_full
+            || matches!(e.kind(), K::ReadOnlyFilesystem)
+            || e.raw_os_error() == Some(libc::EIO);
+        if failing {
+            StoreError::Unavailable {
+                disk_full,
+                cause: e.to_string(),
+            }
+        } else {
+            StoreError::Io(e)
+        }
+    }
+}
+
+impl StoreError {
+    /// For people: why nothing can be saved now, when the storage itself is
+    /// failing (never the system's words); `None` for other errors.
+    pub fn unavailable_reason(&self) -> Option<&'static str> {
+        match self {
+            StoreError::Unavailable {
+                disk_full: true, ..
+            } => Some("the server's disk is full"),
+            StoreError::Unavailable { .. } => Some("the server's storage is failing"),
+            _ => None,
+        }
+    }
 }
 
 /// Shorthand for this module's results.
@@ -116,10 +167,19 @@ struct Inner {
     data_dir: PathBuf,
     /// A [`SyncMode`] as `u8`; [`SyncMode::Grouped`] unless a benchmark says otherwise.
     sync_mode: AtomicU8,
+    /// When `health` last wrote its probe, and whether it worked.
+    last_probe: std::sync::Mutex<Option<(std::time::Instant, ProbeOutcome)>>,
     /// The host's one clock (see `crate::clock`): whoever holds the store
     /// holds the time it stamps records with.
     clock: Clock,
 }
+
+/// A health probe's outcome: `Err((disk full, cause))`.
+type ProbeOutcome = std::result::Result<(), (bool, String)>;
+
+/// How often `/healthz` may write its probe: a load balancer polling every
+/// second costs one small durable write per second at most.
+pub const HEALTH_PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How a write reaches the disk before it is acknowledged. Production always
 /// uses [`SyncMode::Grouped`]; the others exist for the durable-writes
@@ -155,7 +215,10 @@ impl Store {
     /// [`Store::open`] with the host's clock (a movable one in tests).
     pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
-        let backend = SledBackend::open(&data_dir.join("db"))?;
+        let backend = SledBackend::open(&data_dir.join("db")).map_err(|e| match e {
+            StoreError::InUse(_) => StoreError::InUse(data_dir.to_path_buf()),
+            other => other,
+        })?;
         let files = FileStore::open(&data_dir.join("files"))?;
         let store = Store {
             inner: Arc::new(Inner {
@@ -164,11 +227,53 @@ impl Store {
                 commit: GroupCommit::default(),
                 data_dir: data_dir.to_path_buf(),
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
+                last_probe: std::sync::Mutex::new(None),
                 clock,
             }),
         };
         store.check_format()?;
         Ok(store)
+    }
+
+    /// Whether the store can write now, for `/healthz`: recovers a failed
+    /// backend if it can, then proves it with a small durable write (at
+    /// most one per [`HEALTH_PROBE_INTERVAL`]; calls in between get that
+    /// probe's answer).
+    pub fn health(&self) -> Result<()> {
+        self.backend().health()?;
+        let mut last = self
+            .inner
+            .last_probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, outcome)) = &*last
+            && at.elapsed() < HEALTH_PROBE_INTERVAL
+        {
+            return match outcome {
+                Ok(()) => Ok(()),
+                Err((disk_full, cause)) => Err(StoreError::Unavailable {
+                    disk_full: *disk_full,
+                    cause: cause.clone(),
+                }),
+            };
+        }
+        let now = self.clock().now_ms();
+        let probe = self.write(|tx| tx.put(TreeId::Meta, b"health-probe", &now.to_be_bytes()));
+        let outcome = match &probe {
+            Ok(()) => Ok(()),
+            Err(e) => Err((
+                matches!(
+                    e,
+                    StoreError::Unavailable {
+                        disk_full: true,
+                        ..
+                    }
+                ),
+                e.to_string(),
+            )),
+        };
+        *last = Some((std::time::Instant::now(), outcome));
+        probe
     }
 
     /// The host's clock.
@@ -316,12 +421,9 @@ fn utf8(what: &str, bytes: &[u8]) -> Result<String> {
 
 /// Rejects a `limit` over [`MAX_LIST`] with the message the API promises.
 fn check_list_limit(limit: usize) -> Result<()> {
-    if limit > MAX_LIST {
-        return Err(StoreError::LimitExceeded(format!(
-            "a listing returns at most {MAX_LIST} entries, {limit} were asked for"
-        )));
-    }
-    Ok(())
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    portico_contract::limits::kv::check_list_limit(limit)
+        .map_err(|r| StoreError::LimitExceeded(r.to_string()))
 }
 
 #[cfg(test)]

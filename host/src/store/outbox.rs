@@ -26,12 +26,12 @@ use super::kv::Namespace;
 use super::timers::{TimerEntry, count_pending};
 use super::{Result, Store, StoreError, decode, encode, tx_read, tx_write};
 
-/// Largest payload of one message: messages carry references and small
-/// documents (an invoice's fields), not files.
-pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Largest payload of one message (the contract's limit): messages carry
+/// references and small documents (an invoice's fields), not files.
+pub const MAX_PAYLOAD_BYTES: usize = portico_contract::limits::messages::MAX_PAYLOAD_BYTES;
 
-/// Messages one sandboxed call may send.
-pub const MAX_MESSAGES_PER_CALL: usize = 100;
+/// Messages one sandboxed call may send (the contract's limit).
+pub const MAX_MESSAGES_PER_CALL: usize = portico_contract::limits::messages::MAX_PER_CALL;
 
 /// A message as an area sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

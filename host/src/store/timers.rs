@@ -18,22 +18,11 @@ use super::keys::KeyBuf;
 use super::outbox::queue;
 use super::{OutgoingMessage, Result, Store, StoreError, decode, tx_read};
 
-/// Timers one sandboxed call may schedule.
-pub const MAX_TIMERS_PER_CALL: usize = 100;
-
-/// Pending timers one area may hold in one structure. With
-/// [`MAX_TIMER_PAYLOAD_BYTES`] it bounds what timers store per namespace
-/// (16 MiB), outside the kv quota; a domain area holds one or two timers
-/// per open document.
-pub const MAX_PENDING_TIMERS: u64 = 1000;
-
-/// Largest timer payload: a timer carries a reference (a key, an id), the
-/// state it acts on stays in kv.
-pub const MAX_TIMER_PAYLOAD_BYTES: usize = 16 * 1024;
-
-/// How far ahead a timer may be set: ten years (the longest legal delays the
-/// domain knows are months; this only refuses nonsense such as `u64::MAX`).
-pub const MAX_TIMER_HORIZON_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
+/// The contract's timer limits (`portico_contract::limits::timers`).
+pub use portico_contract::limits::timers::{
+    MAX_HORIZON_MS as MAX_TIMER_HORIZON_MS, MAX_PAYLOAD_BYTES as MAX_TIMER_PAYLOAD_BYTES,
+    MAX_PENDING as MAX_PENDING_TIMERS, MAX_PER_CALL as MAX_TIMERS_PER_CALL,
+};
 
 /// Due timers moved to the outbox per transaction.
 const PROMOTE_BATCH: usize = 100;
@@ -98,6 +87,11 @@ pub(super) fn count_pending(tx: &mut dyn Tx, m: &OutgoingMessage, delta: i64) ->
     Ok(())
 }
 
+/// The due time a timer id (a `Timers` key) starts with.
+fn due_of(key: &[u8]) -> Option<u64> {
+    std::str::from_utf8(key.get(..13)?).ok()?.parse().ok()
+}
+
 impl Store {
     /// How many timers `area` has pending in `structure`.
     pub fn pending_timer_count(&self, structure: &str, area: &str) -> Result<u64> {
@@ -128,11 +122,21 @@ impl Store {
     pub fn promote_due_timers(&self, now_ms: u64) -> Result<usize> {
         let mut moved = 0;
         loop {
+            // The worker asks every 100 ms; mostly nothing is due. Ids start
+            // with the due time, so the keys alone say what is: probe one,
+            // then decode only due entries.
+            let is_due = |key: &[u8]| due_of(key).is_some_and(|due| due <= now_ms);
+            let first = self.backend().scan(TreeId::Timers, b"", None, 1)?;
+            if !first.first().is_some_and(|(k, _)| is_due(k)) {
+                return Ok(moved);
+            }
             let due: Vec<TimerEntry> = self
-                .pending_timers(PROMOTE_BATCH)?
+                .backend()
+                .scan(TreeId::Timers, b"", None, PROMOTE_BATCH)?
                 .into_iter()
-                .take_while(|t| t.due_ms <= now_ms)
-                .collect();
+                .take_while(|(k, _)| is_due(k))
+                .map(|(k, v)| decode(TreeId::Timers, &k, &v))
+                .collect::<Result<_>>()?;
             if due.is_empty() {
                 return Ok(moved);
             }

@@ -237,6 +237,14 @@ async fn serve_with(
                 Verdict::Open => {}
                 // Not added, not loaded, or not available to this structure:
                 // it does not exist here.
+                // Added but closed to everyone here for now: its members may
+                // know why (the `when-explained`, never the expression).
+                Verdict::Closed(reason) if reason.unavailable() => {
+                    return Err(AppError::NotAvailable(format!(
+                        "{} is not available to {} yet: {reason}.",
+                        area.spec.title, structure.name
+                    )));
+                }
                 Verdict::Closed(reason) if reason.hidden() => return Err(AppError::NotFound),
                 Verdict::Closed(Reason::Role { open_to, role }) => {
                     return Err(AppError::Forbidden(format!(
@@ -706,9 +714,8 @@ fn failure_page(
     if json {
         let body = serde_json::json!({ "error": failure.to_string(), "area": area.spec.id.as_str(), "request_id": rid.0 });
         let mut r = (status, axum::Json(body)).into_response();
-        if matches!(failure, AreaFailure::Busy) {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        if let Some(secs) = retry_after(&failure) {
+            r.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
         return r;
     }
@@ -728,11 +735,20 @@ fn failure_page(
         .unwrap_or_default();
     let title = crate::i18n::host_text(crate::i18n::current(), "error.title", &[]);
     let mut r = (status, Html(layout(state, p, &title, content))).into_response();
-    if matches!(failure, AreaFailure::Busy) {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    if let Some(secs) = retry_after(&failure) {
+        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
     }
     r
+}
+
+/// When to retry a call that failed for want of a resource: a sandbox slot
+/// (soon) or a storage that cannot write (an operator must free space).
+fn retry_after(failure: &AreaFailure) -> Option<u64> {
+    match failure {
+        AreaFailure::Busy => Some(1),
+        AreaFailure::Storage { .. } => Some(super::error::STORAGE_RETRY_AFTER_SECS),
+        _ => None,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

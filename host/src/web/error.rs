@@ -10,6 +10,10 @@ pub enum AppError {
     /// Nothing here (also for structures the user does not belong to: 404, not 403).
     #[error("This page does not exist, or you do not have access to it.")]
     NotFound,
+    /// An area the structure has, closed to everyone there for now (its
+    /// kind, `requires` or `when`): 404, with the reason for its members.
+    #[error("{0}")]
+    NotAvailable(String),
     /// The user may not do this; the reason is shown.
     #[error("{0}")]
     Forbidden(String),
@@ -27,6 +31,12 @@ pub enum AppError {
     /// Every sandbox slot is busy.
     #[error("Portico is busy. Try again in a moment.")]
     Busy,
+    /// The storage cannot write now (full disk, I/O failure); the reason is
+    /// in plain words, the system's are in the log.
+    #[error(
+        "Portico cannot save anything right now: {0}. What you just sent may not have been saved: check it, and try again in a few minutes."
+    )]
+    StorageUnavailable(&'static str),
     /// A fault of ours, logged with the request id.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -36,11 +46,11 @@ impl AppError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotAvailable(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,14 +69,32 @@ impl AppError {
                 host_text(lang, "error.too-many", &[("seconds", &secs.to_string())])
             }
             AppError::Busy => host_text(lang, "error.busy", &[]),
+            AppError::StorageUnavailable(reason) => {
+                let key = match *reason {
+                    "the server's disk is full" => "error.storage-disk-full",
+                    _ => "error.storage-failing",
+                };
+                let reason = host_text(lang, key, &[]);
+                host_text(lang, "error.storage-unavailable", &[("reason", &reason)])
+            }
             AppError::Internal(_) => host_text(lang, "error.internal", &[]),
         }
     }
 }
 
+/// Seconds a client should wait before retrying when the storage cannot
+/// write: freeing disk space takes an operator minutes, not milliseconds.
+pub(crate) const STORAGE_RETRY_AFTER_SECS: u64 = 30;
+
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> AppError {
-        AppError::Internal(anyhow::Error::new(e).context("storage"))
+        match e.unavailable_reason() {
+            Some(reason) => {
+                tracing::error!(error = %e, "storage unavailable");
+                AppError::StorageUnavailable(reason)
+            }
+            None => AppError::Internal(anyhow::Error::new(e).context("storage")),
+        }
     }
 }
 
@@ -82,6 +110,7 @@ impl IntoResponse for AppError {
         let retry_after = match &self {
             AppError::TooMany(secs) => Some(*secs),
             AppError::Busy => Some(1),
+            AppError::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
             _ => None,
         };
         let mut response = status.into_response();

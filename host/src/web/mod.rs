@@ -5,6 +5,7 @@
 
 mod account_pages;
 mod areas;
+mod canonical;
 mod error;
 mod forms;
 mod ops;
@@ -136,6 +137,40 @@ impl AppState {
     }
 }
 
+/// `/healthz`: `ok` while the server serves and its storage can write;
+/// 503 with the reason (and `Retry-After`) while it cannot, e.g. a full
+/// disk. A failed storage is reopened from here too, once space is back.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let store = state.store().clone();
+    let health = tokio::task::spawn_blocking(move || store.health()).await;
+    match health {
+        Ok(Ok(())) => "ok\n".into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: storage cannot write");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    error::STORAGE_RETRY_AFTER_SECS.to_string(),
+                )],
+                format!(
+                    "unavailable: {}\n",
+                    e.unavailable_reason().unwrap_or("the storage cannot write")
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("unavailable: the health check failed ({e})\n"),
+        )
+            .into_response(),
+    }
+}
+
 /// The router, with every route of ARCHITECTURE.md's "Interfaces".
 pub fn app(state: AppState) -> Router {
     let auth_routes = Router::new()
@@ -152,7 +187,6 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
     let area_routes = Router::new()
         .route("/s/{structure}", get(areas::structure_home))
-        .route("/s/{structure}/", get(areas::structure_home))
         .route(
             "/s/{structure}/{area}",
             get(areas::structure_area).post(areas::structure_area),
@@ -180,13 +214,14 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .route("/", get(areas::root))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(ops::metrics))
         .route("/ops", get(ops::console))
         .route("/static/portico.css", get(security::stylesheet))
         .merge(auth_routes)
         .merge(area_routes)
         .fallback(areas::fallback)
+        .layer(axum::middleware::from_fn(canonical::trailing_slash))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::edge,

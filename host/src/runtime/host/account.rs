@@ -101,13 +101,14 @@ impl Host for HostState {
                 .map_err(|e| errors.push(field("identifier", e.to_string())))
                 .ok()
         });
-        let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            errors.push(field(
-                "name",
-                "the name is required, at most 100 characters",
-            ));
-        }
+        let name = portico_contract::names::structure_name(&new.name)
+            .map_err(|r| match r {
+                portico_contract::Refusal::Invalid { field: f, message } => {
+                    errors.push(field(f, message))
+                }
+                portico_contract::Refusal::LimitExceeded(m) => errors.push(field("name", m)),
+            })
+            .unwrap_or_default();
         let kind = match new.kind {
             types::StructureKind::Private => StructureKind::Private,
             types::StructureKind::Public => StructureKind::Public,

@@ -21,10 +21,6 @@ use crate::runtime::bindings::types::{self, FieldError, HostError};
 use crate::runtime::convert;
 use crate::store::{MAX_LIST, Service, Store, StoreError, UserId};
 
-/// Longest service code: Chorus Pro codes are short identifiers.
-pub(super) const MAX_SERVICE_CODE: usize = 30;
-/// Longest service name.
-pub(super) const MAX_SERVICE_NAME: usize = 100;
 /// Most link requests one bulk decision takes: one page of the list.
 pub(super) const MAX_BULK: usize = 200;
 
@@ -82,35 +78,14 @@ fn assignable(role: types::Role) -> Result<Role, HostError> {
     }
 }
 
+/// The contract's rules for a service's code and name, every error at once.
 fn check_service(s: &types::Service) -> Result<(String, String), HostError> {
-    let mut errors = Vec::new();
-    let code = s.code.trim().to_string();
-    let code_ok = (1..=MAX_SERVICE_CODE).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !code_ok {
-        errors.push(FieldError {
-            field: "code".into(),
-            message: format!(
-                "a service code is 1 to {MAX_SERVICE_CODE} letters, digits, - or _ (e.g. SRV-ACCOUNTING)"
-            ),
-        });
-    }
-    let name = s.name.trim().to_string();
-    if name.is_empty()
-        || name.chars().count() > MAX_SERVICE_NAME
-        || name.chars().any(char::is_control)
-    {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: format!("the name is required, at most {MAX_SERVICE_NAME} characters"),
-        });
-    }
-    if errors.is_empty() {
-        Ok((code, name))
-    } else {
-        Err(HostError::Invalid(errors))
+    use portico_contract::names::{service_code, service_name};
+    match (service_code(&s.code), service_name(&s.name)) {
+        (Ok(code), Ok(name)) => Ok((code, name)),
+        (code, name) => Err(super::refused_all(
+            [code.err(), name.err()].into_iter().flatten(),
+        )),
     }
 }
 

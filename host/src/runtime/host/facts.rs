@@ -1,44 +1,22 @@
 //! `portico:area/facts`: an area's published facts about the current
 //! structure, read by `when` expressions.
 
-use super::{HostCall, HostState, store_error};
+use super::{HostCall, HostState, refused, store_error};
 use crate::runtime::bindings::portico::area::facts::Host;
-use crate::runtime::bindings::types::{FieldError, HostError};
+use crate::runtime::bindings::types::HostError;
 use crate::store::FactChange;
-
-/// Largest JSON value of one fact.
-const MAX_FACT_BYTES: usize = 4096;
-
-fn check_name(name: &str) -> Result<(), HostError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(HostError::Invalid(vec![FieldError {
-            field: "name".into(),
-            message: format!("fact name `{name}` must be 1 to 64 characters of a-z, 0-9 and -"),
-        }]))
-    }
-}
+use portico_contract::limits::facts::{check_name, check_value};
 
 impl Host for HostState {
     fn set(&mut self, name: String, value: String) -> Result<(), HostError> {
         let scope = self.authorize(HostCall::FactsSet)?.clone();
-        check_name(&name)?;
-        if value.len() > MAX_FACT_BYTES {
-            return Err(HostError::LimitExceeded(format!(
-                "a fact's value is at most {MAX_FACT_BYTES} bytes of JSON; got {}",
-                value.len()
-            )));
-        }
+        check_name(&name).map_err(refused)?;
+        check_value(&value).map_err(refused)?;
         let value: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
-            HostError::Invalid(vec![FieldError {
-                field: "value".into(),
+            refused(portico_contract::Refusal::Invalid {
+                field: "value",
                 message: format!("not JSON: {e}"),
-            }])
+            })
         })?;
         let structure = self.structure()?.to_string();
         // Committed with the call's other writes (see `HostState::commit`).
@@ -53,7 +31,7 @@ impl Host for HostState {
 
     fn clear(&mut self, name: String) -> Result<(), HostError> {
         let scope = self.authorize(HostCall::FactsClear)?.clone();
-        check_name(&name)?;
+        check_name(&name).map_err(refused)?;
         let structure = self.structure()?.to_string();
         self.batch.facts.push(FactChange {
             structure,

@@ -5,7 +5,7 @@
 //! call answers (see [`HostState::commit`]). Every value read from the
 //! store is remembered so the commit can refuse if it changed meanwhile.
 
-use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, store_error};
+use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, refused, store_error};
 use crate::runtime::bindings::portico::area::kv::Host;
 use crate::runtime::bindings::types::HostError;
 use crate::store::MAX_LIST;
@@ -137,12 +137,8 @@ impl Host for HostState {
     ) -> Result<Vec<(String, Vec<u8>)>, HostError> {
         let scope = self.authorize(HostCall::KvList)?.clone();
         let (store, ns) = self.namespace()?;
+        portico_contract::limits::kv::check_list_limit(limit).map_err(refused)?;
         let limit = limit as usize;
-        if limit > MAX_LIST {
-            return Err(HostError::LimitExceeded(format!(
-                "a listing returns at most {MAX_LIST} entries, {limit} were asked for"
-            )));
-        }
         if limit == 0 {
             return Ok(Vec::new());
         }

@@ -5,27 +5,11 @@
 //! call answers successfully, and handed to the recipient by the delivery
 //! worker (`crate::delivery`). A failed or trapped call sends nothing.
 
-use super::store_error;
-use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES};
+use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, refused, store_error};
 use crate::runtime::bindings::portico::area::messages::{Host, Recipient};
-use crate::runtime::bindings::types::{FieldError, HostError};
-use crate::store::{MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutgoingMessage, new_message_id};
-
-/// Longest structure identifier, area id or kind a message may name.
-const MAX_NAME_BYTES: usize = 128;
-
-fn check_name(field: &str, value: &str) -> Result<(), HostError> {
-    if value.is_empty() || value.len() > MAX_NAME_BYTES {
-        return Err(HostError::Invalid(vec![FieldError {
-            field: field.into(),
-            message: format!(
-                "{field} must be 1 to {MAX_NAME_BYTES} bytes; got {}",
-                value.len()
-            ),
-        }]));
-    }
-    Ok(())
-}
+use crate::runtime::bindings::types::HostError;
+use crate::store::{OutgoingMessage, new_message_id};
+use portico_contract::limits::messages::{check_count, check_name, check_payload};
 
 impl Host for HostState {
     fn send(
@@ -37,20 +21,11 @@ impl Host for HostState {
     ) -> Result<String, HostError> {
         let scope = self.authorize(HostCall::MessagesSend)?.clone();
         let from_structure = self.structure()?.to_string();
-        check_name("to-structure", &to_structure)?;
-        check_name("to-area", &to_area)?;
-        check_name("kind", &kind)?;
-        if payload.len() > MAX_PAYLOAD_BYTES {
-            return Err(HostError::LimitExceeded(format!(
-                "a message payload is at most {MAX_PAYLOAD_BYTES} bytes; this one is {} bytes",
-                payload.len()
-            )));
-        }
-        if self.batch.messages.len() >= MAX_MESSAGES_PER_CALL {
-            return Err(HostError::LimitExceeded(format!(
-                "one request may send at most {MAX_MESSAGES_PER_CALL} messages"
-            )));
-        }
+        check_name("to-structure", &to_structure).map_err(refused)?;
+        check_name("to-area", &to_area).map_err(refused)?;
+        check_name("kind", &kind).map_err(refused)?;
+        check_payload(payload.len()).map_err(refused)?;
+        check_count(self.batch.messages.len()).map_err(refused)?;
         if self.buffered_bytes + payload.len() > MAX_CALL_WRITE_BYTES {
             return Err(HostError::LimitExceeded(format!(
                 "one request may write at most {} MiB",

@@ -325,9 +325,39 @@ fn store_error(scope: &CallScope, err: crate::store::StoreError) -> HostError {
         E::Conflict(m) => HostError::Conflict(m),
         E::NotFound(m) => HostError::NotFound(m),
         E::LimitExceeded(m) => HostError::LimitExceeded(m),
+        other if other.unavailable_reason().is_some() => {
+            tracing::error!(request_id = %scope.request_id, area = %scope.area, error = %other, "storage unavailable in a host call");
+            HostError::Unavailable(format!(
+                "{}; try again later (request {})",
+                other.unavailable_reason().unwrap_or_default(),
+                scope.request_id
+            ))
+        }
         other => {
             tracing::error!(request_id = %scope.request_id, area = %scope.area, error = %other, "storage failure in a host call");
             HostError::Unavailable(format!("storage failure (request {})", scope.request_id))
         }
     }
+}
+
+/// The contract's refusal of a call's arguments, as the plugin sees it.
+fn refused(refusal: portico_contract::Refusal) -> HostError {
+    refused_all([refusal])
+}
+
+/// Several refusals of one call as one answer: a limit if any was exceeded,
+/// else every malformed field together (a form shows them all at once).
+fn refused_all(refusals: impl IntoIterator<Item = portico_contract::Refusal>) -> HostError {
+    use portico_contract::Refusal;
+    let mut fields = Vec::new();
+    for refusal in refusals {
+        match refusal {
+            Refusal::LimitExceeded(message) => return HostError::LimitExceeded(message),
+            Refusal::Invalid { field, message } => fields.push(types::FieldError {
+                field: field.into(),
+                message,
+            }),
+        }
+    }
+    HostError::Invalid(fields)
 }

@@ -7,71 +7,26 @@
 //! host to the calling area and the current structure; an area cannot see,
 //! cancel or address another's.
 
-use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, store_error};
+use super::{HostCall, HostState, MAX_CALL_WRITE_BYTES, refused, store_error};
 use crate::runtime::bindings::portico::area::timers::Host;
-use crate::runtime::bindings::types::{FieldError, HostError};
-use crate::store::{
-    MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
-    OutgoingMessage, TimerEntry, new_timer_id,
-};
-
-/// Longest timer kind, as for message kinds.
-const MAX_KIND_BYTES: usize = 128;
-
-fn invalid(field: &str, message: String) -> HostError {
-    HostError::Invalid(vec![FieldError {
-        field: field.into(),
-        message,
-    }])
-}
+use crate::runtime::bindings::types::HostError;
+use crate::store::{OutgoingMessage, TimerEntry, new_timer_id};
+use portico_contract::limits::timers as limits;
 
 impl Host for HostState {
     fn schedule(&mut self, at_ms: u64, kind: String, payload: String) -> Result<String, HostError> {
         let scope = self.authorize(HostCall::TimersSchedule)?.clone();
         let structure = self.structure()?.to_string();
         let now = self.now_ms();
-        if at_ms > now.saturating_add(MAX_TIMER_HORIZON_MS) {
-            return Err(invalid(
-                "at-ms",
-                format!(
-                    "a timer may be set at most {} days ahead; {at_ms} is {} days from now ({now})",
-                    MAX_TIMER_HORIZON_MS / 86_400_000,
-                    (at_ms - now) / 86_400_000
-                ),
-            ));
-        }
-        if kind.is_empty() || kind.len() > MAX_KIND_BYTES {
-            return Err(invalid(
-                "kind",
-                format!(
-                    "kind must be 1 to {MAX_KIND_BYTES} bytes; got {}",
-                    kind.len()
-                ),
-            ));
-        }
-        if payload.len() > MAX_TIMER_PAYLOAD_BYTES {
-            return Err(HostError::LimitExceeded(format!(
-                "a timer's payload is at most {MAX_TIMER_PAYLOAD_BYTES} bytes (keep the state in kv and pass its key); this one is {} bytes",
-                payload.len()
-            )));
-        }
-        if self.batch.timers.len() >= MAX_TIMERS_PER_CALL {
-            return Err(HostError::LimitExceeded(format!(
-                "one request may schedule at most {MAX_TIMERS_PER_CALL} timers"
-            )));
-        }
+        limits::check_schedule(at_ms, now, &kind, payload.len()).map_err(refused)?;
         let pending = self
             .store()?
             .pending_timer_count(&structure, &scope.area)
             .map_err(|e| store_error(&scope, e))?;
-        let cancelled = self.batch.cancelled_timers.len() as u64;
-        if (pending + self.batch.timers.len() as u64).saturating_sub(cancelled)
-            >= MAX_PENDING_TIMERS
-        {
-            return Err(HostError::LimitExceeded(format!(
-                "this area already has {MAX_PENDING_TIMERS} pending timers in this structure; cancel some or let them fire"
-            )));
-        }
+        // Cancels in this call free their places at commit.
+        let pending = (pending + self.batch.timers.len() as u64)
+            .saturating_sub(self.batch.cancelled_timers.len() as u64);
+        limits::check_count(self.batch.timers.len(), pending).map_err(refused)?;
         if self.buffered_bytes + payload.len() > MAX_CALL_WRITE_BYTES {
             return Err(HostError::LimitExceeded(format!(
                 "one request may write at most {} MiB",

@@ -63,7 +63,9 @@ impl AppError {
         use crate::i18n::{host_text, translate_message};
         match self {
             AppError::NotFound => host_text(lang, "error.not-found", &[]),
-            AppError::Forbidden(m) | AppError::BadRequest(m) => translate_message(lang, None, m),
+            AppError::Forbidden(m) | AppError::BadRequest(m) | AppError::NotAvailable(m) => {
+                translate_message(lang, None, m)
+            }
             AppError::Csrf => host_text(lang, "error.csrf", &[]),
             AppError::TooMany(secs) => {
                 host_text(lang, "error.too-many", &[("seconds", &secs.to_string())])

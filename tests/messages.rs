@@ -204,3 +204,91 @@ async fn a_failed_answer_sends_nothing_and_writes_nothing() {
         .await;
     assert_eq!(inbox.json()["total"], 0);
 }
+
+/// The kv quota's usage counter is written in the same transaction as each
+/// kv write: a SIGKILL in the middle of many concurrent writes (new keys,
+/// overwrites that grow and shrink, deletes) leaves every namespace's
+/// counter equal to a recount of its data, and every acknowledged write there.
+#[tokio::test]
+async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
+    use portico::store::{Namespace, Store};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("areas.yaml");
+    std::fs::write(&config, support::standard_areas()).unwrap();
+    let data = dir.path().join("data");
+    let (mut host, url) = spawn(&config, &data, false);
+    let owner = client(&url, None);
+    owner
+        .sign_up("Claire", "claire@example.com", PASSWORD)
+        .await;
+    let created = owner
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+
+    let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..400usize {
+        let (http, url, acked, count) = (
+            owner.http.clone(),
+            url.clone(),
+            acked.clone(),
+            count.clone(),
+        );
+        writers.spawn(async move {
+            // Unique keys, plus a few shared ones overwritten with values of
+            // varying length, and deletes of earlier keys.
+            let value = "v".repeat(i * 37 % 700);
+            let path = match i % 4 {
+                0 => format!("kv/set?key=shared/{}&value={value}", i % 3),
+                1 if i > 8 => format!("kv/delete?key=own/{}", i - 8),
+                _ => format!("kv/set?key=own/{i}&value={value}"),
+            };
+            let r = http
+                .get(format!("{url}/s/{SUPPLIER}/fixture/{path}"))
+                .header("accept", "application/json")
+                .send()
+                .await;
+            if let Ok(r) = r
+                && r.status() == 200
+            {
+                if path.starts_with("kv/set?key=own/") {
+                    acked.lock().unwrap().push((format!("own/{i}"), value));
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    eventually(
+        "60 acknowledged writes",
+        Duration::from_secs(30),
+        || async { (count.load(Ordering::SeqCst) >= 60).then_some(()) },
+    )
+    .await;
+    host.0.kill().expect("SIGKILL");
+    host.0.wait().unwrap();
+    while writers.join_next().await.is_some() {}
+
+    let store = Store::open(&data).expect("the store opens after a kill -9");
+    let ns = Namespace::structure("fixture", SUPPLIER);
+    let counted = store.kv_usage(&ns).unwrap();
+    assert!(counted > 0);
+    assert_eq!(counted, store.kv_usage_recount(&ns).unwrap());
+    let deleted: std::collections::BTreeSet<String> = (9..400)
+        .filter(|i| i % 4 == 1)
+        .map(|i| format!("own/{}", i - 8))
+        .collect();
+    for (key, value) in acked.lock().unwrap().iter() {
+        if !deleted.contains(key) {
+            assert_eq!(
+                store.kv_get(&ns, key).unwrap().as_deref(),
+                Some(value.as_bytes()),
+                "acknowledged write {key}"
+            );
+        }
+    }
+}

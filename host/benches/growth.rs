@@ -7,7 +7,10 @@
 //!   structures: the ratios to the 10-structure case should stay near 1;
 //! - a listing of 20 kv records (the store's `kv_list`, and the fixture area's
 //!   `/kv/list` page through the router) in a structure holding 100 and
-//!   100,000 records, first page and a page deep inside: O(page), ratios near 1.
+//!   100,000 records, first page and a page deep inside: O(page), ratios near 1;
+//! - a kv write through the fixture area (`/kv/set`: sandboxed call, quota
+//!   check, durable commit) in those two namespaces: the quota reads a
+//!   counter, so the ratio stays near 1.
 //!
 //! Run: `.ci/build-plugins && cargo bench -p portico --bench growth`
 //! (fills the stores first: ~1 minute; `GROWTH_MAX=1000` for a quick run).
@@ -28,6 +31,7 @@ use tower::ServiceExt;
 
 /// Portal sizes, in structures.
 const SIZES: [usize; 3] = [10, 1_000, 100_000];
+// `GROWTH_ONLY=kv` skips the structure sizes (the kv cases alone).
 /// kv records in the listed structure: small, then large.
 const KV_SIZES: [usize; 2] = [100, 100_000];
 /// Records per listing page.
@@ -206,7 +210,8 @@ fn main() {
     let runtime = Arc::new(Runtime::new().expect("wasm runtime"));
     let mut rows = Vec::new();
 
-    for &n in SIZES.iter().filter(|&&n| n <= max) {
+    let kv_only = std::env::var("GROWTH_ONLY").is_ok_and(|v| v == "kv");
+    for &n in SIZES.iter().filter(|&&n| n <= max && !kv_only) {
         let dir = tempfile::tempdir().expect("tempdir");
         let filled = Instant::now();
         let (store, cookie) = portal(dir.path(), n, 0);
@@ -287,6 +292,20 @@ fn main() {
                 micros: t,
             });
         }
+        // A kv write through the area (sandboxed call, quota check, one
+        // durable commit): the quota must not make it grow with the
+        // namespace. New keys each time, so the namespace keeps its size.
+        let mut n = 0u64;
+        let t = measure(|| {
+            n += 1;
+            let path = format!("/s/{SIRET}/fixture/kv/set?key=new/{n:012}&value=written");
+            black_box(get(&rt, &router, &cookie, &path));
+        });
+        rows.push(Row {
+            case: "kv write (HTTP, wasm, durable)".into(),
+            size: k,
+            micros: t,
+        });
     }
 
     println!(

@@ -11,7 +11,11 @@
 # Tunables (environment): DURATION (s per URL, default 10), WARMUP (s, 2),
 # CONNECTIONS (32), ROUNDS (URLs are measured round-robin this many times; 1),
 # PORTICO_BIN (a prebuilt `portico` with bench-native, e.g. another commit's,
-# to compare two builds in one session; default: build this tree).
+# to measure instead of building this tree).
+# BASELINE=/path/to/portico: also measure that build (a release binary of an
+# earlier commit, built with --features bench-native) in the same run, the
+# two builds alternating round by round (which goes first alternates too),
+# and print this/baseline CPU per request.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -42,6 +46,10 @@ fi
 if [[ -z "${PORTICO_BIN:-}" ]]; then
     cargo build --release -p portico --features bench-native
 fi
+if [[ -n "${BASELINE:-}" && ! -x "$BASELINE" ]]; then
+    echo "load.sh: BASELINE=$BASELINE is not an executable" >&2
+    exit 2
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=
@@ -55,7 +63,8 @@ trap cleanup EXIT
 start_server() {
     local pin=("$@")
     rm -rf "$WORK/data"
-    RUST_LOG=warn "${pin[@]}" "$BIN" serve --listen 127.0.0.1:0 --config areas.yaml --data "$WORK/data" \
+    : >"$WORK/stdout"
+    RUST_LOG=warn "${pin[@]}" "${BIN_RUN:-$BIN}" serve --listen 127.0.0.1:0 --config areas.yaml --data "$WORK/data" \
         >"$WORK/stdout" 2>"$WORK/stderr" &
     SERVER_PID=$!
     BASE=
@@ -134,30 +143,66 @@ measure() {
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     requests=$(awk '/requests in/ { print $1 }' <<<"$out")
     cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
-    echo "$label $rps $p50 $p99 $cpu" >>"$WORK/results"
+    echo "$label $rps $p50 $p99 $cpu" >>"$RESULTS"
 }
 
-# Runs the three URLs in one server; prints the table and the ratios.
-run_mode() {
-    local mode=$1
+# One round of the three URLs on a fresh server of build $2 ("new" or
+# "base"), mode $1; results go to $WORK/results.$2.
+run_round() {
+    local mode=$1 build=$2 bin=$BIN
+    [[ "$build" == base ]] && bin=$BASELINE
     if [[ "$mode" == pinned ]]; then
-        start_server taskset -c 0
+        BIN_RUN=$bin start_server taskset -c 0
         LOAD_PIN=(taskset -c 1)
         WRK_THREADS=1
     else
-        start_server env
+        BIN_RUN=$bin start_server env
         LOAD_PIN=(env)
         WRK_THREADS=2
     fi
     sign_in
-    : >"$WORK/results"
-    for _ in $(seq 1 "$ROUNDS"); do
-        measure healthz "$BASE/healthz"
-        measure native "$BASE/bench/native/s/$SIRET/homepage"
-        measure area "$BASE/s/$SIRET/homepage"
-    done
+    RESULTS="$WORK/results.$build"
+    measure healthz "$BASE/healthz"
+    measure native "$BASE/bench/native/s/$SIRET/homepage"
+    measure area "$BASE/s/$SIRET/homepage"
     stop_server
-    echo "== $mode: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Runs the three URLs; prints the table and the ratios (per build).
+run_mode() {
+    local mode=$1 r
+    : >"$WORK/results.new"
+    : >"$WORK/results.base"
+    for r in $(seq 1 "$ROUNDS"); do
+        if [[ -z "${BASELINE:-}" ]]; then
+            run_round "$mode" new
+        elif ((r % 2)); then
+            run_round "$mode" base
+            run_round "$mode" new
+        else
+            run_round "$mode" new
+            run_round "$mode" base
+        fi
+    done
+    echo "== $mode: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s), $(nproc) cores, load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    if [[ -n "${BASELINE:-}" ]]; then
+        echo "-- baseline build ($BASELINE)"
+        summary "$WORK/results.base"
+        echo "-- this build"
+    fi
+    summary "$WORK/results.new"
+    if [[ -n "${BASELINE:-}" ]]; then
+        awk '
+            FNR == NR { bc[$1] += $5; bn[$1]++; next }
+            { nc[$1] += $5; nn[$1]++ }
+            END {
+                split("healthz native area", order, " ")
+                for (i = 1; i <= 3; i++) { k = order[i]; printf "this/baseline CPU per request, %-8s %.2f  (%.1f vs %.1f µs)\n", k, (nc[k] / nn[k]) / (bc[k] / bn[k]), nc[k] / nn[k], bc[k] / bn[k] }
+            }' "$WORK/results.base" "$WORK/results.new"
+    fi
+}
+
+summary() {
     awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         { n[$1]++; rps[$1] += $2; p50[$1] += ms($3); p99[$1] += ms($4); cpu[$1] += $5 }
@@ -167,7 +212,7 @@ run_mode() {
             for (i = 1; i <= 3; i++) { k = order[i]; printf "%-8s %12.0f %10.2f %10.2f %16.1f\n", k, rps[k] / n[k], p50[k] / n[k], p99[k] / n[k], cpu[k] / n[k] }
             printf "area/native   %.2f (throughput)   %.2f (native CPU/area CPU)   p50 x%.2f\n", rps["area"] / rps["native"], cpu["native"] / cpu["area"], p50["area"] / p50["native"]
             printf "area/healthz  %.2f (throughput)   %.2f (CPU)\n", rps["area"] / rps["healthz"], cpu["healthz"] / cpu["area"]
-        }' "$WORK/results"
+        }' "$1"
 }
 
 echo "portico ${PORTICO_BIN:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

@@ -59,11 +59,14 @@ pub enum TreeId {
     /// Timer id (due time first, so keys sort by due time) → a message an
     /// area scheduled for itself, moved to `Outbox` once due (`timers.rs`).
     Timers,
+    /// kv namespace prefix → bytes it uses (u64, big-endian): the quota's
+    /// counter, changed in the same transaction as every kv write.
+    KvUsage,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 21] = [
+    pub const ALL: [TreeId; 22] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -85,6 +88,7 @@ impl TreeId {
         TreeId::Inbox,
         TreeId::Flows,
         TreeId::Timers,
+        TreeId::KvUsage,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -112,6 +116,7 @@ impl TreeId {
             TreeId::Inbox => "inbox",
             TreeId::Flows => "flows",
             TreeId::Timers => "timers",
+            TreeId::KvUsage => "kv-usage",
         }
     }
 

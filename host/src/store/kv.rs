@@ -6,9 +6,11 @@
 //! the namespace prefix is prefix-free, so no key string, however hostile,
 //! reaches another namespace, and keys within one sort by their bytes.
 
-use super::backend::TreeId;
+use std::collections::BTreeMap;
+
+use super::backend::{TreeId, Tx};
 use super::blobs::Stored;
-use super::keys::KeyBuf;
+use super::keys::{KeyBuf, split_part};
 use super::{Result, Store, StoreError, check_list_limit, utf8};
 
 pub use portico_contract::limits::kv::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
@@ -57,8 +59,9 @@ impl Namespace {
         }
     }
 
-    /// The prefix every key of this namespace starts with.
-    fn prefix(&self) -> Vec<u8> {
+    /// The prefix every key of this namespace starts with; also the key of
+    /// its usage counter in [`TreeId::KvUsage`].
+    pub(super) fn prefix(&self) -> Vec<u8> {
         let (tag, id) = match &self.owner {
             Owner::Structure(s) => (b'S', s),
             Owner::User(u) => (b'U', u),
@@ -86,7 +89,116 @@ pub(super) fn check_value(value: &[u8]) -> Result<()> {
     portico_contract::limits::kv::check_value(value.len()).map_err(limit)
 }
 
+/// What one kv write did: whether the key was set before, and by how many
+/// bytes its namespace's usage changes.
+pub(super) struct KvWrite {
+    pub(super) existed: bool,
+    pub(super) delta: i64,
+}
+
+/// Sets (`stored`: the tagged encoding) or deletes (`None`) the kv entry
+/// `full` inside a transaction. `key_len` is the key's length within the
+/// namespace. The caller adds the deltas to the counter ([`tx_add_usage`])
+/// in the same transaction, so counter and data cannot disagree, even after
+/// a crash.
+pub(super) fn tx_kv_write(
+    tx: &mut dyn Tx,
+    full: &[u8],
+    key_len: usize,
+    stored: Option<&[u8]>,
+) -> Result<KvWrite> {
+    let size = |s: &[u8]| -> Result<i64> { Ok(key_len as i64 + Stored::decode(s)?.len() as i64) };
+    let old = tx.get(TreeId::Kv, full)?;
+    let old_size = old.as_deref().map(size).transpose()?.unwrap_or(0);
+    let new_size = match stored {
+        Some(s) => {
+            tx.put(TreeId::Kv, full, s)?;
+            size(s)?
+        }
+        None => {
+            if old.is_some() {
+                tx.delete(TreeId::Kv, full)?;
+            }
+            0
+        }
+    };
+    Ok(KvWrite {
+        existed: old.is_some(),
+        delta: new_size - old_size,
+    })
+}
+
+/// Adds `delta` bytes to the usage counter of the namespace whose prefix is
+/// `prefix`, inside the transaction that changed its entries.
+pub(super) fn tx_add_usage(tx: &mut dyn Tx, prefix: &[u8], delta: i64) -> Result<()> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let current = match tx.get(TreeId::KvUsage, prefix)? {
+        Some(v) => decode_usage(&v)?,
+        None => 0,
+    };
+    let Some(new) = current.checked_add_signed(delta) else {
+        return Err(StoreError::Corrupt(format!(
+            "kv usage counter of {} would go below zero ({current} {delta:+})",
+            String::from_utf8_lossy(prefix)
+        )));
+    };
+    if new == 0 {
+        tx.delete(TreeId::KvUsage, prefix)?;
+    } else {
+        tx.put(TreeId::KvUsage, prefix, &new.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+fn decode_usage(bytes: &[u8]) -> Result<u64> {
+    let b: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("kv usage counter of {} bytes", bytes.len())))?;
+    Ok(u64::from_be_bytes(b))
+}
+
+/// Splits a full kv key into its namespace prefix and the key within it.
+fn split_namespace(full: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (_area, rest) = split_part(full)?;
+    let (_tag, rest) = rest.split_first()?;
+    let (_owner, key) = split_part(rest)?;
+    Some(full.split_at(full.len() - key.len()))
+}
+
 impl Store {
+    /// Counts every namespace's usage from its entries and writes the
+    /// counters: the migration of data written before counters existed
+    /// (format 1). Runs at open, before anyone else can write.
+    pub(super) fn count_kv_usage(&self) -> Result<usize> {
+        let mut usage: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        self.walk(TreeId::Kv, b"", |(k, v)| {
+            let (prefix, key) = split_namespace(k)
+                .ok_or_else(|| StoreError::Corrupt("kv key does not decode".into()))?;
+            *usage.entry(prefix.to_vec()).or_default() +=
+                key.len() as u64 + Stored::decode(v)?.len();
+            Ok(())
+        })?;
+        let mut stale = Vec::new();
+        self.walk(TreeId::KvUsage, b"", |(k, _)| {
+            if !usage.contains_key(k) {
+                stale.push(k.clone());
+            }
+            Ok(())
+        })?;
+        self.write(|tx| {
+            for k in &stale {
+                tx.delete(TreeId::KvUsage, k)?;
+            }
+            for (prefix, bytes) in &usage {
+                tx.put(TreeId::KvUsage, prefix, &bytes.to_be_bytes())?;
+            }
+            Ok(())
+        })?;
+        Ok(usage.len())
+    }
+
     /// The value of `key`, if set.
     pub fn kv_get(&self, ns: &Namespace, key: &str) -> Result<Option<Vec<u8>>> {
         let k = ns.key(key)?;
@@ -101,13 +213,22 @@ impl Store {
         let k = ns.key(key)?;
         check_value(value)?;
         let stored = self.inner.files.encode(value)?;
-        self.write(|tx| tx.put(TreeId::Kv, &k, &stored))
+        let prefix = ns.prefix();
+        self.write(|tx| {
+            let w = tx_kv_write(tx, &k, key.len(), Some(&stored))?;
+            tx_add_usage(tx, &prefix, w.delta)
+        })
     }
 
     /// Deletes `key`; `false` if it was not set.
     pub fn kv_delete(&self, ns: &Namespace, key: &str) -> Result<bool> {
         let k = ns.key(key)?;
-        self.write(|tx| tx.delete(TreeId::Kv, &k))
+        let prefix = ns.prefix();
+        self.write(|tx| {
+            let w = tx_kv_write(tx, &k, key.len(), None)?;
+            tx_add_usage(tx, &prefix, w.delta)?;
+            Ok(w.existed)
+        })
     }
 
     /// Compare-and-swap: if `key` currently holds `expected` (`None`: is
@@ -130,6 +251,7 @@ impl Store {
             }
             None => None,
         };
+        let prefix = ns.prefix();
         self.write(|tx| {
             let current = tx.get(TreeId::Kv, &k)?;
             let matches = match (&current, expected) {
@@ -140,12 +262,8 @@ impl Store {
             if !matches {
                 return Ok(false);
             }
-            match &stored {
-                Some(s) => tx.put(TreeId::Kv, &k, s)?,
-                None => {
-                    tx.delete(TreeId::Kv, &k)?;
-                }
-            }
+            let w = tx_kv_write(tx, &k, key.len(), stored.as_deref())?;
+            tx_add_usage(tx, &prefix, w.delta)?;
             Ok(true)
         })
     }
@@ -180,8 +298,17 @@ impl Store {
     }
 
     /// Bytes used by a namespace: keys plus values (full size, also for
-    /// values held in the file store). For quotas.
+    /// values held in the file store). For quotas: one read of the counter
+    /// every kv write keeps in its own transaction, whatever the namespace holds.
     pub fn kv_usage(&self, ns: &Namespace) -> Result<u64> {
+        self.backend()
+            .get(TreeId::KvUsage, &ns.prefix())?
+            .map_or(Ok(0), |v| decode_usage(&v))
+    }
+
+    /// [`Store::kv_usage`] counted from the entries themselves, walking the
+    /// whole namespace: what the counter must always equal (tests, checks).
+    pub fn kv_usage_recount(&self, ns: &Namespace) -> Result<u64> {
         let prefix = ns.prefix();
         let mut total = 0u64;
         self.walk(TreeId::Kv, &prefix, |(k, v)| {
@@ -225,6 +352,108 @@ mod tests {
                 .kv_usage(&Namespace::user("notes", "73282932000074"))
                 .unwrap(),
             0
+        );
+    }
+
+    /// The counter equals a full recount, for every namespace given.
+    fn assert_counted(store: &Store, spaces: &[&Namespace]) {
+        for ns in spaces {
+            assert_eq!(
+                store.kv_usage(ns).unwrap(),
+                store.kv_usage_recount(ns).unwrap(),
+                "{ns:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_usage_counter_follows_every_kind_of_write() {
+        use crate::store::CallBatch;
+        let (_dir, store) = temp_store();
+        let a = Namespace::structure("notes", "73282932000074");
+        let b = Namespace::user("notes", "73282932000074");
+        store.kv_set(&a, "k", b"12345").unwrap();
+        assert_eq!(store.kv_usage(&a).unwrap(), 1 + 5);
+        store.kv_set(&a, "k", b"1").unwrap(); // shrinks
+        assert_eq!(store.kv_usage(&a).unwrap(), 1 + 1);
+        let big = vec![7u8; INLINE_LIMIT + 10]; // in the file store
+        store.kv_set(&a, "big", &big).unwrap();
+        assert_eq!(store.kv_usage(&a).unwrap(), 2 + 3 + big.len() as u64);
+        assert!(store.kv_cas(&a, "c", None, Some(b"xy")).unwrap());
+        assert!(!store.kv_cas(&a, "c", None, Some(b"zzzz")).unwrap());
+        assert!(store.kv_cas(&a, "big", Some(&big), None).unwrap());
+        assert_eq!(store.kv_usage(&a).unwrap(), 2 + 3);
+        assert!(!store.kv_delete(&a, "nothing").unwrap());
+        store.kv_set(&a, "", b"").unwrap(); // counts nothing, exists
+        assert!(store.kv_delete(&a, "").unwrap());
+        assert_eq!(store.kv_usage(&b).unwrap(), 0, "another owner");
+        // A call's batch: sets, an overwrite and a delete in one commit.
+        let mut batch = CallBatch {
+            ns: Some(a.clone()),
+            ..CallBatch::default()
+        };
+        batch
+            .writes
+            .insert("k".into(), Some(b"long value".to_vec()));
+        batch.writes.insert("c".into(), None);
+        batch.writes.insert("new".into(), Some(b"v".to_vec()));
+        store.commit_call(&batch, 1).unwrap();
+        assert_eq!(store.kv_usage(&a).unwrap(), (1 + 10) + (3 + 1));
+        assert_counted(&store, &[&a, &b]);
+        assert!(store.kv_delete(&a, "k").unwrap());
+        assert!(store.kv_delete(&a, "new").unwrap());
+        assert_eq!(store.kv_usage(&a).unwrap(), 0);
+        assert_counted(&store, &[&a, &b]);
+    }
+
+    #[test]
+    fn a_format_1_directory_gets_its_counters_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let spaces = [
+            Namespace::structure("notes", "73282932000074"),
+            Namespace::structure("notes", "13000165200010"),
+            Namespace::user("inbox", "u1"),
+        ];
+        let store = Store::open(dir.path()).unwrap();
+        for (i, ns) in spaces.iter().enumerate() {
+            for j in 0..=i * 300 {
+                store.kv_set(ns, &format!("rec/{j}"), &vec![1; j]).unwrap();
+            }
+        }
+        let expected: Vec<u64> = spaces
+            .iter()
+            .map(|ns| store.kv_usage(ns).unwrap())
+            .collect();
+        // What a format-1 build left: the same data, no counters (and a
+        // stale one, which the count must drop).
+        store
+            .write(|tx| {
+                for ns in &spaces {
+                    tx.delete(TreeId::KvUsage, &ns.prefix())?;
+                }
+                tx.put(
+                    TreeId::KvUsage,
+                    &Namespace::user("gone", "u").prefix(),
+                    &9u64.to_be_bytes(),
+                )?;
+                tx.put(TreeId::Meta, b"format", b"1")
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        for (ns, want) in spaces.iter().zip(&expected) {
+            assert_eq!(store.kv_usage(ns).unwrap(), *want, "{ns:?}");
+            assert!(*want > 0);
+        }
+        assert_eq!(store.kv_usage(&Namespace::user("gone", "u")).unwrap(), 0);
+        assert_counted(&store, &spaces.iter().collect::<Vec<_>>());
+        assert_eq!(
+            store
+                .backend()
+                .get(TreeId::Meta, b"format")
+                .unwrap()
+                .as_deref(),
+            Some(&b"2"[..])
         );
     }
 

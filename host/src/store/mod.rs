@@ -28,6 +28,7 @@ mod installs;
 mod kv;
 mod link_requests;
 mod outbox;
+mod page;
 mod services;
 mod sessions;
 mod structures;
@@ -43,6 +44,7 @@ pub use outbox::{
     CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
     OutgoingMessage, new_message_id,
 };
+pub use page::PageRead;
 pub use services::{MAX_SERVICES, Service};
 pub use sessions::Session;
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};
@@ -68,7 +70,13 @@ use sled_backend::SledBackend;
 
 /// The on-disk format this build reads and writes (the `format` key of the
 /// meta tree). Bump it with a migration when an encoding changes.
-const FORMAT_VERSION: &str = "1";
+///
+/// - 1: the first format.
+/// - 2: every kv namespace has a usage counter (`TreeId::KvUsage`), changed
+///   in the transaction of each kv write. Opening a format-1 directory counts
+///   them once; a format-1 build refuses a format-2 directory (it would
+///   write kv without keeping the counters).
+const FORMAT_VERSION: &str = "2";
 
 /// How many entries a full-prefix walk (usage, purge) reads per backend call:
 /// bounds memory without a round trip per entry.
@@ -286,21 +294,31 @@ impl Store {
         &self.inner.data_dir
     }
 
+    /// Checks the directory's format, migrating older ones. Runs at open,
+    /// under sled's exclusive lock: nobody else writes meanwhile.
     fn check_format(&self) -> Result<()> {
-        let found = self.write(|tx| {
-            let found = tx.get(TreeId::Meta, b"format")?;
-            if found.is_none() {
-                tx.put(TreeId::Meta, b"format", FORMAT_VERSION.as_bytes())?;
+        let found = self.backend().get(TreeId::Meta, b"format")?;
+        match found.as_deref() {
+            Some(v) if v == FORMAT_VERSION.as_bytes() => return Ok(()),
+            // A new directory, or one from before the usage counters.
+            None | Some(b"1") => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "data format {:?}; this build reads format {FORMAT_VERSION} (and migrates 1)",
+                    String::from_utf8_lossy(v)
+                )));
             }
-            Ok(found)
-        })?;
-        match found {
-            Some(v) if v != FORMAT_VERSION.as_bytes() => Err(StoreError::Corrupt(format!(
-                "data format {:?}; this build reads format {FORMAT_VERSION}",
-                String::from_utf8_lossy(&v)
-            ))),
-            _ => Ok(()),
         }
+        // Counters first, then the format: a crash in between leaves format
+        // 1, and the next open counts again from the data.
+        let namespaces = self.count_kv_usage()?;
+        if found.is_some() {
+            tracing::info!(
+                namespaces,
+                "store migrated to format {FORMAT_VERSION}: kv usage counters"
+            );
+        }
+        self.write(|tx| tx.put(TreeId::Meta, b"format", FORMAT_VERSION.as_bytes()))
     }
 
     fn backend(&self) -> &dyn Backend {

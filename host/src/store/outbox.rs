@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::backend::{TreeId, Tx};
 use super::installs::require_structure;
 use super::keys::KeyBuf;
-use super::kv::Namespace;
+use super::kv::{Namespace, tx_add_usage, tx_kv_write};
 use super::timers::{TimerEntry, count_pending};
 use super::{Result, Store, StoreError, decode, encode, tx_read, tx_write};
 
@@ -259,8 +259,9 @@ impl Store {
                 }
                 None => None,
             };
-            writes.push((ns.key(key)?, stored));
+            writes.push((ns.key(key)?, key.len(), stored));
         }
+        let usage_key = ns.map(Namespace::prefix);
         let mut reads = Vec::with_capacity(batch.reads.len());
         if let Some(ns) = ns {
             for (key, seen) in &batch.reads {
@@ -283,13 +284,12 @@ impl Store {
                     )));
                 }
             }
-            for (full, stored) in &writes {
-                match stored {
-                    Some(s) => tx.put(TreeId::Kv, full, s)?,
-                    None => {
-                        tx.delete(TreeId::Kv, full)?;
-                    }
-                }
+            let mut delta = 0;
+            for (full, key_len, stored) in &writes {
+                delta += tx_kv_write(tx, full, *key_len, stored.as_deref())?.delta;
+            }
+            if let Some(prefix) = &usage_key {
+                tx_add_usage(tx, prefix, delta)?;
             }
             for (f, key, stored) in &facts {
                 match stored {

@@ -4,20 +4,20 @@
 use super::forms::FormData;
 use super::security::{AreaTag, RequestId, wants_json};
 use super::session::SignedIn;
-use super::tabs::{Facts, Place, Tab, compose_tabs, verdict};
+use super::tabs::{Place, Tab, compose_tabs, verdict};
 use super::{AppError, AppState, MAX_AREA_BODY};
 use crate::access::{Reason, Verdict};
 use crate::catalog::{Catalog, Loaded};
 use crate::config::Scope;
 use crate::directory::Role;
 use crate::runtime::{Answer, AreaFailure, Call, CallKind, wit};
-use crate::store::Structure;
+use crate::store::{PageRead, Structure};
 use axum::Extension;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,16 +70,12 @@ pub(crate) async fn structure_home(
         return Ok(Redirect::to("/login").into_response());
     };
     let sid = params.get("structure").cloned().unwrap_or_default();
-    let (structure, role) = membership(&state, &me, &sid)?;
+    let read = state.store().page_read(&me.user.id, Some(&sid))?;
+    if read.current.is_none() {
+        return Err(AppError::NotFound);
+    }
     let catalog = state.catalog();
-    let (installs, facts, subscriptions) = structure_state(&state, &me, &structure)?;
-    let place = Place {
-        structure: Some((&structure, role)),
-        installs: &installs,
-        facts: &facts,
-        subscriptions: &subscriptions,
-    };
-    let tabs = compose_tabs(&catalog, &place);
+    let tabs = compose_tabs(&catalog, &place(&read));
     let first = tabs
         .iter()
         .find(|t| t.href.starts_with("/s/"))
@@ -141,42 +137,35 @@ pub(crate) async fn fallback() -> AppError {
     AppError::NotFound
 }
 
-/// The structure and the user's role in it; 404 when the user is not a
-/// member, so other structures' existence is not revealed.
-fn membership(state: &AppState, me: &SignedIn, sid: &str) -> Result<(Structure, Role), AppError> {
-    let role = state
-        .store()
-        .role_in(&me.user.id, sid)?
-        .ok_or(AppError::NotFound)?;
-    let structure = state.store().structure(sid)?.ok_or(AppError::NotFound)?;
-    Ok((structure, role))
+/// Where the person stands, as the page read it.
+fn place(read: &PageRead) -> Place<'_> {
+    Place {
+        structure: read.structure(),
+        installs: &read.installs,
+        facts: &read.facts,
+        subscriptions: &read.subscriptions,
+    }
 }
 
-/// What tab composition needs about a structure and this member, read fresh
-/// on every request: approvals, removals and new facts show at once.
-type StructureState = (BTreeSet<String>, Facts, BTreeSet<String>);
-
-fn structure_state(
-    state: &AppState,
-    me: &SignedIn,
-    s: &Structure,
-) -> Result<StructureState, AppError> {
-    Ok((
-        state.store().installs(s.id.as_str())?,
-        state.store().facts(s.id.as_str())?,
-        state.store().subscribed_areas(s.id.as_str(), &me.user.id)?,
-    ))
-}
-
-/// Everything known about the request before the sandbox call.
+/// Everything known about the request before the sandbox call: read once
+/// (session and user, then [`PageRead`]: memberships, installs, facts,
+/// subscriptions — fresh on every request, so approvals, removals and new
+/// facts show at once), and rendered from, never read again.
 struct Prepared {
     request_id: String,
     me: SignedIn,
     catalog: Arc<Catalog>,
     area_index: usize,
-    structure: Option<(Structure, Role)>,
+    read: PageRead,
     tabs: Vec<Tab>,
     base_path: String,
+}
+
+impl Prepared {
+    /// The current structure and the person's role there.
+    fn structure(&self) -> Option<(&Structure, Role)> {
+        self.read.structure()
+    }
 }
 
 async fn serve(
@@ -220,19 +209,15 @@ async fn serve_with(
         .ok_or(AppError::NotFound)?;
     let area = &catalog.areas[area_index];
 
-    let (structure, tabs, base_path) = match &sid {
+    let (read, tabs, base_path) = match &sid {
         Some(sid) => {
             if area.spec.scope != Scope::Structure {
                 return Err(AppError::NotFound);
             }
-            let (structure, role) = membership(&state, &me, sid)?;
-            let (installs, facts, subscriptions) = structure_state(&state, &me, &structure)?;
-            let place = Place {
-                structure: Some((&structure, role)),
-                installs: &installs,
-                facts: &facts,
-                subscriptions: &subscriptions,
-            };
+            let read = state.store().page_read(&me.user.id, Some(sid))?;
+            // Not a member: 404, so other structures' existence does not leak.
+            let (structure, _) = read.structure().ok_or(AppError::NotFound)?;
+            let place = place(&read);
             match verdict(&catalog, area, &place) {
                 Verdict::Open => {}
                 // Not added, not loaded, or not available to this structure:
@@ -273,33 +258,18 @@ async fn serve_with(
                     .set_session_structure(&me.session_id, Some(structure.id.as_str()))?;
             }
             let base = format!("/s/{}/{}", structure.id, area.spec.id);
-            (Some((structure, role)), tabs, base)
+            (read, tabs, base)
         }
         None => {
             if area.spec.scope != Scope::User || area.loaded.is_err() {
                 return Err(AppError::NotFound);
             }
-            let current = me
-                .session
-                .current_structure
-                .as_deref()
-                .map(|c| membership(&state, &me, c))
-                .transpose()
-                .ok()
-                .flatten();
-            let (installs, facts, subscriptions) = match &current {
-                Some((s, _)) => structure_state(&state, &me, s)?,
-                None => Default::default(),
-            };
-            let place = Place {
-                structure: current.as_ref().map(|(s, r)| (s, *r)),
-                installs: &installs,
-                facts: &facts,
-                subscriptions: &subscriptions,
-            };
-            let tabs = compose_tabs(&catalog, &place);
+            let read = state
+                .store()
+                .page_read(&me.user.id, me.session.current_structure.as_deref())?;
+            let tabs = compose_tabs(&catalog, &place(&read));
             let base = format!("/me/{}", area.spec.id);
-            (current, tabs, base)
+            (read, tabs, base)
         }
     };
     let prepared = Prepared {
@@ -307,7 +277,7 @@ async fn serve_with(
         me,
         catalog: catalog.clone(),
         area_index,
-        structure,
+        read,
         tabs,
         base_path,
     };
@@ -380,11 +350,11 @@ async fn call_area(
             href: t.href.clone(),
         })
         .collect();
-    let kind = match (area.spec.scope, &p.structure) {
+    let kind = match (area.spec.scope, p.structure()) {
         (Scope::Structure, Some((structure, role))) => CallKind::MemberPage {
             user: &p.me.user,
             structure,
-            role: *role,
+            role,
             tabs,
             request,
         },
@@ -444,13 +414,17 @@ fn answer(
     let fail = |f: AreaFailure| Ok(failure_page(state, rid, p, f, json));
     match response {
         wit::Response::View(view) => {
+            if json {
+                // The area's JSON goes out as it came, once checked.
+                return match checked_json(&view.data) {
+                    Ok(body) => Ok(json_response(body)),
+                    Err(f) => fail(f),
+                };
+            }
             let data = match parse_data(&view.data) {
                 Ok(d) => d,
                 Err(f) => return fail(f),
             };
-            if json {
-                return Ok(axum::Json(data).into_response());
-            }
             match render_view(
                 state,
                 p,
@@ -552,7 +526,7 @@ fn answer(
     }
 }
 
-fn parse_data(data: &str) -> Result<serde_json::Value, AreaFailure> {
+fn check_size(data: &str) -> Result<(), AreaFailure> {
     if data.len() > MAX_VIEW_DATA {
         return Err(AreaFailure::BadAnswer {
             reason: format!(
@@ -562,12 +536,43 @@ fn parse_data(data: &str) -> Result<serde_json::Value, AreaFailure> {
             ),
         });
     }
-    if data.is_empty() {
-        return Ok(serde_json::Value::Object(Default::default()));
-    }
-    serde_json::from_str(data).map_err(|e| AreaFailure::BadAnswer {
+    Ok(())
+}
+
+fn not_json(e: serde_json::Error) -> AreaFailure {
+    AreaFailure::BadAnswer {
         reason: format!("the view's data is not JSON: {e}"),
-    })
+    }
+}
+
+/// A view's data, text straight into a template value (no intermediate
+/// `serde_json::Value`). Empty data is an empty object.
+fn parse_data(data: &str) -> Result<Value, AreaFailure> {
+    check_size(data)?;
+    if data.is_empty() {
+        return Ok(Value::from(BTreeMap::<String, Value>::new()));
+    }
+    serde_json::from_str(data).map_err(not_json)
+}
+
+/// A view's data for a JSON client: the area's own text, checked to be one
+/// JSON value (without building it) and otherwise passed through untouched.
+fn checked_json(data: &str) -> Result<String, AreaFailure> {
+    check_size(data)?;
+    if data.is_empty() {
+        return Ok("{}".into());
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(data).map_err(not_json)?;
+    Ok(data.to_owned())
+}
+
+fn json_response(body: String) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Relative paths resolve under the area; absolute paths stay on this site.
@@ -590,7 +595,7 @@ fn render_view(
     p: &Prepared,
     loaded: &Loaded,
     view: &wit::View,
-    data: serde_json::Value,
+    data: Value,
     errors: BTreeMap<String, String>,
     error: Option<String>,
     form: BTreeMap<String, String>,
@@ -605,7 +610,7 @@ fn render_view(
     let ctx = area_ctx(p);
     let content = template
         .render(context! {
-            data => Value::from(minijinja::value::Serde(&data)),
+            data,
             errors, error, form, ctx,
             __portico_csrf => p.me.session.csrf.clone(),
         })
@@ -619,7 +624,7 @@ fn render_view(
 
 fn area_ctx(p: &Prepared) -> Value {
     let area = &p.catalog.areas[p.area_index];
-    let (structure, role) = match (&area.spec.scope, &p.structure) {
+    let (structure, role) = match (&area.spec.scope, p.structure()) {
         (Scope::Structure, Some((s, r))) => (
             Some(
                 context! { id => s.id.as_str(), name => s.name.clone(), kind => s.kind.as_str(), identifier_type => s.identifier_type.as_str() },
@@ -638,32 +643,40 @@ fn area_ctx(p: &Prepared) -> Value {
             email => p.me.user.email.clone(),
         },
         structure, role,
-        tabs => Value::from(minijinja::value::Serde(&p.tabs)),
+        tabs => tabs_value(p),
     }
+}
+
+/// The tab bar as a template value (shared by the area's context and the layout).
+fn tabs_value(p: &Prepared) -> Value {
+    Value::from(
+        p.tabs
+            .iter()
+            .map(|t| context! { id => t.id.as_str(), title => t.title.as_str(), href => t.href.as_str() })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The host layout around `content`.
 fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> String {
-    let memberships: Vec<Value> = state
-        .store()
-        .memberships_of(&p.me.user.id)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(s, r)| context! { id => s.id.as_str(), name => s.name.clone(), role => r.as_str() })
+    let memberships: Vec<Value> = p
+        .read
+        .memberships
+        .iter()
+        .map(|(s, r)| context! { id => s.id.as_str(), name => s.name.as_str(), role => r.as_str() })
         .collect();
     let area = &p.catalog.areas[p.area_index];
     let structure = p
-        .structure
-        .as_ref()
-        .map(|(s, _)| context! { id => s.id.as_str(), name => s.name.clone() });
+        .structure()
+        .map(|(s, _)| context! { id => s.id.as_str(), name => s.name.as_str() });
     let ctx = context! {
         title,
         user => context! { first_name => p.me.user.first_name.clone() },
         last_login => p.me.user.previous_login_ms,
         memberships,
         structure,
-        invitation => p.structure.is_none() && memberships_empty(state, p),
-        tabs => Value::from(minijinja::value::Serde(&p.tabs)),
+        invitation => p.read.memberships.is_empty(),
+        tabs => tabs_value(p),
         current_area => area.spec.id.as_str(),
         content => Value::from_safe_string(content),
         request_id => p.request_id.clone(),
@@ -675,14 +688,6 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         .get_template("layout.html")
         .and_then(|t| t.render(ctx))
         .unwrap_or_else(|e| format!("layout failed: {e}"))
-}
-
-fn memberships_empty(state: &AppState, p: &Prepared) -> bool {
-    state
-        .store()
-        .memberships_of(&p.me.user.id)
-        .map(|m| m.is_empty())
-        .unwrap_or(false)
 }
 
 /// "29 Nov 2026 at 12:30 UTC".

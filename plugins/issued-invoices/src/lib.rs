@@ -10,6 +10,9 @@
 //! (numbers are unique per supplier), `file/{id}/{n}/{chunk}` files,
 //! `sent/{message id}` → invoice id (to match a `delivery-failed`).
 
+pub mod chorus;
+pub mod corpus;
+pub mod en16931;
 pub mod files;
 pub mod model;
 pub mod money;
@@ -266,7 +269,7 @@ fn read_input(req: &Request) -> InvoiceInput {
         number: f("number"),
         date: f("date"),
         kind: f("kind"),
-        currency: f("currency"),
+        currency: f("currency").to_uppercase(),
         vat_regime: f("vat_regime"),
         vat_exemption_reason: f("vat_exemption_reason"),
         payment_mode: f("payment_mode"),
@@ -662,8 +665,15 @@ fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View,
             "status_label": model::status_label(&inv.status),
             "framework": model::FRAMEWORKS.iter().find(|f| f.0 == inv.framework).map(|f| f.1).unwrap_or(&inv.framework),
             "kind": model::TYPES.iter().find(|t| t.0 == inv.kind).map(|t| t.1).unwrap_or(&inv.kind),
-            "totals": {"net": money::cents(inv.totals.net), "vat": money::cents(inv.totals.vat), "gross": money::cents(inv.totals.gross), "due": money::cents(inv.totals.due)},
-            "vat_summary": inv.vat_summary.iter().map(|v| json!({"rate": money::rate(v.rate), "base": money::cents(v.base), "vat": money::cents(v.vat)})).collect::<Vec<_>>(),
+            "totals": {
+                "net": money::cents(inv.totals.net), "vat": money::cents(inv.totals.vat),
+                "gross": money::cents(inv.totals.gross), "due": money::cents(inv.totals.due),
+                "lines": money::cents(inv.totals.lines), "allowances": money::cents(inv.totals.allowances),
+                "charges": money::cents(inv.totals.charges), "prepaid": money::cents(inv.totals.prepaid),
+                "rounding": money::cents(inv.totals.rounding),
+                "vat_accounting": inv.totals.vat_accounting.as_ref().map(|(c, v)| json!({"currency": c, "amount": money::cents(*v)})),
+            },
+            "vat_summary": inv.vat_summary.iter().map(|v| json!({"category": v.category, "rate": money::rate(v.rate), "base": money::cents(v.base), "vat": money::cents(v.vat), "exemption": v.exemption})).collect::<Vec<_>>(),
             "history": history,
             "notice": notice,
             "deposited": inv.deposited_ms.map(portico_sdk::time::format_utc),
@@ -749,24 +759,47 @@ fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
             "Only an invoice to recycle (or that could not be delivered) can be re-routed.",
         ));
     }
-    let mut input = to_input(&inv);
-    input.recipient = req.form_value("recipient").unwrap_or("").replace(' ', "");
-    input.service_code = req
+    // Only the routing changes: the amounts stay those that were sent.
+    let recipient_id = req.form_value("recipient").unwrap_or("").replace(' ', "");
+    let service_code = req
         .form_value("service_code")
         .unwrap_or("")
         .trim()
         .to_string();
-    input.order_number = req
+    let order_number = req
         .form_value("order_number")
         .unwrap_or("")
         .trim()
         .to_string();
-    let recipient = recipient_of(&input)?;
-    let (checked, errors) = model::check(&input, recipient.as_ref(), true);
-    let routing: Vec<_> = errors
-        .into_iter()
-        .filter(|(f, _)| matches!(f.as_str(), "recipient" | "service_code" | "order_number"))
-        .collect();
+    let recipient = if recipient_id.is_empty() {
+        None
+    } else {
+        messages::lookup(&recipient_id)?
+    };
+    let mut routing: Vec<(String, String)> = chorus::routing(
+        &recipient_id,
+        recipient.as_ref(),
+        &service_code,
+        &order_number,
+    )
+    .into_iter()
+    .map(|(f, finding)| (f.to_string(), finding.message()))
+    .collect();
+    if recipient_id.is_empty() {
+        routing.push((
+            "recipient".into(),
+            "Give the recipient's SIRET: the invoice cannot be sent without it.".into(),
+        ));
+    }
+    if order_number.chars().count() > model::MAX_ORDER_CHARS {
+        routing.push((
+            "order_number".into(),
+            format!(
+                "A commitment number has at most {} characters.",
+                model::MAX_ORDER_CHARS
+            ),
+        ));
+    }
     if !routing.is_empty() {
         let view = invoice_view(cx, &inv, None)?;
         return Ok(invalid(
@@ -775,9 +808,10 @@ fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
             view,
         ));
     }
-    if let Some(c) = checked {
-        apply(&mut inv, &input, recipient.as_ref(), c);
-    }
+    inv.recipient_id = recipient_id;
+    inv.recipient_name = recipient.map(|r| r.name).unwrap_or_default();
+    inv.service_code = service_code;
+    inv.order_number = order_number;
     send(cx, &mut inv)?;
     store(&inv)?;
     publish_to_acknowledge()?;
@@ -892,57 +926,110 @@ fn deposit_view(problems: &[String], input: &InvoiceInput) -> Result<View, Error
     )
 }
 
-/// `POST /deposit`: a UBL or CII file is read and checked; a PDF needs the
-/// same fields entered beside it. Either way the invoice is sent at once.
+/// `POST /deposit`: a UBL, CII or Factur-X file is read into the EN 16931
+/// model, checked against the standard's rules then Chorus Pro's, and sent
+/// at once; a plain PDF needs the same fields entered beside it.
 fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let me = cx.structure.as_ref().ok_or(Error::NotFound)?;
+    let refuse = |message: String| -> Result<Response, Error> {
+        let view = deposit_view(&[], &read_input(req))?;
+        Ok(invalid(
+            "The file was refused.",
+            vec![("file".into(), message)],
+            view,
+        ))
+    };
     let Some(upload) = req.file("file").filter(|u| !u.filename.is_empty()) else {
         let view = deposit_view(&[], &read_input(req))?;
         return Ok(invalid(
             "Choose the file to deposit.",
             vec![(
                 "file".into(),
-                "Choose a UBL or CII XML file, or a PDF.".into(),
+                "Choose a UBL or CII XML file, a Factur-X PDF, or a PDF.".into(),
             )],
             view,
         ));
     };
     if let Err(m) = files::check(upload) {
-        let view = deposit_view(&[], &read_input(req))?;
+        return refuse(m);
+    }
+    let lower = upload.filename.to_lowercase();
+    let structured = if lower.ends_with(".xml") {
+        Some((upload.bytes.clone(), xml::Source::Ubl))
+    } else if lower.ends_with(".pdf") {
+        match en16931::facturx::embedded_invoice(&upload.bytes) {
+            Ok(Some(x)) => Some((x, xml::Source::FacturX)),
+            Ok(None) => None,
+            Err(m) => return refuse(m),
+        }
+    } else {
+        return refuse("Deposit a UBL or CII invoice (.xml), a Factur-X PDF, or a PDF (.pdf) with its fields entered beside it.".into());
+    };
+    let Some((bytes, source)) = structured else {
+        return deposit_pdf(cx, req, upload);
+    };
+    let (doc, mut findings) = match xml::read(&bytes) {
+        Ok(read) => read,
+        Err(m) => return refuse(format!("{}: {m}.", upload.filename)),
+    };
+    let source = match (source, doc.syntax) {
+        (xml::Source::FacturX, _) => xml::Source::FacturX,
+        (_, en16931::model::Syntax::Cii) => xml::Source::Cii,
+        _ => xml::Source::Ubl,
+    };
+    findings.extend(en16931::rules::check(&doc));
+    let recipient = match chorus::buyer_siret(&doc) {
+        Ok(siret) => messages::lookup(&siret)?,
+        Err(_) => None,
+    };
+    findings.extend(chorus::check(&doc, &me.id, recipient.as_ref()));
+    let number = doc.number.clone().unwrap_or_default();
+    if !number.is_empty() && number_taken(&number, None)? {
+        findings.push(en16931::Finding::new(
+            "CHORUS-NUMBER-USED",
+            "BT-1",
+            &number,
+            "",
+        ));
+    }
+    if !findings.is_empty() {
+        let problems: Vec<String> = findings.iter().map(|f| f.message()).collect();
+        let view = deposit_view(&problems, &InvoiceInput::default())?;
+        let n = problems.len();
         return Ok(invalid(
-            "The file was refused.",
-            vec![("file".into(), m)],
+            &format!("The invoice was not deposited: {n} problem(s) to correct, listed below."),
+            Vec::new(),
             view,
         ));
     }
-    let lower = upload.filename.to_lowercase();
-    let (input, source, mut problems) = if lower.ends_with(".xml") {
-        match xml::parse(&upload.bytes) {
-            Ok(parsed) => {
-                let mut problems = parsed.problems;
-                if !parsed.seller_id.is_empty() && parsed.seller_id.replace(' ', "") != me.id {
-                    problems.push(format!(
-                        "The seller identifier in the file is {}, but you deposit for {} ({}).",
-                        parsed.seller_id, me.name, me.id
-                    ));
-                }
-                (parsed.input, parsed.syntax.source(), problems)
-            }
-            Err(m) => (
-                InvoiceInput::default(),
-                "DEPOT_UBL",
-                vec![format!("The file could not be read: {m}.")],
-            ),
-        }
-    } else if lower.ends_with(".pdf") {
-        (read_input(req), "DEPOT_PDF", Vec::new())
-    } else {
-        let view = deposit_view(&[], &read_input(req))?;
-        return Ok(invalid("The file was refused.", vec![("file".into(), "Deposit a UBL or CII invoice (.xml) or a PDF (.pdf) with its fields entered beside it.".into())], view));
-    };
+    let now = cx.now_ms;
+    let id = new_id(now)?;
+    let main = files::save(&format!("file/{id}/main"), upload)?;
+    let mut inv = Invoice::new_draft(id.clone(), source.code(), Some(main), now);
+    chorus::apply(
+        &doc,
+        &mut inv,
+        recipient.as_ref(),
+        source == xml::Source::FacturX,
+    );
+    kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
+    send(cx, &mut inv)?;
+    store(&inv)?;
+    Ok(Response::redirect(
+        cx.href(&format!("/invoice/{id}?done=sent")),
+    ))
+}
+
+/// A plain PDF: its fields are entered beside it and checked as a form.
+fn deposit_pdf(
+    cx: &Context,
+    req: &Request,
+    upload: &portico_sdk::Upload,
+) -> Result<Response, Error> {
+    let input = read_input(req);
     let recipient = recipient_of(&input)?;
     let (checked, errors) = model::check(&input, recipient.as_ref(), true);
-    problems.extend(errors.into_iter().map(|(_, m)| m));
+    let mut problems: Vec<String> = errors.into_iter().map(|(_, m)| m).collect();
     if !input.number.is_empty() && number_taken(&input.number, None)? {
         problems.push(format!(
             "You already used the number {}: every invoice needs its own number.",
@@ -964,7 +1051,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let now = cx.now_ms;
     let id = new_id(now)?;
     let main = files::save(&format!("file/{id}/main"), upload)?;
-    let mut inv = Invoice::new_draft(id.clone(), source, Some(main), now);
+    let mut inv = Invoice::new_draft(id.clone(), "DEPOT_PDF", Some(main), now);
     apply(&mut inv, &input, recipient.as_ref(), checked);
     kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
     send(cx, &mut inv)?;

@@ -57,7 +57,8 @@ pub const PAYMENT_MODES: [(&str, &str); 6] = [
     ("REPORT", "Carried over"),
 ];
 
-/// Currencies accepted (EUR, or convertible ones).
+/// Currencies the entry form offers first; any convertible ISO 4217
+/// currency is accepted (see [`crate::chorus::convertible`]).
 pub const CURRENCIES: [&str; 5] = ["EUR", "USD", "GBP", "CHF", "XPF"];
 
 /// Every status an issued invoice can have: (code, label).
@@ -136,6 +137,47 @@ pub struct Line {
     pub vat_rate: String,
     /// Line total excl. VAT, `12.30`.
     pub net: String,
+    /// VAT category code (UNCL 5305: S, Z, E, AE, K, G, O…); empty for
+    /// form entries (the regime says it).
+    #[serde(default)]
+    pub vat_category: String,
+    /// Price base quantity (BT-149): the price is per this many units.
+    #[serde(default)]
+    pub base_quantity: String,
+    /// Line allowances and charges (BG-27, BG-28), deposits only.
+    #[serde(default)]
+    pub adjustments: Vec<Adjustment>,
+    /// Line note (BT-127).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An allowance or a charge, on the document or a line, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Adjustment {
+    /// A charge (`true`) or an allowance.
+    pub charge: bool,
+    /// Amount excl. VAT, `12.30`.
+    pub amount: String,
+    /// Reason, with its code when given: `Discount (95)`.
+    pub reason: String,
+    /// Percentage and base, `10 % of 1000.00`, when given.
+    pub basis: String,
+    /// VAT category and rate (document level): `S 20`.
+    pub vat: String,
+}
+
+/// A supporting document the invoice names (BG-24).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DocumentRef {
+    /// Reference (BT-122).
+    pub id: String,
+    /// Description (BT-123).
+    pub description: String,
+    /// External location (BT-124).
+    pub uri: String,
+    /// Embedded file name and size, when embedded (BT-125).
+    pub embedded: String,
 }
 
 /// One status change, as shown in the history.
@@ -197,6 +239,27 @@ pub struct Invoice {
     pub totals: Totals,
     /// Free comment.
     pub comment: String,
+    /// Notes of a deposited file (BG-1), subject code first when given.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Document-level allowances and charges (BG-20, BG-21).
+    #[serde(default)]
+    pub adjustments: Vec<Adjustment>,
+    /// Supporting documents the file names or embeds (BG-24).
+    #[serde(default)]
+    pub documents: Vec<DocumentRef>,
+    /// Payment terms (BT-20).
+    #[serde(default)]
+    pub payment_terms: String,
+    /// Payment due date (BT-9).
+    #[serde(default)]
+    pub due_date: String,
+    /// Account to pay to (BT-84).
+    #[serde(default)]
+    pub payment_account: String,
+    /// The standard and profile of a deposited file, e.g. `CII, Factur-X Basic`.
+    #[serde(default)]
+    pub format: String,
     /// How it was made: `SAISIE_WEB`, `DEPOT_UBL`, `DEPOT_CII`, `DEPOT_PDF`.
     pub source: String,
     /// The deposited file, if any.
@@ -242,6 +305,13 @@ impl Invoice {
             vat_summary: Vec::new(),
             totals: Default::default(),
             comment: String::new(),
+            notes: Vec::new(),
+            adjustments: Vec::new(),
+            documents: Vec::new(),
+            payment_terms: String::new(),
+            due_date: String::new(),
+            payment_account: String::new(),
+            format: String::new(),
             source: source.into(),
             main_file,
             attachments: Vec::new(),
@@ -397,7 +467,7 @@ pub fn check(
             errors.push((f.to_string(), m));
         }
     };
-    // Recipient and routing.
+    // Recipient and routing: Chorus Pro's rules, one place for form and deposits.
     if input.recipient.is_empty() {
         if for_sending {
             err(
@@ -406,77 +476,13 @@ pub fn check(
             );
         }
     } else {
-        match recipient {
-            None => err(
-                "recipient",
-                format!(
-                    "No structure is registered with the identifier {}; check the SIRET with your customer.",
-                    input.recipient
-                ),
-            ),
-            Some(r) if r.kind != portico_sdk::StructureKind::Public => err(
-                "recipient",
-                format!(
-                    "{} is not a public structure; Issued invoices sends to public bodies only.",
-                    r.name
-                ),
-            ),
-            Some(r) if !r.active => err(
-                "recipient",
-                format!(
-                    "{} is not active in the directory; it cannot receive invoices.",
-                    r.name
-                ),
-            ),
-            Some(r) => {
-                let service_known = r.services.iter().any(|(c, _)| *c == input.service_code);
-                if !input.service_code.is_empty() && !service_known {
-                    let codes: Vec<&str> = r.services.iter().map(|(c, _)| c.as_str()).collect();
-                    err(
-                        "service_code",
-                        if codes.is_empty() {
-                            format!(
-                                "{} declares no service; leave the service code empty.",
-                                r.name
-                            )
-                        } else {
-                            format!(
-                                "{} has no active service `{}`; its services are {}.",
-                                r.name,
-                                input.service_code,
-                                codes.join(", ")
-                            )
-                        },
-                    );
-                }
-                if r.requires_service_code() && input.service_code.is_empty() {
-                    err(
-                        "service_code",
-                        format!("{} requires a service code on its invoices.", r.name),
-                    );
-                }
-                if r.requires_commitment_number() && input.order_number.is_empty() {
-                    err(
-                        "order_number",
-                        format!(
-                            "{} requires a commitment (EJ) number on its invoices.",
-                            r.name
-                        ),
-                    );
-                }
-                if r.requires_either()
-                    && input.order_number.is_empty()
-                    && input.service_code.is_empty()
-                {
-                    err(
-                        "order_number",
-                        format!(
-                            "{} requires a service code or a commitment (EJ) number.",
-                            r.name
-                        ),
-                    );
-                }
-            }
+        for (field, finding) in crate::chorus::routing(
+            &input.recipient,
+            recipient,
+            &input.service_code,
+            &input.order_number,
+        ) {
+            err(field, finding.message());
         }
     }
     if input.order_number.chars().count() > MAX_ORDER_CHARS {
@@ -524,11 +530,11 @@ pub fn check(
             "Choose invoice, credit note or advance invoice.".into(),
         );
     }
-    if !CURRENCIES.contains(&input.currency.as_str()) {
+    if !crate::chorus::convertible(&input.currency) {
         err(
             "currency",
             format!(
-                "Currency `{}` is not accepted; use one of {}.",
+                "Currency `{}` is not accepted: use EUR or another convertible ISO 4217 currency, such as {}.",
                 input.currency,
                 CURRENCIES.join(", ")
             ),
@@ -637,6 +643,10 @@ pub fn check(
                         discount: money::cents(discount),
                         vat_rate: money::rate(vat_rate),
                         net: money::cents(net),
+                        vat_category: String::new(),
+                        base_quantity: String::new(),
+                        adjustments: Vec::new(),
+                        note: String::new(),
                     });
                 }
                 Err(m) => err(&f("quantity"), format!("Line {no}: {m}")),
@@ -746,6 +756,17 @@ mod tests {
         assert_eq!(errors[1].0, "order_number");
         let (_, errors) = check(&input(), None, true);
         assert!(errors[0].1.contains("No structure"), "{errors:?}");
+    }
+
+    #[test]
+    fn any_convertible_currency_is_accepted_and_metals_are_not() {
+        let mut i = input();
+        i.currency = "SEK".into();
+        assert!(check(&i, Some(&recipient("none")), true).1.is_empty());
+        i.currency = "XAU".into();
+        let (_, errors) = check(&i, Some(&recipient("none")), true);
+        assert_eq!(errors[0].0, "currency");
+        assert!(errors[0].1.contains("convertible"), "{errors:?}");
     }
 
     #[test]

@@ -143,6 +143,12 @@ pub struct VatLine {
     pub base: i64,
     /// VAT amount, cents.
     pub vat: i64,
+    /// VAT category code (UNCL 5305), for deposits.
+    #[serde(default)]
+    pub category: String,
+    /// Exemption reason and code (BT-120, BT-121), for deposits.
+    #[serde(default)]
+    pub exemption: String,
 }
 
 /// An invoice's totals.
@@ -156,6 +162,25 @@ pub struct Totals {
     pub gross: i64,
     /// Amount to pay, cents (0 for an invoice already paid, framework A2).
     pub due: i64,
+    /// Sum of line net amounts (BT-106), cents.
+    #[serde(default)]
+    pub lines: i64,
+    /// Document-level allowances (BT-107), cents.
+    #[serde(default)]
+    pub allowances: i64,
+    /// Document-level charges (BT-108), cents.
+    #[serde(default)]
+    pub charges: i64,
+    /// Already paid (BT-113), cents.
+    #[serde(default)]
+    pub prepaid: i64,
+    /// Rounding (BT-114), cents.
+    #[serde(default)]
+    pub rounding: i64,
+    /// VAT total in the VAT accounting currency (BT-6, BT-111), when the
+    /// file gives it: `("EUR", cents)`.
+    #[serde(default)]
+    pub vat_accounting: Option<(String, i64)>,
 }
 
 /// The VAT summary (one line per rate, by rate) and the totals of `nets`
@@ -171,6 +196,8 @@ pub fn summarize(nets: &[(i64, i64)], already_paid: bool) -> (Vec<VatLine>, Tota
             rate,
             base,
             vat: div_round(i128::from(base) * i128::from(rate), 10_000) as i64,
+            category: String::new(),
+            exemption: String::new(),
         })
         .collect();
     let net: i64 = summary.iter().map(|l| l.base).sum();
@@ -181,6 +208,9 @@ pub fn summarize(nets: &[(i64, i64)], already_paid: bool) -> (Vec<VatLine>, Tota
         vat,
         gross,
         due: if already_paid { 0 } else { gross },
+        lines: net,
+        prepaid: if already_paid { gross } else { 0 },
+        ..Totals::default()
     };
     (summary, totals)
 }
@@ -223,7 +253,9 @@ mod tests {
             VatLine {
                 rate: 2000,
                 base: 30,
-                vat: 6
+                vat: 6,
+                category: String::new(),
+                exemption: String::new(),
             }
         );
         assert_eq!(
@@ -231,7 +263,9 @@ mod tests {
             VatLine {
                 rate: 550,
                 base: 1000,
-                vat: 55
+                vat: 55,
+                category: String::new(),
+                exemption: String::new(),
             }
         );
         assert_eq!(
@@ -240,7 +274,9 @@ mod tests {
                 net: 1030,
                 vat: 61,
                 gross: 1091,
-                due: 1091
+                due: 1091,
+                lines: 1030,
+                ..Totals::default()
             }
         );
         assert_eq!(

@@ -291,6 +291,16 @@ fn amount(v: &Value) -> String {
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
 }
 
+/// A VAT rate in basis points as `5.5`.
+fn rate(v: &Value) -> String {
+    let bp = v.as_i64().unwrap_or(0);
+    let whole = format!("{}.{:02}", bp / 100, (bp % 100).abs());
+    whole
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
 fn inbox(req: &Request) -> Result<Response, Error> {
     let status = req.query_value("status").unwrap_or("").to_string();
     let service = req.query_value("service").unwrap_or("").to_string();
@@ -347,7 +357,18 @@ fn view(cx: &Context, r: &Received, done: Option<&str>) -> Result<View, Error> {
             "totals": {
                 "net": amount(&inv["totals"]["net"]), "vat": amount(&inv["totals"]["vat"]),
                 "gross": amount(&inv["totals"]["gross"]), "due": amount(&inv["totals"]["due"]),
+                "lines": amount(&inv["totals"]["lines"]), "allowances": amount(&inv["totals"]["allowances"]),
+                "charges": amount(&inv["totals"]["charges"]), "prepaid": amount(&inv["totals"]["prepaid"]),
+                "rounding": amount(&inv["totals"]["rounding"]),
+                "vat_accounting": inv["totals"]["vat_accounting"].as_array().map(|a| json!({
+                    "currency": a.first().and_then(Value::as_str).unwrap_or(""),
+                    "amount": amount(a.get(1).unwrap_or(&Value::Null)),
+                })),
             },
+            "vat_summary": inv["vat_summary"].as_array().map(|rows| rows.iter().map(|v| json!({
+                "category": v["category"], "rate": rate(&v["rate"]), "base": amount(&v["base"]),
+                "vat": amount(&v["vat"]), "exemption": v["exemption"],
+            })).collect::<Vec<_>>()).unwrap_or_default(),
             "transitions": transitions,
             "history": r.history.iter().rev().map(|h| json!({"label": label(&h.status), "at_ms": h.at_ms, "by": h.by, "comment": h.comment})).collect::<Vec<_>>(),
             "action": cx.href(&format!("/invoice/{}/{}/status", r.supplier_id, r.invoice_id)),

@@ -56,11 +56,13 @@ impl HostState {
     /// Checks that writing `value_len` bytes under `key` keeps the
     /// namespace within its quota, and counts them.
     ///
-    /// The namespace is measured once per call (a walk of its keys), then
-    /// writes are counted up, overwrites included; only when that estimate
-    /// would pass the quota is the usage measured again, exactly, minus the
-    /// value being replaced. Concurrent calls on one namespace can each
-    /// pass a nearly full quota by at most one call's writes.
+    /// The namespace's usage is read once per call from its counter (kept
+    /// by the store in every kv write's transaction: one read, whatever the
+    /// namespace holds), then writes are counted up, overwrites included;
+    /// only when that estimate would pass the quota is the usage read again,
+    /// exactly, minus the value being replaced. Concurrent calls on one
+    /// namespace can each pass a nearly full quota by at most one call's
+    /// writes.
     fn reserve(&mut self, key: &str, value_len: usize) -> Result<(), HostError> {
         use crate::store::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
         if key.len() > MAX_KEY_BYTES || value_len > MAX_VALUE_BYTES {

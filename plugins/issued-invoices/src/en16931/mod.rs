@@ -1,0 +1,19 @@
+//! EN 16931, the European standard for electronic invoices: one model
+//! (`model`), read from UBL 2.1 (`ubl`) and CII D16B (`cii`), written back
+//! to both (`write`, used by the round-trip tests and the demo), checked
+//! against the standard's business rules (`rules`), every finding worded in
+//! one place (`findings`). Factur-X PDFs give their CII through `facturx`.
+
+pub mod cii;
+pub mod decimal;
+pub mod facturx;
+pub mod findings;
+pub mod model;
+pub mod rules;
+pub mod ubl;
+pub mod write;
+mod xpath;
+
+pub use decimal::Dec;
+pub use findings::Finding;
+pub use model::Invoice;

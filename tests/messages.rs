@@ -53,7 +53,7 @@ fn spawn(config: &Path, data: &Path, hold: bool) -> (Host, String) {
     (Host(child), url)
 }
 
-fn client(base: &str, http: Option<&reqwest::Client>) -> support::Client {
+fn client(base: &str, http: Option<&reqwest::Client>, data: &Path) -> support::Client {
     support::Client {
         http: http.cloned().unwrap_or_else(|| {
             reqwest::Client::builder()
@@ -64,6 +64,7 @@ fn client(base: &str, http: Option<&reqwest::Client>) -> support::Client {
                 .unwrap()
         }),
         base: base.to_string(),
+        mailbox: Some(data.join("mailbox")),
     }
 }
 
@@ -76,7 +77,7 @@ async fn a_message_survives_a_kill_9_between_send_and_delivery() {
 
     let (mut first, url) = spawn(&config, &data, true);
     let supplier = manager_of(
-        client(&url, None),
+        client(&url, None, &data),
         "Claire",
         "claire@example.com",
         SUPPLIER,
@@ -85,7 +86,7 @@ async fn a_message_survives_a_kill_9_between_send_and_delivery() {
     )
     .await;
     let buyer = manager_of(
-        client(&url, None),
+        client(&url, None, &data),
         "Paul",
         "paul@example.com",
         BUYER,
@@ -112,8 +113,8 @@ async fn a_message_survives_a_kill_9_between_send_and_delivery() {
     first.0.wait().unwrap();
 
     let (_second, url) = spawn(&config, &data, false);
-    let supplier = client(&url, Some(&supplier.http));
-    let buyer = client(&url, Some(&buyer.http));
+    let supplier = client(&url, Some(&supplier.http), &data);
+    let buyer = client(&url, Some(&buyer.http), &data);
     let arrived = eventually(
         "the invoice in the buyer's inbox",
         Duration::from_secs(15),
@@ -220,7 +221,7 @@ async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
     std::fs::write(&config, support::standard_areas()).unwrap();
     let data = dir.path().join("data");
     let (mut host, url) = spawn(&config, &data, false);
-    let owner = client(&url, None);
+    let owner = client(&url, None, &data);
     owner
         .sign_up("Claire", "claire@example.com", PASSWORD)
         .await;

@@ -61,7 +61,7 @@ fn spawn(config: &Path, data: &Path) -> (Host, String) {
     (Host(child), url)
 }
 
-fn client(base: &str, http: Option<&reqwest::Client>) -> support::Client {
+fn client(base: &str, http: Option<&reqwest::Client>, data: &Path) -> support::Client {
     support::Client {
         http: http.cloned().unwrap_or_else(|| {
             reqwest::Client::builder()
@@ -72,6 +72,7 @@ fn client(base: &str, http: Option<&reqwest::Client>) -> support::Client {
                 .unwrap()
         }),
         base: base.to_string(),
+        mailbox: Some(data.join("mailbox")),
     }
 }
 
@@ -185,7 +186,7 @@ async fn a_timer_fires_once_due_by_the_movable_clock_and_survives_a_kill_9() {
     let data = dir.path().join("data");
 
     let (mut first, url) = spawn(&config, &data);
-    let alice = client(&url, None);
+    let alice = client(&url, None, &data);
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
     let created = alice
         .create_structure(SUPPLIER, "Ateliers Dupont", "private")
@@ -247,7 +248,7 @@ async fn a_timer_fires_once_due_by_the_movable_clock_and_survives_a_kill_9() {
     // A new process, its clock back at the system's time: the timer is
     // still pending and the console lists it.
     let (_second, url) = spawn(&config, &data);
-    let alice = client(&url, Some(&alice.http));
+    let alice = client(&url, Some(&alice.http), &data);
     let ops = alice.get("/ops").await;
     assert_eq!(ops.status, 200, "{}", ops.body);
     assert!(ops.body.contains(r#"id="timers""#), "{}", ops.body);

@@ -86,6 +86,7 @@ fn user(store: &Store, email: &str) -> UserId {
             contact_email: email.into(),
             password_hash: "$argon2id$bench-not-a-hash".into(),
             operator: false,
+            email_verified: true,
             created_ms: now_ms(),
         })
         .expect("user")
@@ -143,6 +144,9 @@ fn portal(dir: &Path, structures: usize, kv: usize) -> (Store, String) {
                 created_ms: now,
                 last_seen_ms: now,
                 current_structure: Some(SIRET.into()),
+                user_agent: String::new(),
+                ip: String::new(),
+                epoch: 0,
             },
         )
         .expect("session");

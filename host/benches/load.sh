@@ -15,7 +15,9 @@
 # BASELINE=/path/to/portico: also measure that build (a release binary of an
 # earlier commit, built with --features bench-native) in the same run, the
 # two builds alternating round by round (which goes first alternates too),
-# and print this/baseline CPU per request.
+# and print this/baseline CPU per request. BASELINE_CONFIG: the areas.yaml
+# that build serves (default: this tree's; an older host may not read a newer
+# file, nor load plugins built for a newer contract).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -64,7 +66,7 @@ start_server() {
     local pin=("$@")
     rm -rf "$WORK/data"
     : >"$WORK/stdout"
-    RUST_LOG=warn "${pin[@]}" "${BIN_RUN:-$BIN}" serve --listen 127.0.0.1:0 --config areas.yaml --data "$WORK/data" \
+    RUST_LOG=warn "${pin[@]}" "${BIN_RUN:-$BIN}" serve --listen 127.0.0.1:0 --config "${CONFIG_RUN:-areas.yaml}" --data "$WORK/data" \
         >"$WORK/stdout" 2>"$WORK/stderr" &
     SERVER_PID=$!
     BASE=
@@ -150,7 +152,11 @@ measure() {
 # "base"), mode $1; results go to $WORK/results.$2.
 run_round() {
     local mode=$1 build=$2 bin=$BIN
-    [[ "$build" == base ]] && bin=$BASELINE
+    CONFIG_RUN=areas.yaml
+    if [[ "$build" == base ]]; then
+        bin=$BASELINE
+        CONFIG_RUN=${BASELINE_CONFIG:-areas.yaml}
+    fi
     if [[ "$mode" == pinned ]]; then
         BIN_RUN=$bin start_server taskset -c 0
         LOAD_PIN=(taskset -c 1)

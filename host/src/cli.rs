@@ -41,6 +41,8 @@ enum Command {
         /// Sandboxed calls allowed at once (1 to 32); more wait, then get 503.
         #[arg(long, env = "PORTICO_MAX_CONCURRENT_CALLS", default_value_t = crate::runtime::MAX_CONCURRENT_CALLS as usize)]
         max_concurrent_calls: usize,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Seed demo data (a supplier and a public body with their managers), then serve.
     Demo {
@@ -77,6 +79,25 @@ enum Command {
     },
 }
 
+/// Where mail goes and what its links point to: one place for both.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// The portal's address as people reach it, e.g. https://portal.example.fr:
+    /// links in mail start with it. Default: the listening address.
+    #[arg(long, env = "PORTICO_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for outgoing mail: smtps://user:password@host (TLS),
+    /// smtp://host:587?tls=required (STARTTLS) or smtp://localhost:25.
+    /// Prefer the environment variable: a password on the command line shows
+    /// in `ps`. Without it, mail is written to <data>/mailbox and listed in /ops.
+    #[arg(long = "smtp", env = "PORTICO_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From address of outgoing mail, e.g. "Portico <no-reply@portal.example.fr>"
+    /// (required with --smtp).
+    #[arg(long, env = "PORTICO_MAIL_FROM")]
+    mail_from: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum OperatorAction {
     /// Make an account an operator; creates it with a generated password if needed.
@@ -107,6 +128,7 @@ pub fn main() -> ExitCode {
             listen,
             secure_cookies,
             max_concurrent_calls,
+            mail,
         } => serve(
             &config,
             &data,
@@ -114,6 +136,7 @@ pub fn main() -> ExitCode {
             secure_cookies,
             false,
             max_concurrent_calls,
+            mail,
         ),
         Command::Demo {
             config,
@@ -126,6 +149,11 @@ pub fn main() -> ExitCode {
             false,
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
+            MailArgs {
+                public_url: None,
+                smtp_url: None,
+                mail_from: None,
+            },
         ),
         Command::Reload { data, wait } => {
             crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
@@ -189,6 +217,7 @@ fn serve(
     secure_cookies: bool,
     demo: bool,
     max_concurrent_calls: usize,
+    mail: MailArgs,
 ) -> anyhow::Result<()> {
     let clock = host_clock(secure_cookies)?;
     let store = Store::open_with_clock(data, clock).map_err(|e| match e {
@@ -198,6 +227,22 @@ fn serve(
             anyhow::Error::new(e).context(format!("opening the data directory {}", data.display()))
         }
     })?;
+    let mailer = crate::mail::Mailer::new(
+        &crate::mail::MailConfig {
+            smtp_url: mail.smtp_url,
+            from: mail.mail_from,
+        },
+        data,
+    )
+    .context("configuring mail")?;
+    let public_url = mail.public_url;
+    if let Some(url) = &public_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        anyhow::bail!(
+            "--public-url {url:?} must start with https:// (or http:// for local use), e.g. https://portal.example.fr"
+        );
+    }
     let runtime = Arc::new(
         Runtime::new()
             .context("starting the wasm runtime")?
@@ -214,7 +259,11 @@ fn serve(
                     .await
                     .context("seeding demo data")?;
             }
-            let state = AppState::new(catalog, runtime.clone(), store, secure_cookies)?;
+            let state = AppState::new(catalog, runtime.clone(), store, secure_cookies)?
+                .with_mailer(mailer)?;
+            if let Some(url) = &public_url {
+                state.set_public_url(url);
+            }
             let slots = state.limit_concurrent_calls(max_concurrent_calls);
             if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
                 tracing::info!(slots, "sandboxed calls limited");
@@ -235,6 +284,8 @@ fn serve(
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
             let addr = listener.local_addr()?;
+            state.set_public_url(&format!("http://{addr}"));
+            tracing::info!(to = %state.mailer().describe(), "mail");
             // Tests and scripts read this line to find the port.
             println!("Portico listening on http://{addr}");
             if demo {

@@ -8,8 +8,9 @@
 //! - [`access`]: the one rule deciding whether an area is open to a structure and a person.
 //! - [`catalog`]: the live catalog: config + loaded plugins + compiled `when` expressions.
 //! - [`store`]: every sled tree, behind a small ordered key-value seam; durability.
-//! - [`auth`]: passwords, sessions, CSRF tokens, login throttling.
+//! - [`auth`]: passwords, sessions, CSRF tokens, emailed links, throttling.
 //! - [`directory`]: structures, identifiers (SIRET), roles.
+//! - [`mail`]: outgoing mail: SMTP when configured, else a mailbox directory.
 //! - [`ops`]: hot reload (file watch, SIGHUP), reload history, per-area metrics, pid file.
 //! - [`web`]: axum routes, tab composition, minijinja layout, security headers.
 //! - [`delivery`]: the worker that hands queued messages to recipient areas.
@@ -28,6 +29,7 @@ pub mod delivery;
 pub mod demo;
 pub mod directory;
 pub mod i18n;
+pub mod mail;
 pub mod ops;
 pub mod runtime;
 pub mod store;

@@ -74,6 +74,7 @@ fn crash_writer_child() {
                                 contact_email: email.clone(),
                                 password_hash: "x".into(),
                                 operator: false,
+                                email_verified: false,
                                 created_ms: n as u64,
                             })
                             .expect("create_user");

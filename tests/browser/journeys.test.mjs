@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,13 +207,53 @@ function freshEmail(tag) {
   return `${tag}-${process.pid}-${accountCounter}@example.org`;
 }
 
-async function signUp(page, first, email) {
+/** Fills and sends the sign-up form; lands on "Check your mailbox". */
+async function submitSignUp(page, first, email) {
   await page.goto('/signup');
   await page.fill('#first-name', first);
   await page.fill('#last-name', 'Tester');
   await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  assert.match(await page.locator('main h1').innerText(), /Check your mailbox/);
+}
+
+/**
+ * The newest link to `path` in the mail the portal wrote to `email` (its
+ * mailbox: no SMTP is configured). Mail is written just after the response,
+ * so this waits for the file, bounded.
+ */
+async function mailLink(email, path) {
+  const dir = join(dataDir, 'data', 'mailbox');
+  for (let i = 0; i < 400; i += 1) {
+    const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.eml')).sort().reverse() : [];
+    for (const name of names) {
+      // Quoted-printable: join soft line breaks, decode =XX (the link is ASCII).
+      const raw = readFileSync(join(dir, name), 'latin1')
+        .replace(/=\r\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      if (!raw.includes(`\r\nTo: ${email}\r\n`)) continue;
+      const m = raw.match(new RegExp(`(http://\\S+${path.replaceAll('/', '\\/')}\\?t=[0-9a-f.]+)`));
+      if (m) return m[1];
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no mail to ${email} with a ${path} link in ${dir}`);
+}
+
+/** Opens the confirmation link from the mailbox, confirms, signs in: My account. */
+async function confirmAndSignIn(page, email) {
+  await page.goto(await mailLink(email, '/email/confirm'));
+  await Promise.all([page.waitForURL('**/login?done=confirmed'), page.click('main button[type=submit]')]);
+  assert.match(await page.locator('.notice').innerText(), /email address is confirmed/);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
+}
+
+async function signUp(page, first, email) {
+  await submitSignUp(page, first, email);
+  await confirmAndSignIn(page, email);
 }
 
 async function createStructure(page, siret, name) {
@@ -298,9 +338,11 @@ test('a wrong form shows each field error next to its field', async () => {
   assert.equal(await page.inputValue('#email'), 'not-an-email', 'what was typed is kept');
 
   // Then the create-structure form with a SIRET that fails the Luhn check.
-  await page.fill('#email', freshEmail('grace'));
+  const graceEmail = freshEmail('grace');
+  await page.fill('#email', graceEmail);
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await confirmAndSignIn(page, graceEmail);
   await createStructure(page, BAD_SIRET, 'Wrong Digits SARL');
   assert.ok(page.url().endsWith('/me/my-account/structures'), `stays on the form: ${page.url()}`);
   const message = await assertErrorBeside(page, 'identifier');
@@ -347,6 +389,52 @@ async function assertNoErrorBeside(page, field) {
   assert.equal(await page.locator(`#${field}-error`).count(), 0, `${field} should have no error`);
   assert.notEqual(await page.locator(`#${field}`).getAttribute('aria-invalid'), 'true');
 }
+
+test('sign up, confirm the address from the mailbox, then recover a forgotten password', async () => {
+  const j = await journey('signup-confirm-reset');
+  const { page } = j;
+  const email = freshEmail('rosalind');
+  await submitSignUp(page, 'Rosalind', email);
+  assert.match(await page.locator('main').innerText(), new RegExp(`We sent a message to ${email}`));
+  await page.screenshot({ path: join(SCREENSHOTS, 'signup-check-mailbox.png'), fullPage: true });
+
+  // Signed in before confirming: the notice says what is missing.
+  await page.goto('/login');
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
+  assert.match(await page.locator('.verify-email').innerText(), /Confirm your email address/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'signup-unconfirmed.png'), fullPage: true });
+
+  // The link from the mailbox: a page with one button, then the address is confirmed.
+  await page.goto(await mailLink(email, '/email/confirm'));
+  assert.match(await page.locator('main h1').innerText(), /Confirm your email address/);
+  await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/me/') || u.pathname === '/'), page.click('main button[type=submit]')]);
+  await page.waitForURL('**/me/my-account');
+  assert.equal(await page.locator('.verify-email').count(), 0, 'the notice is gone once confirmed');
+
+  // Sessions are listed on Sign-in and security.
+  await Promise.all([page.waitForURL('**/account/security'), page.click('a.security-link')]);
+  assert.match(await page.locator('#session-list').innerText(), /this browser/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'account-security.png'), fullPage: true });
+  await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
+
+  // Forgotten password: request, link from the mailbox, new password, sign in.
+  await page.click('a[href="/password/forgot"]');
+  await page.fill('#email', email);
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
+  assert.match(await page.locator('main').innerText(), /we sent it a link to choose a new password/);
+  await page.goto(await mailLink(email, '/password/reset'));
+  const newPassword = 'a brand new passphrase for Rosalind';
+  await page.fill('#password', newPassword);
+  await Promise.all([page.waitForURL('**/login?done=reset'), page.click('main button[type=submit]')]);
+  assert.match(await page.locator('.notice').innerText(), /every session of your account has ended/);
+  await page.fill('#email', email);
+  await page.fill('#password', newPassword);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
+  assert.match(await page.locator('.who .hello').innerText(), /Hello Rosalind/);
+  await j.finish();
+});
 
 test('a wrong password is refused, the right one signs in', async () => {
   const setup = await journey('login-setup');

@@ -6,7 +6,7 @@
 pub mod html;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -144,16 +144,36 @@ impl Portal {
     /// Starts `portico serve` in `dir` (areas.yaml and `data/` inside it)
     /// with extra command-line arguments.
     pub fn start_in(dir: tempfile::TempDir, areas_yaml: &str, args: &[&str]) -> Portal {
+        Self::start_with(dir, areas_yaml, args, &[])
+    }
+
+    /// Starts `portico serve` with a clock tests move (`POST /test/clock`).
+    pub fn start_movable(areas_yaml: &str) -> Portal {
+        Self::start_with(
+            tempfile::tempdir().unwrap(),
+            areas_yaml,
+            &[],
+            &[("PORTICO_TEST_MOVABLE_CLOCK", "1")],
+        )
+    }
+
+    /// [`Portal::start_in`] with extra environment variables.
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        areas_yaml: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Portal {
         let config = dir.path().join("areas.yaml");
         std::fs::write(&config, areas_yaml).unwrap();
-        Self::launch(dir, "serve", &config, args)
+        Self::launch(dir, "serve", &config, args, envs)
     }
 
     /// Starts `portico demo` on the repository's own `areas.yaml` (every
     /// built-in area) with a fresh data directory: the README's first command.
     pub fn start_demo() -> Portal {
         let config = repo().join("areas.yaml").canonicalize().unwrap();
-        Self::launch(tempfile::tempdir().unwrap(), "demo", &config, &[])
+        Self::launch(tempfile::tempdir().unwrap(), "demo", &config, &[], &[])
     }
 
     fn launch(
@@ -161,6 +181,7 @@ impl Portal {
         command: &str,
         config: &std::path::Path,
         args: &[&str],
+        envs: &[(&str, &str)],
     ) -> Portal {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
             .args([command, "--listen", "127.0.0.1:0", "--config"])
@@ -168,6 +189,7 @@ impl Portal {
             .arg("--data")
             .arg(dir.path().join("data"))
             .args(args)
+            .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -193,12 +215,21 @@ impl Portal {
     /// A new browser-like client (own cookie jar, no automatic redirects)
     /// whose browser asks for English (`Accept-Language: en`).
     pub fn client(&self) -> Client {
-        self.client_in("en")
+        self.client_with("en", "")
     }
 
     /// A new browser-like client sending `Accept-Language: accept_language`
     /// (empty: no header, as a bare HTTP client).
     pub fn client_in(&self, accept_language: &str) -> Client {
+        self.client_with(accept_language, "")
+    }
+
+    /// A client whose requests carry this `User-Agent` (none if empty).
+    pub fn client_as(&self, user_agent: &str) -> Client {
+        self.client_with("en", user_agent)
+    }
+
+    fn client_with(&self, accept_language: &str, user_agent: &str) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         if !accept_language.is_empty() {
             headers.insert(
@@ -209,14 +240,91 @@ impl Portal {
         Client {
             http: reqwest::Client::builder()
                 .default_headers(headers)
+                .user_agent(user_agent)
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
             base: self.url.clone(),
+            mailbox: Some(self.mailbox()),
         }
     }
+
+    /// Where the portal writes its mail (no SMTP configured).
+    pub fn mailbox(&self) -> PathBuf {
+        self.data().join("mailbox")
+    }
+}
+
+/// A message read from a portal's mailbox.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Mail {
+    /// The link in the text whose path starts with `path`, as a path and
+    /// query on the portal (the scheme and host are dropped).
+    pub fn link(&self, path: &str) -> String {
+        let at = self
+            .text
+            .find(&format!("{path}?"))
+            .unwrap_or_else(|| panic!("no {path} link in: {}", self.text));
+        let end = self.text[at..]
+            .find(char::is_whitespace)
+            .map_or(self.text.len(), |e| at + e);
+        self.text[at..end].to_string()
+    }
+}
+
+/// Every message of a mailbox, oldest first.
+pub fn mails(mailbox: &Path) -> Vec<Mail> {
+    let Ok(dir) = std::fs::read_dir(mailbox) else {
+        return vec![];
+    };
+    let mut names: Vec<PathBuf> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|p| {
+            let (to, subject, text) = portico::mail::read_message(&std::fs::read(&p).unwrap());
+            Mail { to, subject, text }
+        })
+        .collect()
+}
+
+/// Messages to `to` whose subject contains `subject`, oldest first.
+pub fn mails_to(mailbox: &Path, to: &str, subject: &str) -> Vec<Mail> {
+    mails(mailbox)
+        .into_iter()
+        .filter(|m| m.to == to && m.subject.contains(subject))
+        .collect()
+}
+
+/// Waits for the `nth` (1-based) message to `to` whose subject contains
+/// `subject`. Mail is written by a task after the response; this waits for
+/// that work, bounded, not for a clock.
+pub async fn wait_for_mail(mailbox: &Path, to: &str, subject: &str, nth: usize) -> Mail {
+    for _ in 0..500 {
+        let found = mails_to(mailbox, to, subject);
+        if found.len() >= nth {
+            return found[nth - 1].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "no message #{nth} to {to} about {subject:?}; the mailbox has: {:?}",
+        mails(mailbox)
+            .iter()
+            .map(|m| (&m.to, &m.subject))
+            .collect::<Vec<_>>()
+    )
 }
 
 impl Portal {
@@ -300,6 +408,8 @@ impl Page {
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
+    /// The portal's mailbox, to follow emailed links.
+    pub mailbox: Option<PathBuf>,
 }
 
 impl Client {
@@ -374,8 +484,28 @@ impl Client {
         self.post(path, &fields).await
     }
 
-    /// Signs up and returns the landing page (after redirects).
+    /// Signs up, opens the confirmation link from the mailbox, signs in, and
+    /// returns the landing page (after redirects).
     pub async fn sign_up(&self, first: &str, email: &str, password: &str) -> Page {
+        let before = mails_to(self.mailbox(), email, "Confirm your email").len();
+        self.sign_up_unconfirmed(first, email, password).await;
+        let mail = wait_for_mail(self.mailbox(), email, "Confirm your email", before + 1).await;
+        let confirmed = self.open_link(&mail.link("/email/confirm")).await;
+        assert_eq!(confirmed.status, 303, "confirming: {}", confirmed.body);
+        let page = self.log_in(email, password).await;
+        assert_eq!(page.status, 303, "sign-in after confirming: {}", page.body);
+        self.follow(page).await
+    }
+
+    /// The portal's mailbox.
+    pub fn mailbox(&self) -> &Path {
+        self.mailbox
+            .as_deref()
+            .expect("a client made by Portal::client")
+    }
+
+    /// Posts the sign-up form; returns the "check your mailbox" page.
+    pub async fn sign_up_unconfirmed(&self, first: &str, email: &str, password: &str) -> Page {
         let page = self
             .submit(
                 "/signup",
@@ -388,8 +518,19 @@ impl Client {
                 ],
             )
             .await;
-        assert_eq!(page.status, 303, "sign-up should redirect: {}", page.body);
-        self.follow(page).await
+        assert_eq!(page.status, 200, "sign-up answers a page: {}", page.body);
+        assert!(page.body.contains("Check your mailbox"), "{}", page.body);
+        page
+    }
+
+    /// Opens an emailed link's page and presses its one button.
+    pub async fn open_link(&self, link: &str) -> Page {
+        let page = self.get(link).await;
+        assert_eq!(page.status, 200, "link page {link}: {}", page.body);
+        let t = link.split_once("?t=").expect("a link with a token").1;
+        let action = link.split_once('?').unwrap().0;
+        self.post(action, &[("_csrf", &page.csrf()), ("t", t)])
+            .await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Page {

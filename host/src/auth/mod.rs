@@ -12,21 +12,28 @@
 //! - Every form post carries a CSRF token compared in constant time with the
 //!   one held by the session, or, before login, by the pre-session cookie
 //!   (double submit; see [`session::pre_session_csrf_ok`]).
-//! - [`LoginThrottle`] slows password guessing per account and per client IP.
+//! - [`LoginThrottle`] slows password guessing per account and per client IP;
+//!   [`rate::RateLimit`] caps the requests that send mail.
+//! - Emailed links (confirm an address, reset a password) carry 256 random
+//!   bits; only their hash is stored, one per user and purpose, used once
+//!   ([`tokens`]).
 //!
 //! Nothing here touches HTTP types or storage: the web layer calls these
 //! functions, the store persists what they produce.
 
 pub mod email;
 pub mod password;
+pub mod rate;
 pub mod session;
 pub mod throttle;
+pub mod tokens;
 
 pub use email::{normalize_email, validate_name};
 pub use password::{
     ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
     Passwords, validate_new_password,
 };
+pub use rate::RateLimit;
 pub use session::{
     PRE_SESSION_COOKIE, SECURE_PRE_SESSION_COOKIE, SECURE_SESSION_COOKIE, SESSION_COOKIE,
     SessionPolicy, SessionState, clear_pre_session_cookie, clear_session_cookie, csrf_matches,

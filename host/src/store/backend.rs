@@ -62,11 +62,14 @@ pub enum TreeId {
     /// kv namespace prefix → bytes it uses (u64, big-endian): the quota's
     /// counter, changed in the same transaction as every kv write.
     KvUsage,
+    /// (user, purpose) → the one live emailed link of that purpose (hash of
+    /// its secret, expiry): confirm an email, reset a password.
+    AccountLinks,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 22] = [
+    pub const ALL: [TreeId; 23] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -89,6 +92,7 @@ impl TreeId {
         TreeId::Flows,
         TreeId::Timers,
         TreeId::KvUsage,
+        TreeId::AccountLinks,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -117,6 +121,7 @@ impl TreeId {
             TreeId::Flows => "flows",
             TreeId::Timers => "timers",
             TreeId::KvUsage => "kv-usage",
+            TreeId::AccountLinks => "account-links",
         }
     }
 

@@ -22,6 +22,7 @@ mod group_commit;
 mod keys;
 mod sled_backend;
 
+mod account_links;
 mod audit;
 mod facts;
 mod installs;
@@ -36,6 +37,7 @@ mod subscriptions;
 mod timers;
 mod users;
 
+pub use account_links::{AccountLink, LinkProblem};
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
@@ -46,7 +48,7 @@ pub use outbox::{
 };
 pub use page::PageRead;
 pub use services::{MAX_SERVICES, Service};
-pub use sessions::Session;
+pub use sessions::{Session, SessionEntry};
 pub use structures::{MAX_SEARCH_RESULTS, MIN_SEARCH_DIGITS, NewStructure, Structure};
 pub use subscriptions::Subscription;
 pub use timers::{

@@ -21,6 +21,28 @@ pub struct Session {
     pub last_seen_ms: u64,
     /// The structure the user is working in, if any.
     pub current_structure: Option<String>,
+    /// The browser, as its `User-Agent` named it at sign-in (capped), so the
+    /// person can recognise their sessions in My account.
+    #[serde(default)]
+    pub user_agent: String,
+    /// The client address at sign-in, as the web layer determined it.
+    #[serde(default)]
+    pub ip: String,
+    /// The user's `credential_epoch` when the session was made; a session
+    /// from an older epoch (password changed or reset since) is refused.
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+/// A session as its owner sees it in the list of their sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEntry {
+    /// A handle naming the session in "end this session" forms: the hex
+    /// SHA-256 of the id, the key it is stored under. It cannot be turned
+    /// back into a cookie.
+    pub handle: String,
+    /// The session.
+    pub session: Session,
 }
 
 fn session_key(id: &str) -> [u8; 32] {
@@ -94,6 +116,12 @@ impl Store {
         })
     }
 
+    /// Moves a session to the user's new credential epoch (the session that
+    /// changed the password stays signed in); `false` if it is gone.
+    pub fn set_session_epoch(&self, id: &str, epoch: u64) -> Result<bool> {
+        self.update_session(id, true, |s| s.epoch = epoch)
+    }
+
     /// Deletes a session (logout); `false` if it did not exist.
     pub fn delete_session(&self, id: &str) -> Result<bool> {
         let hash = session_key(id);
@@ -128,6 +156,63 @@ impl Store {
             }
             Ok(deleted)
         })
+    }
+
+    /// The user's sessions, most recently used first.
+    pub fn sessions_of(&self, user: &UserId) -> Result<Vec<SessionEntry>> {
+        let prefix = by_user_prefix(user);
+        let mut hashes = Vec::new();
+        self.walk(TreeId::SessionsByUser, &prefix, |(k, _)| {
+            hashes.push(k[prefix.len()..].to_vec());
+            Ok(())
+        })?;
+        let mut out = Vec::new();
+        for hash in hashes {
+            if let Some(session) = self.read::<Session>(TreeId::Sessions, &hash)?
+                && session.user_id == *user
+            {
+                out.push(SessionEntry {
+                    handle: hex::encode(&hash),
+                    session,
+                });
+            }
+        }
+        out.sort_by_key(|e| std::cmp::Reverse(e.session.last_seen_ms));
+        Ok(out)
+    }
+
+    /// The handle [`Store::sessions_of`] gives the session with this id.
+    pub fn session_handle(id: &str) -> String {
+        hex::encode(session_key(id))
+    }
+
+    /// Ends the session named by `handle` if it belongs to `user`; `false`
+    /// otherwise (another person's handle ends nothing).
+    pub fn end_session(&self, user: &UserId, handle: &str) -> Result<bool> {
+        let Some(hash) = hex::decode(handle).ok().filter(|h| h.len() == 32) else {
+            return Ok(false);
+        };
+        self.write(
+            |tx| match tx_read::<Session>(tx, TreeId::Sessions, &hash)? {
+                Some(s) if s.user_id == *user => {
+                    tx.delete(TreeId::SessionsByUser, &by_user_key(user, &hash))?;
+                    tx.delete(TreeId::Sessions, &hash)
+                }
+                _ => Ok(false),
+            },
+        )
+    }
+
+    /// Ends every session of `user` but the one with id `keep`; returns how many.
+    pub fn end_other_sessions(&self, user: &UserId, keep: &str) -> Result<usize> {
+        let keep = session_key(keep);
+        let mut ended = 0;
+        for entry in self.sessions_of(user)? {
+            if entry.handle != hex::encode(keep) && self.end_session(user, &entry.handle)? {
+                ended += 1;
+            }
+        }
+        Ok(ended)
     }
 
     /// Deletes sessions last seen before `older_than_ms`; returns how many.
@@ -171,6 +256,9 @@ mod tests {
             created_ms: at,
             last_seen_ms: at,
             current_structure: None,
+            user_agent: String::new(),
+            ip: String::new(),
+            epoch: 0,
         }
     }
 

@@ -67,6 +67,21 @@ pub struct User {
     /// The language the user chose (`fr`, `en`); `None`: the browser's.
     #[serde(default)]
     pub language: Option<String>,
+    /// Whether the login email was confirmed through an emailed link.
+    /// Accounts stored before confirmation existed read as confirmed: they
+    /// were accepted then, and locking them out of their structures now
+    /// would help no one.
+    #[serde(default = "confirmed_before_links_existed")]
+    pub email_verified: bool,
+    /// Bumped when the password changes or is reset: a session made under an
+    /// older value is refused (see `Session::epoch`), so a reset ends every
+    /// session, even one created while the reset was under way.
+    #[serde(default)]
+    pub credential_epoch: u64,
+}
+
+fn confirmed_before_links_existed() -> bool {
+    true
 }
 
 /// What [`Store::create_user`] needs; the id is generated.
@@ -84,6 +99,9 @@ pub struct NewUser {
     pub password_hash: String,
     /// Whether the account is an operator.
     pub operator: bool,
+    /// Whether the login email is known to work (demo and operator accounts;
+    /// a sign-up is not until its link is used).
+    pub email_verified: bool,
     /// Creation time, ms since the Unix epoch.
     pub created_ms: u64,
 }
@@ -114,6 +132,8 @@ impl Store {
             previous_login_ms: None,
             operator: new.operator,
             language: None,
+            email_verified: new.email_verified,
+            credential_epoch: 0,
         };
         self.write(|tx| {
             if tx
@@ -158,7 +178,7 @@ impl Store {
     }
 
     /// Reads, changes and writes back one user in a transaction.
-    fn update_user<T>(
+    pub(super) fn update_user<T>(
         &self,
         id: &UserId,
         mut change: impl FnMut(&mut User) -> T,
@@ -226,6 +246,7 @@ pub(crate) mod tests {
             contact_email: email.into(),
             password_hash: "$argon2id$fake".into(),
             operator: false,
+            email_verified: false,
             created_ms: 1_000,
         }
     }

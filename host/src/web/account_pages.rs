@@ -23,6 +23,21 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 #[derive(Deserialize)]
 pub(crate) struct LoginQuery {
     next: Option<String>,
+    /// Set after an outcome the page should explain (`confirmed`, `reset`,
+    /// `email-changed`).
+    done: Option<String>,
+}
+
+/// What the sign-in page says after a link did its work.
+fn login_notice(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "confirmed" => Some("Your email address is confirmed. Sign in to continue."),
+        "reset" => Some(
+            "Your new password is saved and every session of your account has ended. Sign in with the new password.",
+        ),
+        "email-changed" => Some("Your login email is changed. Sign in with the new address."),
+        _ => None,
+    }
 }
 
 /// Only same-site absolute paths are followed after sign-in.
@@ -35,7 +50,7 @@ fn safe_next(next: Option<&str>) -> Option<String> {
 
 impl AppState {
     /// The pre-session token of this browser, and the Set-Cookie to send if new.
-    fn pre_session(&self, headers: &HeaderMap) -> (String, Option<String>) {
+    pub(super) fn pre_session(&self, headers: &HeaderMap) -> (String, Option<String>) {
         match cookie(
             headers,
             auth::pre_session_cookie_name(self.secure_cookies()),
@@ -49,7 +64,7 @@ impl AppState {
         }
     }
 
-    fn anonymous_page(
+    pub(super) fn anonymous_page(
         &self,
         template: &str,
         title: &str,
@@ -74,14 +89,15 @@ impl AppState {
     }
 }
 
-fn with_cookie(mut response: Response, set_cookie: Option<String>) -> Response {
+pub(super) fn with_cookie(mut response: Response, set_cookie: Option<String>) -> Response {
     if let Some(c) = set_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
 }
 
-fn client_ip(req: &Request) -> IpAddr {
+/// The client's address (for budgets and the list of sessions).
+pub(super) fn client_ip(req: &Request) -> IpAddr {
     req.extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
@@ -102,7 +118,10 @@ pub(crate) async fn login_page(
     let html = state.anonymous_page(
         "login.html",
         "Sign in",
-        context! { next => safe_next(q.next.as_deref()), form => BTreeMap::<String, String>::new() },
+        context! {
+            next => safe_next(q.next.as_deref()), form => BTreeMap::<String, String>::new(),
+            notice => login_notice(q.done.as_deref()),
+        },
         &token,
         &rid.0,
     )?;
@@ -174,7 +193,7 @@ pub(crate) async fn login(
     if let Some(old) = cookie(&headers, state.session_cookie_name()) {
         state.store().delete_session(&old)?;
     }
-    let set_cookie = start_session(&state, &user.id).await?;
+    let set_cookie = start_session(&state, &user, &headers, ip).await?;
     let mut r = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie);
     // The language saved in the profile follows the user to this browser.
@@ -188,21 +207,31 @@ pub(crate) async fn login(
 }
 
 /// Creates a session for `user`, records the sign-in, returns the Set-Cookie.
+/// The browser and address are kept for the list of sessions in My account.
 async fn start_session(
     state: &AppState,
-    user: &crate::store::UserId,
+    user: &crate::store::User,
+    headers: &HeaderMap,
+    ip: IpAddr,
 ) -> Result<HeaderValue, AppError> {
     let id = auth::new_session_id();
     let now = state.clock().now_ms();
     let session = Session {
-        user_id: user.clone(),
+        user_id: user.id.clone(),
         csrf: auth::new_csrf_token(),
         created_ms: now,
         last_seen_ms: now,
         current_structure: None,
+        user_agent: super::user_agent::keep(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok()),
+        ),
+        ip: ip.to_string(),
+        epoch: user.credential_epoch,
     };
     let store = state.store().clone();
-    let (sid, uid) = (id.clone(), user.clone());
+    let (sid, uid) = (id.clone(), user.id.clone());
     tokio::task::spawn_blocking(move || -> Result<(), crate::store::StoreError> {
         store.create_session(&sid, &session)?;
         store.record_login(&uid, now)?;
@@ -218,7 +247,7 @@ async fn start_session(
     HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.into()))
 }
 
-fn check_pre_session(
+pub(super) fn check_pre_session(
     state: &AppState,
     headers: &HeaderMap,
     form: &FormData,
@@ -276,16 +305,43 @@ pub(crate) async fn signup_page(
 }
 
 /// `POST /signup`
+///
+/// The answer never says whether the address already had an account: a new
+/// address gets an account and a confirmation link, a known one gets a mail
+/// saying so (with a way back in), and the page is the same for both. So the
+/// person is not signed in here; they sign in once the link is opened (or
+/// at once, unconfirmed, if they wish).
 pub(crate) async fn signup(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
     req: Request,
 ) -> Result<Response, AppError> {
     let headers = req.headers().clone();
+    let ip = client_ip(&req);
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     check_pre_session(&state, &headers, &form)?;
     let (token, _) = state.pre_session(&headers);
     let value = |k: &str| form.get(k).unwrap_or("").to_string();
+    let submitted = || -> BTreeMap<String, String> {
+        form.fields
+            .iter()
+            .filter(|(k, _)| k != "password")
+            .cloned()
+            .collect()
+    };
+    let form_again = |status: StatusCode,
+                      errors: BTreeMap<&str, String>,
+                      error: String|
+     -> Result<Response, AppError> {
+        let html = state.anonymous_page(
+            "signup.html",
+            "Create your account",
+            context! { fields => signup_fields(), form => submitted(), errors => errors, error => error },
+            &token,
+            &rid.0,
+        )?;
+        Ok((status, Html(html)).into_response())
+    };
     let mut errors = BTreeMap::new();
     let first = auth::validate_name("first name", &value("first-name"))
         .map_err(|m| errors.insert("first-name", m))
@@ -300,67 +356,111 @@ pub(crate) async fn signup(
     if let Err(m) = auth::validate_new_password(&password) {
         errors.insert("password", m);
     }
-    let mut created = None;
-    if let (Some(first), Some(last), Some(email), true) =
-        (first, last, email.clone(), errors.is_empty())
-    {
-        let password_hash = state
-            .inner
-            .passwords
-            .hash(password)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let store = state.store().clone();
-        let new = NewUser {
-            contact_email: email.clone(),
-            email: email.clone(),
-            first_name: first,
-            last_name: last,
-            password_hash,
-            operator: false,
-            created_ms: state.clock().now_ms(),
-        };
-        match tokio::task::spawn_blocking(move || store.create_user(new))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-        {
-            Ok(user) => created = Some(user),
-            Err(crate::store::StoreError::Conflict(_)) => {
-                errors.insert(
-                    "email",
-                    "An account already exists for this email. Sign in instead.".into(),
-                );
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let Some(user) = created else {
-        let submitted: BTreeMap<String, String> = form
-            .fields
-            .iter()
-            .filter(|(k, _)| k != "password")
-            .cloned()
-            .collect();
-        let html = state.anonymous_page(
-            "signup.html",
-            "Create your account",
-            context! {
-                fields => signup_fields(), form => submitted, errors => errors,
-                error => "Please correct the fields below.",
-            },
-            &token,
-            &rid.0,
-        )?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    let (Some(first), Some(last), Some(email), true) = (first, last, email, errors.is_empty())
+    else {
+        return form_again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            "Please correct the fields below.".into(),
+        );
     };
-    tracing::info!(user = %user.id, "account created");
-    let set_cookie = start_session(&state, &user.id).await?;
-    let mut r = Redirect::to("/me/my-account").into_response();
-    r.headers_mut().append(header::SET_COOKIE, set_cookie);
-    Ok(with_cookie(
-        r,
-        Some(auth::clear_pre_session_cookie(state.secure_cookies())),
-    ))
+    let now = state.clock().instant();
+    if let Err(wait) = state.inner.budgets.signup_per_ip.hit(&ip.to_string(), now) {
+        return too_many(
+            form_again(
+                StatusCode::TOO_MANY_REQUESTS,
+                BTreeMap::new(),
+                format!(
+                    "Too many accounts were created from your network just now. Try again in {}.",
+                    auth::rate::plain_wait(wait)
+                ),
+            )?,
+            wait,
+        );
+    }
+    if let Err(wait) = state.inner.budgets.per_recipient.hit(&email, now) {
+        return too_many(
+            form_again(
+                StatusCode::TOO_MANY_REQUESTS,
+                BTreeMap::new(),
+                format!(
+                    "We sent several messages to {email} just now. Check that mailbox (and its spam folder), or try again in {}.",
+                    auth::rate::plain_wait(wait)
+                ),
+            )?,
+            wait,
+        );
+    }
+    // Hashed whether or not the address is taken: both answers cost the same.
+    let password_hash = state
+        .inner
+        .passwords
+        .hash(password)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let store = state.store().clone();
+    let new = NewUser {
+        contact_email: email.clone(),
+        email: email.clone(),
+        first_name: first.clone(),
+        last_name: last,
+        password_hash,
+        operator: false,
+        email_verified: false,
+        created_ms: state.clock().now_ms(),
+    };
+    match tokio::task::spawn_blocking(move || store.create_user(new))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    {
+        Ok(user) => {
+            tracing::info!(user = %user.id, "account created");
+            super::recovery::send_verification(&state, &user)?;
+        }
+        Err(crate::store::StoreError::Conflict(_)) => {
+            let existing = state.store().user_by_email(&email)?;
+            let name = existing.map(|u| u.first_name).unwrap_or_default();
+            state
+                .mailer()
+                .send(crate::mail::letters::already_registered(
+                    &email,
+                    &name,
+                    &state.public_link("/login"),
+                    &state.public_link("/password/forgot"),
+                ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let html = state.anonymous_page(
+        "notice.html",
+        "Check your mailbox",
+        check_mailbox(&email),
+        &token,
+        &rid.0,
+    )?;
+    Ok(Html(html).into_response())
+}
+
+/// The page after a sign-up, the same whether the address had an account.
+fn check_mailbox(email: &str) -> Value {
+    context! {
+        heading => "Check your mailbox",
+        paragraphs => vec![
+            format!("We sent a message to {email}. Open the link in it to confirm your address; it works for 24 hours."),
+            "Nothing after a few minutes? Look in the spam folder, check the address, or sign up again to get a new link.".to_string(),
+        ],
+        action => context! { href => "/login", label => "Go to sign in" },
+    }
+}
+
+/// A 429 page with its `Retry-After`.
+pub(super) fn too_many(
+    mut page: Response,
+    wait: std::time::Duration,
+) -> Result<Response, AppError> {
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+    Ok(page)
 }
 
 /// `POST /logout`

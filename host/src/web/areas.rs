@@ -676,6 +676,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         memberships,
         structure,
         invitation => p.read.memberships.is_empty(),
+        unverified => (!p.me.user.email_verified).then(|| p.me.user.email.clone()),
         tabs => tabs_value(p),
         current_area => area.spec.id.as_str(),
         content => Value::from_safe_string(content),

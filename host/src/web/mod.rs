@@ -4,28 +4,33 @@
 //! Invariant: this module never touches sled; it goes through [`Store`].
 
 mod account_pages;
+mod account_security;
 mod areas;
 mod canonical;
 mod error;
 mod forms;
 mod ops;
+mod recovery;
 mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
 mod test_clock;
+mod user_agent;
 
 pub use error::AppError;
 pub use tabs::{Place, Tab, compose_tabs, verdict};
 
-use crate::auth::{LoginThrottle, Passwords, SessionPolicy};
+use crate::auth::{LoginThrottle, Passwords, RateLimit, SessionPolicy};
 use crate::catalog::Catalog;
+use crate::mail::{MailConfig, Mailer};
 use crate::runtime::{MAX_CONCURRENT_CALLS, Runtime, Sandbox};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
 
 /// Largest request body an area accepts: attachments are < 10 MB each in the
 /// domain, plus form fields and multipart overhead.
@@ -33,6 +38,30 @@ pub const MAX_AREA_BODY: usize = 24 << 20;
 
 /// Largest body of the sign-in and sign-up forms.
 pub const MAX_AUTH_BODY: usize = 16 << 10;
+
+/// Sign-ups one client address may make per [`SIGNUP_WINDOW`]: an office
+/// signing up its staff fits, a script creating accounts does not.
+pub const SIGNUP_PER_ADDRESS: usize = 20;
+/// The window of [`SIGNUP_PER_ADDRESS`].
+pub const SIGNUP_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// "Forgot password" requests one client address may make per
+/// [`FORGOT_WINDOW`].
+pub const FORGOT_PER_ADDRESS: usize = 10;
+/// The window of [`FORGOT_PER_ADDRESS`].
+pub const FORGOT_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Messages Portico sends one email address per [`MAIL_WINDOW`], whatever
+/// asks for them (sign-up, reset, new link): nobody's mailbox can be flooded
+/// through Portico, and a person who lost a message can still ask again.
+pub const MAIL_PER_RECIPIENT: usize = 3;
+/// The window of [`MAIL_PER_RECIPIENT`].
+pub const MAIL_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The request budgets of the pages that send mail.
+struct MailBudgets {
+    signup_per_ip: RateLimit,
+    forgot_per_ip: RateLimit,
+    per_recipient: RateLimit,
+}
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -50,6 +79,13 @@ struct Inner {
     secure_cookies: bool,
     pages: minijinja::Environment<'static>,
     ops: crate::ops::OpsState,
+    mailer: Mailer,
+    budgets: MailBudgets,
+    /// `https://portal.example.fr`: the start of every link in a mail. Set
+    /// by configuration, or to the listening address once bound; never
+    /// taken from a request's `Host` header (which an attacker chooses, and
+    /// would then receive the reset link).
+    public_url: OnceLock<String>,
 }
 
 impl AppState {
@@ -65,15 +101,54 @@ impl AppState {
             inner: Arc::new(Inner {
                 catalog: RwLock::new(Arc::new(catalog)),
                 sandbox: Arc::new(Sandbox::new(runtime, store.clone())),
-                store,
                 passwords: Passwords::new()?,
                 throttle: LoginThrottle::new(),
                 policy: SessionPolicy::default(),
                 secure_cookies,
                 pages: templates::host_environment(),
                 ops: crate::ops::OpsState::new(MAX_CONCURRENT_CALLS as usize),
+                mailer: Mailer::new(&MailConfig::default(), store.data_dir())?,
+                budgets: MailBudgets {
+                    signup_per_ip: RateLimit::new(SIGNUP_PER_ADDRESS, SIGNUP_WINDOW),
+                    forgot_per_ip: RateLimit::new(FORGOT_PER_ADDRESS, FORGOT_WINDOW),
+                    per_recipient: RateLimit::new(MAIL_PER_RECIPIENT, MAIL_WINDOW),
+                },
+                public_url: OnceLock::new(),
+                store,
             }),
         })
+    }
+
+    /// Replaces the default mailer (the mailbox under the data directory).
+    /// Call before serving: it needs the only handle on the state.
+    pub fn with_mailer(mut self, mailer: Mailer) -> anyhow::Result<AppState> {
+        Arc::get_mut(&mut self.inner)
+            .ok_or_else(|| anyhow::anyhow!("the mailer is set before the state is shared"))?
+            .mailer = mailer;
+        Ok(self)
+    }
+
+    /// Sets the public address links in mail start with (first call wins).
+    pub fn set_public_url(&self, url: &str) {
+        let _ = self
+            .inner
+            .public_url
+            .set(url.trim_end_matches('/').to_string());
+    }
+
+    /// An absolute link to `path` (which starts with `/`) for a mail.
+    pub(crate) fn public_link(&self, path: &str) -> String {
+        let base = self
+            .inner
+            .public_url
+            .get()
+            .map_or("http://localhost", String::as_str);
+        format!("{base}{path}")
+    }
+
+    /// Outgoing mail.
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
     }
 
     /// The catalog as of now; a request keeps the one it started with.
@@ -184,6 +259,40 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/logout", post(account_pages::logout))
         .route("/language", post(account_pages::set_language))
+        .route(
+            "/password/forgot",
+            get(recovery::forgot_page).post(recovery::forgot),
+        )
+        .route(
+            "/password/reset",
+            get(recovery::reset_page).post(recovery::reset),
+        )
+        .route(
+            "/email/confirm",
+            get(recovery::confirm_page).post(recovery::confirm),
+        )
+        .route("/email/resend", post(recovery::resend))
+        .route(
+            "/email/change/confirm",
+            get(recovery::change_page).post(recovery::change),
+        )
+        .route("/account/security", get(account_security::page))
+        .route(
+            "/account/security/email",
+            post(account_security::change_email),
+        )
+        .route(
+            "/account/security/password",
+            post(account_security::change_password),
+        )
+        .route(
+            "/account/security/sessions/end",
+            post(account_security::end_session),
+        )
+        .route(
+            "/account/security/sessions/end-others",
+            post(account_security::end_other_sessions),
+        )
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY));
     let area_routes = Router::new()
         .route("/s/{structure}", get(areas::structure_home))

@@ -136,6 +136,7 @@ pub(crate) async fn console(
         (log.generation(), reloads)
     };
     let (flows, support) = messaging_overview(&state)?;
+    let mailbox = mailbox_overview(&state);
     let pages = &state.inner.pages;
     let content = pages
         .get_template("ops.html")
@@ -146,7 +147,8 @@ pub(crate) async fn console(
                 slots => state.ops().sandbox_slots(),
                 slots_in_use => state.sandbox_slots_in_use(),
                 now => super::areas::format_time(state.clock().now_ms()),
-                flows, support,
+                flows, support, mailbox,
+                mail_to => state.mailer().describe(),
                 timers => pending_timers(&state)?,
                 timers_shown => CONSOLE_TIMERS,
                 clock_offset => clock_offset(&state),
@@ -167,6 +169,32 @@ pub(crate) async fn console(
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the layout: {e}")))?;
     Ok(Html(page).into_response())
+}
+
+/// Messages of the mailbox shown on the console.
+const CONSOLE_MAIL: usize = 20;
+
+/// The newest messages of the mailbox (when no SMTP server is configured):
+/// the demo's and the tests' way to follow emailed links.
+fn mailbox_overview(state: &AppState) -> Vec<minijinja::Value> {
+    let Some(mailbox) = state.mailer().mailbox() else {
+        return Vec::new();
+    };
+    match mailbox.list(CONSOLE_MAIL) {
+        Ok(list) => list
+            .into_iter()
+            .map(|m| {
+                context! {
+                    at => super::areas::format_time(m.at_ms),
+                    to => m.to, subject => m.subject, text => m.text,
+                }
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the mailbox");
+            Vec::new()
+        }
+    }
 }
 
 /// Flows shown on the console.

@@ -47,7 +47,11 @@ impl AppState {
                 return Ok(None);
             }
         }
-        let Some(user) = store.user(&session.user_id)? else {
+        // A session from before the last password change or reset is over.
+        let Some(user) = store
+            .user(&session.user_id)?
+            .filter(|u| u.credential_epoch == session.epoch)
+        else {
             store.delete_session(&id)?;
             return Ok(None);
         };

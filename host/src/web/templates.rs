@@ -186,6 +186,14 @@ pub fn host_environment() -> Environment<'static> {
         ("signup.html", include_str!("../../templates/signup.html")),
         ("error.html", include_str!("../../templates/error.html")),
         ("ops.html", include_str!("../../templates/ops.html")),
+        ("notice.html", include_str!("../../templates/notice.html")),
+        ("forgot.html", include_str!("../../templates/forgot.html")),
+        ("reset.html", include_str!("../../templates/reset.html")),
+        ("confirm.html", include_str!("../../templates/confirm.html")),
+        (
+            "security.html",
+            include_str!("../../templates/security.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("host templates compile");

@@ -20,6 +20,35 @@ fn field(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
+impl HostState {
+    /// Joining or creating a structure needs a confirmed login email: a
+    /// structure's managers must be able to trust who asks, and a
+    /// structure must not be registered under an address nobody reads.
+    fn require_confirmed_email(
+        &mut self,
+        scope: &crate::runtime::CallScope,
+        user_id: &UserId,
+        field_name: &str,
+        doing: &str,
+    ) -> Result<(), HostError> {
+        let user = self
+            .store()?
+            .user(user_id)
+            .map_err(|e| store_error(scope, e))?
+            .ok_or_else(|| HostError::NotFound("account not found".into()))?;
+        if user.email_verified {
+            return Ok(());
+        }
+        Err(HostError::Invalid(vec![field(
+            field_name,
+            format!(
+                "Confirm your email address before {doing}: open the link we sent to {}, or ask for a new one from the notice at the top of the page.",
+                user.email
+            ),
+        )]))
+    }
+}
+
 impl Host for HostState {
     fn get_profile(&mut self) -> Result<Profile, HostError> {
         let scope = self.authorize(HostCall::AccountProfile)?.clone();
@@ -117,6 +146,7 @@ impl Host for HostState {
             return Err(HostError::Invalid(errors));
         };
         let user_id = UserId::new(self.user()?);
+        self.require_confirmed_email(&scope, &user_id, "identifier", "creating a structure")?;
         let created = self
             .store()?
             .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, self.now_ms())
@@ -188,6 +218,7 @@ impl Host for HostState {
         let scope = self.authorize(HostCall::AccountLinks)?.clone();
         let err = |e| store_error(&scope, e);
         let user_id = UserId::new(self.user()?);
+        self.require_confirmed_email(&scope, &user_id, "structure", "asking to join a structure")?;
         let store = self.store()?.clone();
         let structure = store
             .structure(&structure_id)

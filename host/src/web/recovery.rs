@@ -1,0 +1,612 @@
+//! The pages behind emailed links, and the forgotten-password request.
+//!
+//! - `GET/POST /password/forgot`: asks for a reset link. The answer is the
+//!   same whether the address has an account or not, and as fast: the link
+//!   is made and mailed after the response, by a task.
+//! - `GET/POST /password/reset?t=…`: the link's page; posting a new
+//!   password uses the link, ends every session of the account.
+//! - `GET/POST /email/confirm?t=…`: confirms a new account's address.
+//! - `POST /email/resend`: a new confirmation link (signed in).
+//! - `GET/POST /email/change/confirm?t=…`: confirms a new login email.
+//!
+//! A link's `GET` only shows a page with a button; the `POST` uses it. Mail
+//! scanners that open every link therefore use none up.
+//!
+//! Pages reached from a link are forms shown before (or without) sign-in:
+//! they use the pre-session double-submit token of the sign-in page.
+
+use super::account_pages::{check_pre_session, client_ip, too_many, with_cookie};
+use super::forms::FormData;
+use super::security::RequestId;
+use super::{AppError, AppState, MAX_AUTH_BODY};
+use crate::auth::tokens::{self, Purpose};
+use crate::auth::{self, rate::plain_wait};
+use crate::mail::letters;
+use crate::store::{LinkProblem, User, UserId};
+use axum::Extension;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+/// The query of a link's page.
+#[derive(Deserialize)]
+pub(crate) struct LinkQuery {
+    t: Option<String>,
+    email: Option<String>,
+}
+
+fn hours(purpose: Purpose) -> u64 {
+    purpose.lifetime().as_secs() / 3600
+}
+
+fn minutes(purpose: Purpose) -> u64 {
+    purpose.lifetime().as_secs() / 60
+}
+
+/// Runs a blocking store operation off the async workers.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(crate::store::Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, AppError> {
+    let store = state.store().clone();
+    Ok(tokio::task::spawn_blocking(move || f(store))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??)
+}
+
+/// Makes a link for `purpose`, stores its hash (replacing the previous
+/// link), and returns the absolute URL to mail.
+fn issue_link(
+    state: &AppState,
+    user: &User,
+    purpose: Purpose,
+    path: &str,
+    new_email: Option<String>,
+) -> Result<String, crate::store::StoreError> {
+    let link = tokens::new_link(user.id.as_str());
+    state.store().put_account_link(
+        &user.id,
+        purpose,
+        &link.secret_hash,
+        state.clock().now_ms(),
+        new_email,
+    )?;
+    Ok(state.public_link(&format!("{path}?t={}", link.token)))
+}
+
+/// Mails a new account's confirmation link (replacing any earlier one).
+pub(super) fn send_verification(state: &AppState, user: &User) -> Result<(), AppError> {
+    let link = issue_link(state, user, Purpose::VerifyEmail, "/email/confirm", None)?;
+    state.mailer().send(letters::verify_email(
+        &user.email,
+        &user.first_name,
+        &link,
+        hours(Purpose::VerifyEmail),
+    ));
+    Ok(())
+}
+
+/// The page of a link that does nothing any more.
+fn dead_link(
+    state: &AppState,
+    rid: &RequestId,
+    token: &str,
+    problem: LinkProblem,
+    again: (&str, &str),
+) -> Result<Response, AppError> {
+    let why = match problem {
+        LinkProblem::Expired => "This link has expired.",
+        _ => "This link was already used, was replaced by a newer one, or is incomplete.",
+    };
+    let html = state.anonymous_page(
+        "notice.html",
+        "This link no longer works",
+        context! {
+            heading => "This link no longer works",
+            paragraphs => vec![why, "Each link works once, and only the newest one sent works."],
+            action => context! { href => again.0, label => again.1 },
+        },
+        token,
+        &rid.0,
+    )?;
+    Ok((StatusCode::GONE, Html(html)).into_response())
+}
+
+/// Splits a link token; a malformed one is a dead link.
+fn split(t: Option<&str>) -> Option<(UserId, String)> {
+    let (user, secret) = tokens::parse_link(t?)?;
+    Some((UserId::new(user), secret.to_string()))
+}
+
+// --- Forgotten password ---------------------------------------------------
+
+/// `GET /password/forgot`
+pub(crate) async fn forgot_page(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (token, set) = state.pre_session(&headers);
+    let html = state.anonymous_page(
+        "forgot.html",
+        "Forgot your password?",
+        context! { form => context! { email => q.email.unwrap_or_default() } },
+        &token,
+        &rid.0,
+    )?;
+    Ok(with_cookie(Html(html).into_response(), set))
+}
+
+/// `POST /password/forgot`
+pub(crate) async fn forgot(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let ip = client_ip(&req);
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    check_pre_session(&state, &headers, &form)?;
+    let (token, _) = state.pre_session(&headers);
+    let typed = form.get("email").unwrap_or("").trim().to_string();
+    let again = |status: StatusCode, error: Option<String>, field_error: Option<String>| {
+        let html = state.anonymous_page(
+            "forgot.html",
+            "Forgot your password?",
+            context! { form => context! { email => typed.clone() }, error, field_error },
+            &token,
+            &rid.0,
+        )?;
+        Ok::<_, AppError>((status, Html(html)).into_response())
+    };
+    let email = match auth::normalize_email(&typed) {
+        Ok(email) => email,
+        Err(message) => return again(StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)),
+    };
+    let now = state.clock().instant();
+    if let Err(wait) = state.inner.budgets.forgot_per_ip.hit(&ip.to_string(), now) {
+        let page = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(format!(
+                "Too many requests from your network just now. Try again in {}.",
+                plain_wait(wait)
+            )),
+            None,
+        )?;
+        return too_many(page, wait);
+    }
+    if let Err(wait) = state.inner.budgets.per_recipient.hit(&email, now) {
+        let page = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(format!(
+                "We sent several messages to {email} just now. Check that mailbox (and its spam folder), or try again in {}.",
+                plain_wait(wait)
+            )),
+            None,
+        )?;
+        return too_many(page, wait);
+    }
+    // The link is made and mailed by a task: the answer below leaves at the
+    // same time whether or not there is an account to write to.
+    let task_state = state.clone();
+    let to = email.clone();
+    tokio::task::spawn_blocking(move || {
+        let state = task_state;
+        let user = match state.store().user_by_email(&to) {
+            Ok(Some(user)) => user,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "password reset: reading the account failed");
+                return;
+            }
+        };
+        match issue_link(
+            &state,
+            &user,
+            Purpose::ResetPassword,
+            "/password/reset",
+            None,
+        ) {
+            Ok(link) => state.mailer().send(letters::reset_password(
+                &user.email,
+                &user.first_name,
+                &link,
+                minutes(Purpose::ResetPassword),
+            )),
+            Err(e) => tracing::error!(error = %e, "password reset: storing the link failed"),
+        }
+    });
+    let html = state.anonymous_page(
+        "notice.html",
+        "Check your mailbox",
+        context! {
+            heading => "Check your mailbox",
+            paragraphs => vec![
+                format!("If an account signs in with {email}, we sent it a link to choose a new password. The link works for {} minutes; asking again replaces it.", minutes(Purpose::ResetPassword)),
+                "Nothing after a few minutes? Look in the spam folder and check the address you typed.".to_string(),
+            ],
+            action => context! { href => "/login", label => "Back to sign in" },
+        },
+        &token,
+        &rid.0,
+    )?;
+    Ok(Html(html).into_response())
+}
+
+/// `GET /password/reset?t=…`
+pub(crate) async fn reset_page(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (token, set) = state.pre_session(&headers);
+    let again = ("/password/forgot", "Ask for a new link");
+    let Some((user, secret)) = split(q.t.as_deref()) else {
+        return Ok(with_cookie(
+            dead_link(&state, &rid, &token, LinkProblem::Unknown, again)?,
+            set,
+        ));
+    };
+    let page = match state.store().check_account_link(
+        &user,
+        Purpose::ResetPassword,
+        &secret,
+        state.clock().now_ms(),
+    )? {
+        Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
+        Ok(_) => {
+            let email = state
+                .store()
+                .user(&user)?
+                .map(|u| u.email)
+                .unwrap_or_default();
+            let html = state.anonymous_page(
+                "reset.html",
+                "Choose a new password",
+                context! { token => q.t.unwrap_or_default(), email },
+                &token,
+                &rid.0,
+            )?;
+            Html(html).into_response()
+        }
+    };
+    Ok(with_cookie(page, set))
+}
+
+/// `POST /password/reset`
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let ip = client_ip(&req);
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    check_pre_session(&state, &headers, &form)?;
+    let (token, _) = state.pre_session(&headers);
+    let t = form.get("t").unwrap_or("").to_string();
+    let again = ("/password/forgot", "Ask for a new link");
+    let Some((user_id, secret)) = split(Some(&t)) else {
+        return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
+    };
+    let password = form.get("password").unwrap_or("").to_string();
+    if let Err(message) = auth::validate_new_password(&password) {
+        let email = state
+            .store()
+            .user(&user_id)?
+            .map(|u| u.email)
+            .unwrap_or_default();
+        let html = state.anonymous_page(
+            "reset.html",
+            "Choose a new password",
+            context! { token => t, email, field_error => message, error => "Please correct the field below." },
+            &token,
+            &rid.0,
+        )?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
+    // A dead link must not cost an argon2 hash: check it before hashing.
+    if let Err(problem) = state.store().check_account_link(
+        &user_id,
+        Purpose::ResetPassword,
+        &secret,
+        state.clock().now_ms(),
+    )? {
+        return dead_link(&state, &rid, &token, problem, again);
+    }
+    let hash = state
+        .inner
+        .passwords
+        .hash(password)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let uid = user_id.clone();
+    let outcome = blocking(&state, move |store| {
+        store.reset_password(&uid, &secret, &hash, store.clock().now_ms())
+    })
+    .await?;
+    let user = match outcome {
+        Ok(user) => user,
+        Err(problem) => return dead_link(&state, &rid, &token, problem, again),
+    };
+    tracing::info!(user = %user.id, "password reset; every session ended");
+    // A person locked out by failed sign-ins gets back in with the new password.
+    state
+        .inner
+        .throttle
+        .record_success(&user.email, ip, state.clock().instant());
+    audit(&state, &user.id, "account.password-reset");
+    state.mailer().send(letters::password_changed(
+        &user.email,
+        &user.first_name,
+        "with a link sent to this address",
+        &state.public_link("/password/forgot"),
+    ));
+    let mut r = Redirect::to("/login?done=reset").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::clear_session_cookie(state.secure_cookies())) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+fn audit(state: &AppState, user: &UserId, action: &str) {
+    if let Err(e) = state.store().audit(
+        user,
+        None,
+        action,
+        serde_json::json!({}),
+        state.clock().now_ms(),
+    ) {
+        tracing::warn!(error = %e, "audit write failed");
+    }
+}
+
+// --- Confirming a new account's address -------------------------------------
+
+/// A page with one button that posts the link's token to `action`.
+fn confirm_form(
+    state: &AppState,
+    rid: &RequestId,
+    token: &str,
+    t: &str,
+    (heading, message, action, button): (&str, String, &str, &str),
+) -> Result<Response, AppError> {
+    let html = state.anonymous_page(
+        "confirm.html",
+        heading,
+        context! { heading, message, action, button, token => t },
+        token,
+        &rid.0,
+    )?;
+    Ok(Html(html).into_response())
+}
+
+/// `GET /email/confirm?t=…`
+pub(crate) async fn confirm_page(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (token, set) = state.pre_session(&headers);
+    let again = ("/login", "Sign in to ask for a new link");
+    let Some((user, secret)) = split(q.t.as_deref()) else {
+        return Ok(with_cookie(
+            dead_link(&state, &rid, &token, LinkProblem::Unknown, again)?,
+            set,
+        ));
+    };
+    let page = match state.store().check_account_link(
+        &user,
+        Purpose::VerifyEmail,
+        &secret,
+        state.clock().now_ms(),
+    )? {
+        Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
+        Ok(_) => {
+            let email = state
+                .store()
+                .user(&user)?
+                .map(|u| u.email)
+                .unwrap_or_default();
+            confirm_form(
+                &state,
+                &rid,
+                &token,
+                q.t.as_deref().unwrap_or(""),
+                (
+                    "Confirm your email address",
+                    format!(
+                        "Confirm that {email} is your address and finish creating your Portico account."
+                    ),
+                    "/email/confirm",
+                    "Confirm my address",
+                ),
+            )?
+        }
+    };
+    Ok(with_cookie(page, set))
+}
+
+/// `POST /email/confirm`
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    check_pre_session(&state, &headers, &form)?;
+    let (token, _) = state.pre_session(&headers);
+    let again = ("/login", "Sign in to ask for a new link");
+    let Some((user_id, secret)) = split(form.get("t")) else {
+        return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
+    };
+    let outcome = blocking(&state, move |store| {
+        store.confirm_email(&user_id, &secret, store.clock().now_ms())
+    })
+    .await?;
+    match outcome {
+        Err(problem) => dead_link(&state, &rid, &token, problem, again),
+        Ok(user) => {
+            tracing::info!(user = %user.id, "email confirmed");
+            audit(&state, &user.id, "account.email-confirmed");
+            let signed_in = state.signed_in(&headers)?.is_some();
+            Ok(Redirect::to(if signed_in {
+                "/"
+            } else {
+                "/login?done=confirmed"
+            })
+            .into_response())
+        }
+    }
+}
+
+/// `POST /email/resend`: a new confirmation link for the signed-in account.
+pub(crate) async fn resend(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    let Some(me) = state.signed_in(&headers)? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
+    if !auth::csrf_matches(&me.session.csrf, given) {
+        return Err(AppError::Csrf);
+    }
+    if me.user.email_verified {
+        return Ok(Redirect::to("/").into_response());
+    }
+    if let Err(wait) = state
+        .inner
+        .budgets
+        .per_recipient
+        .hit(&me.user.email, state.clock().instant())
+    {
+        return Err(AppError::TooMany(wait.as_secs().max(1)));
+    }
+    send_verification(&state, &me.user)?;
+    let html = super::account_security::signed_in_page(
+        &state,
+        &me,
+        &rid,
+        "notice.html",
+        "Check your mailbox",
+        context! {
+            heading => "Check your mailbox",
+            paragraphs => vec![
+                format!("We sent a new link to {}. It replaces the earlier ones and works for {} hours.", me.user.email, hours(Purpose::VerifyEmail)),
+            ],
+            action => context! { href => "/me/my-account", label => "Back to My account" },
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+// --- Confirming a new login email -----------------------------------------
+
+/// `GET /email/change/confirm?t=…`
+pub(crate) async fn change_page(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (token, set) = state.pre_session(&headers);
+    let again = ("/account/security", "Sign in to ask again");
+    let Some((user, secret)) = split(q.t.as_deref()) else {
+        return Ok(with_cookie(
+            dead_link(&state, &rid, &token, LinkProblem::Unknown, again)?,
+            set,
+        ));
+    };
+    let page = match state.store().check_account_link(
+        &user,
+        Purpose::ChangeEmail,
+        &secret,
+        state.clock().now_ms(),
+    )? {
+        Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
+        Ok(link) => {
+            let old = state
+                .store()
+                .user(&user)?
+                .map(|u| u.email)
+                .unwrap_or_default();
+            let new = link.new_email.unwrap_or_default();
+            confirm_form(
+                &state,
+                &rid,
+                &token,
+                q.t.as_deref().unwrap_or(""),
+                (
+                    "Confirm your new login email",
+                    format!("From now on, sign in with {new} instead of {old}."),
+                    "/email/change/confirm",
+                    "Use this address",
+                ),
+            )?
+        }
+    };
+    Ok(with_cookie(page, set))
+}
+
+/// `POST /email/change/confirm`
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    check_pre_session(&state, &headers, &form)?;
+    let (token, _) = state.pre_session(&headers);
+    let again = ("/account/security", "Sign in to ask again");
+    let Some((user_id, secret)) = split(form.get("t")) else {
+        return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
+    };
+    let outcome = blocking(&state, move |store| {
+        store.confirm_email_change(&user_id, &secret, store.clock().now_ms())
+    })
+    .await?;
+    match outcome {
+        Err(LinkProblem::EmailTaken) => {
+            let html = state.anonymous_page(
+                "notice.html",
+                "Your login email did not change",
+                context! {
+                    heading => "Your login email did not change",
+                    paragraphs => vec!["Another account signed up with that address in the meantime, so it cannot be yours too. Your login email is still the previous one."],
+                    action => context! { href => "/account/security", label => "Sign-in and security" },
+                },
+                &token,
+                &rid.0,
+            )?;
+            Ok((StatusCode::CONFLICT, Html(html)).into_response())
+        }
+        Err(problem) => dead_link(&state, &rid, &token, problem, again),
+        Ok((user, old)) => {
+            tracing::info!(user = %user.id, "login email changed");
+            audit(&state, &user.id, "account.email-changed");
+            state
+                .mailer()
+                .send(letters::email_changed(&old, &user.first_name, &user.email));
+            let signed_in = state
+                .signed_in(&headers)?
+                .is_some_and(|me| me.user.id == user.id);
+            Ok(Redirect::to(if signed_in {
+                "/account/security?done=email"
+            } else {
+                "/login?done=email-changed"
+            })
+            .into_response())
+        }
+    }
+}

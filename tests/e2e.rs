@@ -815,3 +815,100 @@ async fn a_full_disk_refuses_writes_plainly_and_recovers_without_losing_anything
     drop(portal);
     drop(disk);
 }
+
+/// Issue 11: the language is the one saved in the profile (by the header's
+/// switch), else the browser's `Accept-Language`, else French; `<html
+/// lang>`, the host's pages, an area's own catalogue, its translatable form
+/// errors and the JSON errors all follow it.
+#[tokio::test]
+async fn pages_and_errors_follow_the_language_of_the_reader() {
+    let yaml = format!(
+        "{}  - id: hello\n    title: Hello\n    plugin: {}\n    version: 1.0.0\n    order: 70\n    capabilities: [kv]\n",
+        standard_areas(),
+        support::plugin("hello").display()
+    );
+    let portal = Portal::start(&yaml);
+
+    // A browser that states no language gets French.
+    let bare = portal.client_in("");
+    let login = bare.get("/login").await;
+    assert!(login.body.contains(r#"<html lang="fr">"#), "{}", login.body);
+    assert_eq!(login.headers["content-language"], "fr");
+    let missing = bare.get_json("/no-such-page").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.json()["error"],
+        "Cette page n'existe pas, ou vous n'y avez pas accès."
+    );
+    // One that prefers English (over French) gets English.
+    let english = portal.client_in("de-DE, en-GB;q=0.9, fr;q=0.5");
+    let missing = english.get_json("/no-such-page").await;
+    assert_eq!(
+        missing.json()["error"],
+        "This page does not exist, or you do not have access to it."
+    );
+
+    // Alice's browser asks for English: the host and the area speak it.
+    let alice = alice_with_structure(&portal).await;
+    let hello = format!("/s/{SUPPLIER}/hello");
+    let page = alice.get(&hello).await;
+    assert!(page.body.contains(r#"<html lang="en">"#), "{}", page.body);
+    assert!(page.body.contains("Hello, Alice!"), "{}", page.body);
+    assert!(page.body.contains("Log out"), "{}", page.body);
+
+    // The switch: French, saved in her profile, back where she was.
+    let token = page.csrf();
+    let switched = alice
+        .http
+        .post(format!("{}/language", alice.base))
+        .header("referer", format!("{}{hello}", alice.base))
+        .form(&[("_csrf", token.as_str()), ("lang", "fr")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 303);
+    assert_eq!(switched.headers()["location"], hello.as_str());
+    let page = alice.get(&hello).await;
+    assert!(page.body.contains(r#"<html lang="fr">"#), "{}", page.body);
+    assert!(page.body.contains("Bonjour, Alice !"), "{}", page.body);
+    assert!(page.body.contains("Se déconnecter"), "{}", page.body);
+
+    // A form error made by the plugin's code, in her language.
+    let saved = alice
+        .submit(&hello, &format!("{hello}/name"), &[("name", "Zoé")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let again = alice
+        .submit(&hello, &format!("{hello}/name"), &[("name", "Zoé")])
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(
+        again.body.contains("« Zoé » est déjà le nom salué."),
+        "{}",
+        again.body
+    );
+
+    // An unknown language is refused, saying what would be right.
+    let token = alice.get(&hello).await.csrf();
+    let refused = alice
+        .post("/language", &[("_csrf", token.as_str()), ("lang", "de")])
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("Langue inconnue « de »"),
+        "{}",
+        refused.body
+    );
+
+    // Her choice follows her to another (English) browser at sign-in.
+    let elsewhere = portal.client();
+    let landing = elsewhere
+        .follow(elsewhere.log_in("alice@example.com", PASSWORD).await)
+        .await;
+    assert!(
+        landing.body.contains(r#"<html lang="fr">"#),
+        "{}",
+        landing.body
+    );
+    assert!(landing.body.contains("Se déconnecter"), "{}", landing.body);
+}

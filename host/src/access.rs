@@ -316,8 +316,14 @@ mod tests {
                     Err("plugin broken.wasm is not a valid WebAssembly component".to_string())
                 } else {
                     let area = runtime.load(&spec.plugin, &spec).expect("hello loads");
-                    let templates = crate::web::templates::area_environment(&area.templates);
-                    Ok(Loaded { area, templates })
+                    let messages = std::sync::Arc::new(crate::i18n::Messages::default());
+                    let templates =
+                        crate::web::templates::area_environment(&area.templates, messages.clone());
+                    Ok(Loaded {
+                        area,
+                        templates,
+                        messages,
+                    })
                 };
                 CatalogArea { spec, loaded }
             })

@@ -3,6 +3,7 @@
 //! and shared behind an `Arc`: a request keeps the catalog it started with.
 
 use crate::config::{self, AreaSpec, AreasSpec, ConfigError, ConfigErrors};
+use crate::i18n::{AREA_CATALOGUE_EN, AREA_CATALOGUE_FR, Messages};
 use crate::runtime::{LoadError, LoadedArea, Runtime};
 use std::path::Path;
 use std::time::Instant;
@@ -21,6 +22,8 @@ pub struct Loaded {
     pub area: LoadedArea,
     /// Its templates, compiled once, HTML autoescape always on.
     pub templates: minijinja::Environment<'static>,
+    /// Its message catalogues (empty if it ships none).
+    pub messages: std::sync::Arc<Messages>,
 }
 
 /// Every area this deployment offers, in tab order.
@@ -45,8 +48,18 @@ impl Catalog {
         for area in spec.areas {
             let started = Instant::now();
             let loaded = runtime.load(&area.plugin, &area).and_then(|loaded| {
-                let templates = crate::web::templates::area_environment(&loaded.templates);
+                let messages =
+                    area_messages(&loaded.templates).map_err(|problems| LoadError::Messages {
+                        path: area.plugin.display().to_string(),
+                        problems: problems.join("; "),
+                    })?;
+                let messages = std::sync::Arc::new(messages);
+                let templates =
+                    crate::web::templates::area_environment(&loaded.templates, messages.clone());
                 for (name, source) in &loaded.templates {
+                    if crate::web::templates::is_catalogue(name) {
+                        continue;
+                    }
                     if let Err(reason) = crate::web::templates::check_area_template(source) {
                         return Err(LoadError::Template {
                             path: area.plugin.display().to_string(),
@@ -65,6 +78,7 @@ impl Catalog {
                 Ok(Loaded {
                     area: loaded,
                     templates,
+                    messages,
                 })
             });
             match &loaded {
@@ -100,5 +114,28 @@ impl Catalog {
     /// The area with this id.
     pub fn area(&self, id: &str) -> Option<&CatalogArea> {
         self.areas.iter().find(|a| a.spec.id.as_str() == id)
+    }
+}
+
+/// The area's catalogues from its `templates()` list: none, or both
+/// languages agreeing on keys and placeholders.
+fn area_messages(templates: &[(String, String)]) -> Result<Messages, Vec<String>> {
+    let find = |name: &str| {
+        templates
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.as_str())
+    };
+    match (find(AREA_CATALOGUE_FR), find(AREA_CATALOGUE_EN)) {
+        (None, None) => Ok(Messages::default()),
+        (Some(fr), Some(en)) => Messages::parse(fr, en),
+        (Some(_), None) => Err(vec![
+            "the area ships a French catalogue (i18n/fr.json) but no English one (i18n/en.json)"
+                .into(),
+        ]),
+        (None, Some(_)) => Err(vec![
+            "the area ships an English catalogue (i18n/en.json) but no French one (i18n/fr.json)"
+                .into(),
+        ]),
     }
 }

@@ -28,6 +28,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod directory;
+pub mod i18n;
 pub mod mail;
 pub mod ops;
 pub mod runtime;

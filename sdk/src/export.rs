@@ -35,6 +35,11 @@ impl<A: Area> wit_plugin::Guest for Adapter<A> {
         A::templates()
             .iter()
             .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+            .chain(
+                A::messages()
+                    .iter()
+                    .map(|(lang, source)| (format!("i18n/{lang}.json"), (*source).to_owned())),
+            )
             .collect()
     }
 

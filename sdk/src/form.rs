@@ -1,6 +1,7 @@
 //! Form validation that collects one error per field, then becomes a 422
 //! [`Response::Invalid`](crate::Response::Invalid) re-rendering the form.
 
+use crate::i18n::message;
 use crate::{Error, FieldError, HostError, Invalid, Request, View};
 
 /// Reads and validates the fields of a submitted form.
@@ -22,7 +23,10 @@ use crate::{Error, FieldError, HostError, Invalid, Request, View};
 /// let err = form.finish(|| View::new("form.html", "Profile", &serde_json::json!({}))).unwrap_err();
 /// let portico_sdk::Error::Invalid(invalid) = err else { panic!() };
 /// assert_eq!(invalid.fields.len(), 2);
-/// assert!(invalid.field("contact-email").unwrap().contains("name@example.com"));
+/// // Messages are translatable references; the host shows them in the
+/// // reader's language (`i18n::english` shows the English).
+/// let email_error = portico_sdk::i18n::english(invalid.field("contact-email").unwrap(), None);
+/// assert!(email_error.contains("name@example.com"));
 /// ```
 #[derive(Debug)]
 pub struct Form<'r> {
@@ -121,7 +125,7 @@ impl<'r> Form<'r> {
                 }
                 if self.is_valid() {
                     // The host said "invalid" without naming a field.
-                    self.fail("The form was refused; please check the values.");
+                    self.fail(message("form.refused", &[]));
                 }
                 self.finish(view)?;
                 Err(Error::failed("unreachable: the form has errors"))
@@ -140,8 +144,8 @@ impl<'r> Form<'r> {
             return summary.clone();
         }
         match self.errors.len() {
-            1 => "Please correct the field marked below.".to_owned(),
-            n => format!("Please correct the {n} fields marked below."),
+            1 => message("form.fix-one", &[]),
+            n => message("form.fix-many", &[("count", &n.to_string())]),
         }
     }
 }
@@ -181,7 +185,7 @@ impl Field<'_, '_> {
     /// The field must not be empty (after trimming).
     pub fn required(mut self) -> Self {
         if !self.failed && self.value.is_empty() {
-            self.fail("This field is required.".to_owned());
+            self.fail(message("form.required", &[]));
         }
         self
     }
@@ -193,8 +197,9 @@ impl Field<'_, '_> {
             if n >= min {
                 Ok(())
             } else {
-                Err(format!(
-                    "Enter at least {min} characters (you entered {n})."
+                Err(message(
+                    "form.min-chars",
+                    &[("min", &min.to_string()), ("count", &n.to_string())],
                 ))
             }
         })
@@ -207,14 +212,17 @@ impl Field<'_, '_> {
             if n <= max {
                 Ok(())
             } else {
-                Err(format!("Enter at most {max} characters (you entered {n})."))
+                Err(message(
+                    "form.max-chars",
+                    &[("max", &max.to_string()), ("count", &n.to_string())],
+                ))
             }
         })
     }
 
     /// An email address such as `name@example.com`.
     pub fn email(self) -> Self {
-        self.check(is_email, "Enter an email address such as name@example.com.")
+        self.check(is_email, message("form.email", &[]))
     }
 
     /// One of `choices` (the `value`s of a select or radio group).
@@ -223,7 +231,7 @@ impl Field<'_, '_> {
             if choices.contains(&v) {
                 Ok(())
             } else {
-                Err(format!("Choose one of: {}.", choices.join(", ")))
+                Err(message("form.one-of", &[("choices", &choices.join(", "))]))
             }
         })
     }
@@ -286,10 +294,14 @@ mod tests {
             panic!("expected invalid")
         };
         assert_eq!(invalid.fields.len(), 3);
-        assert_eq!(invalid.field("a"), Some("This field is required."));
-        assert!(invalid.field("b").unwrap().contains("at most 3"));
-        assert_eq!(invalid.field("c"), Some("Choose one of: yes, no."));
-        assert_eq!(invalid.message, "Please correct the 3 fields marked below.");
+        let en = |f: &str| crate::i18n::english(invalid.field(f).unwrap(), None);
+        assert_eq!(en("a"), "This field is required.");
+        assert!(en("b").contains("at most 3"), "{}", en("b"));
+        assert_eq!(en("c"), "Choose one of: yes, no.");
+        assert_eq!(
+            crate::i18n::english(&invalid.message, None),
+            "Please correct the 3 fields marked below."
+        );
     }
 
     #[test]

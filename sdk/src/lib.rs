@@ -88,6 +88,7 @@ mod export;
 pub mod facts;
 pub mod form;
 mod host;
+pub mod i18n;
 pub mod kv;
 pub mod log;
 pub mod messages;
@@ -119,6 +120,17 @@ pub trait Area {
     /// when the host loads the area. Use `include_str!` to ship files from
     /// the crate's `templates/` directory.
     fn templates() -> &'static [(&'static str, &'static str)];
+
+    /// The area's message catalogues as `(language, JSON source)` pairs:
+    /// `("fr", …)` and `("en", …)`, usually [`messages!()`](crate::messages)
+    /// (the crate's `i18n/fr.json` and `i18n/en.json`). Templates then write
+    /// `{{ t("key", name=value) }}` and are rendered in the reader's
+    /// language; [`i18n::message`] makes translatable form errors. The host
+    /// refuses to load an area whose two catalogues differ in keys or
+    /// placeholders. The default ships none.
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
 
     /// Answers one HTTP request. An `Err` becomes its response through
     /// [`Error::into_response`]: `?` on a host call answers "failed" (500),

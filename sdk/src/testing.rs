@@ -553,7 +553,19 @@ impl TestHost {
             s.sent_in_call = 0;
             s.timers_in_call = 0;
         });
-        let response = crate::dispatch::<A>(&self.context(), request);
+        let mut response = crate::dispatch::<A>(&self.context(), request);
+        // Form errors as an English reader sees them (the host translates
+        // `i18n::message` references with the area's catalogue).
+        if let Response::Invalid(invalid) = &mut response {
+            let en = A::messages()
+                .iter()
+                .find(|(lang, _)| *lang == "en")
+                .map(|(_, source)| *source);
+            invalid.message = crate::i18n::english(&invalid.message, en);
+            for f in &mut invalid.fields {
+                f.message = crate::i18n::english(&f.message, en);
+            }
+        }
         let template = match &response {
             Response::View(v) => Some(&v.template),
             Response::Invalid(i) => Some(&i.view.template),

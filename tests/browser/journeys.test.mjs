@@ -124,7 +124,7 @@ function startPortico(data) {
  * other failed load (a missing stylesheet, a favicon 404) still fails.
  */
 async function journey(name, { expectedStatuses = [] } = {}) {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1100, height: 800 } });
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1100, height: 800 }, locale: 'en-GB' });
   context.setDefaultTimeout(ACTION_MS);
   const page = await context.newPage();
   const consoleErrors = [];

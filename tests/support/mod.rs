@@ -254,15 +254,34 @@ impl Portal {
         }
     }
 
-    /// A new browser-like client (own cookie jar, no automatic redirects).
+    /// A new browser-like client (own cookie jar, no automatic redirects)
+    /// whose browser asks for English (`Accept-Language: en`).
     pub fn client(&self) -> Client {
-        self.client_as("")
+        self.client_with("en", "")
+    }
+
+    /// A new browser-like client sending `Accept-Language: accept_language`
+    /// (empty: no header, as a bare HTTP client).
+    pub fn client_in(&self, accept_language: &str) -> Client {
+        self.client_with(accept_language, "")
     }
 
     /// A client whose requests carry this `User-Agent` (none if empty).
     pub fn client_as(&self, user_agent: &str) -> Client {
+        self.client_with("en", user_agent)
+    }
+
+    fn client_with(&self, accept_language: &str, user_agent: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if !accept_language.is_empty() {
+            headers.insert(
+                reqwest::header::ACCEPT_LANGUAGE,
+                reqwest::header::HeaderValue::from_str(accept_language).unwrap(),
+            );
+        }
         Client {
             http: reqwest::Client::builder()
+                .default_headers(headers)
                 .user_agent(user_agent)
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())

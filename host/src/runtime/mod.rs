@@ -156,6 +156,14 @@ pub enum LoadError {
         /// wasmtime's message.
         reason: String,
     },
+    /// The area's message catalogues are incomplete or disagree.
+    #[error("plugin {path}: its message catalogues are not usable: {problems}")]
+    Messages {
+        /// The file.
+        path: String,
+        /// Every problem, `; `-separated.
+        problems: String,
+    },
     /// Calling `templates()` failed.
     #[error("plugin {path}: reading its templates failed: {failure}")]
     Templates {

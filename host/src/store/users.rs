@@ -64,6 +64,9 @@ pub struct User {
     pub previous_login_ms: Option<u64>,
     /// Operators run the deployment (`/ops`); not a structure role.
     pub operator: bool,
+    /// The language the user chose (`fr`, `en`); `None`: the browser's.
+    #[serde(default)]
+    pub language: Option<String>,
     /// Whether the login email was confirmed through an emailed link.
     /// Accounts stored before confirmation existed read as confirmed: they
     /// were accepted then, and locking them out of their structures now
@@ -128,6 +131,7 @@ impl Store {
             last_login_ms: None,
             previous_login_ms: None,
             operator: new.operator,
+            language: None,
             email_verified: new.email_verified,
             credential_epoch: 0,
         };
@@ -203,6 +207,12 @@ impl Store {
             u.contact_email = contact_email.trim().to_string();
         })?;
         Ok(user)
+    }
+
+    /// Saves the user's language (`fr`, `en`), or forgets it with `None`.
+    pub fn set_language(&self, id: &UserId, language: Option<&str>) -> Result<()> {
+        self.update_user(id, |u| u.language = language.map(str::to_owned))?;
+        Ok(())
     }
 
     /// Records a successful login at `now_ms`; returns the previous login

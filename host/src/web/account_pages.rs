@@ -203,6 +203,10 @@ pub(crate) async fn login(
     let set_cookie = start_session(&state, &user, &headers, ip).await?;
     let mut r = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie);
+    // The language saved in the profile follows the user to this browser.
+    if let Some(lang) = user.language.as_deref().and_then(crate::i18n::Lang::parse) {
+        with_cookie_value(&mut r, language_cookie(lang, state.secure_cookies()));
+    }
     Ok(with_cookie(
         r,
         Some(auth::clear_pre_session_cookie(state.secure_cookies())),
@@ -484,4 +488,76 @@ pub(crate) async fn logout(
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(r)
+}
+
+/// The `Set-Cookie` remembering this browser's language for a year.
+fn language_cookie(lang: crate::i18n::Lang, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
+        crate::i18n::LANG_COOKIE,
+        lang.as_str()
+    )
+}
+
+/// The same-site path the switch was used on (from `Referer`, which our
+/// `Referrer-Policy: same-origin` sends), else `/`.
+fn back_to(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| {
+            let rest = r.split_once("://")?.1;
+            let (authority, path) = rest.split_at(rest.find('/')?);
+            (Some(authority) == host).then(|| path.to_owned())
+        })
+        .and_then(|p| safe_next(Some(&p)))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+/// `POST /language`: the header's switch. Saved in the profile of a
+/// signed-in user and in a cookie for the browser; back to the same page.
+pub(crate) async fn set_language(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    let form = FormData::parse(req, MAX_AUTH_BODY).await?;
+    let me = state.signed_in(&headers)?;
+    match &me {
+        Some(me) => {
+            let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
+            if !auth::csrf_matches(&me.session.csrf, given) {
+                return Err(AppError::Csrf);
+            }
+        }
+        None => check_pre_session(&state, &headers, &form)?,
+    }
+    let value = form.get("lang").unwrap_or("").trim();
+    let lang = crate::i18n::Lang::ALL
+        .into_iter()
+        .find(|l| l.as_str() == value)
+        .ok_or_else(|| {
+            let shown: String = value.chars().take(20).collect();
+            AppError::BadRequest(format!(
+                "{}language.unknown {}",
+                crate::i18n::MESSAGE_PREFIX,
+                serde_json::json!({ "value": shown })
+            ))
+        })?;
+    if let Some(me) = &me {
+        state
+            .store()
+            .set_language(&me.user.id, Some(lang.as_str()))?;
+    }
+    let mut r = Redirect::to(&back_to(&headers)).into_response();
+    with_cookie_value(&mut r, language_cookie(lang, state.secure_cookies()));
+    Ok(r)
+}
+
+fn with_cookie_value(r: &mut Response, cookie: String) {
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
 }

@@ -453,13 +453,16 @@ fn answer(
             }
         }
         wit::Response::Invalid(invalid) => {
+            let lang = crate::i18n::current();
+            let tr = |m: &str| crate::i18n::translate_message(lang, Some(&loaded.messages), m);
             let errors: BTreeMap<String, String> = invalid
                 .fields
                 .iter()
-                .map(|f| (f.field.clone(), f.message.clone()))
+                .map(|f| (f.field.clone(), tr(&f.message)))
                 .collect();
+            let summary = tr(&invalid.message);
             if json {
-                let body = serde_json::json!({ "message": invalid.message, "fields": errors });
+                let body = serde_json::json!({ "message": summary, "fields": errors });
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
             }
             let data = match parse_data(&invalid.view.data) {
@@ -473,7 +476,7 @@ fn answer(
                 &invalid.view,
                 data,
                 errors,
-                Some(invalid.message.clone()),
+                Some(summary),
                 form,
             ) {
                 Ok(html) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()),
@@ -514,24 +517,30 @@ fn answer(
             );
             Ok(r)
         }
-        wit::Response::NotFound => Ok(message_page(
-            state,
-            rid,
-            p,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "This page does not exist in this area.",
-            json,
-        )),
-        wit::Response::Forbidden(reason) => Ok(message_page(
-            state,
-            rid,
-            p,
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            &reason,
-            json,
-        )),
+        wit::Response::NotFound => {
+            let lang = crate::i18n::current();
+            Ok(message_page(
+                state,
+                rid,
+                p,
+                StatusCode::NOT_FOUND,
+                &crate::i18n::host_text(lang, "error.not-found-title", &[]),
+                &crate::i18n::host_text(lang, "error.not-found-in-area", &[]),
+                json,
+            ))
+        }
+        wit::Response::Forbidden(reason) => {
+            let lang = crate::i18n::current();
+            Ok(message_page(
+                state,
+                rid,
+                p,
+                StatusCode::FORBIDDEN,
+                &crate::i18n::host_text(lang, "error.forbidden-title", &[]),
+                &crate::i18n::translate_message(lang, Some(&loaded.messages), &reason),
+                json,
+            ))
+        }
         wit::Response::Failed(message) => fail(AreaFailure::Reported { message }),
     }
 }
@@ -633,7 +642,9 @@ fn render_view(
             view.template
         ),
     })?;
-    Ok(layout(state, p, &view.title, content))
+    let title =
+        crate::i18n::translate_message(crate::i18n::current(), Some(&loaded.messages), &view.title);
+    Ok(layout(state, p, &title, content))
 }
 
 fn area_ctx(p: &Prepared) -> Value {
@@ -677,7 +688,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         .read
         .memberships
         .iter()
-        .map(|(s, r)| context! { id => s.id.as_str(), name => s.name.as_str(), role => r.label() })
+        .map(|(s, r)| context! { id => s.id.as_str(), name => s.name.as_str(), role => r.as_str() })
         .collect();
     let area = &p.catalog.areas[p.area_index];
     let structure = p
@@ -686,7 +697,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
     let ctx = context! {
         title,
         user => context! { first_name => p.me.user.first_name.clone() },
-        last_login => p.me.user.previous_login_ms.map(format_time),
+        last_login => p.me.user.previous_login_ms,
         memberships,
         structure,
         invitation => p.read.memberships.is_empty(),
@@ -745,15 +756,16 @@ fn failure_page(
         .get_template("error.html")
         .and_then(|t| {
             t.render(context! {
-                heading => format!("{} could not answer", area.spec.title),
+                heading => crate::i18n::host_text(crate::i18n::current(), "error.could-not-answer", &[("area", &area.spec.title)]),
                 message => failure.public_message(),
-                detail => "This has been logged. If it keeps happening, tell your portal's operator and quote the request id.",
+                detail => crate::i18n::host_text(crate::i18n::current(), "error.logged", &[]),
                 request_id => rid.0.clone(),
                 other_tabs => true,
             })
         })
         .unwrap_or_default();
-    let mut r = (status, Html(layout(state, p, "Error", content))).into_response();
+    let title = crate::i18n::host_text(crate::i18n::current(), "error.title", &[]);
+    let mut r = (status, Html(layout(state, p, &title, content))).into_response();
     if let Some(secs) = retry_after(&failure) {
         r.headers_mut().insert(header::RETRY_AFTER, secs.into());
     }

@@ -68,6 +68,36 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// What the person is told, in `lang`. `Forbidden` and `BadRequest`
+    /// texts may be `i18n:KEY {args}` references (see `crate::i18n`).
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::{host_text, translate_message};
+        match self {
+            AppError::NotFound => host_text(lang, "error.not-found", &[]),
+            AppError::Forbidden(m)
+            | AppError::BadRequest(m)
+            | AppError::NotAvailable(m)
+            | AppError::Unauthorized(m)
+            | AppError::TooLarge(m) => translate_message(lang, None, m),
+            AppError::Csrf => host_text(lang, "error.csrf", &[]),
+            AppError::TooMany(secs) => {
+                host_text(lang, "error.too-many", &[("seconds", &secs.to_string())])
+            }
+            AppError::Busy => host_text(lang, "error.busy", &[]),
+            AppError::StorageUnavailable(reason) => {
+                let key = match *reason {
+                    "the server's disk is full" => "error.storage-disk-full",
+                    _ => "error.storage-failing",
+                };
+                let reason = host_text(lang, key, &[]);
+                host_text(lang, "error.storage-unavailable", &[("reason", &reason)])
+            }
+            AppError::Internal(_) => host_text(lang, "error.internal", &[]),
+        }
+    }
+}
+
 /// Seconds a client should wait before retrying when the storage cannot
 /// write: freeing disk space takes an operator minutes, not milliseconds.
 pub(crate) const STORAGE_RETRY_AFTER_SECS: u64 = 30;
@@ -92,13 +122,7 @@ impl IntoResponse for AppError {
         if let AppError::Internal(e) = &self {
             tracing::error!(error = %format!("{e:#}"), "internal error");
         }
-        let message = match &self {
-            AppError::Internal(_) => {
-                "Something went wrong on our side. It has been logged; quote the request id if it persists."
-                    .to_string()
-            }
-            other => other.to_string(),
-        };
+        let message = self.message(crate::i18n::current());
         let retry_after = match &self {
             AppError::TooMany(secs) => Some(*secs),
             AppError::Busy => Some(1),

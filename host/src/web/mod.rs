@@ -4,8 +4,8 @@
 //! Invariant: this module never touches sled; it goes through [`Store`].
 
 mod account_pages;
-mod area_html;
 mod account_security;
+mod area_html;
 mod areas;
 mod canonical;
 mod error;
@@ -296,6 +296,7 @@ pub fn app(state: AppState) -> Router {
             get(account_pages::signup_page).post(account_pages::signup),
         )
         .route("/logout", post(account_pages::logout))
+        .route("/language", post(account_pages::set_language))
         .route(
             "/password/forgot",
             get(recovery::forgot_page).post(recovery::forgot),

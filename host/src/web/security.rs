@@ -45,9 +45,16 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let json = wants_json(req.headers());
+    let lang = crate::i18n::negotiate(
+        super::session::cookie(req.headers(), crate::i18n::LANG_COOKIE).as_deref(),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(lang);
 
-    let mut response = next.run(req).await;
+    let mut response = crate::i18n::REQUEST_LANG.scope(lang, next.run(req)).await;
 
     if let Some(page) = response.extensions().get::<ErrorPage>().cloned() {
         let status = response.status();
@@ -55,8 +62,10 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
             axum::Json(serde_json::json!({ "error": page.message, "request_id": id }))
                 .into_response()
         } else {
-            let heading = status.canonical_reason().unwrap_or("Error");
-            let html = render_error_page(&state, heading, &page.message, &id);
+            let heading = crate::i18n::host_text(lang, status_heading_key(status.as_u16()), &[]);
+            let html = crate::i18n::REQUEST_LANG.sync_scope(lang, || {
+                render_error_page(&state, &heading, &page.message, &id)
+            });
             axum::response::Html(html).into_response()
         };
         *rendered.status_mut() = status;
@@ -77,6 +86,12 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     };
     set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
     set(headers, "x-content-type-options", "nosniff");
+    if !headers.contains_key(header::CONTENT_LANGUAGE) {
+        headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.as_str()),
+        );
+    }
     set(headers, "x-frame-options", "DENY");
     set(headers, "referrer-policy", "same-origin");
     set(headers, "cross-origin-opener-policy", "same-origin");
@@ -116,6 +131,21 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         "request"
     );
     response
+}
+
+/// The catalogue key of an error page's heading for an HTTP status.
+pub(crate) fn status_heading_key(status: u16) -> &'static str {
+    match status {
+        400 => "error.bad-request-title",
+        403 => "error.forbidden-title",
+        404 => "error.not-found-title",
+        405 => "error.method-title",
+        413 => "error.payload-too-large-title",
+        429 => "error.too-many-title",
+        503 => "error.busy-title",
+        500 => "error.internal-title",
+        _ => "error.title",
+    }
 }
 
 /// A whole page for an error that happened outside any area.

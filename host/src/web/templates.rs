@@ -9,8 +9,9 @@
 //! ([`check_area_template`]). What the rendered HTML may contain (tags,
 //! links) is checked by `web::area_html`.
 
-use minijinja::value::{Object, ObjectRepr};
-use minijinja::{AutoEscape, Environment, State, Value};
+use crate::i18n::{self, DateInput, Lang, Messages};
+use minijinja::value::{Kwargs, Object, ObjectRepr};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, Value};
 use std::fmt;
 use std::sync::Arc;
 
@@ -50,6 +51,110 @@ impl Object for FormToken {
     }
 }
 
+/// The name of the render variable holding the reader's language (`fr`,
+/// `en`); `t()` and the locale filters read it, and so may templates
+/// (`{{ lang }}` is also given to the layout).
+pub(crate) const LANG_VAR: &str = "__portico_lang";
+
+/// True for the entries of an area's `templates()` list that are its
+/// message catalogues, not templates.
+pub fn is_catalogue(name: &str) -> bool {
+    name == i18n::AREA_CATALOGUE_FR || name == i18n::AREA_CATALOGUE_EN
+}
+
+/// The reader's language of this render (French when unset).
+pub(crate) fn lang_of(state: &State) -> Lang {
+    state
+        .lookup(LANG_VAR)
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_else(i18n::current)
+}
+
+/// `{{ t("key", name=value) }}`: the message in the reader's language from
+/// `messages` (the area's), then the host's catalogue. A missing key is a
+/// render error naming it (the CI check keeps that from shipping).
+fn translate(
+    messages: &Messages,
+    state: &State,
+    key: &str,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
+    let lang = lang_of(state);
+    let arg = |name: &str| {
+        kwargs
+            .get::<Option<Value>>(name)
+            .ok()
+            .flatten()
+            .map(|v| match v.as_str() {
+                Some(s) => s.to_owned(),
+                None => v.to_string(),
+            })
+    };
+    let text = messages
+        .format(lang, key, &arg)
+        .or_else(|| i18n::host_messages().format(lang, key, &arg))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedError,
+                format!("message `{key}` is in neither the area's catalogue nor the host's"),
+            )
+        })?;
+    // Every keyword is for the message; none is "unused" by mistake.
+    let _ = kwargs.assert_all_used();
+    Ok(text)
+}
+
+/// `{{ t_message(text) }}`: a text that may be a plugin's `i18n:KEY {args}`
+/// reference (form errors, refusals), translated; plain text unchanged.
+fn translate_message_fn(messages: &Messages, state: &State, text: &str) -> String {
+    i18n::translate_message(lang_of(state), Some(messages), text)
+}
+
+fn date_input(value: &Value) -> Option<DateInput> {
+    if let Some(s) = value.as_str() {
+        return Some(DateInput::Text(s.to_owned()));
+    }
+    i64::try_from(value.clone()).ok().map(DateInput::Ms)
+}
+
+/// `{{ value|date }}`: "5 décembre 2026" / "December 5, 2026", from
+/// milliseconds since the epoch or `YYYY-MM-DD…`. Anything else is shown as
+/// it is (never an error page for a date).
+fn date_filter(state: &State, value: Value) -> String {
+    date_input(&value)
+        .and_then(|d| i18n::format_date_value(lang_of(state), &d))
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// `{{ ms|datetime }}`: the date and its UTC time.
+fn datetime_filter(state: &State, value: Value) -> String {
+    i64::try_from(value.clone())
+        .ok()
+        .and_then(|ms| i18n::format_datetime_ms(lang_of(state), ms))
+        .unwrap_or_else(|| value.to_string())
+}
+
+fn decimal_text(value: &Value) -> String {
+    match value.as_str() {
+        Some(s) => s.to_owned(),
+        None => value.to_string(),
+    }
+}
+
+/// `{{ value|number }}` or `{{ value|number(2) }}`: grouped and with the
+/// language's decimal separator ("1 234,5" / "1,234.5").
+fn number_filter(state: &State, value: Value, fraction: Option<i16>) -> String {
+    let text = decimal_text(&value);
+    i18n::format_number(lang_of(state), &text, fraction).unwrap_or(text)
+}
+
+/// `{{ value|amount }}` or `{{ value|amount("USD") }}` (euros by default):
+/// "1 234,56 €" / "€1,234.56".
+fn amount_filter(state: &State, value: Value, currency: Option<String>) -> String {
+    let text = decimal_text(&value);
+    i18n::format_amount(lang_of(state), &text, currency.as_deref().unwrap_or("EUR")).unwrap_or(text)
+}
+
 /// `{{ csrf_field() }}`: the hidden input every POST form must contain.
 fn csrf_field(state: &State) -> Value {
     let token = state
@@ -67,6 +172,21 @@ fn base(env: &mut Environment<'static>) {
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_function("csrf_field", csrf_field);
+    env.add_function("lang", |state: &State| lang_of(state).as_str());
+    env.add_filter("date", date_filter);
+    env.add_filter("datetime", datetime_filter);
+    env.add_filter("number", number_filter);
+    env.add_filter("amount", amount_filter);
+}
+
+fn add_translation(env: &mut Environment<'static>, messages: Arc<Messages>) {
+    let m = messages.clone();
+    env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| {
+        translate(&m, state, key, kwargs)
+    });
+    env.add_function("t_message", move |state: &State, text: &str| {
+        translate_message_fn(&messages, state, text)
+    });
 }
 
 /// Why an area's template is refused at load, if it is: an
@@ -92,11 +212,18 @@ pub fn check_area_template(source: &str) -> Result<(), String> {
 
 /// The environment for one area's templates. It has no `safe` filter: an
 /// area cannot mark anything as HTML.
-pub fn area_environment(templates: &[(String, String)]) -> Environment<'static> {
+pub fn area_environment(
+    templates: &[(String, String)],
+    messages: Arc<Messages>,
+) -> Environment<'static> {
     let mut env = Environment::new();
     base(&mut env);
     env.remove_filter("safe");
+    add_translation(&mut env, messages);
     for (name, source) in templates {
+        if is_catalogue(name) {
+            continue;
+        }
         // A template that does not compile, or is refused, is reported by
         // `Runtime::load`; here it is simply absent.
         if check_area_template(source).is_err() {
@@ -111,6 +238,7 @@ pub fn area_environment(templates: &[(String, String)]) -> Environment<'static> 
 pub fn host_environment() -> Environment<'static> {
     let mut env = Environment::new();
     base(&mut env);
+    add_translation(&mut env, Arc::new(Messages::default()));
     for (name, source) in [
         ("layout.html", include_str!("../../templates/layout.html")),
         ("login.html", include_str!("../../templates/login.html")),
@@ -140,7 +268,10 @@ mod tests {
 
     fn render(source: &str) -> Result<String, String> {
         check_area_template(source)?;
-        let env = area_environment(&[("t.html".into(), source.into())]);
+        let env = area_environment(
+            &[("t.html".into(), source.into())],
+            Arc::new(Messages::default()),
+        );
         env.get_template("t.html")
             .and_then(|t| {
                 t.render(minijinja::context! {

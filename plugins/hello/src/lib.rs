@@ -1,7 +1,7 @@
 //! Hello: the SDK's minimal example area (its code is quoted in sdk/README.md).
 //! It counts visits in `kv` and lets the user set the name it greets.
 
-use portico_sdk::{Area, Context, Error, Form, Request, Response, View, kv};
+use portico_sdk::{Area, Context, Error, Form, Request, Response, View, i18n, kv};
 use serde::Serialize;
 
 /// The area: no state in memory, everything lives in `kv`.
@@ -21,7 +21,7 @@ fn page(cx: &Context) -> Result<View, Error> {
     let name = kv::get_json::<String>("name")?.unwrap_or_else(|| cx.user.first_name.clone());
     View::new(
         "hello.html",
-        "Hello",
+        &i18n::message("title", &[]),
         &Page {
             name,
             visits: visits.unwrap_or(0),
@@ -34,12 +34,20 @@ impl Area for Hello {
         &[("hello.html", include_str!("../templates/hello.html"))]
     }
 
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
+    }
+
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
         match (req.is_post(), req.path.as_str()) {
             (false, "/") => Ok(Response::View(page(cx)?)),
             (true, "/name") => {
                 let mut form = Form::new(req);
                 let name = form.field("name").required().max_chars(40).value();
+                if kv::get_json::<String>("name")?.as_deref() == Some(name.as_str()) {
+                    // A translatable error: the key and its argument.
+                    form.error("name", i18n::message("name-taken", &[("name", &name)]));
+                }
                 form.finish(|| page(cx))?; // 422: the form again, with the errors
                 kv::set_json("name", &name)?;
                 Ok(Response::redirect(cx.href("/")))

@@ -15,8 +15,9 @@ use crate::store::{MIN_NAME_PREFIX, NewStructure as StoreNewStructure, StoreErro
 
 /// Structure searches per account: 20 at once, then one every 6 seconds.
 /// Each costs index reads and reveals a little of the directory.
-static SEARCHES: std::sync::LazyLock<crate::auth::CellRateLimit> =
-    std::sync::LazyLock::new(|| crate::auth::CellRateLimit::new(20, std::time::Duration::from_secs(6)));
+static SEARCHES: std::sync::LazyLock<crate::auth::CellRateLimit> = std::sync::LazyLock::new(|| {
+    crate::auth::CellRateLimit::new(20, std::time::Duration::from_secs(6))
+});
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {

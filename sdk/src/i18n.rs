@@ -1,0 +1,102 @@
+//! Translatable messages: an area ships a French and an English catalogue
+//! (`i18n/fr.json`, `i18n/en.json`, returned by [`Area::messages`](crate::Area::messages),
+//! usually through [`messages!`](crate::messages)), and the host renders
+//! every page in the reader's language.
+//!
+//! In templates: `{{ t("invoice.status.paid") }}`, `{{ t("greeting", name=user.first_name) }}`,
+//! and the host's locale filters `{{ ms|date }}`, `{{ ms|datetime }}`,
+//! `{{ "1234.5"|number }}`, `{{ "709.2"|amount("EUR") }}`.
+//!
+//! In code, where a text leaves the plugin (form errors, a refusal), use
+//! [`message`]: it encodes a key and its arguments that the host translates
+//! with the area's catalogue (then its own).
+//!
+//! ```
+//! use portico_sdk::i18n::message;
+//! assert_eq!(message("amount.too-large", &[]), "i18n:amount.too-large");
+//! assert_eq!(
+//!     message("amount.at-most", &[("max", "100")]),
+//!     r#"i18n:amount.at-most {"max":"100"}"#
+//! );
+//! ```
+
+/// The prefix the host recognises on a translatable message.
+pub const PREFIX: &str = "i18n:";
+
+/// A translatable message: `key` of the area's catalogue (or of the host's,
+/// e.g. `form.required`) with `{name}` placeholders filled from `args`.
+pub fn message(key: &str, args: &[(&str, &str)]) -> String {
+    if args.is_empty() {
+        return format!("{PREFIX}{key}");
+    }
+    let map: serde_json::Map<String, serde_json::Value> = args
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+        .collect();
+    format!("{PREFIX}{key} {}", serde_json::Value::Object(map))
+}
+
+/// The area's catalogues from the crate's `i18n/fr.json` and `i18n/en.json`,
+/// for [`Area::messages`](crate::Area::messages).
+#[macro_export]
+macro_rules! messages {
+    () => {
+        &[
+            (
+                "fr",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/i18n/fr.json")),
+            ),
+            (
+                "en",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/i18n/en.json")),
+            ),
+        ]
+    };
+}
+
+/// The SDK's own English catalogue (the `form.*` messages of [`Form`](crate::Form)).
+const SDK_EN: &str = include_str!("../i18n/en.json");
+
+/// `text` as an English reader sees it: an [`message`] reference rendered
+/// with `area_en` (the area's English catalogue, JSON) then the SDK's own;
+/// any other text unchanged. The test host shows form errors this way, so
+/// tests read what people read.
+///
+/// ```
+/// use portico_sdk::i18n::{english, message};
+/// assert_eq!(english(&message("form.required", &[]), None), "This field is required.");
+/// assert_eq!(english(&message("hi", &[("name", "Ada")]), Some(r#"{"hi": "Hi {name}"}"#)), "Hi Ada");
+/// ```
+pub fn english(text: &str, area_en: Option<&str>) -> String {
+    let Some(reference) = text.strip_prefix(PREFIX) else {
+        return text.to_owned();
+    };
+    let (key, args) = match reference.split_once(' ') {
+        Some((k, a)) => (k, serde_json::from_str::<serde_json::Value>(a).ok()),
+        None => (reference, None),
+    };
+    let lookup = |source: &str| -> Option<String> {
+        let root: serde_json::Value = serde_json::from_str(source).ok()?;
+        let flat = root.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        flat.or_else(|| {
+            key.split('.')
+                .try_fold(&root, |v, part| v.get(part))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
+    };
+    let Some(template) = area_en.and_then(lookup).or_else(|| lookup(SDK_EN)) else {
+        return key.to_owned();
+    };
+    let mut out = template;
+    if let Some(serde_json::Value::Object(map)) = args {
+        for (name, value) in map {
+            let value = match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            out = out.replace(&format!("{{{name}}}"), &value);
+        }
+    }
+    out
+}

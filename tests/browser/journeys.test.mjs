@@ -214,7 +214,7 @@ async function submitSignUp(page, first, email) {
   await page.fill('#last-name', 'Tester');
   await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
   assert.match(await page.locator('main h1').innerText(), /Check your mailbox/);
 }
 
@@ -330,7 +330,7 @@ test('a wrong form shows each field error next to its field', async () => {
   await page.fill('#last-name', 'Tester');
   await page.fill('#email', 'not-an-email');
   await page.fill('#password', 'short');
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
   assert.match(await page.locator('.error-summary').innerText(), /correct the fields/);
   await assertErrorBeside(page, 'email');
   await assertErrorBeside(page, 'password');
@@ -341,7 +341,7 @@ test('a wrong form shows each field error next to its field', async () => {
   const graceEmail = freshEmail('grace');
   await page.fill('#email', graceEmail);
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
   await confirmAndSignIn(page, graceEmail);
   await createStructure(page, BAD_SIRET, 'Wrong Digits SARL');
   assert.ok(page.url().endsWith('/me/my-account/structures'), `stays on the form: ${page.url()}`);
@@ -447,7 +447,7 @@ test('a wrong password is refused, the right one signs in', async () => {
   await page.goto('/login');
   await page.fill('#email', email);
   await page.fill('#password', 'not the password');
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
   assert.ok(page.url().endsWith('/login'), `still on the login page: ${page.url()}`);
   assert.match(await page.locator('.error-summary').innerText(), /email or password/i);
   assert.equal(await page.inputValue('#email'), email, 'the email typed is kept');
@@ -456,7 +456,7 @@ test('a wrong password is refused, the right one signs in', async () => {
   await page.screenshot({ path: join(SCREENSHOTS, 'login-wrong-password-refused.png'), fullPage: true });
 
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
   assert.match(await page.locator('.who .hello').innerText(), /Hello Linus/);
   await j.finish();
 });

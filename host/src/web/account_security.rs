@@ -148,7 +148,7 @@ async fn signed_in_post(
     req: Request,
 ) -> Result<Option<(SignedIn, FormData, IpAddr)>, AppError> {
     let headers = req.headers().clone();
-    let ip = client_ip(&state, &req);
+    let ip = client_ip(state, &req);
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     let Some(me) = state.signed_in(&headers)? else {
         return Ok(None);

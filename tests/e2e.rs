@@ -857,7 +857,7 @@ async fn pages_and_errors_follow_the_language_of_the_reader() {
     assert!(page.body.contains("Log out"), "{}", page.body);
 
     // The switch: French, saved in her profile, back where she was.
-    let token = page.csrf();
+    let token = page.host_csrf();
     let switched = alice
         .http
         .post(format!("{}/language", alice.base))
@@ -889,7 +889,7 @@ async fn pages_and_errors_follow_the_language_of_the_reader() {
     );
 
     // An unknown language is refused, saying what would be right.
-    let token = alice.get(&hello).await.csrf();
+    let token = alice.get(&hello).await.host_csrf();
     let refused = alice
         .post("/language", &[("_csrf", token.as_str()), ("lang", "de")])
         .await;

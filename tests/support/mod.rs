@@ -438,7 +438,7 @@ impl Page {
     /// The form token of the first form in the page's content (an area's
     /// forms carry that area's token), or of the first form anywhere.
     pub fn csrf(&self) -> String {
-        let content = self.body.find("<main").unwrap_or(0);
+        let content = self.content_start().unwrap_or(0);
         Self::token_from(&self.body[content..])
             .or_else(|| Self::token_from(&self.body))
             .expect("page has a CSRF field")
@@ -446,7 +446,18 @@ impl Page {
 
     /// The token of the first form in the page's content, if it has one.
     pub fn area_csrf(&self) -> Option<String> {
-        Self::token_from(&self.body[self.body.find("<main")?..])
+        Self::token_from(&self.body[self.content_start()?..])
+    }
+
+    /// Where the area's content starts: inside `<main>`, after the host's
+    /// "confirm your email" notice (a host form) when it is shown.
+    fn content_start(&self) -> Option<usize> {
+        let main = self.body.find("<main")?;
+        let after_notice = self.body[main..].find("verify-email").and_then(|at| {
+            let from = main + at;
+            self.body[from..].find("</section>").map(|end| from + end)
+        });
+        Some(after_notice.unwrap_or(main))
     }
 
     /// The token of the host's own forms (the layout's logout form).

@@ -527,8 +527,7 @@ pub(crate) async fn set_language(
     let me = state.signed_in(&headers)?;
     match &me {
         Some(me) => {
-            let given = form.csrf.as_deref().ok_or(AppError::Csrf)?;
-            if !auth::csrf_matches(&me.session.csrf, given) {
+            if !me.form_token_ok(&auth::FormScope::Host, form.csrf.as_deref()) {
                 return Err(AppError::Csrf);
             }
         }

@@ -236,6 +236,32 @@ pub(crate) async fn forgot(
     Ok(Html(html).into_response())
 }
 
+/// The email of the account an emailed link (`{user}.{secret}`) is for,
+/// while the link is live for `purpose`; else why it is not. Only looks:
+/// the link is used up by the form it leads to.
+fn live_link_email(
+    state: &AppState,
+    t: Option<&str>,
+    purpose: Purpose,
+) -> Result<Result<String, LinkProblem>, AppError> {
+    let Some((user, secret)) = split(t) else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    Ok(
+        match state
+            .store()
+            .check_account_link(&user, purpose, &secret, state.clock().now_ms())?
+        {
+            Err(problem) => Err(problem),
+            Ok(_) => Ok(state
+                .store()
+                .user(&user)?
+                .map(|u| u.email)
+                .unwrap_or_default()),
+        },
+    )
+}
+
 /// `GET /password/reset?t=…`
 pub(crate) async fn reset_page(
     State(state): State<AppState>,
@@ -245,25 +271,9 @@ pub(crate) async fn reset_page(
 ) -> Result<Response, AppError> {
     let (token, set) = state.pre_session(&headers);
     let again = ("/password/forgot", "Ask for a new link");
-    let Some((user, secret)) = split(q.t.as_deref()) else {
-        return Ok(with_cookie(
-            dead_link(&state, &rid, &token, LinkProblem::Unknown, again)?,
-            set,
-        ));
-    };
-    let page = match state.store().check_account_link(
-        &user,
-        Purpose::ResetPassword,
-        &secret,
-        state.clock().now_ms(),
-    )? {
+    let page = match live_link_email(&state, q.t.as_deref(), Purpose::ResetPassword)? {
         Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
-        Ok(_) => {
-            let email = state
-                .store()
-                .user(&user)?
-                .map(|u| u.email)
-                .unwrap_or_default();
+        Ok(email) => {
             let html = state.anonymous_page(
                 "reset.html",
                 "Choose a new password",
@@ -394,40 +404,22 @@ pub(crate) async fn confirm_page(
 ) -> Result<Response, AppError> {
     let (token, set) = state.pre_session(&headers);
     let again = ("/login", "Sign in to ask for a new link");
-    let Some((user, secret)) = split(q.t.as_deref()) else {
-        return Ok(with_cookie(
-            dead_link(&state, &rid, &token, LinkProblem::Unknown, again)?,
-            set,
-        ));
-    };
-    let page = match state.store().check_account_link(
-        &user,
-        Purpose::VerifyEmail,
-        &secret,
-        state.clock().now_ms(),
-    )? {
+    let page = match live_link_email(&state, q.t.as_deref(), Purpose::VerifyEmail)? {
         Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
-        Ok(_) => {
-            let email = state
-                .store()
-                .user(&user)?
-                .map(|u| u.email)
-                .unwrap_or_default();
-            confirm_form(
-                &state,
-                &rid,
-                &token,
-                q.t.as_deref().unwrap_or(""),
-                (
-                    "Confirm your email address",
-                    format!(
-                        "Confirm that {email} is your address and finish creating your Portico account."
-                    ),
-                    "/email/confirm",
-                    "Confirm my address",
+        Ok(email) => confirm_form(
+            &state,
+            &rid,
+            &token,
+            q.t.as_deref().unwrap_or(""),
+            (
+                "Confirm your email address",
+                format!(
+                    "Confirm that {email} is your address and finish creating your Portico account."
                 ),
-            )?
-        }
+                "/email/confirm",
+                "Confirm my address",
+            ),
+        )?,
     };
     Ok(with_cookie(page, set))
 }

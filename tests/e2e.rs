@@ -403,6 +403,28 @@ async fn a_failing_area_shows_an_error_panel_and_the_others_keep_working() {
     assert_eq!(deep.status, 500);
     assert!(deep.body.contains("stack"), "{}", deep.body);
 
+    // An area's own `failed` answer: the log says why, under the request id
+    // the panel shows.
+    let failed = alice.get(&format!("{base}/failed")).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    let rid = failed
+        .body
+        .split("Request id: <code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the panel quotes the request id")
+        .to_owned();
+    let logged = portal
+        .log()
+        .lines()
+        .find(|l| l.contains(&rid) && l.contains("area call failed"))
+        .map(str::to_owned);
+    let logged = logged.unwrap_or_else(|| panic!("no failure line for {rid}:\n{}", portal.log()));
+    assert!(
+        logged.contains("The fixture failed on purpose."),
+        "the cause, not only the status: {logged}"
+    );
+
     // Printing, HashMap and the clock work inside the sandbox.
     assert_eq!(alice.get(&format!("{base}/print")).await.status, 200);
     assert_eq!(alice.get(&format!("{base}/std")).await.status, 200);

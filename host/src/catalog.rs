@@ -60,18 +60,12 @@ impl Catalog {
                     if crate::web::templates::is_catalogue(name) {
                         continue;
                     }
-                    if let Err(reason) = crate::web::templates::check_area_template(source) {
+                    let problems = crate::web::templates::template_problems(&templates, source);
+                    if !problems.is_empty() {
                         return Err(LoadError::Template {
                             path: area.plugin.display().to_string(),
                             name: name.clone(),
-                            reason,
-                        });
-                    }
-                    if let Err(e) = templates.get_template(name) {
-                        return Err(LoadError::Template {
-                            path: area.plugin.display().to_string(),
-                            name: name.clone(),
-                            reason: e.to_string(),
+                            reason: problems.join("; "),
                         });
                     }
                 }

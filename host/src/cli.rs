@@ -1,4 +1,5 @@
-//! The `portico` command line: serve, demo, check, reload, operator.
+//! The `portico` command line: serve, demo, check, reload, operator, and
+//! for area developers new (and dev).
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
@@ -78,6 +79,42 @@ enum Command {
             value_delimiter = ','
         )]
         plugin_dirs: Vec<PathBuf>,
+        /// Keep compiled plugins in DIR/cache, as `serve --data DIR` does (so a
+        /// check warms the server's cache). Default: the user's cache
+        /// directory ($XDG_CACHE_HOME/portico or ~/.cache/portico).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Start a new area project: code, template, catalogues, tests, its
+    /// areas.yaml entry and a README with the next commands.
+    New {
+        /// The area's id (used in URLs): e.g. `supplier-notes`.
+        id: String,
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value_t = crate::dev::new::Lang::Rust)]
+        lang: crate::dev::new::Lang,
+        /// The project directory (created; must be absent or empty). Default: ./ID.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Where the project takes the SDK from: a checkout's `sdk/` directory,
+        /// or a published version such as `0.1`. Default: the checkout this
+        /// portico was built from, if it is still there, else its version.
+        #[arg(long)]
+        sdk: Option<String>,
+    },
+    /// Serve the demo portal with the area project in DIR added to it;
+    /// rebuild and reload it on every save.
+    Dev {
+        /// The area project (made by `portico new`).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The portal to add the area to. Default: the demo's areas.yaml of
+        /// the checkout this portico was built from.
+        #[arg(long)]
+        portal: Option<PathBuf>,
     },
     /// Ask the running server to reload areas.yaml (sends it SIGHUP) and
     /// report the outcome.
@@ -123,6 +160,15 @@ fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
 }
 
 impl EdgeArgs {
+    /// The demo's: no metrics, no proxy.
+    fn none() -> EdgeArgs {
+        EdgeArgs {
+            metrics_token: None,
+            metrics_listen: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+
     fn policy(&self) -> crate::web::EdgePolicy {
         crate::web::EdgePolicy {
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
@@ -150,6 +196,17 @@ struct MailArgs {
     mail_from: Option<String>,
 }
 
+impl MailArgs {
+    /// The demo's: the mailbox directory, links to the listening address.
+    fn none() -> MailArgs {
+        MailArgs {
+            public_url: None,
+            smtp_url: None,
+            mail_from: None,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum OperatorAction {
     /// Make an account an operator; creates it with a generated password if needed.
@@ -165,13 +222,7 @@ enum OperatorAction {
 /// Entry point of the `portico` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,cranelift=warn,wasmtime=warn".into()),
-        )
-        .with_target(false)
-        .init();
+    init_log(&cli.command);
     let plugin_dirs = match &cli.command {
         Command::Serve { plugin_dirs, .. } | Command::Check { plugin_dirs, .. } => {
             plugin_dirs.as_slice()
@@ -183,7 +234,17 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
-        Command::Check { config, .. } => return check(&config),
+        Command::Check { config, data, .. } => return check(&config, data.as_deref()),
+        Command::New { id, lang, dir, sdk } => new(&id, lang, dir.as_deref(), sdk.as_deref()),
+        Command::Dev {
+            dir,
+            listen,
+            portal,
+        } => crate::dev::run::run(crate::dev::run::DevOptions {
+            dir,
+            listen,
+            portal,
+        }),
         Command::Serve {
             config,
             data,
@@ -202,6 +263,7 @@ pub fn main() -> ExitCode {
             max_concurrent_calls,
             edge,
             mail,
+            None,
         ),
         Command::Demo {
             config,
@@ -214,16 +276,9 @@ pub fn main() -> ExitCode {
             false,
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
-            EdgeArgs {
-                metrics_token: None,
-                metrics_listen: None,
-                trusted_proxies: Vec::new(),
-            },
-            MailArgs {
-                public_url: None,
-                smtp_url: None,
-                mail_from: None,
-            },
+            EdgeArgs::none(),
+            MailArgs::none(),
+            None,
         ),
         Command::Reload { data, wait } => {
             crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
@@ -242,9 +297,96 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn check(config: &Path) -> ExitCode {
+/// The log: `serve` and `demo` write it to stdout (one line per request;
+/// tests and scripts read it there); the tools (`check`, `new`…) to stderr,
+/// so their stdout is only their answer. Colours only on a terminal.
+fn init_log(command: &Command) {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,cranelift=warn,wasmtime=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if matches!(command, Command::Serve { .. } | Command::Demo { .. }) {
+        builder.with_ansi(std::io::stdout().is_terminal()).init();
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}
+
+/// Where `check` keeps compiled plugins: `<data>/cache` like `serve`, else
+/// the user's cache directory; `None` if there is no such directory.
+fn check_cache_dir(data: Option<&Path>) -> Option<PathBuf> {
+    if let Some(data) = data {
+        return Some(data.join(COMPILE_CACHE_DIR));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("portico").join(COMPILE_CACHE_DIR))
+}
+
+fn new(
+    id: &str,
+    lang: crate::dev::new::Lang,
+    dir: Option<&Path>,
+    sdk: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::dev::new::{Sdk, create};
+    let sdk = match sdk {
+        None => Sdk::default_for_this_build(),
+        Some(v) if v.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
+            Sdk::Version(v.to_owned())
+        }
+        Some(path) => {
+            let manifest = Path::new(path).join("Cargo.toml");
+            let root = manifest
+                .canonicalize()
+                .ok()
+                .and_then(|m| m.parent().map(Path::to_path_buf))
+                .with_context(|| {
+                    format!(
+                        "--sdk {path}: no Cargo.toml there; give a checkout's sdk/ directory (e.g. ~/portico/sdk) or a published version (e.g. 0.1)"
+                    )
+                })?;
+            Sdk::Path(root)
+        }
+    };
+    let created = create(id, lang, dir, &sdk)?;
+    let shown = created.dir.display();
+    println!("Created the {lang} area `{id}` in {shown}:");
+    for file in &created.files {
+        println!("  {file}");
+    }
+    println!();
+    println!("Next:");
+    println!("  cd {shown}");
+    match lang {
+        crate::dev::new::Lang::Rust => {
+            println!("  cargo test      # its tests, on the native test host");
+            println!("  portico dev     # the demo portal with this area, rebuilt on every save");
+            println!("  cargo build --release --target wasm32-wasip2 && portico check areas.yaml");
+        }
+        crate::dev::new::Lang::Python => {}
+    }
+    if let Sdk::Version(v) = &sdk {
+        println!(
+            "(The SDK comes from crates.io, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
+        );
+    }
+    Ok(())
+}
+
+fn check(config: &Path, data: Option<&Path>) -> ExitCode {
     let runtime = match Runtime::new() {
-        Ok(r) => r,
+        Ok(r) => match check_cache_dir(data) {
+            Some(dir) => r.with_compile_cache(dir),
+            None => r,
+        },
         Err(e) => {
             eprintln!("portico: cannot start the wasm runtime: {e:#}");
             return ExitCode::FAILURE;
@@ -290,6 +432,7 @@ fn serve(
     max_concurrent_calls: usize,
     edge: EdgeArgs,
     mail: MailArgs,
+    on_ready: Option<crate::dev::OnReady>,
 ) -> anyhow::Result<()> {
     if edge.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
         anyhow::bail!(
@@ -358,6 +501,9 @@ fn serve(
             }
             let reloader = Reloader::start(config, runtime, state.clone())
                 .context("starting the reload watcher")?;
+            if let Some(on_ready) = on_ready {
+                on_ready(state.clone(), reloader.clone()).context("starting portico dev")?;
+            }
             tokio::spawn(reload_on_sighup(reloader));
             let _pid = PidFile::create(data)
                 .with_context(|| format!("writing the pid file in {}", data.display()))?;
@@ -402,6 +548,27 @@ fn serve(
             tracing::info!("stopped");
             Ok(())
         })
+}
+
+/// `portico dev`'s portal: the demo on `config`, with `on_ready` called
+/// once it serves.
+pub(crate) fn serve_dev(
+    config: &Path,
+    data: &Path,
+    listen: SocketAddr,
+    on_ready: crate::dev::OnReady,
+) -> anyhow::Result<()> {
+    serve(
+        config,
+        data,
+        listen,
+        false,
+        true,
+        crate::runtime::MAX_CONCURRENT_CALLS as usize,
+        EdgeArgs::none(),
+        MailArgs::none(),
+        Some(on_ready),
+    )
 }
 
 /// The system clock, or the movable test clock when

@@ -16,6 +16,7 @@
 //! - [`delivery`]: the worker that hands queued messages to recipient areas.
 //! - [`clock`]: the host's one clock (movable in tests).
 //! - [`cli`]: the `portico` command line; [`demo`]: its demo data.
+//! - [`dev`]: tools for area developers (`portico new`).
 
 pub mod access;
 pub mod auth;
@@ -27,6 +28,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod dev;
 pub mod directory;
 pub mod i18n;
 pub mod mail;

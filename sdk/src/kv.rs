@@ -116,7 +116,10 @@ where
 pub struct Page<T> {
     /// The entries, in key order.
     pub items: Vec<(String, T)>,
-    /// The key to pass as `after` for the next page; `None` on the last page.
+    /// The key to pass as `after` for the next page; `None` on the last
+    /// page (exactly: a full page with nothing after it says `None`). A key
+    /// may hold any character: URL-encode it in a link
+    /// (`{{ data.next|urlencode }}`).
     pub next: Option<String>,
 }
 
@@ -124,15 +127,51 @@ pub struct Page<T> {
 /// strictly after `after` when given. A `limit` over [`MAX_LIST_LIMIT`] is
 /// read as [`MAX_LIST_LIMIT`]: the page then says where to continue
 /// ([`Page::next`]), so nothing is silently lost.
+///
+/// `next` is exact: `Some` only when at least one more entry follows (the
+/// host is asked for one entry beyond the page), so a last page that is
+/// exactly full says so.
+///
+/// ```
+/// # let _host = portico_sdk::testing::TestHost::new().grant(&["kv"]);
+/// use portico_sdk::kv;
+/// for n in 1..=4 { kv::set_json(&format!("n/{n}"), &n)?; }
+/// let first = kv::list_json::<u32>("n/", None, 2)?;
+/// assert_eq!(first.next.as_deref(), Some("n/2"));
+/// let last = kv::list_json::<u32>("n/", first.next.as_deref(), 2)?;
+/// assert_eq!((last.items.len(), last.next), (2, None)); // exactly full, and the end
+/// # Ok::<(), portico_sdk::Error>(())
+/// ```
 pub fn list_json<T: DeserializeOwned>(
     prefix: &str,
     after: Option<&str>,
     limit: u32,
 ) -> Result<Page<T>, Error> {
     let limit = limit.min(MAX_LIST_LIMIT);
-    let raw = list(prefix, after, limit)?;
-    let full = limit > 0 && raw.len() >= limit as usize;
-    let next = if full {
+    if limit == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
+    }
+    // One more than the page, to know whether another follows; at the
+    // host's maximum, a second call of one entry.
+    let ask = if limit < MAX_LIST_LIMIT {
+        limit + 1
+    } else {
+        limit
+    };
+    let mut raw = list(prefix, after, ask)?;
+    let more = if raw.len() > limit as usize {
+        raw.truncate(limit as usize);
+        true
+    } else if raw.len() == limit as usize && ask == limit {
+        let last = raw.last().map(|(k, _)| k.clone());
+        !list(prefix, last.as_deref(), 1)?.is_empty()
+    } else {
+        false
+    };
+    let next = if more {
         raw.last().map(|(k, _)| k.clone())
     } else {
         None

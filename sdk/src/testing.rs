@@ -336,6 +336,73 @@ impl TestHost {
         }
     }
 
+    /// A test host set up as the area's `areas.yaml` entry says, so the
+    /// tests grant exactly what the portal will: the area id (and so the
+    /// base path), its `capabilities`, `scope: user` (no structure), and,
+    /// when `roles` leaves out the primary manager, the first role listed.
+    ///
+    /// ```
+    /// use portico_sdk::testing::TestHost;
+    /// let yaml = "areas:\n  - id: notes\n    title: Notes\n    plugin: notes.wasm\n    version: 0.1.0\n    capabilities: [kv, log]\n";
+    /// let host = TestHost::from_areas_yaml(yaml, "notes"); // usually include_str!("../areas.yaml")
+    /// assert_eq!(host.context().base_path, "/s/73282932000074/notes");
+    /// assert_eq!(host.capabilities(), ["kv", "log"]);
+    /// ```
+    ///
+    /// Panics, naming what is wrong, if the text is not YAML with an
+    /// `areas:` list holding an entry with this `id`.
+    pub fn from_areas_yaml(yaml: &str, id: &str) -> Self {
+        let doc: serde_yaml::Value = serde_yaml::from_str(yaml)
+            .unwrap_or_else(|e| panic!("areas.yaml is not valid YAML: {e}"));
+        let areas = doc
+            .get("areas")
+            .and_then(|a| a.as_sequence())
+            .unwrap_or_else(|| panic!("areas.yaml has no `areas:` list"));
+        let entry = areas
+            .iter()
+            .find(|a| a.get("id").and_then(|v| v.as_str()) == Some(id))
+            .unwrap_or_else(|| {
+                let ids: Vec<&str> = areas
+                    .iter()
+                    .filter_map(|a| a.get("id").and_then(|v| v.as_str()))
+                    .collect();
+                panic!("areas.yaml has no area `{id}` (it has {ids:?})")
+            });
+        let words = |field: &str| -> Vec<String> {
+            match entry.get(field) {
+                None => Vec::new(),
+                Some(v) => v
+                    .as_sequence()
+                    .unwrap_or_else(|| panic!("area `{id}`: `{field}` is not a list"))
+                    .iter()
+                    .map(|w| {
+                        w.as_str()
+                            .unwrap_or_else(|| panic!("area `{id}`: `{field}` holds a non-word"))
+                            .to_owned()
+                    })
+                    .collect(),
+            }
+        };
+        let capabilities = words("capabilities");
+        let roles = words("roles");
+        let mut host = Self::new().area(id);
+        with_state(|s| s.capabilities.extend(capabilities));
+        if entry.get("scope").and_then(|v| v.as_str()) == Some("user") {
+            host = host.no_structure();
+        }
+        if !roles.is_empty() && !roles.iter().any(|r| r == "primary-manager") {
+            let role = Role::parse(&roles[0])
+                .unwrap_or_else(|| panic!("area `{id}`: unknown role `{}`", roles[0]));
+            host = host.role(role);
+        }
+        host
+    }
+
+    /// The capabilities granted, sorted.
+    pub fn capabilities(&self) -> Vec<String> {
+        with_state(|s| s.capabilities.iter().cloned().collect())
+    }
+
     /// Sets the area id (default `test-area`); the base path follows.
     pub fn area(self, id: &str) -> Self {
         with_state(|s| s.area = id.to_owned());

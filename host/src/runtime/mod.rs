@@ -173,7 +173,7 @@ pub enum LoadError {
         failure: AreaFailure,
     },
     /// A template does not compile.
-    #[error("plugin {path}: template `{name}` does not compile: {reason}")]
+    #[error("plugin {path}: template `{name}`: {reason}")]
     Template {
         /// The file.
         path: String,
@@ -542,12 +542,17 @@ pub fn api_compatible(found: &semver::Version, host: &semver::Version) -> bool {
 /// What would make a component built against `found` load on a host
 /// implementing `host`.
 fn api_hint(found: &semver::Version, host: &semver::Version) -> String {
+    let target = format!(
+        "target portico:area@{host} or an older {}.x: rebuild it with a portico-sdk whose `API_VERSION` is one of those",
+        host.major
+    );
     if found.major == host.major && found.minor > host.minor {
         format!(
-            "it needs a newer Portico (one implementing {found}), or rebuild it with a portico-sdk for contract {host}"
+            "it needs a newer Portico (one implementing portico:area@{}.{}), or, for this host, {target}",
+            found.major, found.minor
         )
     } else {
-        format!("rebuild it with a portico-sdk for contract {host}")
+        format!("for this host, {target}")
     }
 }
 
@@ -703,7 +708,8 @@ mod tests {
         assert!(
             msg.contains("built against portico:area@1.2.0")
                 && msg.contains("implements portico:area@1.0.0 to 1.1.0")
-                && msg.contains("needs a newer Portico"),
+                && msg.contains("needs a newer Portico")
+                && msg.contains("target portico:area@1.1.0 or an older 1.x"),
             "{msg}"
         );
     }

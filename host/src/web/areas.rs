@@ -407,7 +407,6 @@ async fn call_area(
         Ok(Answer::Page(r)) => r,
         Ok(Answer::Message(_)) => unreachable!("a page call answers a page"),
         Err(failure) => {
-            tracing::warn!(request_id = %rid.0, area = %area.spec.id, failure = %failure, "area call failed");
             return Ok(failure_page(state, rid, &p, failure, json));
         }
     };
@@ -704,6 +703,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         unverified => (!p.me.user.email_verified).then(|| p.me.user.email.clone()),
         tabs => tabs_value(p),
         current_area => area.spec.id.as_str(),
+        dev_notice => state.dev_notice(area.spec.id.as_str()),
         content => Value::from_safe_string(content),
         request_id => p.request_id.clone(),
         __portico_csrf => p.me.host_form_token(),
@@ -727,6 +727,9 @@ pub(crate) fn format_time(ms: u64) -> String {
         .unwrap_or_default()
 }
 
+/// Longest failure cause written to the log, in bytes.
+const MAX_LOGGED_CAUSE: usize = 2048;
+
 /// The tab's error panel: the layout and the other tabs stay usable.
 fn failure_page(
     state: &AppState,
@@ -738,6 +741,16 @@ fn failure_page(
     let status =
         StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let area = &p.catalog.areas[p.area_index];
+    // The cause, whatever it is (a trap, a refused answer, the area's own
+    // `failed` message), with the request id the person sees on the panel.
+    // Escaped and capped: an area's words never reach the log raw.
+    let mut cause = crate::runtime::host::log::escape(&failure.to_string());
+    if cause.len() > MAX_LOGGED_CAUSE {
+        let cut = cause.floor_char_boundary(MAX_LOGGED_CAUSE);
+        cause.truncate(cut);
+        cause.push('…');
+    }
+    tracing::warn!(request_id = %rid.0, area = %area.spec.id, status = status.as_u16(), %cause, "area call failed");
     state
         .ops()
         .metrics()

@@ -98,6 +98,9 @@ struct Inner {
     /// taken from a request's `Host` header (which an attacker chooses, and
     /// would then receive the reset link).
     public_url: OnceLock<String>,
+    /// `portico dev` only: per area, why its newest build is not serving
+    /// (compiler or load errors), shown above the area's page.
+    dev_notices: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl AppState {
@@ -144,6 +147,7 @@ impl AppState {
                     per_recipient: RateLimit::new(MAIL_PER_RECIPIENT, MAIL_WINDOW),
                 },
                 public_url: OnceLock::new(),
+                dev_notices: Default::default(),
                 store,
             }),
         })
@@ -156,6 +160,30 @@ impl AppState {
             .ok_or_else(|| anyhow::anyhow!("the mailer is set before the state is shared"))?
             .mailer = mailer;
         Ok(self)
+    }
+
+    /// `portico dev`: shows `text` (a build's or a load's errors) above
+    /// `area`'s page, or clears it (`None`).
+    pub fn set_dev_notice(&self, area: &str, text: Option<String>) {
+        let mut notices = self
+            .inner
+            .dev_notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match text {
+            Some(t) => notices.insert(area.to_owned(), t),
+            None => notices.remove(area),
+        };
+    }
+
+    /// The `portico dev` notice of `area`, if any.
+    pub(crate) fn dev_notice(&self, area: &str) -> Option<String> {
+        self.inner
+            .dev_notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(area)
+            .cloned()
     }
 
     /// Sets the public address links in mail start with (first call wins).

@@ -210,6 +210,149 @@ pub fn check_area_template(source: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Everything wrong with one of an area's templates that can be seen
+/// without rendering it, each as `line N: cause`: a syntax error (an
+/// unclosed `{% for %}`…), an `{% autoescape %}` block, a filter the host
+/// does not have, a POST form without `{{ csrf_field() }}`. `portico check`
+/// and every reload refuse an area whose templates have any.
+pub fn template_problems(env: &Environment<'static>, source: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Err(reason) = check_area_template(source) {
+        problems.push(reason);
+    }
+    if let Err(e) = env.template_from_str(source) {
+        let line = e.line().map(|l| format!("line {l}: ")).unwrap_or_default();
+        let cause = e.detail().unwrap_or_default();
+        problems.push(format!("{line}{}: {cause}", e.kind()));
+    }
+    for (name, at) in filters_used(source) {
+        if !has_filter(env, name) {
+            problems.push(format!(
+                "line {}: unknown filter `{name}`; the host's are date, datetime, number, amount and minijinja's built-in ones (no `safe`)",
+                line_of(source, at)
+            ));
+        }
+    }
+    for at in post_forms_without_token(source) {
+        problems.push(format!(
+            "line {}: this POST form has no `{{{{ csrf_field() }}}}`; the host refuses its submissions (403): add it inside the form",
+            line_of(source, at)
+        ));
+    }
+    problems
+}
+
+/// 1-based line of byte offset `at`.
+fn line_of(source: &str, at: usize) -> usize {
+    source[..at].matches('\n').count() + 1
+}
+
+/// Whether `name` is a filter of `env` (minijinja resolves filters only
+/// when it runs them, so ask it to run one).
+fn has_filter(env: &Environment<'static>, name: &str) -> bool {
+    match env.compile_expression(&format!("none|{name}")) {
+        Ok(expr) => !matches!(expr.eval(()), Err(e) if e.kind() == ErrorKind::UnknownFilter),
+        Err(_) => true, // not a name minijinja parses; the syntax check reports it
+    }
+}
+
+/// The filters a template names (`value|name`, `{% filter name %}`), with
+/// their byte offsets, read from inside `{{ }}` and `{% %}` only, string
+/// literals skipped.
+fn filters_used(source: &str) -> Vec<(&str, usize)> {
+    let mut found = Vec::new();
+    let bytes = source.as_bytes();
+    let ident_end = |mut j: usize| {
+        while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+            j += 1;
+        }
+        j
+    };
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let close = match &bytes[i..i + 2] {
+            b"{{" => "}}",
+            b"{%" => "%}",
+            b"{#" => {
+                i = source[i..].find("#}").map_or(bytes.len(), |e| i + e + 2);
+                continue;
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let start = i + 2;
+        let end = source[start..]
+            .find(close)
+            .map_or(bytes.len(), |e| start + e);
+        let inner = source[start..end]
+            .trim_start_matches(['-', '+', '~'])
+            .trim_start();
+        if close == "%}"
+            && let Some(rest) = inner.strip_prefix("filter ")
+        {
+            let at = end - rest.trim_start().len();
+            let stop = ident_end(at);
+            if stop > at {
+                found.push((&source[at..stop], at));
+            }
+        }
+        let mut j = start;
+        let mut quote = None;
+        while j < end {
+            let b = bytes[j];
+            match quote {
+                Some(_) if b == b'\\' => j += 1,
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None if b == b'"' || b == b'\'' => quote = Some(b),
+                None if b == b'|' => {
+                    let mut k = j + 1;
+                    while k < end && bytes[k].is_ascii_whitespace() {
+                        k += 1;
+                    }
+                    let stop = ident_end(k);
+                    if stop > k {
+                        found.push((&source[k..stop], k));
+                    }
+                }
+                None => {}
+            }
+            j += 1;
+        }
+        i = end + 2;
+    }
+    found
+}
+
+/// Offsets of the `<form method="post">` tags whose form has no
+/// `csrf_field()` before its `</form>`.
+fn post_forms_without_token(source: &str) -> Vec<usize> {
+    let lower = source.to_ascii_lowercase();
+    let mut missing = Vec::new();
+    let mut from = 0;
+    while let Some(rel) = lower[from..].find("<form") {
+        let at = from + rel;
+        let tag_end = lower[at..].find('>').map_or(lower.len(), |e| at + e);
+        let tag: String = lower[at..tag_end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let post = tag.contains("method=\"post\"")
+            || tag.contains("method='post'")
+            || tag.contains("method=post");
+        let body_end = lower[tag_end..]
+            .find("</form")
+            .map_or(lower.len(), |e| tag_end + e);
+        if post && !source[tag_end..body_end].contains("csrf_field()") {
+            missing.push(at);
+        }
+        from = tag_end.max(at + 5);
+    }
+    missing
+}
+
 /// The environment for one area's templates. It has no `safe` filter: an
 /// area cannot mark anything as HTML.
 pub fn area_environment(
@@ -280,6 +423,51 @@ mod tests {
                 })
             })
             .map_err(|e| e.to_string())
+    }
+
+    fn problems(source: &str) -> Vec<String> {
+        let env = area_environment(&[], Arc::new(Messages::default()));
+        template_problems(&env, source)
+    }
+
+    #[test]
+    fn a_syntax_error_is_reported_with_its_line_and_cause() {
+        let found = problems("<ul>\n{% for x in data.items %}\n<li>{{ x }}</li>\n</ul>\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("line ")
+                && found[0].contains("syntax error")
+                && found[0].contains("endfor"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_filter_is_reported_before_any_render() {
+        let found = problems(
+            "<p>{{ data.total|amount }}</p>\n<p>{% if data.x %}{{ data.when | dat }}{% endif %}</p>",
+        );
+        assert_eq!(
+            found,
+            vec!["line 2: unknown filter `dat`; the host's are date, datetime, number, amount and minijinja's built-in ones (no `safe`)".to_owned()]
+        );
+        assert_eq!(
+            problems("{{ 'a|b' }} {{ x|upper|urlencode }} {{ ms|date }} {# y|nope #}"),
+            Vec::<String>::new(),
+            "strings, comments and known filters pass"
+        );
+        assert_eq!(problems("{% filter nope %}x{% endfilter %}").len(), 1);
+    }
+
+    #[test]
+    fn a_post_form_without_its_token_is_named_by_line() {
+        let source = "<form method=\"get\"><input name=q></form>\n<form method=\"post\" action=\"{{ ctx.base_path }}/x\">\n<button>Go</button></form>\n<form method=\"POST\">{{ csrf_field() }}</form>";
+        let found = problems(source);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("line 2: this POST form has no `{{ csrf_field() }}`"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -101,10 +101,10 @@ pub(crate) fn bar_chart(bars: Value, kwargs: Kwargs) -> Result<Value, Error> {
             } else {
                 0.0
             },
-            text: clip(if shown.is_empty() {
-                &value.to_string()
+            text: clip(&if shown.is_empty() {
+                value.to_string()
             } else {
-                &shown
+                shown
             }),
             tone: text(&bar.get_attr("tone")?),
         });

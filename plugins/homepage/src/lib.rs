@@ -12,13 +12,13 @@
 //!   months, from Received invoices' `overview` fact.
 //!
 //! Charts are drawn by the host (`bar_chart` in templates); every figure is
-//! also printed as a table. Capabilities: `facts` (read what the other
-//! areas publish) and `account` (the user's own pending subscriptions, so a
-//! user who asked for an area is told it waits for a manager).
+//! also printed as a table. Capability: `facts` (read what the other areas
+//! publish). A user's own subscription requests are shown by My account
+//! (the `account` capability is for user-scoped areas only), where a pending
+//! one says it waits for a manager; the homepage's hint leads there.
 
 use portico_sdk::{
-    Area, Context, Error, IdentifierType, Request, RequestStatus, Response, Role, StructureKind,
-    account, facts, i18n,
+    Area, Context, Error, IdentifierType, Request, Response, Role, StructureKind, facts, i18n,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -45,8 +45,6 @@ struct Page<'a> {
     to_acknowledge: Vec<Returned>,
     /// Open requests, from Sent requests' fact.
     open_requests: u64,
-    /// Areas the user asked to use here and a manager has not decided yet.
-    pending_subscriptions: Vec<String>,
     /// The supplier's or the public structure's pictures, if it has the area.
     supplier: Option<SupplierCharts>,
     public: Option<PublicCharts>,
@@ -274,24 +272,6 @@ fn work_to_do(cx: &Context) -> (Vec<Returned>, u64) {
     (returned, open)
 }
 
-/// The titles of the areas the user asked to use in this structure and that
-/// wait for a manager (none without the `account` capability).
-fn pending_subscriptions(cx: &Context) -> Vec<String> {
-    let Some(structure) = &cx.structure else {
-        return Vec::new();
-    };
-    account::subscriptions()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| {
-            s.structure.id == structure.id
-                && !s.included
-                && s.status == Some(RequestStatus::Pending)
-        })
-        .map(|s| s.area_title)
-        .collect()
-}
-
 #[derive(Debug, Serialize)]
 struct StructureCard<'a> {
     name: &'a str,
@@ -344,7 +324,6 @@ impl Area for Homepage {
             hints: hints(cx),
             to_acknowledge,
             open_requests,
-            pending_subscriptions: pending_subscriptions(cx),
             supplier: (kind == Some(StructureKind::Private))
                 .then(|| supplier_charts(cx))
                 .flatten(),

@@ -351,7 +351,7 @@ async fn supplier_sends_buyer_suspends_supplier_completes_buyer_pays_commitments
         ),
         (
             &supplier,
-            format!("/s/{SUPPLIER}/my-account"),
+            "/me/my-account".to_string(),
             &["Mon compte", "Mes structures", "Gestionnaire principal"][..],
         ),
         (
@@ -868,12 +868,23 @@ async fn a_factur_x_pdf_is_read_from_its_embedded_cii_and_the_buyer_sees_the_fil
         ))
         .await;
     assert_eq!(seen.status, 200);
-    let cents = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+    // Amounts as an English reader writes them: NOK 1,000.00.
+    let cents = |c: i64| {
+        let whole = (c / 100).to_string();
+        let mut grouped = String::new();
+        for (i, d) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(d);
+        }
+        format!("{grouped}.{:02}", c % 100)
+    };
     assert!(
         seen.body
-            .contains(&format!("id=\"total-due\">{} NOK", cents(due)))
+            .contains(&format!("id=\"total-due\">NOK\u{a0}{}", cents(due)))
             && seen.body.contains(&format!(
-                "id=\"total-prepaid\">−{} NOK",
+                "id=\"total-prepaid\">−NOK\u{a0}{}",
                 cents(inv["totals"]["prepaid"].as_i64().unwrap())
             )),
         "{}",
@@ -927,7 +938,7 @@ async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_bo
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
-    assert!(home.body.contains("1 open request"), "{}", home.body);
+    assert!(home.body.contains("Open requests: 1."), "{}", home.body);
     let b_page = format!("/s/{BUYER}/sent-requests");
     let href = eventually("the request at the buyer", WAIT, || async {
         let v = buyer.get_json(&b_page).await.json();

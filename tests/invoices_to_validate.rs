@@ -8,13 +8,9 @@
 mod support;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{Client, Page};
+use support::Page;
+use support::clocked::{Actor, Host, advance, eventually};
 
-const PASSWORD: &str = "correct horse battery staple";
 /// The subcontractor.
 const SUB: &str = "44100000000014";
 /// The prime contractor.
@@ -63,147 +59,6 @@ fn catalog() -> String {
         received = support::plugin("received-invoices").display(),
         account = support::plugin("my-account").display(),
     )
-}
-
-/// A child `portico serve` with the movable clock, killed (SIGKILL) on drop.
-struct Host(Child, String);
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(dir: &Path) -> Host {
-    let config = dir.join("areas.yaml");
-    if !config.exists() {
-        std::fs::write(&config, catalog()).unwrap();
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--plugin-dir")
-        .arg(support::plugin_dir())
-        .arg("--data")
-        .arg(dir.join("data"))
-        .env("RUST_LOG", "info")
-        .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
-        .env_remove("PORTICO_HOLD_DELIVERY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("portico starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(u) = line.strip_prefix("Portico listening on ") {
-                    break u.trim().to_string();
-                }
-            }
-            _ => panic!("portico exited before listening"),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Host(child, url)
-}
-
-/// One person acting for one structure.
-struct Actor {
-    c: Client,
-    email: String,
-    siret: &'static str,
-}
-
-impl Actor {
-    fn client(url: &str, dir: &Path) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .default_headers(
-                    [(
-                        reqwest::header::ACCEPT_LANGUAGE,
-                        reqwest::header::HeaderValue::from_static("en"),
-                    )]
-                    .into_iter()
-                    .collect(),
-                )
-                .build()
-                .unwrap(),
-            base: url.to_string(),
-            mailbox: Some(dir.join("data").join("mailbox")),
-        }
-    }
-
-    async fn new(
-        host: &Host,
-        dir: &Path,
-        first: &str,
-        siret: &'static str,
-        name: &str,
-        kind: &str,
-    ) -> Actor {
-        let c = Self::client(&host.1, dir);
-        let email = format!("{}@example.com", first.to_lowercase());
-        c.sign_up(first, &email, PASSWORD).await;
-        let created = c.create_structure(siret, name, kind).await;
-        assert_eq!(created.status, 303, "creating {name}: {}", created.body);
-        Actor { c, email, siret }
-    }
-
-    /// Signs in again (moving the clock by days ends sessions), on `host`.
-    async fn back(&mut self, host: &Host, dir: &Path) {
-        self.c = Self::client(&host.1, dir);
-        let page = self.c.log_in(&self.email, PASSWORD).await;
-        assert_eq!(page.status, 303, "signing in again: {}", page.body);
-    }
-
-    fn path(&self, rest: &str) -> String {
-        let rest = if rest == "/" { "" } else { rest }; // one URL per page: no trailing slash
-        format!("/s/{}/{AREA}{rest}", self.siret)
-    }
-
-    async fn json(&self, rest: &str) -> Value {
-        let page = self.c.get_json(&self.path(rest)).await;
-        assert_eq!(page.status, 200, "{rest}: {}", page.body);
-        page.json()
-    }
-
-    async fn submit(&self, page: &str, action: &str, form: &[(&str, &str)]) -> Page {
-        self.c
-            .submit(&self.path(page), &self.path(action), form)
-            .await
-    }
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn advance(host: &Host, ms: u64) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/test/clock?advance-ms={ms}", host.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
 }
 
 /// The fields of a request from the subcontractor (3 × 400.00 at 20 %).
@@ -341,10 +196,11 @@ async fn buyer_inbox(buyer: &Actor) -> Vec<(String, String)> {
 #[tokio::test]
 async fn validate_refuse_correct_and_both_tacit_paths_reach_the_buyer() {
     let dir = tempfile::tempdir().unwrap();
-    let host = spawn(dir.path());
+    let host = Host::spawn(dir.path(), &catalog());
     let mut sub = Actor::new(
         &host,
         dir.path(),
+        AREA,
         "Sami",
         SUB,
         "Électricité Sami",
@@ -354,6 +210,7 @@ async fn validate_refuse_correct_and_both_tacit_paths_reach_the_buyer() {
     let mut prime = Actor::new(
         &host,
         dir.path(),
+        AREA,
         "Pauline",
         PRIME,
         "Bâtiments Pauline",
@@ -363,13 +220,23 @@ async fn validate_refuse_correct_and_both_tacit_paths_reach_the_buyer() {
     let mut co = Actor::new(
         &host,
         dir.path(),
+        AREA,
         "Colin",
         CO,
         "Charpentes Colin",
         "private",
     )
     .await;
-    let mut buyer = Actor::new(&host, dir.path(), "Bertrand", BUYER, "Préfecture", "public").await;
+    let mut buyer = Actor::new(
+        &host,
+        dir.path(),
+        AREA,
+        "Bertrand",
+        BUYER,
+        "Préfecture",
+        "public",
+    )
+    .await;
 
     // Bad input: each error says what is wrong, nothing is kept.
     for (field, value, expected) in [
@@ -729,10 +596,11 @@ async fn validate_refuse_correct_and_both_tacit_paths_reach_the_buyer() {
 #[tokio::test]
 async fn the_tacit_timer_survives_a_restart_and_fires_once() {
     let dir = tempfile::tempdir().unwrap();
-    let first = spawn(dir.path());
+    let first = Host::spawn(dir.path(), &catalog());
     let mut sub = Actor::new(
         &first,
         dir.path(),
+        AREA,
         "Sami",
         SUB,
         "Électricité Sami",
@@ -742,6 +610,7 @@ async fn the_tacit_timer_survives_a_restart_and_fires_once() {
     let mut prime = Actor::new(
         &first,
         dir.path(),
+        AREA,
         "Pauline",
         PRIME,
         "Bâtiments Pauline",
@@ -751,6 +620,7 @@ async fn the_tacit_timer_survives_a_restart_and_fires_once() {
     let mut buyer = Actor::new(
         &first,
         dir.path(),
+        AREA,
         "Bertrand",
         BUYER,
         "Préfecture",
@@ -764,7 +634,7 @@ async fn the_tacit_timer_survives_a_restart_and_fires_once() {
 
     // A new process, its clock back at the system's time: 15 days from now
     // the timer is due, and fires once.
-    let second = spawn(dir.path());
+    let second = Host::spawn(dir.path(), &catalog());
     advance(&second, 15 * DAY + 60_000).await;
     for a in [&mut sub, &mut prime, &mut buyer] {
         a.back(&second, dir.path()).await;
@@ -779,7 +649,7 @@ async fn the_tacit_timer_survives_a_restart_and_fires_once() {
 
     // Restarted again and 15 more days: a fresh request's timer fires (the
     // worker made its pass), and the first one was not validated twice.
-    let third = spawn(dir.path());
+    let third = Host::spawn(dir.path(), &catalog());
     for a in [&mut sub, &mut prime, &mut buyer] {
         a.back(&third, dir.path()).await;
     }

@@ -348,23 +348,12 @@ pub fn invoice_for_recipient(r: &PaymentRequest) -> Value {
     })
 }
 
-/// Badge tone of a status: `ok`, `failed`, or empty (waiting).
+/// Badge class of a status (the shared CSS: `waiting`, `progress`,
+/// `done`, `problem`); the word is always printed beside the colour.
 pub fn tone(status: &str) -> &'static str {
     match status {
-        "VALIDEE_1"
-        | "VALIDEE_2"
-        | "ABSENCE_VALIDATION_1_HORS_DELAI"
-        | "ABSENCE_VALIDATION_2_HORS_DELAI"
-        | "VALIDEE"
-        | "HORS_DELAI"
-        | "TRANSMISE"
-        | "MISE_A_DISPOSITION"
-        | "PRISE_EN_COMPTE_DESTINATAIRE"
-        | "SERVICE_FAIT"
-        | "MANDATEE"
-        | "MISE_A_DISPOSITION_COMPTABLE"
-        | "COMPTABILISEE"
-        | "MISE_EN_PAIEMENT" => "ok",
+        "A_VALIDER_1" | "A_VALIDER_2" | "A_VALIDER" => "waiting",
+        "MISE_EN_PAIEMENT" | "VALIDEE" | "HORS_DELAI" | "RETIREE" => "done",
         "REFUSEE_1"
         | "REFUSEE_2"
         | "REFUSEE"
@@ -375,8 +364,8 @@ pub fn tone(status: &str) -> &'static str {
         | "ERREUR_COTRAITANT_SUR_VALIDEUR"
         | "ERREUR_VALIDEUR"
         | "SUSPENDUE"
-        | "A_RECYCLER" => "failed",
-        _ => "",
+        | "A_RECYCLER" => "problem",
+        _ => "progress",
     }
 }
 

@@ -247,7 +247,13 @@ fn next_change(rx: &mpsc::Receiver<notify::Result<notify::Event>>, dir: &Path) -
                     && !p
                         .file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with('~') || n.ends_with(".swp") || n == "4913")
+                        // Cargo.lock: cargo writes it while building.
+                        .is_some_and(|n| {
+                            n.ends_with('~')
+                                || n.ends_with(".swp")
+                                || n == "4913"
+                                || n == "Cargo.lock"
+                        })
             })
     };
     let first = loop {

@@ -24,6 +24,47 @@ struct Page<'a> {
     to_acknowledge: Vec<Returned>,
     /// Open requests, from Sent requests' fact.
     open_requests: u64,
+    /// What other areas publish as their `attention` fact (statuses that
+    /// came back, work waiting), in the reader's language.
+    attention: Vec<Attention>,
+}
+
+/// One line of an area's `attention` fact: `{"items": [{"href", "tone",
+/// "fr", "en"}]}`, `href` inside the area.
+#[derive(Debug, Serialize)]
+struct Attention {
+    area: String,
+    text: String,
+    tone: String,
+    href: String,
+}
+
+/// Every tab's `attention` fact, in the reader's language.
+fn attention(cx: &Context) -> Vec<Attention> {
+    let lang = if cx.locale.starts_with("fr") {
+        "fr"
+    } else {
+        "en"
+    };
+    let mut out = Vec::new();
+    for tab in cx.tabs.iter().filter(|t| t.id != cx.area) {
+        let Ok(Some(v)) = facts::get_json::<serde_json::Value>(&tab.id, "attention") else {
+            continue;
+        };
+        for item in v["items"].as_array().into_iter().flatten() {
+            let text = item[lang].as_str().or(item["en"].as_str()).unwrap_or("");
+            if text.is_empty() {
+                continue;
+            }
+            out.push(Attention {
+                area: tab.title.clone(),
+                text: text.to_owned(),
+                tone: item["tone"].as_str().unwrap_or("").to_owned(),
+                href: format!("{}{}", tab.href, item["href"].as_str().unwrap_or("")),
+            });
+        }
+    }
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +153,7 @@ impl Area for Homepage {
             hints: hints(cx),
             to_acknowledge,
             open_requests,
+            attention: attention(cx),
         };
         let title = match &cx.structure {
             Some(s) => format!("Home – {}", s.name),

@@ -16,7 +16,11 @@
 //!   `/services/update` (`code`, `name`, `active`).
 //! - `GET /areas`; `POST /areas/add`, `/areas/remove` (`area`).
 //! - `GET /settings`; `POST /settings` (`kind`, `active`, `recipient-rule`).
+//! - `GET /bank`; `POST /bank` (`holder`, `iban`, `bic`): the structure's
+//!   bank details, published as the fact `bank-details` (see `bank.rs`).
 //! - `GET /history`: the audit log of manager actions.
+
+pub mod bank;
 
 use portico_sdk::directory::{self, RecipientRule, Settings};
 use portico_sdk::{
@@ -38,13 +42,14 @@ const MAX_SERVICE_NAME: usize = 100;
 const MAX_SERVICE_CODE: usize = 30;
 
 /// The pages, in the order of the sub-navigation.
-const PAGES: [(&str, &str); 7] = [
+const PAGES: [(&str, &str); 8] = [
     ("link-requests", "Link requests"),
     ("subscriptions", "Area subscriptions"),
     ("members", "Members and roles"),
     ("services", "Services"),
     ("areas", "Areas"),
     ("settings", "Settings"),
+    ("bank", "Bank details"),
     ("history", "History"),
 ];
 
@@ -65,7 +70,12 @@ impl Area for ManagerActivities {
             ("areas.html", include_str!("../templates/areas.html")),
             ("settings.html", include_str!("../templates/settings.html")),
             ("history.html", include_str!("../templates/history.html")),
+            ("bank.html", include_str!("../templates/bank.html")),
         ]
+    }
+
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!()
     }
 
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
@@ -100,6 +110,7 @@ impl Area for ManagerActivities {
             "/areas/add" => install(cx, req, true),
             "/areas/remove" => install(cx, req, false),
             "/settings" => update_settings(cx, req),
+            "/bank" => bank::save(cx, req, || view(cx, "bank", None)),
             _ => Ok(Response::not_found()),
         }
     }
@@ -132,6 +143,7 @@ struct Page {
     services: Vec<Service>,
     areas: Vec<directory::AreaOffer>,
     settings: Option<serde_json::Value>,
+    bank: Option<bank::Bank>,
     history: Vec<serde_json::Value>,
     roles: Vec<Choice>,
     kinds: Vec<Choice>,
@@ -157,6 +169,9 @@ fn notice(done: Option<&str>) -> Option<String> {
         "area-added" => "The area was added; members can now ask to use it.",
         "area-removed" => "The area was removed; its data is kept if you add it again.",
         "settings" => "The settings were saved.",
+        "bank" => {
+            "The bank details were saved; statements and requests sent from now on carry them."
+        }
         _ => return None,
     };
     Some(text.to_owned())
@@ -270,6 +285,7 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                 })
                 .collect();
         }
+        "bank" => data.bank = bank::current(cx)?,
         "history" => {
             data.history = directory::history(HISTORY_LIMIT)?
                 .into_iter()

@@ -456,10 +456,7 @@ async fn a_statement_of_costs_from_filing_to_payment() {
             "BROUILLON"
         ]
     );
-    assert!(
-        json.body.contains(&format!("{}", &today[..4])),
-        "dates shown"
-    );
+    assert!(json.body.contains(&today[..4]), "dates shown");
     let paid_again = greffe
         .submit(
             &received,

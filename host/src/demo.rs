@@ -4,6 +4,8 @@
 //! waiting for their link request: every approval block of Manager
 //! activities has something to show.
 
+pub(crate) mod justice;
+
 use crate::auth::Passwords;
 use crate::directory::{Identifier, IdentifierType, Role, StructureKind, SubscriptionMode};
 use crate::store::{NewStructure, NewUser, Store, StoreError};
@@ -179,6 +181,7 @@ pub fn print_credentials(addr: SocketAddr) {
         };
         println!("  {email:<42} password: {password:<20} {what}");
     }
+    justice::print_credentials();
     println!();
 }
 
@@ -361,6 +364,19 @@ async fn demo_call(
     path: &str,
     form: Vec<(&str, String)>,
 ) -> anyhow::Result<crate::runtime::wit::Response> {
+    demo_call_with_files(state, user, structure, area, path, form, Vec::new()).await
+}
+
+/// [`demo_call`] with uploaded files: (field, file name, media type, bytes).
+async fn demo_call_with_files(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+    files: Vec<(&str, &str, &str, Vec<u8>)>,
+) -> anyhow::Result<crate::runtime::wit::Response> {
     use crate::runtime::{Answer, Call, CallKind, wit};
     let catalog = state.catalog();
     let area_entry = catalog
@@ -379,7 +395,15 @@ async fn demo_call(
         path: path.into(),
         query: Vec::new(),
         form: form.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        files: Vec::new(),
+        files: files
+            .into_iter()
+            .map(|(field, filename, content_type, bytes)| wit::Upload {
+                field: field.into(),
+                filename: filename.into(),
+                content_type: content_type.into(),
+                bytes,
+            })
+            .collect(),
     };
     let call = Call {
         request_id: format!("demo-{area}"),

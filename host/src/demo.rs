@@ -4,6 +4,7 @@
 //! waiting for their link request: every approval block of Manager
 //! activities has something to show.
 
+pub(crate) mod ict;
 pub(crate) mod justice;
 
 use crate::auth::Passwords;
@@ -182,6 +183,7 @@ pub fn print_credentials(addr: SocketAddr) {
         println!("  {email:<42} password: {password:<20} {what}");
     }
     justice::print_credentials();
+    ict::print_credentials();
     println!();
 }
 

@@ -11,7 +11,7 @@ use crate::directory::{Identifier, IdentifierType, StructureKind};
 use crate::store::{Namespace, NewStructure, Owner, StoreError};
 
 /// (email, first, last, password, identifier, type, name, kind).
-type Account = (
+pub(super) type Account = (
     &'static str,
     &'static str,
     &'static str,
@@ -48,6 +48,33 @@ const ACCOUNTS: [Account; 2] = [
 
 const AREA: &str = "justice-costs";
 
+/// The account (created unless it exists) and its structure (likewise,
+/// the account its primary manager), with `area` installed.
+pub(super) async fn account_with_structure(
+    store: &crate::store::Store,
+    passwords: &Passwords,
+    (email, first, last, password, id, ty, name, kind): Account,
+    area: &str,
+) -> anyhow::Result<crate::store::User> {
+    let user = match store.user_by_email(email)? {
+        Some(u) => u,
+        None => create_account(store, passwords, (email, first, last, password)).await?,
+    };
+    let identifier = Identifier::parse(ty, id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let new = NewStructure {
+        identifier_type: ty,
+        id: identifier,
+        name: name.into(),
+        kind,
+    };
+    match store.create_structure(new, &user.id, store.clock().now_ms()) {
+        Ok(_) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    store.install_area(id, area)?;
+    Ok(user)
+}
+
 /// Prints the demo's justice accounts.
 pub(crate) fn print_credentials() {
     for (email, _, _, password, id, _, name, _) in ACCOUNTS {
@@ -70,24 +97,8 @@ pub(crate) async fn seed(state: &crate::web::AppState) -> anyhow::Result<()> {
     }
     let passwords = Passwords::new()?;
     let mut users = Vec::new();
-    for (email, first, last, password, id, ty, name, kind) in ACCOUNTS {
-        let user = match store.user_by_email(email)? {
-            Some(u) => u,
-            None => create_account(store, &passwords, (email, first, last, password)).await?,
-        };
-        let identifier = Identifier::parse(ty, id).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let new = NewStructure {
-            identifier_type: ty,
-            id: identifier,
-            name: name.into(),
-            kind,
-        };
-        match store.create_structure(new, &user.id, store.clock().now_ms()) {
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-        store.install_area(id, AREA)?;
-        users.push(user);
+    for account in ACCOUNTS {
+        users.push(account_with_structure(store, &passwords, account, AREA).await?);
     }
     let (court, provider) = (ACCOUNTS[0].4, ACCOUNTS[1].4);
     let ns = Namespace {

@@ -239,6 +239,7 @@ fn delays(payments: &Value, now_ms: u64) -> (Vec<MonthDelay>, u64) {
                 m: month[5..7].to_owned(),
                 year: month[..4].to_owned(),
                 count,
+                // Average, rounded; no payment that month reads 0.
                 days: (days + count / 2).checked_div(count).unwrap_or(0),
             }
         })

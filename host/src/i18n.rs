@@ -381,6 +381,20 @@ pub fn translate_message(lang: Lang, area: Option<&Messages>, message: &str) -> 
         })
 }
 
+/// A reference to the host's (or an area's) message `key` with `args`,
+/// translated for the reader where it is shown ([`translate_message`]):
+/// for texts made before the reader's language matters (error values).
+pub fn reference(key: &str, args: &[(&str, &str)]) -> String {
+    if args.is_empty() {
+        return format!("{MESSAGE_PREFIX}{key}");
+    }
+    let args: serde_json::Map<String, serde_json::Value> = args
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), serde_json::Value::String((*v).to_owned())))
+        .collect();
+    format!("{MESSAGE_PREFIX}{key} {}", serde_json::Value::Object(args))
+}
+
 /// `key` from the host's catalogue in `lang`, placeholders filled from `args`.
 pub fn host_text(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     host_messages()

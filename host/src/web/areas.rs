@@ -229,29 +229,33 @@ async fn serve_with(
                 // Added but closed to everyone here for now: its members may
                 // know why (the `when-explained`, never the expression).
                 Verdict::Closed(reason) if reason.unavailable() => {
-                    return Err(AppError::NotAvailable(format!(
-                        "{} is not available to {} yet: {reason}.",
-                        area.spec.title, structure.name
+                    return Err(AppError::NotAvailable(crate::i18n::reference(
+                        "access.page-not-available",
+                        &[
+                            ("area", area.spec.title.current()),
+                            ("structure", &structure.name),
+                            ("reason", &reason.to_string()),
+                        ],
                     )));
                 }
                 Verdict::Closed(reason) if reason.hidden() => return Err(AppError::NotFound),
-                Verdict::Closed(Reason::Role { open_to, role }) => {
-                    return Err(AppError::Forbidden(format!(
-                        "{} is open to {} only; you are {} of {}.",
-                        area.spec.title,
-                        open_to
-                            .iter()
-                            .map(|r| r.label().to_lowercase())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        role.label().to_lowercase(),
-                        structure.name
+                Verdict::Closed(reason @ Reason::Role { .. }) => {
+                    return Err(AppError::Forbidden(crate::i18n::reference(
+                        "access.page-role",
+                        &[
+                            ("area", area.spec.title.current()),
+                            ("structure", &structure.name),
+                            ("reason", &reason.to_string()),
+                        ],
                     )));
                 }
                 Verdict::Closed(_) => {
-                    return Err(AppError::Forbidden(format!(
-                        "{} is added to {} on request: ask for a subscription in My account, a manager will approve it.",
-                        area.spec.title, structure.name
+                    return Err(AppError::Forbidden(crate::i18n::reference(
+                        "access.page-on-request",
+                        &[
+                            ("area", area.spec.title.current()),
+                            ("structure", &structure.name),
+                        ],
                     )));
                 }
             }
@@ -756,7 +760,7 @@ fn failure_page(
         .get_template("error.html")
         .and_then(|t| {
             t.render(context! {
-                heading => crate::i18n::host_text(crate::i18n::current(), "error.could-not-answer", &[("area", &area.spec.title)]),
+                heading => crate::i18n::host_text(crate::i18n::current(), "error.could-not-answer", &[("area", area.spec.title.current())]),
                 message => failure.public_message(),
                 detail => crate::i18n::host_text(crate::i18n::current(), "error.logged", &[]),
                 request_id => rid.0.clone(),

@@ -83,7 +83,7 @@ pub(crate) async fn console(
             };
             AreaRow {
                 id: a.spec.id.to_string(),
-                title: a.spec.title.clone(),
+                title: a.spec.title.en().to_owned(),
                 version: a.spec.version.to_string(),
                 api_version,
                 scope: match a.spec.scope {

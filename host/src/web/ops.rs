@@ -161,7 +161,7 @@ pub(crate) async fn console(
         .get_template("layout.html")
         .and_then(|t| {
             t.render(context! {
-                title => "Operations",
+                title => crate::i18n::tr("ops.title", &[]),
                 user => context! { first_name => me.user.first_name.clone() },
                 content => minijinja::Value::from_safe_string(content),
                 request_id => rid.0,

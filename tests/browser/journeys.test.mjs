@@ -42,7 +42,7 @@ const HOST_TEXT = Object.fromEntries(
 const SCREENSHOTS = join(REPO, 'tests', 'output', 'browser');
 
 /** How long the server may take to print its listening line (it compiles the plugins first). */
-const SERVER_START_MS = 60_000;
+const SERVER_START_MS = 180_000;
 /** Upper bound of one browser action or navigation: a stuck page fails fast. */
 const ACTION_MS = 15_000;
 
@@ -237,7 +237,6 @@ function pageAuditor(raw, enabled) {
   const problems = [];
   let due = false;
   let running = null;
-  const seen = new Set();
   raw.on('load', () => {
     due = enabled;
   });
@@ -248,7 +247,7 @@ function pageAuditor(raw, enabled) {
         continue;
       }
       due = false;
-      running = auditPage(raw, seen)
+      running = auditPage(raw, AUDITED)
         .then((found) => problems.push(...found))
         .catch((e) => {
           // A navigation the journey started meanwhile: that page gets its own audit.
@@ -277,15 +276,20 @@ function pageAuditor(raw, enabled) {
   return { page, problems, settle };
 }
 
+/** Pages audited so far, across journeys: the same page is audited once per language. */
+const AUDITED = new Set();
+
 /**
  * One page's audit: exactly one h1, no serious or critical axe-core
  * violation, no sideways scrolling at PHONE_WIDTH_PX. A page already audited
- * (same path and same h1) is not audited again.
+ * (same path but for numbers, same h1 but for names, same language) is not
+ * audited again: the journeys pass many times through the same pages.
  */
 async function auditPage(page, seen) {
   const where = new URL(page.url()).pathname;
   const h1s = await page.locator('h1').allInnerTexts();
-  const key = `${where} ${h1s.join('|')} ${await page.locator('html').getAttribute('lang')}`;
+  const shape = where.replace(/[0-9]+/g, '#');
+  const key = `${shape} ${h1s.length} ${page.url().includes('?') ? '?' : ''} ${await page.locator('html').getAttribute('lang')} ${await page.locator('.error-summary, .field-error').count()}`;
   if (seen.has(key)) return [];
   seen.add(key);
   const found = [];
@@ -304,17 +308,24 @@ async function auditPage(page, seen) {
     const overflow = await page.evaluate(() => {
       const root = document.documentElement;
       if (root.scrollWidth <= root.clientWidth) return null;
-      // The element reaching farthest right, to say what to fix.
-      let widest = null;
+      // The outermost elements past the right edge that no scroll container
+      // clips: what to fix.
+      const clipped = (el) => {
+        for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+          if (getComputedStyle(a).overflowX !== 'visible' && getComputedStyle(el).position !== 'absolute') return true;
+        }
+        return false;
+      };
+      const past = [];
       for (const el of document.body.querySelectorAll('*')) {
-        const right = el.getBoundingClientRect().right;
-        if (!widest || right > widest.right) widest = { right, tag: el.tagName.toLowerCase(), cls: el.className, text: (el.textContent || '').trim().slice(0, 40) };
+        if (el.getBoundingClientRect().right > root.clientWidth + 1 && !clipped(el)) past.push(el);
       }
+      const describe = (el) => `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).trim().replace(/\s+/g, '.')}` : ''}> ${Math.round(el.getBoundingClientRect().right)} px "${(el.textContent || '').trim().slice(0, 40)}"`;
+      const widest = past.slice(0, 3).map(describe).join('; ') || '(none outside a scroll container)';
       return { width: root.scrollWidth, widest };
     });
     if (overflow) {
-      const w = overflow.widest;
-      found.push(`${where}: scrolls sideways at ${PHONE_WIDTH_PX} px (content ${overflow.width} px wide; widest: <${w.tag} class="${w.cls}"> "${w.text}")`);
+      found.push(`${where}: scrolls sideways at ${PHONE_WIDTH_PX} px (content ${overflow.width} px wide; past the edge: ${overflow.widest})`);
     }
   } finally {
     await page.setViewportSize(viewport);

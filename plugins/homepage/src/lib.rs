@@ -182,11 +182,8 @@ fn delays(payments: &Value, now_ms: u64) -> (Vec<MonthDelay>, u64) {
                 m: month[5..7].to_owned(),
                 year: month[..4].to_owned(),
                 count,
-                days: if count == 0 {
-                    0
-                } else {
-                    (days + count / 2) / count
-                },
+                // Rounded to the nearest day; 0 for a month without payments.
+                days: (days + count / 2).checked_div(count).unwrap_or(0),
             }
         })
         .collect();

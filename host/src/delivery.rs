@@ -302,13 +302,15 @@ async fn try_deliver(
         Verdict::Closed(Reason::NotAdded) => {
             return Err(Refusal::Final(format!(
                 "{} has not added the area “{}”",
-                structure.name, spec.title
+                structure.name,
+                spec.title.en()
             )));
         }
         Verdict::Closed(reason) => {
             return Err(Refusal::Final(format!(
                 "the area “{}” is not open to {}: {reason}",
-                spec.title, structure.name
+                spec.title.en(),
+                structure.name
             )));
         }
     }

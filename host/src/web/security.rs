@@ -71,6 +71,8 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     );
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(lang);
+    // Kept to draw the header and tabs of an error page (HTML only).
+    let request_headers = (!json).then(|| req.headers().clone());
 
     let mut response = crate::i18n::REQUEST_LANG.scope(lang, next.run(req)).await;
 
@@ -82,7 +84,10 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         } else {
             let heading = crate::i18n::host_text(lang, status_heading_key(status.as_u16()), &[]);
             let html = crate::i18n::REQUEST_LANG.sync_scope(lang, || {
-                render_error_page(&state, &heading, &page.message, &id)
+                let chrome = request_headers
+                    .as_ref()
+                    .and_then(|h| super::areas::error_chrome(&state, h, &path));
+                render_error_page(&state, &heading, &page.message, &id, chrome)
             });
             axum::response::Html(html).into_response()
         };
@@ -172,6 +177,7 @@ pub(crate) fn render_error_page(
     heading: &str,
     message: &str,
     request_id: &str,
+    chrome: Option<minijinja::Value>,
 ) -> String {
     let pages = &state.inner.pages;
     let content = pages
@@ -187,6 +193,7 @@ pub(crate) fn render_error_page(
                 title => heading,
                 content => minijinja::Value::from_safe_string(content.clone()),
                 request_id,
+                ..chrome.unwrap_or_else(|| minijinja::context! {})
             })
         })
         .unwrap_or(content)

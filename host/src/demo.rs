@@ -4,6 +4,9 @@
 //! waiting for their link request: every approval block of Manager
 //! activities has something to show.
 
+pub(crate) mod ict;
+pub(crate) mod justice;
+
 use crate::auth::Passwords;
 use crate::directory::{Identifier, IdentifierType, Role, StructureKind, SubscriptionMode};
 use crate::store::{NewStructure, NewUser, Store, StoreError};
@@ -82,6 +85,7 @@ const PEOPLE: [(&str, &str, &str, &str, Link); 3] = [
 const DEMO_AREA: &str = "issued-invoices";
 
 mod validation;
+mod works;
 
 /// Creates the demo accounts and structures unless they exist.
 pub async fn seed(store: &Store) -> anyhow::Result<()> {
@@ -182,6 +186,9 @@ pub fn print_credentials(addr: SocketAddr) {
         println!("  {email:<42} password: {password:<20} {what}");
     }
     validation::print_credentials();
+    works::print_credentials();
+    justice::print_credentials();
+    ict::print_credentials();
     println!();
 }
 
@@ -196,7 +203,8 @@ const DEMO_DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(3
 /// the catalog. Needs the delivery worker running.
 pub async fn seed_invoices(state: &crate::web::AppState) -> anyhow::Result<()> {
     seed_issued(state).await?;
-    validation::seed(state).await
+    validation::seed(state).await?;
+    works::seed(state).await
 }
 
 async fn seed_issued(state: &crate::web::AppState) -> anyhow::Result<()> {
@@ -385,6 +393,35 @@ async fn demo_call_at(
     form: Vec<(&str, String)>,
     now_ms: u64,
 ) -> anyhow::Result<crate::runtime::wit::Response> {
+    demo_call_full(state, user, structure, area, path, form, now_ms, Vec::new()).await
+}
+
+/// [`demo_call`] with uploaded files: (field, file name, media type, bytes).
+async fn demo_call_with_files(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+    files: Vec<(&str, &str, &str, Vec<u8>)>,
+) -> anyhow::Result<crate::runtime::wit::Response> {
+    let now_ms = state.clock().now_ms();
+    demo_call_full(state, user, structure, area, path, form, now_ms, files).await
+}
+
+/// One POST through the sandbox, at `now_ms`, with `files`.
+#[allow(clippy::too_many_arguments)] // one call's whole description, kept flat
+async fn demo_call_full(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+    now_ms: u64,
+    files: Vec<(&str, &str, &str, Vec<u8>)>,
+) -> anyhow::Result<crate::runtime::wit::Response> {
     use crate::runtime::{Answer, Call, CallKind, wit};
     let catalog = state.catalog();
     let area_entry = catalog
@@ -403,7 +440,15 @@ async fn demo_call_at(
         path: path.into(),
         query: Vec::new(),
         form: form.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        files: Vec::new(),
+        files: files
+            .into_iter()
+            .map(|(field, filename, content_type, bytes)| wit::Upload {
+                field: field.into(),
+                filename: filename.into(),
+                content_type: content_type.into(),
+                bytes,
+            })
+            .collect(),
     };
     let call = Call {
         request_id: format!("demo-{area}"),

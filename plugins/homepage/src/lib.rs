@@ -45,9 +45,107 @@ struct Page<'a> {
     to_acknowledge: Vec<Returned>,
     /// Open requests, from Sent requests' fact.
     open_requests: u64,
+    /// Whose turn it is on the pieces of Invoices to validate and Work
+    /// invoices, from their `turns` facts, with the days left.
+    turns: Vec<Turn>,
     /// The supplier's or the public structure's pictures, if it has the area.
     supplier: Option<SupplierCharts>,
     public: Option<PublicCharts>,
+    /// What other areas publish as their `attention` fact (statuses that
+    /// came back, work waiting), in the reader's language.
+    attention: Vec<Attention>,
+}
+
+/// One line of an area's `attention` fact: `{"items": [{"href", "tone",
+/// "fr", "en"}]}`, `href` inside the area.
+#[derive(Debug, Serialize)]
+struct Attention {
+    area: String,
+    text: String,
+    tone: String,
+    href: String,
+}
+
+/// Every tab's `attention` fact, in the reader's language.
+fn attention(cx: &Context) -> Vec<Attention> {
+    let lang = if cx.locale.starts_with("fr") {
+        "fr"
+    } else {
+        "en"
+    };
+    let mut out = Vec::new();
+    for tab in cx.tabs.iter().filter(|t| t.id != cx.area) {
+        let Ok(Some(v)) = facts::get_json::<serde_json::Value>(&tab.id, "attention") else {
+            continue;
+        };
+        for item in v["items"].as_array().into_iter().flatten() {
+            let text = item[lang].as_str().or(item["en"].as_str()).unwrap_or("");
+            if text.is_empty() {
+                continue;
+            }
+            out.push(Attention {
+                area: tab.title.clone(),
+                text: text.to_owned(),
+                tone: item["tone"].as_str().unwrap_or("").to_owned(),
+                href: format!("{}{}", tab.href, item["href"].as_str().unwrap_or("")),
+            });
+        }
+    }
+    out
+}
+
+/// One piece waiting for someone, as its area published it.
+#[derive(Debug, Serialize)]
+struct Turn {
+    area: String,
+    number: String,
+    href: String,
+    /// Whose turn: empty when it is this structure's.
+    with: String,
+    days_left: Option<i64>,
+    due_ms: Option<u64>,
+    overdue: bool,
+}
+
+/// Areas that publish a `turns` fact.
+const TURN_AREAS: [&str; 2] = ["invoices-to-validate", "work-invoices"];
+
+/// The pieces waiting, this structure's turn first, from each visible
+/// area's `turns` fact; days left counted from the request's time.
+fn turns(cx: &Context) -> Vec<Turn> {
+    const DAY_MS: i64 = 86_400_000;
+    let mut out = Vec::new();
+    for area in TURN_AREAS {
+        let Some(tab) = cx.tabs.iter().find(|t| t.id == area) else {
+            continue;
+        };
+        let Ok(Some(v)) = facts::get_json::<serde_json::Value>(area, "turns") else {
+            continue;
+        };
+        for i in v["items"].as_array().into_iter().flatten() {
+            let due_ms = i["due_ms"].as_u64();
+            let days_left = due_ms.map(|due| {
+                let diff = due as i64 - cx.now_ms as i64;
+                if diff >= 0 {
+                    (diff + DAY_MS - 1) / DAY_MS
+                } else {
+                    -((-diff + DAY_MS - 1) / DAY_MS)
+                }
+            });
+            out.push(Turn {
+                area: tab.title.clone(),
+                number: i["number"].as_str().unwrap_or("").to_owned(),
+                href: format!("{}{}", tab.href, i["path"].as_str().unwrap_or("")),
+                with: i["with"].as_str().unwrap_or("").to_owned(),
+                overdue: i["overdue"].as_bool().unwrap_or(false)
+                    || days_left.is_some_and(|d| d < 0),
+                days_left,
+                due_ms,
+            });
+        }
+    }
+    out.sort_by_key(|t| (!t.with.is_empty(), t.due_ms.unwrap_or(u64::MAX)));
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -321,6 +419,8 @@ impl Area for Homepage {
             hints: hints(cx),
             to_acknowledge,
             open_requests,
+            turns: turns(cx),
+            attention: attention(cx),
             supplier: (kind == Some(StructureKind::Private))
                 .then(|| supplier_charts(cx))
                 .flatten(),

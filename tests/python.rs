@@ -198,16 +198,6 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
     assert!(page.body.contains("<h1>Délais de paiement</h1>"), "{}", page.body);
     assert!(page.body.contains("Payée avec 30 jours de retard"));
 
-    // The due-date timer: 31 days on, on_message recounts the late invoices.
-    advance(&alice, 31 * DAY_MS).await;
-    assert!(
-        log_shows(&portal, "invoice F-2025-002 reached its due date; 1 late invoice(s)").await,
-        "the timer fired: {}",
-        portal.log()
-    );
-    let data = alice.get_json(&delays).await.json();
-    assert_eq!(data["late"], 1, "{data}");
-
     // ---- hostile Python, each attack while another tab answers ----------
     let h = format!("/s/{A}/hostile-py");
     let attack = |path: String| {
@@ -236,7 +226,20 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
     assert_panel(&page, 500, "the area failed with SystemExit");
     let page = alice.get(&format!("{h}/ok")).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains(r#"<p id="ok">false</p>"#), "{}", page.body);
+    assert!(page.body.contains(r#"<p id="ok">False</p>"#), "{}", page.body);
     // The Python area still answers after its neighbour's attacks.
     assert_eq!(alice.get(&delays).await.status, 200);
+
+    // The due-date timer: 31 days on, on_message recounts the late invoices.
+    advance(&alice, 31 * DAY_MS).await;
+    assert!(
+        log_shows(&portal, "invoice F-2025-002 reached its due date; 1 late invoice(s)").await,
+        "the timer fired: {}",
+        portal.log()
+    );
+    // 31 days outlive the session: sign in again.
+    let again = alice.log_in("alice@example.com", PASSWORD).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let data = alice.get_json(&delays).await.json();
+    assert_eq!(data["late"], 1, "{data}");
 }

@@ -87,7 +87,15 @@ function startPortico(data) {
     const child = spawn(
       PORTICO,
       ['serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data')],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // The compile cache the Rust tests share (target/tmp): the Python area is compiled once.
+        env: {
+          PORTICO_COMPILE_CACHE: join(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'tmp', 'compile-cache'),
+          ...process.env,
+          RUST_LOG: 'warn',
+        },
+      },
     );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -104,7 +104,11 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
     let page = alice.get(&delays).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.tabs().contains(&"Payment delays".to_string()));
-    assert!(page.body.contains("<h1>Payment delays</h1>"), "{}", page.body);
+    assert!(
+        page.body.contains("<h1>Payment delays</h1>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("No invoice tracked yet"));
     let today = alice.get_json(&delays).await.json()["today"]
         .as_str()
@@ -129,8 +133,14 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
     assert!(bad.body.contains("This field is required."), "{}", bad.body);
     assert!(bad.body.contains("with at most two decimals"));
     assert!(bad.body.contains("This date is in the future"));
-    assert!(bad.body.contains("Please correct the 3 fields marked below."));
-    assert!(bad.body.contains(r#"value="Ville de Lyon""#), "the form keeps what was typed");
+    assert!(
+        bad.body
+            .contains("Please correct the 3 fields marked below.")
+    );
+    assert!(
+        bad.body.contains(r#"value="Ville de Lyon""#),
+        "the form keeps what was typed"
+    );
 
     // A paid-late invoice: due 2025-02-09, paid 2025-03-11 (30 days late),
     // ECB 3.15 % + 8: 1200 × 11.15 % × 30 / 365 = 10.997… → 11.00 €.
@@ -188,14 +198,22 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
         "{:?}",
         csv.headers
     );
-    assert!(csv.body.starts_with("Invoice,Buyer,Amount incl. VAT"), "{}", csv.body);
+    assert!(
+        csv.body.starts_with("Invoice,Buyer,Amount incl. VAT"),
+        "{}",
+        csv.body
+    );
     assert!(csv.body.contains("F-2025-001,Ville de Lyon,1200.00,2025-01-10,2025-02-09,2025-03-11,30,11.15,11.00,40.00,51.00"), "{}", csv.body);
 
     // French reader: the same page from the French catalogue.
     let french = portal.client_in("fr");
     french.log_in("alice@example.com", PASSWORD).await;
     let page = french.get(&delays).await;
-    assert!(page.body.contains("<h1>Délais de paiement</h1>"), "{}", page.body);
+    assert!(
+        page.body.contains("<h1>Délais de paiement</h1>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Payée avec 30 jours de retard"));
 
     // ---- hostile Python, each attack while another tab answers ----------
@@ -208,7 +226,11 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
                 alice.get(&format!("/s/{A}/homepage")).await
             };
             let (attacked, normal) = tokio::join!(alice.get(&path), normal);
-            assert_eq!(normal.status, 200, "homepage during {path}: {}", normal.body);
+            assert_eq!(
+                normal.status, 200,
+                "homepage during {path}: {}",
+                normal.body
+            );
             attacked
         }
     };
@@ -221,19 +243,30 @@ async fn a_python_area_serves_its_pages_and_is_stopped_like_a_rust_one() {
     let page = attack(format!("{h}/raise")).await;
     assert_panel(&page, 500, "the area failed with RuntimeError");
     assert!(!page.body.contains("hunter2"), "{}", page.body);
-    assert!(log_shows(&portal, "hunter2").await, "the traceback is logged");
+    assert!(
+        log_shows(&portal, "hunter2").await,
+        "the traceback is logged"
+    );
     let page = attack(format!("{h}/exit")).await;
     assert_panel(&page, 500, "the area failed with SystemExit");
     let page = alice.get(&format!("{h}/ok")).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains(r#"<p id="ok">False</p>"#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"<p id="ok">False</p>"#),
+        "{}",
+        page.body
+    );
     // The Python area still answers after its neighbour's attacks.
     assert_eq!(alice.get(&delays).await.status, 200);
 
     // The due-date timer: 31 days on, on_message recounts the late invoices.
     advance(&alice, 31 * DAY_MS).await;
     assert!(
-        log_shows(&portal, "invoice F-2025-002 reached its due date; 1 late invoice(s)").await,
+        log_shows(
+            &portal,
+            "invoice F-2025-002 reached its due date; 1 late invoice(s)"
+        )
+        .await,
         "the timer fired: {}",
         portal.log()
     );

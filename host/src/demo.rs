@@ -9,6 +9,8 @@ use crate::directory::{Identifier, IdentifierType, Role, StructureKind, Subscrip
 use crate::store::{NewStructure, NewUser, Store, StoreError};
 use std::net::SocketAddr;
 
+mod payment_delays;
+
 /// The demo accounts: (email, first, last, password, structure SIRET).
 pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 2] = [
     (
@@ -193,6 +195,9 @@ const DEMO_DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(3
 /// the catalog. Needs the delivery worker running.
 pub async fn seed_invoices(state: &crate::web::AppState) -> anyhow::Result<()> {
     use crate::store::{Namespace, Owner};
+    if let Err(e) = payment_delays::seed(state).await {
+        tracing::warn!(error = %format!("{e:#}"), "demo payment delays were not seeded");
+    }
     let store = state.store();
     let supplier = ACCOUNTS[0].4;
     let buyer = ACCOUNTS[1].4;

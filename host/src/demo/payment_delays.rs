@@ -1,6 +1,7 @@
 //! Demo data for `payment-delays` (the Python area): the supplier tracks
 //! one invoice a public buyer paid late and one still unpaid and late, so
-//! the tab opens on real claims. Made through the area itself.
+//! the tab opens on real claims. Made through the area itself, after the
+//! area is added to the supplier (it is `install: on-request`).
 
 use super::{ACCOUNTS, demo_call};
 
@@ -28,6 +29,7 @@ pub(super) async fn seed(state: &crate::web::AppState) -> anyhow::Result<()> {
     if !store.kv_list(&ns, "invoice/", None, 1)?.is_empty() {
         return Ok(());
     }
+    store.install_area(supplier, "payment-delays")?;
     let claire = store
         .user_by_email(ACCOUNTS[0].0)?
         .ok_or_else(|| anyhow::anyhow!("demo supplier missing"))?;

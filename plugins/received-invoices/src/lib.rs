@@ -11,7 +11,7 @@ use portico_sdk::{Area, Context, Error, Form, Message, Request, Response, View, 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// The supplier-side area statuses go back to.
+/// The supplier-side area statuses go back to, unless another area sent it.
 pub const ISSUED_AREA: &str = "issued-invoices";
 /// Longest reason of a suspension, rejection or recycling.
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -126,6 +126,15 @@ pub struct Received {
     pub messages: Vec<String>,
     /// When it first arrived.
     pub received_ms: u64,
+    /// The supplier's area that sent it, where statuses go back: Issued
+    /// invoices, or Invoices to validate for a validated subcontractor's
+    /// or co-contractor's payment request.
+    #[serde(default = "issued_area")]
+    pub reply_area: String,
+}
+
+fn issued_area() -> String {
+    ISSUED_AREA.to_string()
 }
 
 /// The Received invoices area.
@@ -192,7 +201,7 @@ fn all() -> Result<Vec<Received>, Error> {
 fn notify(r: &Received, change: &Change) -> Result<(), Error> {
     messages::send_json(
         &r.supplier_id,
-        ISSUED_AREA,
+        &r.reply_area,
         "status-changed",
         &json!({"invoice_id": r.invoice_id, "status": change.status, "reason": change.comment, "by": change.by}),
     )?;
@@ -223,6 +232,7 @@ fn invoice_sent(cx: &Context, msg: &Message) -> Result<(), Error> {
         history: Vec::new(),
         messages: Vec::new(),
         received_ms: cx.now_ms,
+        reply_area: msg.from_area.clone(),
     });
     let again = !r.history.is_empty();
     r.invoice = invoice;

@@ -182,11 +182,7 @@ fn delays(payments: &Value, now_ms: u64) -> (Vec<MonthDelay>, u64) {
                 m: month[5..7].to_owned(),
                 year: month[..4].to_owned(),
                 count,
-                days: if count == 0 {
-                    0
-                } else {
-                    (days + count / 2) / count
-                },
+                days: (days + count / 2).checked_div(count).unwrap_or(0),
             }
         })
         .collect();

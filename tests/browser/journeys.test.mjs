@@ -692,7 +692,7 @@ async function assertNoErrorBeside(page, field) {
 test('a supplier adds Payment delays (a Python area), corrects a form and sees the interest owed', async () => {
   const j = await journey('payment-delays', { expectedStatuses: [422] });
   const { page } = j;
-  await signUp(page, 'Marie', freshEmail('marie'));
+  await signUp(page, 'Marie', freshEmail('marie'), 'en');
   const siret = freshSiret();
   await createStructure(page, siret, 'Curie Fournitures');
   await page.waitForURL(`**/s/${siret}/homepage`);

@@ -49,6 +49,10 @@ impl Area for IssuedInvoices {
         ]
     }
 
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
+    }
+
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
         let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
         match (req.is_post(), parts.as_slice()) {
@@ -783,7 +787,7 @@ fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
         &order_number,
     )
     .into_iter()
-    .map(|(f, finding)| (f.to_string(), finding.message()))
+    .map(|(f, finding)| (f.to_string(), finding.reference()))
     .collect();
     if recipient_id.is_empty() {
         routing.push((
@@ -995,7 +999,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
         ));
     }
     if !findings.is_empty() {
-        let problems: Vec<String> = findings.iter().map(|f| f.message()).collect();
+        let problems: Vec<String> = findings.iter().map(|f| f.reference()).collect();
         let view = deposit_view(&problems, &InvoiceInput::default())?;
         let n = problems.len();
         return Ok(invalid(

@@ -6,7 +6,7 @@
 //! What makes the file unreadable is an `Err` (a field error on the file);
 //! what the file says wrongly comes back as findings, all at once.
 
-use crate::en16931::{Finding, Invoice, cii, ubl};
+use crate::en16931::{Finding, Invoice, cii, syntax, ubl};
 use roxmltree::{Document, ParsingOptions};
 
 const UBL_INVOICE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
@@ -131,8 +131,16 @@ pub fn read(bytes: &[u8]) -> Result<(Invoice, Vec<Finding>), String> {
     let root = doc.root_element();
     let ns = root.tag_name().namespace().unwrap_or("");
     match (root.tag_name().name(), ns) {
-        ("Invoice", UBL_INVOICE) | ("CreditNote", UBL_CREDIT_NOTE) => Ok(ubl::read(root)),
-        ("CrossIndustryInvoice", CII) => Ok(cii::read(root)),
+        ("Invoice", UBL_INVOICE) | ("CreditNote", UBL_CREDIT_NOTE) => {
+            let (inv, mut findings) = ubl::read(root);
+            findings.extend(syntax::check(root, inv.syntax));
+            Ok((inv, findings))
+        }
+        ("CrossIndustryInvoice", CII) => {
+            let (inv, mut findings) = cii::read(root);
+            findings.extend(syntax::check(root, inv.syntax));
+            Ok((inv, findings))
+        }
         (name, ns) => Err(format!(
             "the root element is {{{ns}}}{name}; expected a UBL 2.1 Invoice or CreditNote, or a CII D16B CrossIndustryInvoice"
         )),

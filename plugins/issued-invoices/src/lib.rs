@@ -976,7 +976,15 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     };
     let (doc, mut findings) = match xml::read(&bytes) {
         Ok(read) => read,
-        Err(m) => return refuse(format!("{}: {m}.", upload.filename)),
+        Err(why) => {
+            return refuse(portico_sdk::i18n::compose(
+                "en16931.unreadable.file",
+                &[
+                    ("file", portico_sdk::i18n::Arg::Text(&upload.filename)),
+                    ("why", portico_sdk::i18n::Arg::Message(&why)),
+                ],
+            ));
+        }
     };
     let source = match (source, doc.syntax) {
         (xml::Source::FacturX, _) => xml::Source::FacturX,

@@ -593,3 +593,43 @@ fn syntax_rules_and_code_lists_refuse_what_the_artefacts_refuse() {
         assert!(!m.contains("en16931."), "a key shows: {m}");
     }
 }
+
+/// Real Factur-X PDFs (the FNFE's French examples and the ZUGFeRD 2.x
+/// EN16931 samples, both from the ZUGFeRD/corpus repository, Apache 2.0,
+/// not kept here): each gives its embedded CII, read into the model;
+/// those published as correct conform. Run with `FACTURX_SAMPLES_DIR` set
+/// and `--ignored`; files named `correct-…` or `FX-…` must conform.
+#[test]
+#[ignore = "needs real Factur-X PDFs: set FACTURX_SAMPLES_DIR"]
+fn real_factur_x_pdfs_give_their_invoice() {
+    use issued_invoices::en16931::facturx;
+    let dir = std::env::var("FACTURX_SAMPLES_DIR").expect("FACTURX_SAMPLES_DIR");
+    let mut read = 0;
+    let mut report = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let pdf = std::fs::read(&path).unwrap();
+        let xml = facturx::embedded_invoice(&pdf)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .unwrap_or_else(|| panic!("{name}: no embedded invoice"));
+        let (inv, mut findings) = xml::read(&xml).unwrap_or_else(|e| panic!("{name}: {e}"));
+        findings.extend(rules::check(&inv));
+        let rules: Vec<String> = findings.iter().map(|f| f.rule.clone()).collect();
+        report.push(format!("{name} ({:?}): {rules:?}", inv.profile()));
+        if name.starts_with("correct-") || name.starts_with("FX-") {
+            assert!(
+                findings.is_empty(),
+                "{name}: {:#?}",
+                findings.iter().map(|f| f.message()).collect::<Vec<_>>()
+            );
+        }
+        read += 1;
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(read > 0);
+}

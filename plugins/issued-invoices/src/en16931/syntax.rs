@@ -518,10 +518,11 @@ fn business(n: Node<'_, '_>, syntax: Syntax, out: &mut Vec<Finding>) {
                 out.push(Finding::new("BR-54", "BG-32", "", "").at(here()));
             }
         }
-        (Syntax::Ubl, "Address") if ends_with(n, &["Delivery", "DeliveryLocation", "Address"]) => {
-            if along(n, &["Country", "IdentificationCode"]).is_empty() {
-                out.push(Finding::new("BR-57", "BT-80", "", "").at(here()));
-            }
+        (Syntax::Ubl, "Address")
+            if ends_with(n, &["Delivery", "DeliveryLocation", "Address"])
+                && along(n, &["Country", "IdentificationCode"]).is_empty() =>
+        {
+            out.push(Finding::new("BR-57", "BT-80", "", "").at(here()));
         }
         (Syntax::Cii, "PostalTradeAddress")
             if ends_with(
@@ -531,24 +532,19 @@ fn business(n: Node<'_, '_>, syntax: Syntax, out: &mut Vec<Finding>) {
                     "ShipToTradeParty",
                     "PostalTradeAddress",
                 ],
-            ) =>
-        {
-            if along(n, &["CountryID"])
+            ) && along(n, &["CountryID"])
                 .first()
-                .is_none_or(|c| text(*c).is_empty())
-            {
-                out.push(Finding::new("BR-57", "BT-80", "", "").at(here()));
-            }
+                .is_none_or(|c| text(*c).is_empty()) =>
+        {
+            out.push(Finding::new("BR-57", "BT-80", "", "").at(here()));
         }
         (Syntax::Ubl, "ItemClassificationCode")
             if ends_with(
                 n,
                 &["Item", "CommodityClassification", "ItemClassificationCode"],
-            ) =>
+            ) && n.attribute("listID").is_none() =>
         {
-            if n.attribute("listID").is_none() {
-                out.push(Finding::new("BR-65", "BT-158", text(n), "").at(here()));
-            }
+            out.push(Finding::new("BR-65", "BT-158", text(n), "").at(here()));
         }
         (Syntax::Cii, "DesignatedProductClassification") => {
             if let Some(code) = along(n, &["ClassCode"]).first()

@@ -289,6 +289,215 @@ async fn supplier_sends_buyer_suspends_supplier_completes_buyer_pays_commitments
             && form.body.contains(r#"value="13000165200010""#),
         "pre-filled from the order"
     );
+
+    // Issue 11: the same portal, read in French — every area in plain
+    // French words, no code; and the homepages' pictures from real data.
+    speak_french(&supplier).await;
+    speak_french(&buyer).await;
+    let invoice = format!("/s/{SUPPLIER}/issued-invoices/invoice/{id}");
+    for (client, path, words) in [
+        (
+            &supplier,
+            format!("/s/{SUPPLIER}/homepage"),
+            &[
+                "Vos factures par statut",
+                "Mise en paiement",
+                "Délai de paiement",
+                "Gestionnaire principal",
+                "Privée (fournisseur)",
+            ][..],
+        ),
+        (
+            &supplier,
+            format!("/s/{SUPPLIER}/issued-invoices"),
+            &[
+                "Factures émises",
+                "Mise en paiement",
+                "Payée : plus rien à faire.",
+                "20 novembre 2026",
+            ][..],
+        ),
+        (
+            &supplier,
+            invoice.clone(),
+            &[
+                "A1 – Facture fournisseur",
+                "Virement",
+                "TVA sur les débits",
+                "Saisie sur le portail",
+                "Net à payer",
+                "Enregistrée en brouillon",
+                "Suspendue",
+                "Mandatée",
+            ][..],
+        ),
+        (
+            &supplier,
+            format!("/s/{SUPPLIER}/commitments"),
+            &[
+                "Engagements",
+                "Bon de commande",
+                "Pris en compte",
+                "Facturer cette commande",
+            ][..],
+        ),
+        (
+            &supplier,
+            format!("/s/{SUPPLIER}/sent-requests"),
+            &[
+                "Sollicitations que vous avez émises",
+                "Traitement d'une facture (à la structure publique)",
+            ][..],
+        ),
+        (
+            &supplier,
+            "/me/my-account".to_string(),
+            &["Mon compte", "Mes structures", "Gestionnaire principal"][..],
+        ),
+        (
+            &supplier,
+            format!("/s/{SUPPLIER}/manager-activities/history"),
+            &["Historique", "Espace"][..],
+        ),
+        (
+            &buyer,
+            format!("/s/{BUYER}/homepage"),
+            &[
+                "Factures reçues",
+                "Délai de traitement",
+                "Publique (destinataire des factures)",
+            ][..],
+        ),
+        (
+            &buyer,
+            format!("/s/{BUYER}/received-invoices"),
+            &[
+                "Factures reçues",
+                "Mise en paiement",
+                "Payée : plus rien à faire.",
+            ][..],
+        ),
+        (
+            &buyer,
+            format!("/s/{BUYER}/received-invoices/invoice/{SUPPLIER}/{id}"),
+            &[
+                "A1 – Facture fournisseur",
+                "Virement",
+                "Historique",
+                "Reçue",
+                "Complétée",
+            ][..],
+        ),
+        (
+            &buyer,
+            format!("/s/{BUYER}/commitments"),
+            &["Créer un engagement", "Bon de commande", "Pris en compte"][..],
+        ),
+        (
+            &buyer,
+            format!("/s/{BUYER}/manager-activities/members"),
+            &["Utilisateurs et rôles", "Gestionnaire principal"][..],
+        ),
+    ] {
+        let page = client.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let text = visible_text(&page.body);
+        for word in words {
+            assert!(text.contains(word), "{path} should say “{word}”: {text}");
+        }
+        for code in [
+            "MISE_EN_PAIEMENT",
+            "A1_FACTURE",
+            "VIREMENT",
+            "TVA_SUR",
+            "SAISIE_WEB",
+            "FACTURE_",
+            "PURCHASE_ORDER",
+            "subscription.",
+            "area.add",
+            "primary-manager",
+            "private",
+            "Made available",
+            "Payment",
+        ] {
+            assert!(!text.contains(code), "{path} shows “{code}”: {text}");
+        }
+    }
+    // Amounts and dates in the French way: 360,60 € (2 × 150,25 + 20 %).
+    let text = visible_text(&supplier.get(&invoice).await.body);
+    assert!(
+        text.contains("360,60\u{a0}€") || text.contains("360,60\u{202f}€"),
+        "{text}"
+    );
+
+    // The homepages' pictures: drawn by the host as SVG, from the facts the
+    // invoicing areas publish — one invoice paid, this month.
+    let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
+    assert_eq!(
+        home.body.matches(r#"<svg class="chart""#).count(),
+        2,
+        "{}",
+        home.body
+    );
+    let data = supplier
+        .get_json(&format!("/s/{SUPPLIER}/homepage"))
+        .await
+        .json();
+    let by_status = &data["supplier"]["by_status"];
+    assert!(
+        by_status
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["status"] == "MISE_EN_PAIEMENT" && b["count"] == 1),
+        "{by_status}"
+    );
+    assert_eq!(data["supplier"]["paid"], 1, "{data}");
+    assert_eq!(data["supplier"]["delays"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        data["supplier"]["delays"][11]["count"], 1,
+        "paid this month: {data}"
+    );
+    let data = buyer.get_json(&format!("/s/{BUYER}/homepage")).await.json();
+    assert_eq!(data["public"]["paid"], 1, "{data}");
+    assert_eq!(data["public"]["total_waiting"], 0, "nothing waits: {data}");
+    assert!(
+        data["supplier"].is_null(),
+        "a public body is not shown supplier charts"
+    );
+}
+
+/// Switches the reader to French with the header's language form.
+async fn speak_french(c: &Client) {
+    let page = c.get("/").await;
+    let page = c.follow(page).await;
+    let token = page.host_csrf();
+    let switched = c
+        .post("/language", &[("_csrf", token.as_str()), ("lang", "fr")])
+        .await;
+    assert_eq!(switched.status, 303, "{}", switched.body);
+}
+
+/// What a reader sees: the page's text without its tags (attribute values,
+/// such as form option codes, are not shown to people).
+fn visible_text(html: &str) -> String {
+    let main = html.find("<main").map_or(html, |at| &html[at..]);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
 }
 
 /// Deposits `bytes` as `name` through the deposit form, "send once
@@ -752,12 +961,23 @@ async fn a_factur_x_pdf_is_read_from_its_embedded_cii_and_the_buyer_sees_the_fil
         ))
         .await;
     assert_eq!(seen.status, 200);
-    let cents = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+    // Amounts as an English reader writes them: NOK 1,000.00.
+    let cents = |c: i64| {
+        let whole = (c / 100).to_string();
+        let mut grouped = String::new();
+        for (i, d) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(d);
+        }
+        format!("{grouped}.{:02}", c % 100)
+    };
     assert!(
         seen.body
-            .contains(&format!("id=\"total-due\">{} NOK", cents(due)))
+            .contains(&format!("id=\"total-due\">NOK\u{a0}{}", cents(due)))
             && seen.body.contains(&format!(
-                "id=\"total-prepaid\">−{} NOK",
+                "id=\"total-prepaid\">−NOK\u{a0}{}",
                 cents(inv["totals"]["prepaid"].as_i64().unwrap())
             )),
         "{}",
@@ -811,7 +1031,7 @@ async fn a_request_about_an_invoice_is_answered_and_closed_with_the_thread_on_bo
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let home = supplier.get(&format!("/s/{SUPPLIER}/homepage")).await;
-    assert!(home.body.contains("1 open request"), "{}", home.body);
+    assert!(home.body.contains("Open requests: 1."), "{}", home.body);
     let b_page = format!("/s/{BUYER}/sent-requests");
     let href = eventually("the request at the buyer", WAIT, || async {
         let v = buyer.get_json(&b_page).await.json();

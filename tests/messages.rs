@@ -130,7 +130,8 @@ async fn a_message_survives_a_kill_9_between_send_and_delivery() {
     )
     .await;
     assert_eq!(arrived["rows"][0]["number"], "F-KILL-1");
-    assert_eq!(arrived["rows"][0]["gross"], "360.60 EUR");
+    assert_eq!(arrived["rows"][0]["gross"], "360.60");
+    assert_eq!(arrived["rows"][0]["currency"], "EUR");
     // And the acknowledgement came back: the supplier sees "made available".
     until_status(&supplier, &id, "MISE_A_DISPOSITION").await;
 }

@@ -81,6 +81,8 @@ const PEOPLE: [(&str, &str, &str, &str, Link); 3] = [
 /// that does not declare it shows the request under this id.
 const DEMO_AREA: &str = "issued-invoices";
 
+mod validation;
+
 /// Creates the demo accounts and structures unless they exist.
 pub async fn seed(store: &Store) -> anyhow::Result<()> {
     let passwords = Passwords::new()?;
@@ -179,6 +181,7 @@ pub fn print_credentials(addr: SocketAddr) {
         };
         println!("  {email:<42} password: {password:<20} {what}");
     }
+    validation::print_credentials();
     println!();
 }
 
@@ -192,6 +195,11 @@ const DEMO_DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(3
 /// supplier already has invoices, or when the invoicing areas are not in
 /// the catalog. Needs the delivery worker running.
 pub async fn seed_invoices(state: &crate::web::AppState) -> anyhow::Result<()> {
+    seed_issued(state).await?;
+    validation::seed(state).await
+}
+
+async fn seed_issued(state: &crate::web::AppState) -> anyhow::Result<()> {
     use crate::store::{Namespace, Owner};
     let store = state.store();
     let supplier = ACCOUNTS[0].4;
@@ -361,6 +369,22 @@ async fn demo_call(
     path: &str,
     form: Vec<(&str, String)>,
 ) -> anyhow::Result<crate::runtime::wit::Response> {
+    let now_ms = state.clock().now_ms();
+    demo_call_at(state, user, structure, area, path, form, now_ms).await
+}
+
+/// [`demo_call`] as if made at `now_ms` (an earlier time): pieces whose
+/// clocks started days ago, so the demo shows deadlines passed and tacit
+/// decisions (their durable timers are due, and fire at start).
+async fn demo_call_at(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+    now_ms: u64,
+) -> anyhow::Result<crate::runtime::wit::Response> {
     use crate::runtime::{Answer, Call, CallKind, wit};
     let catalog = state.catalog();
     let area_entry = catalog
@@ -392,7 +416,7 @@ async fn demo_call(
             tabs: Vec::new(),
             request,
         },
-        now_ms: state.clock().now_ms(),
+        now_ms,
         wait: std::time::Duration::from_secs(30),
     };
     let answer = match state.sandbox().call(call).await {

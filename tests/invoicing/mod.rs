@@ -56,7 +56,7 @@ pub fn areas(received_install: &str) -> String {
     order: 75
     install: {received_install}
     structure-kinds: [public]
-    capabilities: [kv, messages, log]
+    capabilities: [kv, facts, messages, log]
   - id: sent-requests
     title: Sent requests
     plugin: {requests}

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod clocked;
 pub mod html;
 
 use std::io::{BufRead, BufReader};

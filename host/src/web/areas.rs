@@ -642,6 +642,8 @@ fn render_view(
             view.template
         ),
     })?;
+    // Charts are drawn by the host, after the check (see `charts`).
+    let content = super::charts::expand(&content);
     let title =
         crate::i18n::translate_message(crate::i18n::current(), Some(&loaded.messages), &view.title);
     Ok(layout(state, p, &title, content))

@@ -8,6 +8,7 @@ mod account_security;
 mod area_html;
 mod areas;
 mod canonical;
+mod charts;
 mod error;
 mod forms;
 mod ops;

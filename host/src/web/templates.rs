@@ -219,6 +219,7 @@ pub fn area_environment(
     let mut env = Environment::new();
     base(&mut env);
     env.remove_filter("safe");
+    env.add_function("bar_chart", super::charts::bar_chart);
     add_translation(&mut env, messages);
     for (name, source) in templates {
         if is_catalogue(name) {

@@ -11,8 +11,8 @@
 //! Storage: buyer side `out/{number}`, supplier side `in/{buyer}/{number}`.
 
 use portico_sdk::{
-    Area, Context, Error, Form, Message, Request, Response, StructureKind, View, kv, messages,
-    siret,
+    Area, Context, Error, Form, Message, Request, Response, StructureKind, View, i18n, kv,
+    messages, siret,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -81,6 +81,10 @@ impl Area for Commitments {
         )]
     }
 
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
+    }
+
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
         let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
         match (req.is_post(), parts.as_slice()) {
@@ -129,14 +133,29 @@ fn page(cx: &Context) -> Result<View, Error> {
                 "/s/{me}/issued-invoices/new?recipient={}&service={}&order={}&designation={}&amount={}",
                 enc(&c.buyer_id), enc(&c.service_code), enc(&c.number), enc(&c.object), enc(&c.amount)
             );
-            json!({"c": c, "type": TYPES.iter().find(|t| t.0 == c.kind).map_or(c.kind.as_str(), |t| t.1), "invoice_href": invoice})
+            let kind = TYPES.iter().find(|t| t.0 == c.kind).map_or("OTHER_CONTRACT", |t| t.0);
+            let state = STATES.iter().copied().find(|s| *s == c.state).unwrap_or("sent");
+            json!({"c": c, "kind": kind, "state": state, "badge": badge(state, public), "invoice_href": invoice})
         })
         .collect();
     View::new(
         "commitments.html",
-        "Commitments",
-        &json!({"public": public, "rows": rows, "types": TYPES.iter().map(|(v, l)| json!({"value": v, "label": l})).collect::<Vec<_>>()}),
+        &i18n::message("title", &[]),
+        &json!({"public": public, "rows": rows, "types": TYPES.iter().map(|(v, _)| *v).collect::<Vec<_>>()}),
     )
+}
+
+/// A commitment's states (labels: `states.<state>`).
+const STATES: [&str; 4] = ["sent", "accepted", "refused", "not-delivered"];
+
+/// The badge class of a state: "waiting" when the next move is the reader's.
+fn badge(state: &str, public: bool) -> &'static str {
+    match (state, public) {
+        ("sent", false) => "waiting",
+        ("sent", true) => "progress",
+        ("accepted", _) => "done",
+        _ => "problem",
+    }
 }
 
 /// Percent-encodes a query value.
@@ -174,7 +193,7 @@ fn create(cx: &Context, req: &Request) -> Result<Response, Error> {
         .required()
         .check(
             |d| d.len() == 10 && d.as_bytes()[4] == b'-' && d.as_bytes()[7] == b'-',
-            "Write the date as YYYY-MM-DD.",
+            i18n::message("errors.date", &[]),
         )
         .value();
     let amount = form
@@ -188,7 +207,7 @@ fn create(cx: &Context, req: &Request) -> Result<Response, Error> {
                     && f.len() <= 2
                     && f.chars().all(|c| c.is_ascii_digit())
             },
-            "Write the amount like 1234.56.",
+            i18n::message("errors.amount", &[]),
         )
         .value();
     let supplier = form.field("supplier").required().value().replace(' ', "");
@@ -196,16 +215,19 @@ fn create(cx: &Context, req: &Request) -> Result<Response, Error> {
     if !supplier.is_empty() && siret::validate(&supplier).is_err() {
         form.error(
             "supplier",
-            format!("{supplier} is not a valid SIRET: 14 digits with a correct check digit."),
+            i18n::message("errors.siret", &[("supplier", &supplier)]),
         );
     } else if !supplier.is_empty() && messages::lookup(&supplier)?.is_none() {
         form.error(
             "supplier",
-            format!("No structure is registered with the identifier {supplier}."),
+            i18n::message("errors.unknown", &[("supplier", &supplier)]),
         );
     }
     if !number.is_empty() && kv::get(&format!("out/{number}"))?.is_some() {
-        form.error("number", format!("Commitment {number} exists already."));
+        form.error(
+            "number",
+            i18n::message("errors.exists", &[("number", &number)]),
+        );
     }
     form.finish(|| page(cx))?;
     let c = Commitment {

@@ -21,7 +21,7 @@ pub mod xml;
 use model::{FileRef, HistoryEntry, Invoice, InvoiceInput, LineInput};
 use portico_sdk::messages::{self, Recipient};
 use portico_sdk::{
-    Area, Context, Error, FieldError, Form, Message, Request, Response, View, facts, kv,
+    Area, Context, Error, FieldError, Form, Message, Request, Response, View, facts, i18n, kv,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -70,9 +70,7 @@ impl Area for IssuedInvoices {
             (false, ["invoice", id, "edit"]) => {
                 let inv = load(id)?;
                 if !inv.is_draft() {
-                    return Ok(Response::forbidden(
-                        "Only a draft can be edited; a sent invoice can only be completed or recycled.",
-                    ));
+                    return Ok(Response::forbidden(i18n::message("errors.not-draft", &[])));
                 }
                 Ok(Response::View(form_view(
                     cx,
@@ -142,9 +140,53 @@ fn new_id(now_ms: u64) -> Result<String, Error> {
     Err(Error::failed("could not allocate an invoice id"))
 }
 
-/// Publishes what the homepage shows: invoices returned and not yet acknowledged.
+/// Months of payment delays kept in the `overview` fact (the homepage
+/// shows the last twelve; two years keep the fact well under its 4 KiB).
+const OVERVIEW_MONTHS: usize = 24;
+
+/// The homepage's picture of this supplier, from the invoices themselves:
+/// how many are in each status, and per month of payment the number paid
+/// and the days from deposit to payment (summed, for an average).
+fn overview(invoices: &[Invoice]) -> serde_json::Value {
+    let mut by_status = std::collections::BTreeMap::<&str, u64>::new();
+    let mut months = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for inv in invoices {
+        *by_status
+            .entry(model::known_status(&inv.status))
+            .or_default() += 1;
+        let deposited = inv
+            .history
+            .iter()
+            .find(|h| h.status == "DEPOSEE")
+            .map(|h| h.at_ms);
+        let paid = inv
+            .history
+            .iter()
+            .find(|h| h.status == "MISE_EN_PAIEMENT")
+            .map(|h| h.at_ms);
+        if let (Some(d), Some(p)) = (deposited, paid) {
+            let month = portico_sdk::time::format_date(p)[..7].to_owned();
+            let entry = months.entry(month).or_default();
+            entry.0 += 1;
+            entry.1 += p.saturating_sub(d) / 86_400_000;
+        }
+    }
+    let payments: Vec<_> = months
+        .iter()
+        .rev()
+        .take(OVERVIEW_MONTHS)
+        .rev()
+        .map(|(m, (n, days))| json!({"month": m, "count": n, "days": days}))
+        .collect();
+    json!({"by_status": by_status, "payments": payments})
+}
+
+/// Publishes what the homepage shows: invoices returned and not yet
+/// acknowledged, and the overview of statuses and payment delays.
 fn publish_to_acknowledge() -> Result<(), Error> {
-    let items: Vec<serde_json::Value> = all_invoices()?
+    let invoices = all_invoices()?;
+    facts::set_json("overview", &overview(&invoices))?;
+    let items: Vec<serde_json::Value> = invoices
         .iter()
         .filter(|i| i.needs_acknowledgement())
         .map(|i| json!({"id": i.id, "number": i.number, "status": i.status, "label": model::status_label(&i.status)}))
@@ -188,7 +230,7 @@ struct Row {
     recipient: String,
     date: String,
     status: String,
-    status_label: String,
+    badge: &'static str,
     gross: String,
     currency: String,
     needs_ack: bool,
@@ -211,7 +253,7 @@ fn list(_cx: &Context, req: &Request) -> Result<Response, Error> {
         .take(MAX_SHOWN)
         .map(|i| Row {
             needs_ack: i.needs_acknowledgement(),
-            status_label: model::status_label(&i.status).to_string(),
+            badge: model::badge(&i.status),
             gross: money::cents(i.totals.gross),
             id: i.id,
             number: i.number,
@@ -221,17 +263,14 @@ fn list(_cx: &Context, req: &Request) -> Result<Response, Error> {
                 i.recipient_name
             },
             date: i.date,
-            status: i.status,
+            status: model::known_status(&i.status).to_owned(),
             currency: i.currency,
         })
         .collect();
-    let statuses: Vec<_> = model::STATUSES
-        .iter()
-        .map(|(c, l)| json!({"value": c, "label": l}))
-        .collect();
+    let statuses: Vec<&str> = model::STATUSES.iter().map(|(c, _)| *c).collect();
     Ok(Response::view(
         "list.html",
-        "Issued invoices",
+        &i18n::message("title", &[]),
         &json!({
             "rows": rows, "total": total, "shown": rows.len(),
             "filter": {"status": status, "from": from, "to": to},
@@ -348,9 +387,16 @@ fn to_input(inv: &Invoice) -> InvoiceInput {
     }
 }
 
-fn choices(list: &[(&str, &str)]) -> Vec<serde_json::Value> {
-    list.iter()
-        .map(|(c, l)| json!({"value": c, "label": l}))
+/// The codes of a (code, label) list; templates label them from the catalogues.
+fn choices(list: &[(&'static str, &str)]) -> Vec<&'static str> {
+    list.iter().map(|(c, _)| *c).collect()
+}
+
+/// The framework codes offered, with their catalogue labels and explanations.
+fn frameworks() -> Vec<serde_json::Value> {
+    model::FRAMEWORKS
+        .iter()
+        .map(|(c, _, _)| json!({"value": c}))
         .collect()
 }
 
@@ -373,19 +419,30 @@ fn form_view(
         None if !input.recipient.is_empty() => messages::lookup(&input.recipient).ok().flatten(),
         None => None,
     };
+    let recipient_services = recipient.as_ref().map(|r| {
+        r.services
+            .iter()
+            .map(|(code, name)| format!("{code} ({name})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
     View::new(
         "form.html",
-        if existing.is_some() {
-            "Edit draft invoice"
-        } else {
-            "New invoice"
-        },
+        &i18n::message(
+            if existing.is_some() {
+                "edit-draft"
+            } else {
+                "new-invoice"
+            },
+            &[],
+        ),
         &json!({
             "action": action,
             "values": input,
             "lines": lines,
             "recipient": recipient,
-            "frameworks": model::FRAMEWORKS.iter().map(|(c, l, e)| json!({"value": c, "label": l, "explanation": e})).collect::<Vec<_>>(),
+            "recipient_services": recipient_services,
+            "frameworks": frameworks(),
             "types": choices(&model::TYPES),
             "vat_regimes": choices(&model::VAT_REGIMES),
             "payment_modes": choices(&model::PAYMENT_MODES),
@@ -428,9 +485,10 @@ fn number_taken(number: &str, own: Option<&str>) -> Result<bool, Error> {
 fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error> {
     let existing = id.map(load).transpose()?;
     if existing.as_ref().is_some_and(|inv| !inv.is_draft()) {
-        return Ok(Response::forbidden(
-            "This invoice was sent: it can no longer be edited.",
-        ));
+        return Ok(Response::forbidden(i18n::message(
+            "errors.sent-no-edit",
+            &[],
+        )));
     }
     let input = read_input(req);
     let action = req.form_value("action").unwrap_or("draft");
@@ -448,31 +506,20 @@ fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error
     if !input.number.is_empty() && number_taken(&input.number, id)? {
         errors.push((
             "number".into(),
-            format!(
-                "You already used the number {}: every invoice needs its own number.",
-                input.number
-            ),
+            i18n::message("errors.number-used", &[("number", &input.number)]),
         ));
     }
     if sending && req.form_value("confirm") != Some("yes") {
-        errors.push((
-            "confirm".into(),
-            "Tick the box to confirm that this invoice is to be sent now; or use “Save as draft”."
-                .into(),
-        ));
+        errors.push(("confirm".into(), i18n::message("errors.confirm", &[])));
     }
     if !errors.is_empty() || checked.is_none() {
         let view = form_view(cx, &input, existing.as_ref(), recipient.as_ref())?;
         let what = if sending {
-            "The invoice was not sent"
+            "errors.not-sent"
         } else {
-            "The draft was not saved"
+            "errors.not-saved"
         };
-        return Ok(invalid(
-            &format!("{what}: please correct the fields marked below."),
-            errors,
-            view,
-        ));
+        return Ok(invalid(&i18n::message(what, &[]), errors, view));
     }
     let checked = checked.expect("checked when there are no errors");
     let now = cx.now_ms;
@@ -495,7 +542,7 @@ fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error
         if let Err(m) = files::check(upload) {
             let view = form_view(cx, &input, Some(&inv), recipient.as_ref())?;
             return Ok(invalid(
-                "The attachment was refused.",
+                &i18n::message("errors.attachment", &[]),
                 vec![("attachments".into(), m)],
                 view,
             ));
@@ -513,6 +560,7 @@ fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error
         send(cx, &mut inv)?;
     }
     store(&inv)?;
+    publish_to_acknowledge()?;
     let notice = if sending { "sent" } else { "draft" };
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{}?done={notice}", inv.id)),
@@ -598,21 +646,21 @@ fn display_recipient(inv: &Invoice) -> String {
 fn send_draft(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
     let mut inv = load(id)?;
     if !inv.is_draft() {
-        return Ok(Response::forbidden("This invoice was already sent."));
+        return Ok(Response::forbidden(i18n::message(
+            "errors.already-sent",
+            &[],
+        )));
     }
     let input = to_input(&inv);
     let recipient = recipient_of(&input)?;
     let (checked, mut errors) = model::check(&input, recipient.as_ref(), true);
     if req.form_value("confirm") != Some("yes") {
-        errors.push((
-            "confirm".into(),
-            "Tick the box to confirm the sending.".into(),
-        ));
+        errors.push(("confirm".into(), i18n::message("errors.confirm-send", &[])));
     }
     if !errors.is_empty() {
         let view = invoice_view(cx, &inv, None)?;
         return Ok(invalid(
-            "The invoice was not sent: edit the draft to correct it.",
+            &i18n::message("errors.draft-not-sent", &[]),
             errors,
             view,
         ));
@@ -622,6 +670,7 @@ fn send_draft(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> 
     }
     send(cx, &mut inv)?;
     store(&inv)?;
+    publish_to_acknowledge()?;
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{id}?done=sent")),
     ))
@@ -630,45 +679,71 @@ fn send_draft(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> 
 fn delete_draft(cx: &Context, id: &str) -> Result<Response, Error> {
     let inv = load(id)?;
     if !inv.is_draft() {
-        return Ok(Response::forbidden("A sent invoice cannot be deleted."));
+        return Ok(Response::forbidden(i18n::message("errors.no-delete", &[])));
     }
     kv::delete(&format!("inv/{id}"))?;
     kv::delete(&format!("num/{}", inv.number))?;
+    publish_to_acknowledge()?;
     Ok(Response::redirect(cx.href("/")))
 }
 
 // ---- one invoice -------------------------------------------------------------
 
-fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View, Error> {
-    let history: Vec<_> = inv
-        .history
-        .iter()
-        .rev()
-        .map(|h| json!({"status": h.status, "label": model::status_label(&h.status), "at": portico_sdk::time::format_utc(h.at_ms), "by": h.by, "comment": h.comment}))
-        .collect();
-    let notice = match done {
-        Some("draft") => Some(
-            "Saved as a draft. It has NOT been sent: the recipient does not see it until you send it.",
-        ),
-        Some("sent") => Some(
-            "Sent. The deposit certificate is ready; the recipient's answers will appear in the history.",
-        ),
-        Some("completed") => Some("Completed and sent back to the recipient."),
-        Some("recycled") => {
-            Some("Routing corrected and the invoice sent again with the same number.")
-        }
-        Some("acknowledged") => Some("Acknowledged."),
-        _ => None,
+/// One history entry as shown: the portal's own comments (stored in English
+/// by earlier versions and by the recipient's area) become catalogue
+/// sentences (`history.<note>`); people's words are shown as written.
+fn history_row(h: &HistoryEntry) -> serde_json::Value {
+    let (note, arg) = match h.comment.as_str() {
+        "Saved as draft" => (Some("saved-draft"), ""),
+        "Received" => (Some("received"), ""),
+        "Sent again with corrected routing" => (Some("received-again"), ""),
+        "Acknowledged." => (Some("acknowledged"), ""),
+        c if c.starts_with("Rejection acknowledged") => (Some("ack-rejection"), ""),
+        c if c.starts_with("Suspension acknowledged") => (Some("ack-suspension"), ""),
+        c => match c.strip_prefix("Sent to ") {
+            Some(rest) => (Some("sent-to"), rest),
+            None => (None, ""),
+        },
     };
+    let (portal, by_rest) = match h.by.strip_prefix("Portal") {
+        Some(rest) => (true, rest.trim()),
+        None => (false, ""),
+    };
+    json!({
+        "status": model::known_status(&h.status),
+        "at_ms": h.at_ms,
+        "by": h.by,
+        "portal": portal,
+        "by_rest": by_rest,
+        "comment": h.comment,
+        "note": note,
+        "arg": arg,
+    })
+}
+
+fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View, Error> {
+    let history: Vec<_> = inv.history.iter().rev().map(history_row).collect();
+    // Texts: `notice.<done>`.
+    let notice = ["draft", "sent", "completed", "recycled", "acknowledged"]
+        .into_iter()
+        .find(|n| Some(*n) == done);
     let recipient = messages::lookup(&inv.recipient_id).ok().flatten();
     View::new(
         "invoice.html",
-        &format!("Invoice {}", inv.number),
+        &i18n::message("invoice", &[("number", &inv.number)]),
         &json!({
             "inv": inv,
-            "status_label": model::status_label(&inv.status),
-            "framework": model::FRAMEWORKS.iter().find(|f| f.0 == inv.framework).map(|f| f.1).unwrap_or(&inv.framework),
-            "kind": model::TYPES.iter().find(|t| t.0 == inv.kind).map(|t| t.1).unwrap_or(&inv.kind),
+            "status": model::known_status(&inv.status),
+            "badge": model::badge(&inv.status),
+            "known": {
+                "framework": model::FRAMEWORK_CODES.contains(&inv.framework.as_str()),
+                "kind": model::TYPES.iter().any(|t| t.0 == inv.kind),
+                "vat_regime": model::VAT_REGIMES.iter().any(|t| t.0 == inv.vat_regime),
+                "payment_mode": model::PAYMENT_MODES.iter().any(|t| t.0 == inv.payment_mode),
+                "source": model::SOURCES.contains(&inv.source.as_str()),
+            },
+            "vat_categories": model::VAT_CATEGORIES,
+            "units": model::UNITS,
             "totals": {
                 "net": money::cents(inv.totals.net), "vat": money::cents(inv.totals.vat),
                 "gross": money::cents(inv.totals.gross), "due": money::cents(inv.totals.due),
@@ -680,7 +755,6 @@ fn invoice_view(cx: &Context, inv: &Invoice, done: Option<&str>) -> Result<View,
             "vat_summary": inv.vat_summary.iter().map(|v| json!({"category": v.category, "rate": money::rate(v.rate), "base": money::cents(v.base), "vat": money::cents(v.vat), "exemption": v.exemption})).collect::<Vec<_>>(),
             "history": history,
             "notice": notice,
-            "deposited": inv.deposited_ms.map(portico_sdk::time::format_utc),
             "recipient": recipient,
             "can": {
                 "edit": inv.is_draft(),
@@ -708,9 +782,10 @@ fn show(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
 fn complete(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
     let mut inv = load(id)?;
     if inv.status != "SUSPENDUE" {
-        return Ok(Response::forbidden(
-            "Only a suspended invoice can be completed.",
-        ));
+        return Ok(Response::forbidden(i18n::message(
+            "errors.not-suspended",
+            &[],
+        )));
     }
     let mut form = Form::new(req);
     let comment = form
@@ -759,9 +834,10 @@ fn complete(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
 fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
     let mut inv = load(id)?;
     if !matches!(inv.status.as_str(), "A_RECYCLER" | "ECHEC_ACHEMINEMENT") {
-        return Ok(Response::forbidden(
-            "Only an invoice to recycle (or that could not be delivered) can be re-routed.",
-        ));
+        return Ok(Response::forbidden(i18n::message(
+            "errors.not-recyclable",
+            &[],
+        )));
     }
     // Only the routing changes: the amounts stay those that were sent.
     let recipient_id = req.form_value("recipient").unwrap_or("").replace(' ', "");
@@ -792,22 +868,22 @@ fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
     if recipient_id.is_empty() {
         routing.push((
             "recipient".into(),
-            "Give the recipient's SIRET: the invoice cannot be sent without it.".into(),
+            i18n::message("errors.recipient-needed", &[]),
         ));
     }
     if order_number.chars().count() > model::MAX_ORDER_CHARS {
         routing.push((
             "order_number".into(),
-            format!(
-                "A commitment number has at most {} characters.",
-                model::MAX_ORDER_CHARS
+            i18n::message(
+                "errors.order-too-long",
+                &[("max", &model::MAX_ORDER_CHARS.to_string())],
             ),
         ));
     }
     if !routing.is_empty() {
         let view = invoice_view(cx, &inv, None)?;
         return Ok(invalid(
-            "The invoice was not sent again: correct the routing.",
+            &i18n::message("errors.not-resent", &[]),
             routing,
             view,
         ));
@@ -925,8 +1001,8 @@ fn download(id: &str, n: &str) -> Result<Response, Error> {
 fn deposit_view(problems: &[String], input: &InvoiceInput) -> Result<View, Error> {
     View::new(
         "deposit.html",
-        "Deposit an invoice",
-        &json!({"problems": problems, "values": input, "types": choices(&model::TYPES), "vat_regimes": choices(&model::VAT_REGIMES), "payment_modes": choices(&model::PAYMENT_MODES), "frameworks": model::FRAMEWORKS.iter().map(|(c, l, e)| json!({"value": c, "label": l, "explanation": e})).collect::<Vec<_>>()}),
+        &i18n::message("deposit-title", &[]),
+        &json!({"problems": problems, "values": input, "types": choices(&model::TYPES), "vat_regimes": choices(&model::VAT_REGIMES), "payment_modes": choices(&model::PAYMENT_MODES), "frameworks": model::FRAMEWORKS.iter().map(|(c, _, _)| *c).collect::<Vec<_>>()}),
     )
 }
 
@@ -940,7 +1016,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let refuse = |message: String| -> Result<Response, Error> {
         let view = deposit_view(&[], &read_input(req))?;
         Ok(invalid(
-            "The file was refused.",
+            &i18n::message("errors.file-refused", &[]),
             vec![("file".into(), message)],
             view,
         ))
@@ -948,11 +1024,8 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     let Some(upload) = req.file("file").filter(|u| !u.filename.is_empty()) else {
         let view = deposit_view(&[], &read_input(req))?;
         return Ok(invalid(
-            "Choose the file to deposit.",
-            vec![(
-                "file".into(),
-                "Choose a UBL or CII XML file, a Factur-X PDF, or a PDF.".into(),
-            )],
+            &i18n::message("errors.choose-file", &[]),
+            vec![("file".into(), i18n::message("errors.choose-file-kind", &[]))],
             view,
         ));
     };
@@ -969,7 +1042,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
             Err(m) => return refuse(m),
         }
     } else {
-        return refuse("Deposit a UBL or CII invoice (.xml), a Factur-X PDF, or a PDF (.pdf) with its fields entered beside it.".into());
+        return refuse(i18n::message("errors.file-kind", &[]));
     };
     let Some((bytes, source)) = structured else {
         return deposit_pdf(cx, req, upload);
@@ -1011,7 +1084,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
         let view = deposit_view(&problems, &InvoiceInput::default())?;
         let n = problems.len();
         return Ok(invalid(
-            &format!("The invoice was not deposited: {n} problem(s) to correct, listed below."),
+            &i18n::message("errors.not-deposited", &[("count", &n.to_string())]),
             Vec::new(),
             view,
         ));
@@ -1034,6 +1107,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
         send(cx, &mut inv)?;
     }
     store(&inv)?;
+    publish_to_acknowledge()?;
     let done = if send_now { "sent" } else { "draft" };
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{id}?done={done}")),
@@ -1062,7 +1136,7 @@ fn deposit_pdf(
             let view = deposit_view(&problems, &input)?;
             let n = problems.len();
             return Ok(invalid(
-                &format!("The invoice was not deposited: {n} problem(s) to correct, listed below."),
+                &i18n::message("errors.not-deposited", &[("count", &n.to_string())]),
                 Vec::new(),
                 view,
             ));
@@ -1079,6 +1153,7 @@ fn deposit_pdf(
         send(cx, &mut inv)?;
     }
     store(&inv)?;
+    publish_to_acknowledge()?;
     let done = if send_now { "sent" } else { "draft" };
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{id}?done={done}")),

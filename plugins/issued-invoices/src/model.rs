@@ -91,6 +91,75 @@ pub fn status_label(code: &str) -> &str {
         .map_or(code, |(_, l)| l)
 }
 
+/// A status code the catalogues know (`status.<code>`); an unknown one
+/// reads as deposited rather than showing a raw code.
+pub fn known_status(code: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("DEPOSEE", |(c, _)| c)
+}
+
+/// The badge class of a status, seen from the supplier: colour AND word —
+/// "waiting" (your move), "progress" (the recipient's), "done", "problem".
+pub fn badge(code: &str) -> &'static str {
+    match code {
+        "BROUILLON" => "waiting",
+        "ECHEC_ACHEMINEMENT" | "SUSPENDUE" | "A_RECYCLER" | "REJETEE" => "problem",
+        "MISE_EN_PAIEMENT" | "TRAITEE" => "done",
+        _ => "progress",
+    }
+}
+
+/// Every billing framework code (A1…A25); the catalogues name each
+/// (`framework.<code>`), so an invoice deposited with any of them reads in
+/// plain words.
+pub const FRAMEWORK_CODES: [&str; 25] = [
+    "A1_FACTURE_FOURNISSEUR",
+    "A2_FACTURE_FOURNISSEUR_DEJA_PAYEE",
+    "A3_MEMOIRE_JUSTICE",
+    "A4_PROJET_DECOMPTE_MENSUEL_FOURNISSEUR",
+    "A5_ETAT_ACOMPTE_FOURNISSEUR",
+    "A6_ETAT_ACOMPTE_VALIDE_FOURNISSEUR",
+    "A7_PROJET_DECOMPTE_FINAL_FOURNISSEUR",
+    "A8_DECOMPTE_GENERAL_DEFINITIF_FOURNISSEUR",
+    "A9_FACTURE_SOUSTRAITANT",
+    "A10_PROJET_DECOMPTE_MENSUEL_SOUSTRAITANT",
+    "A11_PROJET_DECOMPTE_FINAL_SOUSTRAITANT",
+    "A12_FACTURE_COTRAITANT",
+    "A13_PROJET_DECOMPTE_MENSUEL_COTRAITANT",
+    "A14_PROJET_DECOMPTE_FINAL_COTRAITANT",
+    "A15_ETAT_ACOMPTE_MOE",
+    "A16_ETAT_ACOMPTE_VALIDE_MOE",
+    "A17_PROJET_DECOMPTE_GENERAL_MOE",
+    "A18_DECOMPTE_GENERAL_MOE",
+    "A19_ETAT_ACOMPTE_VALIDE_MOA",
+    "A20_DECOMPTE_GENERAL_MOA",
+    "A21_DEMANDE_REMBOURSEMENT_TIC",
+    "A22_PROJET_DECOMPTE_GENERAL_FOURNISSEUR_PROCEDURE_TACITE",
+    "A23_DECOMPTE_GENERAL_DEFINITIF_TACITE_FOURNISSEUR",
+    "A24_DECOMPTE_GENERAL_DEFINITIF_TACITE_MOE",
+    "A25_DECOMPTE_GENERAL_DEFINITIF_MOE_PROCEDURE_TACITE",
+];
+
+/// How an invoice was made (`source.<code>` in the catalogues).
+pub const SOURCES: [&str; 5] = [
+    "SAISIE_WEB",
+    "DEPOT_UBL",
+    "DEPOT_CII",
+    "DEPOT_FACTURX",
+    "DEPOT_PDF",
+];
+
+/// VAT category codes (UNCL 5305) the catalogues name (`vat-category.<code>`).
+pub const VAT_CATEGORIES: [&str; 9] = ["S", "Z", "E", "AE", "K", "G", "O", "L", "M"];
+
+/// Unit codes (UN/ECE rec. 20) the catalogues name (`unit.<code>`); others
+/// are shown as they came.
+pub const UNITS: [&str; 11] = [
+    "C62", "H87", "HUR", "DAY", "MON", "KGM", "MTR", "LTR", "MTK", "KMT", "E48",
+];
+
 /// Statuses a recipient may set (the messages this area accepts).
 pub const RECIPIENT_STATUSES: [&str; 10] = [
     "MISE_A_DISPOSITION",

@@ -21,7 +21,7 @@
 use portico_sdk::directory::{self, RecipientRule, Settings};
 use portico_sdk::{
     Area, Context, Error, Form, HostError, Request, RequestStatus, Response, Role, Service,
-    StructureKind, View,
+    StructureKind, View, i18n,
 };
 use serde::Serialize;
 
@@ -37,15 +37,30 @@ const MAX_SERVICE_NAME: usize = 100;
 /// Longest service code accepted (the host's limit).
 const MAX_SERVICE_CODE: usize = 30;
 
-/// The pages, in the order of the sub-navigation.
-const PAGES: [(&str, &str); 7] = [
-    ("link-requests", "Link requests"),
-    ("subscriptions", "Area subscriptions"),
-    ("members", "Members and roles"),
-    ("services", "Services"),
-    ("areas", "Areas"),
-    ("settings", "Settings"),
-    ("history", "History"),
+/// The pages, in the order of the sub-navigation (titles: `nav.<page>`).
+const PAGES: [&str; 7] = [
+    "link-requests",
+    "subscriptions",
+    "members",
+    "services",
+    "areas",
+    "settings",
+    "history",
+];
+
+/// The `done=` notices a redirect may ask for (texts: `notice.<what>`).
+const NOTICES: [&str; 11] = [
+    "approved",
+    "refused",
+    "subscription",
+    "member-added",
+    "role",
+    "removed",
+    "transferred",
+    "service",
+    "area-added",
+    "area-removed",
+    "settings",
 ];
 
 impl Area for ManagerActivities {
@@ -68,21 +83,23 @@ impl Area for ManagerActivities {
         ]
     }
 
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
+    }
+
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
         // The host lists this area for managers only; say so plainly if a
         // misconfigured areas.yaml opens it to others.
         if !cx.is_manager() {
-            return Ok(Response::forbidden(
-                "Manager activities are for the structure's primary and secondary managers.",
-            ));
+            return Ok(Response::forbidden(i18n::message("forbidden", &[])));
         }
         let done = req.query_value("done");
         let path = req.path.as_str();
         if req.is_get() {
             let page = match path {
                 "/" | "/link-requests" => "link-requests",
-                other => match PAGES.iter().find(|(id, _)| other == format!("/{id}")) {
-                    Some((id, _)) => *id,
+                other => match PAGES.iter().find(|id| other == format!("/{id}")) {
+                    Some(id) => *id,
                     None => return Ok(Response::not_found()),
                 },
             };
@@ -108,22 +125,16 @@ impl Area for ManagerActivities {
 #[derive(Serialize)]
 struct Nav {
     id: &'static str,
-    title: &'static str,
     href: String,
     current: bool,
-}
-
-#[derive(Serialize)]
-struct Choice {
-    value: &'static str,
-    label: &'static str,
 }
 
 /// Every page's data: the sub-navigation, a notice, and the page's lists.
 #[derive(Serialize, Default)]
 struct Page {
     nav: Vec<Nav>,
-    notice: Option<String>,
+    /// Which `notice.*` message to show after a redirect.
+    notice: Option<&'static str>,
     me: String,
     primary: bool,
     link_requests: Vec<serde_json::Value>,
@@ -133,41 +144,90 @@ struct Page {
     areas: Vec<directory::AreaOffer>,
     settings: Option<serde_json::Value>,
     history: Vec<serde_json::Value>,
-    roles: Vec<Choice>,
-    kinds: Vec<Choice>,
-    rules: Vec<Choice>,
+    /// Codes; the templates show `roles.<code>`, `kinds.<code>`, `rules.<code>`.
+    roles: Vec<&'static str>,
+    kinds: Vec<&'static str>,
+    rules: Vec<&'static str>,
 }
 
-fn notice(done: Option<&str>) -> Option<String> {
-    let text = match done? {
-        "approved" => {
-            "The selected requests were approved; the new members see the structure on their next page."
-        }
-        "refused" => "The selected requests were refused.",
-        "subscription" => {
-            "The subscription request was decided; the member's tabs follow on their next page."
-        }
-        "member-added" => "The member was added.",
-        "role" => "The role was changed; it applies from the member's next page.",
-        "removed" => "The member was removed; their access ended with it.",
-        "transferred" => {
-            "You transferred the primary manager role; you are now a secondary manager."
-        }
-        "service" => "The service was saved.",
-        "area-added" => "The area was added; members can now ask to use it.",
-        "area-removed" => "The area was removed; its data is kept if you add it again.",
-        "settings" => "The settings were saved.",
-        _ => return None,
-    };
-    Some(text.to_owned())
+fn notice(done: Option<&str>) -> Option<&'static str> {
+    NOTICES.iter().copied().find(|n| Some(*n) == done)
 }
 
-fn status_label(s: RequestStatus) -> &'static str {
+/// The badge class of a request's status: colour AND word (the word is the
+/// `status.<code>` message beside it).
+fn badge(s: RequestStatus) -> &'static str {
     match s {
-        RequestStatus::Pending => "Pending",
-        RequestStatus::Approved => "Approved",
-        RequestStatus::Refused => "Refused",
+        RequestStatus::Pending => "waiting",
+        RequestStatus::Approved => "done",
+        RequestStatus::Refused => "problem",
     }
+}
+
+/// One audit entry as a sentence: which `history.<sentence>` message, and
+/// its arguments, every code checked against the catalogue's lists so the
+/// page never shows a raw code (an unknown action reads "Other action").
+fn history_entry(e: &directory::AuditEntry, area_titles: &[(String, String)]) -> serde_json::Value {
+    let d: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+    let text = |k: &str| d[k].as_str().unwrap_or("").to_owned();
+    let known = |k: &str, all: &[&'static str], fallback: &'static str| {
+        let v = text(k);
+        all.iter().copied().find(|c| *c == v).unwrap_or(fallback)
+    };
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let kinds: Vec<&str> = StructureKind::ALL.iter().map(|k| k.as_str()).collect();
+    let rules: Vec<&str> = RecipientRule::ALL.iter().map(|r| r.as_str()).collect();
+    let area_id = text("area");
+    let area = area_titles
+        .iter()
+        .find(|(id, _)| *id == area_id)
+        .map_or(area_id.clone(), |(_, title)| title.clone());
+    let services = d["services"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let sentence = match e.action.as_str() {
+        "link.request" if !services.is_empty() => "link-request-services".to_owned(),
+        a @ ("link.approve"
+        | "link.refuse"
+        | "link.request"
+        | "member.add"
+        | "member.role"
+        | "member.transfer-primary"
+        | "member.remove"
+        | "service.create"
+        | "service.update"
+        | "structure.settings"
+        | "structure.create"
+        | "area.add"
+        | "area.remove"
+        | "subscription.approve"
+        | "subscription.refuse"
+        | "subscription.request") => a.replace('.', "-"),
+        _ => "other".to_owned(),
+    };
+    serde_json::json!({
+        "at_ms": e.at_ms,
+        "actor": e.actor,
+        "action": e.action,
+        "sentence": sentence,
+        "member": text("member"),
+        "to": text("to"),
+        "name": text("name"),
+        "code": text("code"),
+        "area": area,
+        "services": services,
+        "role": known("role", &roles, "user"),
+        "kind": known("kind", &kinds, "private"),
+        "rule": known("recipient-rule", &rules, "none"),
+        "mode": known("mode", &["consultation", "modification"], "consultation"),
+        "state": if d["active"].as_bool().unwrap_or(false) { "active" } else { "inactive" },
+    })
 }
 
 /// Renders `page` with the data it needs (only that page's host calls).
@@ -175,9 +235,8 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
     let mut data = Page {
         nav: PAGES
             .iter()
-            .map(|(id, title)| Nav {
+            .map(|id| Nav {
                 id,
-                title,
                 href: cx.href(&format!("/{id}")),
                 current: *id == page,
             })
@@ -187,10 +246,7 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
         primary: cx.role == Some(Role::PrimaryManager),
         roles: [Role::SecondaryManager, Role::User]
             .into_iter()
-            .map(|r| Choice {
-                value: r.as_str(),
-                label: r.label(),
-            })
+            .map(Role::as_str)
             .collect(),
         ..Page::default()
     };
@@ -205,9 +261,10 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                         "email": r.email,
                         "services": r.services.join(", "),
                         "pending": r.status == RequestStatus::Pending,
-                        "status": status_label(r.status),
-                        "created": portico_sdk::time::format_utc(r.created_ms),
-                        "decided": r.decided_ms.map(portico_sdk::time::format_utc),
+                        "status": r.status.as_str(),
+                        "badge": badge(r.status),
+                        "created_ms": r.created_ms,
+                        "decided_ms": r.decided_ms,
                     })
                 })
                 .collect();
@@ -224,8 +281,9 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                         "area_title": s.area_title,
                         "mode": s.mode.as_str(),
                         "pending": s.status == RequestStatus::Pending,
-                        "status": status_label(s.status),
-                        "created": portico_sdk::time::format_utc(s.created_ms),
+                        "status": s.status.as_str(),
+                        "badge": badge(s.status),
+                        "created_ms": s.created_ms,
                     })
                 })
                 .collect();
@@ -239,7 +297,6 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                         "name": format!("{} {}", m.first_name, m.last_name),
                         "email": m.email,
                         "role": m.role.as_str(),
-                        "role_label": m.role.label(),
                         "primary": m.role == Role::PrimaryManager,
                         "me": m.user_id == cx.user.id,
                     })
@@ -255,41 +312,30 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
                 "active": s.active,
                 "recipient_rule": s.recipient_rule.as_str(),
             }));
-            data.kinds = StructureKind::ALL
-                .iter()
-                .map(|k| Choice {
-                    value: k.as_str(),
-                    label: k.label(),
-                })
-                .collect();
-            data.rules = RecipientRule::ALL
-                .iter()
-                .map(|r| Choice {
-                    value: r.as_str(),
-                    label: r.label(),
-                })
-                .collect();
+            data.kinds = StructureKind::ALL.iter().map(|k| k.as_str()).collect();
+            data.rules = RecipientRule::ALL.iter().map(|r| r.as_str()).collect();
         }
         "history" => {
+            // Area ids in the log read as their titles: the tabs, then the
+            // optional areas the structure could add.
+            let mut titles: Vec<(String, String)> = cx
+                .tabs
+                .iter()
+                .map(|t| (t.id.clone(), t.title.clone()))
+                .collect();
+            titles.extend(directory::areas()?.into_iter().map(|a| (a.id, a.title)));
             data.history = directory::history(HISTORY_LIMIT)?
-                .into_iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "at": portico_sdk::time::format_utc(e.at_ms),
-                        "actor": e.actor,
-                        "action": e.action,
-                        "detail": e.detail,
-                    })
-                })
+                .iter()
+                .map(|e| history_entry(e, &titles))
                 .collect();
         }
         _ => {}
     }
-    let title = PAGES
-        .iter()
-        .find(|(id, _)| *id == page)
-        .map_or("Manager activities", |(_, t)| t);
-    View::new(&format!("{page}.html"), title, &data)
+    View::new(
+        &format!("{page}.html"),
+        &i18n::message(&format!("nav.{page}"), &[]),
+        &data,
+    )
 }
 
 /// A host refusal to act on an object this structure does not have is a
@@ -328,7 +374,7 @@ fn decide_links(cx: &Context, req: &Request) -> Result<Response, Error> {
         .value();
     let users: Vec<String> = req.form_values("user").map(str::to_owned).collect();
     if users.is_empty() {
-        form.error("user", "Select at least one request.");
+        form.error("user", i18n::message("links.select-one", &[]));
     }
     let approve = decision == "approve";
     let role = if approve {

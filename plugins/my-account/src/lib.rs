@@ -19,7 +19,7 @@
 use portico_sdk::account::{self, NewStructure};
 use portico_sdk::{
     Area, Context, Error, Form, HostError, IdentifierType, Request, RequestStatus, Response,
-    StructureKind, SubscriptionMode, View, siret,
+    StructureKind, SubscriptionMode, View, i18n, siret,
 };
 use serde::Serialize;
 
@@ -42,6 +42,10 @@ impl Area for MyAccount {
         &[("account.html", include_str!("../templates/account.html"))]
     }
 
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
+    }
+
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
         match (req.is_post(), req.path.as_str()) {
             (false, "/") => Ok(Response::View(page_with(
@@ -61,8 +65,9 @@ impl Area for MyAccount {
 struct Page {
     profile: ProfileView,
     memberships: Vec<MembershipView>,
-    identifier_types: Vec<Choice>,
-    kinds: Vec<Choice>,
+    /// Codes; the template shows `identifier-types.<code>` and `kinds.<code>`.
+    identifier_types: Vec<&'static str>,
+    kinds: Vec<&'static str>,
     notice: Option<&'static str>,
     search: Option<SearchView>,
     link_requests: Vec<serde_json::Value>,
@@ -82,7 +87,7 @@ struct ProfileView {
     first_name: String,
     last_name: String,
     contact_email: String,
-    last_login: Option<String>,
+    last_login_ms: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,17 +99,12 @@ struct MembershipView {
     href: String,
 }
 
-#[derive(Debug, Serialize)]
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-}
-
-fn status_label(s: RequestStatus) -> &'static str {
+/// The badge class of a request's status (the word is `status.<code>`).
+fn badge(s: RequestStatus) -> &'static str {
     match s {
-        RequestStatus::Pending => "Waiting for a manager",
-        RequestStatus::Approved => "Approved",
-        RequestStatus::Refused => "Refused",
+        RequestStatus::Pending => "progress",
+        RequestStatus::Approved => "done",
+        RequestStatus::Refused => "problem",
     }
 }
 
@@ -131,7 +131,7 @@ fn search(query: &str) -> Result<SearchView, Error> {
                 serde_json::json!({
                     "id": m.structure.id,
                     "name": m.structure.name,
-                    "kind": m.structure.kind.label(),
+                    "kind": m.structure.kind.as_str(),
                     "member": m.member,
                     "pending": m.pending,
                     "services": m.services,
@@ -148,7 +148,7 @@ fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
     let memberships = account::memberships()?;
     let page = Page {
         profile: ProfileView {
-            last_login: profile.last_login_ms.map(portico_sdk::time::format_utc),
+            last_login_ms: profile.last_login_ms,
             email: profile.email,
             first_name: profile.first_name,
             last_name: profile.last_name,
@@ -158,34 +158,19 @@ fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
             .into_iter()
             .map(|m| MembershipView {
                 href: format!("/s/{}/homepage", m.structure.id),
-                kind: m.structure.kind.label(),
-                role: m.role.label(),
+                kind: m.structure.kind.as_str(),
+                role: m.role.as_str(),
                 name: m.structure.name,
                 identifier: m.structure.id,
             })
             .collect(),
-        identifier_types: IdentifierType::ALL
-            .iter()
-            .map(|t| Choice {
-                value: t.as_str(),
-                label: t.label(),
-            })
-            .collect(),
-        kinds: StructureKind::ALL
-            .iter()
-            .map(|k| Choice {
-                value: k.as_str(),
-                label: k.label(),
-            })
-            .collect(),
+        identifier_types: IdentifierType::ALL.iter().map(|t| t.as_str()).collect(),
+        kinds: StructureKind::ALL.iter().map(|k| k.as_str()).collect(),
+        // Texts: `notice.<what>`.
         notice: match saved {
-            Some("profile") => Some("Your profile was saved."),
-            Some("link") => {
-                Some("Your request was sent to the structure's managers; its status shows below.")
-            }
-            Some("subscription") => Some(
-                "Your subscription request was sent; the tab appears once a manager approves it.",
-            ),
+            Some("profile") => Some("profile"),
+            Some("link") => Some("link"),
+            Some("subscription") => Some("subscription"),
             _ => None,
         },
         search: query
@@ -199,9 +184,10 @@ fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
                     "structure": r.structure.name,
                     "identifier": r.structure.id,
                     "services": r.services.join(", "),
-                    "status": status_label(r.status),
-                    "asked": portico_sdk::time::format_utc(r.created_ms),
-                    "decided": r.decided_ms.map(portico_sdk::time::format_utc),
+                    "status": r.status.as_str(),
+                    "badge": badge(r.status),
+                    "asked_ms": r.created_ms,
+                    "decided_ms": r.decided_ms,
                 })
             })
             .collect(),
@@ -216,13 +202,14 @@ fn page_with(saved: Option<&str>, query: Option<&str>) -> Result<View, Error> {
                     "description": a.description,
                     "included": a.included,
                     "mode": a.mode.map(SubscriptionMode::as_str),
-                    "status": a.status.map(status_label),
+                    "status": a.status.map(RequestStatus::as_str),
+                    "badge": a.status.map(badge),
                     "can_ask": !a.included && a.status != Some(RequestStatus::Pending),
                 })
             })
             .collect(),
     };
-    View::new("account.html", "My account", &page)
+    View::new("account.html", &i18n::message("title", &[]), &page)
 }
 
 fn update_profile(cx: &Context, req: &Request) -> Result<Response, Error> {
@@ -380,9 +367,9 @@ mod tests {
             .unwrap()
             .json();
         assert_eq!(data["profile"]["contact_email"], "billing@example.com");
-        assert_eq!(data["profile"]["last_login"], "2023-11-14 22:13 UTC");
+        assert_eq!(data["profile"]["last_login_ms"], 1_700_000_000_000u64);
         assert_eq!(data["memberships"][0]["href"], "/s/73282932000074/homepage");
-        assert_eq!(data["memberships"][0]["role"], "Primary manager");
+        assert_eq!(data["memberships"][0]["role"], "primary-manager");
         assert_eq!(data["identifier_types"].as_array().unwrap().len(), 7);
     }
 
@@ -444,7 +431,7 @@ mod tests {
             .as_view()
             .unwrap()
             .json();
-        assert_eq!(data["notice"], "Your profile was saved.");
+        assert_eq!(data["notice"], "profile");
     }
 
     #[test]
@@ -592,7 +579,7 @@ mod tests {
             .as_view()
             .unwrap()
             .json();
-        assert_eq!(data["link_requests"][0]["status"], "Waiting for a manager");
+        assert_eq!(data["link_requests"][0]["status"], "pending");
         assert_eq!(data["link_requests"][0]["services"], "ACC");
     }
 

@@ -7,11 +7,14 @@
 //!
 //! Storage (kv, this structure): `inv/{supplier}/{supplier's invoice id}`.
 
-use portico_sdk::{Area, Context, Error, Form, Message, Request, Response, View, kv, messages};
+use portico_sdk::{
+    Area, Context, Error, Form, HostError, Message, Request, Response, View, facts, i18n, kv,
+    messages,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// The supplier-side area statuses go back to.
+/// The supplier-side area statuses go back to, unless another area sent it.
 pub const ISSUED_AREA: &str = "issued-invoices";
 /// Longest reason of a suspension, rejection or recycling.
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -20,7 +23,8 @@ const LIST_PAGE: u32 = 1000;
 /// Most invoices shown at once.
 const MAX_SHOWN: usize = 500;
 
-/// Statuses, in the order of the processing chain: (code, label).
+/// Statuses, in the order of the processing chain: (code, English label;
+/// pages show the catalogues' `status.<code>`).
 pub const STATUSES: [(&str, &str); 12] = [
     ("MISE_A_DISPOSITION", "Made available"),
     ("COMPLETEE", "Completed by the supplier"),
@@ -46,6 +50,68 @@ pub fn label(code: &str) -> &str {
         .find(|(c, _)| *c == code)
         .map_or(code, |(_, l)| l)
 }
+
+/// The badge class of a status, seen from the recipient: "waiting" when the
+/// next move is theirs, "progress" while the supplier acts.
+pub fn badge(code: &str) -> &'static str {
+    match code {
+        "SUSPENDUE" | "A_RECYCLER" => "progress",
+        "REJETEE" => "problem",
+        "MISE_EN_PAIEMENT" | "RETIREE" => "done",
+        _ => "waiting",
+    }
+}
+
+/// A status code the catalogues know; anything else reads as "made available".
+fn known(code: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("MISE_A_DISPOSITION", |(c, _)| c)
+}
+
+/// Codes the catalogues translate (`framework.*`, `type.*`, `payment-mode.*`,
+/// `vat-category.*`, `unit.*`); others are shown as they came.
+const FRAMEWORK_CODES: [&str; 25] = [
+    "A1_FACTURE_FOURNISSEUR",
+    "A2_FACTURE_FOURNISSEUR_DEJA_PAYEE",
+    "A3_MEMOIRE_JUSTICE",
+    "A4_PROJET_DECOMPTE_MENSUEL_FOURNISSEUR",
+    "A5_ETAT_ACOMPTE_FOURNISSEUR",
+    "A6_ETAT_ACOMPTE_VALIDE_FOURNISSEUR",
+    "A7_PROJET_DECOMPTE_FINAL_FOURNISSEUR",
+    "A8_DECOMPTE_GENERAL_DEFINITIF_FOURNISSEUR",
+    "A9_FACTURE_SOUSTRAITANT",
+    "A10_PROJET_DECOMPTE_MENSUEL_SOUSTRAITANT",
+    "A11_PROJET_DECOMPTE_FINAL_SOUSTRAITANT",
+    "A12_FACTURE_COTRAITANT",
+    "A13_PROJET_DECOMPTE_MENSUEL_COTRAITANT",
+    "A14_PROJET_DECOMPTE_FINAL_COTRAITANT",
+    "A15_ETAT_ACOMPTE_MOE",
+    "A16_ETAT_ACOMPTE_VALIDE_MOE",
+    "A17_PROJET_DECOMPTE_GENERAL_MOE",
+    "A18_DECOMPTE_GENERAL_MOE",
+    "A19_ETAT_ACOMPTE_VALIDE_MOA",
+    "A20_DECOMPTE_GENERAL_MOA",
+    "A21_DEMANDE_REMBOURSEMENT_TIC",
+    "A22_PROJET_DECOMPTE_GENERAL_FOURNISSEUR_PROCEDURE_TACITE",
+    "A23_DECOMPTE_GENERAL_DEFINITIF_TACITE_FOURNISSEUR",
+    "A24_DECOMPTE_GENERAL_DEFINITIF_TACITE_MOE",
+    "A25_DECOMPTE_GENERAL_DEFINITIF_MOE_PROCEDURE_TACITE",
+];
+const TYPE_CODES: [&str; 3] = ["FACTURE", "AVOIR", "ACOMPTE"];
+const PAYMENT_CODES: [&str; 6] = [
+    "VIREMENT",
+    "CHEQUE",
+    "PRELEVEMENT",
+    "ESPECE",
+    "AUTRE",
+    "REPORT",
+];
+const VAT_CATEGORIES: [&str; 9] = ["S", "Z", "E", "AE", "K", "G", "O", "L", "M"];
+const UNITS: [&str; 11] = [
+    "C62", "H87", "HUR", "DAY", "MON", "KGM", "MTR", "LTR", "MTK", "KMT", "E48",
+];
 
 /// Statuses that need a reason.
 pub fn needs_reason(status: &str) -> bool {
@@ -126,6 +192,15 @@ pub struct Received {
     pub messages: Vec<String>,
     /// When it first arrived.
     pub received_ms: u64,
+    /// The supplier's area that sent it, where statuses go back: Issued
+    /// invoices, or Invoices to validate for a validated subcontractor's
+    /// or co-contractor's payment request.
+    #[serde(default = "issued_area")]
+    pub reply_area: String,
+}
+
+fn issued_area() -> String {
+    ISSUED_AREA.to_string()
 }
 
 /// The Received invoices area.
@@ -139,6 +214,10 @@ impl Area for ReceivedInvoices {
             ("inbox.html", include_str!("../templates/inbox.html")),
             ("invoice.html", include_str!("../templates/invoice.html")),
         ]
+    }
+
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
     }
 
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
@@ -192,7 +271,7 @@ fn all() -> Result<Vec<Received>, Error> {
 fn notify(r: &Received, change: &Change) -> Result<(), Error> {
     messages::send_json(
         &r.supplier_id,
-        ISSUED_AREA,
+        &r.reply_area,
         "status-changed",
         &json!({"invoice_id": r.invoice_id, "status": change.status, "reason": change.comment, "by": change.by}),
     )?;
@@ -223,6 +302,7 @@ fn invoice_sent(cx: &Context, msg: &Message) -> Result<(), Error> {
         history: Vec::new(),
         messages: Vec::new(),
         received_ms: cx.now_ms,
+        reply_area: msg.from_area.clone(),
     });
     let again = !r.history.is_empty();
     r.invoice = invoice;
@@ -240,6 +320,7 @@ fn invoice_sent(cx: &Context, msg: &Message) -> Result<(), Error> {
     r.status = change.status.clone();
     r.history.push(change.clone());
     save(&r)?;
+    publish_overview()?;
     notify(&r, &change)
 }
 
@@ -269,7 +350,57 @@ fn invoice_completed(cx: &Context, msg: &Message) -> Result<(), Error> {
         by: r.supplier_name.clone(),
         comment,
     });
-    save(&r)
+    save(&r)?;
+    publish_overview()
+}
+
+/// Months of processing delays kept in the `overview` fact (the homepage
+/// shows the last twelve; two years keep the fact under its 4 KiB).
+const OVERVIEW_MONTHS: usize = 24;
+
+/// The homepage's picture of this public structure, from the invoices it
+/// received: how many wait for it in each status, and per month of payment
+/// the number paid and the days from receipt to payment (summed).
+fn overview(received: &[Received]) -> Value {
+    let mut waiting = std::collections::BTreeMap::<&str, u64>::new();
+    let mut months = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for r in received {
+        if badge(&r.status) == "waiting" {
+            *waiting.entry(known(&r.status)).or_default() += 1;
+        }
+        let paid = r
+            .history
+            .iter()
+            .find(|h| h.status == "MISE_EN_PAIEMENT")
+            .map(|h| h.at_ms);
+        if let Some(p) = paid {
+            let month = portico_sdk::time::format_date(p)[..7].to_owned();
+            let entry = months.entry(month).or_default();
+            entry.0 += 1;
+            entry.1 += p.saturating_sub(r.received_ms) / 86_400_000;
+        }
+    }
+    let payments: Vec<_> = months
+        .iter()
+        .rev()
+        .take(OVERVIEW_MONTHS)
+        .rev()
+        .map(|(m, (n, days))| json!({"month": m, "count": n, "days": days}))
+        .collect();
+    json!({"waiting": waiting, "payments": payments})
+}
+
+/// Publishes the `overview` fact the homepage draws. A deployment that does
+/// not grant `facts` loses the picture, not the invoice: the refusal is
+/// logged and processing goes on.
+fn publish_overview() -> Result<(), Error> {
+    match facts::set_json("overview", &overview(&all()?)) {
+        Err(Error::Host(HostError::CapabilityDenied(why))) => {
+            portico_sdk::log::warn(&format!("no homepage overview: {why}"));
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 #[derive(Serialize)]
@@ -281,8 +412,9 @@ struct Row {
     service: String,
     date: String,
     gross: String,
+    currency: String,
     status: String,
-    label: String,
+    badge: &'static str,
 }
 
 fn amount(v: &Value) -> String {
@@ -318,25 +450,19 @@ fn inbox(req: &Request) -> Result<Response, Error> {
             number: r.invoice["number"].as_str().unwrap_or("").into(),
             service: r.invoice["service_code"].as_str().unwrap_or("").into(),
             date: r.invoice["date"].as_str().unwrap_or("").into(),
-            gross: format!(
-                "{} {}",
-                amount(&r.invoice["totals"]["gross"]),
-                r.invoice["currency"].as_str().unwrap_or("")
-            ),
-            label: label(&r.status).into(),
+            gross: amount(&r.invoice["totals"]["gross"]),
+            currency: r.invoice["currency"].as_str().unwrap_or("EUR").into(),
+            badge: badge(&r.status),
             supplier: r.supplier_name,
             supplier_id: r.supplier_id,
             invoice_id: r.invoice_id,
-            status: r.status,
+            status: known(&r.status).to_owned(),
         })
         .collect();
-    let statuses: Vec<_> = STATUSES
-        .iter()
-        .map(|(c, l)| json!({"value": c, "label": l}))
-        .collect();
+    let statuses: Vec<&str> = STATUSES.iter().map(|(c, _)| *c).collect();
     Ok(Response::view(
         "inbox.html",
-        "Received invoices",
+        &i18n::message("title", &[]),
         &json!({"rows": rows, "total": total, "filter": {"status": status, "service": service}, "statuses": statuses}),
     ))
 }
@@ -345,15 +471,30 @@ fn view(cx: &Context, r: &Received, done: Option<&str>) -> Result<View, Error> {
     let inv = &r.invoice;
     let transitions: Vec<_> = allowed(&r.status)
         .into_iter()
-        .map(|s| json!({"value": s, "label": label(s), "reason": needs_reason(s)}))
+        .map(|s| json!({"value": s, "reason": needs_reason(s)}))
         .collect();
+    let mut r = r.clone();
+    r.status = known(&r.status).to_owned();
+    let code_in =
+        |field: &str, codes: &[&str]| inv[field].as_str().is_some_and(|c| codes.contains(&c));
     View::new(
         "invoice.html",
-        &format!("Received invoice {}", inv["number"].as_str().unwrap_or("")),
+        &i18n::message(
+            "invoice-title",
+            &[("number", inv["number"].as_str().unwrap_or(""))],
+        ),
         &json!({
             "r": r,
             "inv": inv,
-            "label": label(&r.status),
+            "badge": badge(&r.status),
+            "known": {
+                "framework": code_in("framework", &FRAMEWORK_CODES),
+                "kind": code_in("kind", &TYPE_CODES),
+                "payment_mode": code_in("payment_mode", &PAYMENT_CODES),
+            },
+            "vat_categories": VAT_CATEGORIES,
+            "units": UNITS,
+            "attachment_names": inv["attachments"].as_array().map(|a| a.iter().filter_map(|f| f["name"].as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
             "totals": {
                 "net": amount(&inv["totals"]["net"]), "vat": amount(&inv["totals"]["vat"]),
                 "gross": amount(&inv["totals"]["gross"]), "due": amount(&inv["totals"]["due"]),
@@ -370,7 +511,7 @@ fn view(cx: &Context, r: &Received, done: Option<&str>) -> Result<View, Error> {
                 "vat": amount(&v["vat"]), "exemption": v["exemption"],
             })).collect::<Vec<_>>()).unwrap_or_default(),
             "transitions": transitions,
-            "history": r.history.iter().rev().map(|h| json!({"label": label(&h.status), "at_ms": h.at_ms, "by": h.by, "comment": h.comment})).collect::<Vec<_>>(),
+            "history": r.history.iter().rev().map(|h| json!({"status": known(&h.status), "at_ms": h.at_ms, "by": h.by, "comment": h.comment})).collect::<Vec<_>>(),
             "action": cx.href(&format!("/invoice/{}/{}/status", r.supplier_id, r.invoice_id)),
             "done": done,
         }),
@@ -386,25 +527,14 @@ fn set_status(cx: &Context, req: &Request, supplier: &str, id: &str) -> Result<R
         .required()
         .check(
             |s| options.contains(&s),
-            format!(
-                "From “{}” the invoice can go to: {}.",
-                label(&r.status),
-                options
-                    .iter()
-                    .map(|s| label(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            i18n::message("errors.transition", &[]),
         )
         .value();
     let reason = form.field("reason").max_chars(MAX_REASON_CHARS).value();
     if needs_reason(&status) && reason.is_empty() {
         form.error(
             "reason",
-            format!(
-                "Say why the invoice is {}: the supplier reads it.",
-                label(&status).to_lowercase()
-            ),
+            i18n::message(&format!("errors.reason.{status}"), &[]),
         );
     }
     form.finish(|| view(cx, &r, None))?;
@@ -419,6 +549,7 @@ fn set_status(cx: &Context, req: &Request, supplier: &str, id: &str) -> Result<R
     r.status = status;
     r.history.push(change.clone());
     save(&r)?;
+    publish_overview()?;
     notify(&r, &change)?;
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{supplier}/{id}?done=1")),

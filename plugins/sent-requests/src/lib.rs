@@ -13,7 +13,7 @@
 //! (keys `req/…` of area `sent-requests`, route `support`).
 
 use portico_sdk::{
-    Area, Context, Error, Form, Message, Request, Response, StructureKind, View, facts, kv,
+    Area, Context, Error, Form, Message, Request, Response, StructureKind, View, facts, i18n, kv,
     messages,
 };
 use serde::{Deserialize, Serialize};
@@ -96,15 +96,46 @@ pub struct Ticket {
     pub messages: Vec<String>,
 }
 
-/// Status labels.
-pub fn label(status: &str) -> &str {
-    match status {
-        "SUBMITTED" => "Submitted",
-        "INFO_REQUESTED" => "Information requested",
-        "ANSWERED" => "Answered",
-        "CLOSED" => "Closed",
-        "NOT_DELIVERED" => "Could not be delivered",
-        other => other,
+/// The statuses a request can have (labels: `status.<code>` in the catalogues).
+pub const STATUSES: [&str; 5] = [
+    "SUBMITTED",
+    "INFO_REQUESTED",
+    "ANSWERED",
+    "CLOSED",
+    "NOT_DELIVERED",
+];
+
+/// A status the catalogues know (an unknown one reads as submitted).
+fn known_status(status: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .copied()
+        .find(|s| *s == status)
+        .unwrap_or("SUBMITTED")
+}
+
+/// The badge class of a status, for the side looking at it: "waiting" when
+/// the next move is theirs.
+fn badge(status: &str, side: &str) -> &'static str {
+    match (known_status(status), side) {
+        ("INFO_REQUESTED", "issuer") | ("SUBMITTED", "recipient") => "waiting",
+        ("ANSWERED", "issuer") => "waiting",
+        ("CLOSED", _) => "done",
+        ("NOT_DELIVERED", _) => "problem",
+        _ => "progress",
+    }
+}
+
+/// The catalogue key (`sub.<key>`) of a stored sub-category.
+fn sub_key(sub: &str) -> &'static str {
+    match sub {
+        "Payment delay" => "payment-delay",
+        "Status of an invoice" => "invoice-status",
+        "Rejected or suspended invoice" => "rejected-suspended",
+        "Account and sign-in" => "account",
+        "Structure and roles" => "structure-roles",
+        "Areas" => "areas",
+        _ => "other",
     }
 }
 
@@ -116,6 +147,10 @@ portico_sdk::export_area!(SentRequests);
 impl Area for SentRequests {
     fn templates() -> &'static [(&'static str, &'static str)] {
         &[("requests.html", include_str!("../templates/requests.html"))]
+    }
+
+    fn messages() -> &'static [(&'static str, &'static str)] {
+        portico_sdk::messages!() // i18n/fr.json and i18n/en.json
     }
 
     fn handle(cx: &Context, req: &Request) -> Result<Response, Error> {
@@ -244,7 +279,11 @@ fn page(cx: &Context, open: Option<Ticket>) -> Result<View, Error> {
         .is_some_and(|s| s.kind == StructureKind::Public);
     let mut received = if public { list("in/")? } else { Vec::new() };
     received.reverse();
-    let row = |t: &Ticket, href: String| json!({"t": t, "label": label(&t.status), "href": href});
+    let row = |t: &Ticket, href: String| {
+        let mut t = t.clone();
+        t.status = known_status(&t.status).to_owned();
+        json!({"t": t, "badge": badge(&t.status, "issuer"), "badge_recipient": badge(&t.status, "recipient"), "href": href})
+    };
     let open_side = open.as_ref().map(|t| {
         if cx.structure.as_ref().is_some_and(|s| s.id == t.from_id) {
             "issuer"
@@ -258,13 +297,21 @@ fn page(cx: &Context, open: Option<Ticket>) -> Result<View, Error> {
     });
     View::new(
         "requests.html",
-        "Sent requests",
+        &i18n::message("title", &[]),
         &json!({
             "sent": sent.iter().map(|t| row(t, cx.href(&format!("/sent/{}", t.id)))).collect::<Vec<_>>(),
             "received": received.iter().map(|t| row(t, cx.href(&format!("/received/{}/{}", t.from_id, t.id)))).collect::<Vec<_>>(),
             "public": public,
-            "open": open.as_ref().map(|t| json!({"t": t, "label": label(&t.status), "side": open_side, "action": action})),
-            "categories": CATEGORIES.iter().map(|(c, l, _, subs)| json!({"value": c, "label": l, "subs": subs})).collect::<Vec<_>>(),
+            "open": open.as_ref().map(|t| {
+                let side = open_side.unwrap_or("recipient");
+                let mut t = t.clone();
+                t.status = known_status(&t.status).to_owned();
+                json!({"t": t, "badge": badge(&t.status, side), "side": side, "sub_key": sub_key(&t.sub_category), "action": action})
+            }),
+            "categories": CATEGORIES.iter().map(|(c, _, _, subs)| json!({
+                "value": c,
+                "subs": subs.iter().map(|s| json!({"value": s, "key": sub_key(s)})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
         }),
     )
 }
@@ -303,8 +350,11 @@ fn create(cx: &Context, req: &Request) -> Result<Response, Error> {
     if to_business {
         match messages::lookup(&recipient)? {
             Some(r) if r.kind == StructureKind::Public => to_name = r.name,
-            Some(r) => form.error("recipient", format!("{} is not a public structure; invoice questions go to the public structure you invoiced.", r.name)),
-            None => form.error("recipient", "Give the SIRET of the public structure the question is for."),
+            Some(r) => form.error(
+                "recipient",
+                i18n::message("errors.not-public", &[("name", &r.name)]),
+            ),
+            None => form.error("recipient", i18n::message("errors.recipient", &[])),
         }
     }
     let mut attachments = Vec::new();
@@ -318,7 +368,10 @@ fn create(cx: &Context, req: &Request) -> Result<Response, Error> {
             || u.bytes.is_empty()
             || u.bytes.len() >= 10_000_000
         {
-            form.error("attachments", format!("“{}”: a file needs a name of at most 50 characters with its extension, and must be non-empty and under 10 MB.", u.filename));
+            form.error(
+                "attachments",
+                i18n::message("errors.attachment", &[("name", &u.filename)]),
+            );
         } else {
             attachments.push(u);
         }
@@ -375,10 +428,10 @@ fn act(cx: &Context, req: &Request, key: &str, side: &str) -> Result<Response, E
     let action = form.field("action").required().one_of(allowed).value();
     let text = form.field("text").max_chars(MAX_TEXT_CHARS).value();
     if action != "close" && text.is_empty() {
-        form.error("text", "Write your message.");
+        form.error("text", i18n::message("errors.text", &[]));
     }
     if t.status == "CLOSED" {
-        form.fail("This request is closed.");
+        form.fail(i18n::message("errors.closed", &[]));
     }
     form.finish(|| page(cx, Some(t.clone())))?;
     t.status = match action.as_str() {
@@ -392,11 +445,9 @@ fn act(cx: &Context, req: &Request, key: &str, side: &str) -> Result<Response, E
         at_ms: cx.now_ms,
         by: who(cx),
         side: side.into(),
-        text: if text.is_empty() {
-            "Closed the request.".into()
-        } else {
-            text
-        },
+        // Empty: a closing without words, shown as "Closed the request." in
+        // the reader's language.
+        text,
     };
     t.thread.push(post.clone());
     kv::set_json(key, &t)?;

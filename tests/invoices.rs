@@ -966,7 +966,7 @@ async fn a_factur_x_pdf_is_read_from_its_embedded_cii_and_the_buyer_sees_the_fil
         let whole = (c / 100).to_string();
         let mut grouped = String::new();
         for (i, d) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(d);

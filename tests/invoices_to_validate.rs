@@ -297,6 +297,22 @@ async fn validate_refuse_correct_and_both_tacit_paths_reach_the_buyer() {
     assert_eq!(mine["turn"]["days_left"], 15);
     let held = until_validator(&prime, &r1, "A_VALIDER").await;
     assert_eq!(held["days_left"], 15);
+    // Whose turn, with the days left, on both homepages.
+    let home = prime.c.get(&format!("/s/{PRIME}/homepage")).await;
+    assert!(
+        home.body.contains("ST-001")
+            && home.body.contains("Your turn")
+            && home.body.contains("15 days left"),
+        "{}",
+        home.body
+    );
+    let home = sub.c.get(&format!("/s/{SUB}/homepage")).await;
+    assert!(
+        home.body.contains("Bâtiments Pauline&#x27;s turn")
+            || home.body.contains("Bâtiments Pauline's turn"),
+        "{}",
+        home.body
+    );
     assert_eq!(held["content"]["gross"], "1440.00");
     assert_eq!(
         held["content"]["lines"][0]["designation"],

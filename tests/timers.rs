@@ -21,6 +21,9 @@ const PASSWORD: &str = "correct horse battery staple";
 const SUPPLIER: &str = "73282932000074";
 const BUYER: &str = "13000165200010";
 const MINUTE: u64 = 60_000;
+/// The test hook that SIGKILLs the host between a timer's promotion to the
+/// outbox and its delivery (`portico::delivery::KILL_AFTER_PROMOTION_ENV`).
+const KILL_AFTER_PROMOTION: &str = portico::delivery::KILL_AFTER_PROMOTION_ENV;
 
 /// A child `portico`, killed (SIGKILL) when dropped.
 struct Host(Child);
@@ -34,6 +37,11 @@ impl Drop for Host {
 
 /// `portico serve` on `data` with the movable test clock.
 fn spawn(config: &Path, data: &Path) -> (Host, String) {
+    spawn_with(config, data, &[])
+}
+
+/// [`spawn`] with more environment variables (test hooks).
+fn spawn_with(config: &Path, data: &Path, env: &[(&str, &str)]) -> (Host, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)
@@ -44,6 +52,8 @@ fn spawn(config: &Path, data: &Path) -> (Host, String) {
         .env("RUST_LOG", "info")
         .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
         .env_remove("PORTICO_HOLD_DELIVERY")
+        .env_remove(KILL_AFTER_PROMOTION)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -283,6 +293,82 @@ async fn a_timer_fires_once_due_by_the_movable_clock_and_survives_a_kill_9() {
     );
     let ops = alice.get("/ops").await;
     assert!(ops.body.contains("No timer pending"), "{}", ops.body);
+}
+
+/// How many deliveries of message `id` the fixture committed.
+async fn deliveries(c: &support::Client, id: &str) -> u64 {
+    let v = c
+        .get_json(&format!("/s/{SUPPLIER}/fixture/deliveries?id={id}"))
+        .await
+        .json();
+    v["ok"].as_u64().unwrap_or_else(|| panic!("{v}"))
+}
+
+#[tokio::test]
+async fn a_timer_killed_9_between_its_promotion_and_its_delivery_arrives_exactly_once() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("areas.yaml");
+    std::fs::write(&config, catalog(&support::plugin("fixture"))).unwrap();
+    let data = dir.path().join("data");
+
+    // The hook: the host SIGKILLs itself right after a pass has durably
+    // moved due timers to the outbox, before it delivers any.
+    let (mut first, url) = spawn_with(&config, &data, &[(KILL_AFTER_PROMOTION, "1")]);
+    let alice = client(&url, None, &data);
+    alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
+    let created = alice
+        .create_structure(SUPPLIER, "Ateliers Dupont", "private")
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let wake = schedule(&alice, 60 * MINUTE, "wake", "once").await;
+    advance(&alice, 61 * MINUTE).await;
+
+    // The next pass promotes it and the process dies of SIGKILL.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = first.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the host was not killed after promoting the due timer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+
+    // On disk, while no host runs: the timer left the timers, sits in the
+    // outbox as a queued message, and the area has not seen it.
+    {
+        let store = portico::store::Store::open(&data).unwrap();
+        assert_eq!(store.timer(&wake).unwrap(), None, "promoted, not pending");
+        let outbox = store.outbox_page(None, 10).unwrap();
+        let queued: Vec<_> = outbox.iter().map(|e| e.message.id.as_str()).collect();
+        assert_eq!(queued, [wake.as_str()], "{outbox:?}");
+        assert_eq!(outbox[0].attempts, 0, "never tried");
+        assert!(!store.inbox_has(SUPPLIER, "fixture", &wake).unwrap());
+        let flow = store.flow(&wake).unwrap().expect("its flow line");
+        assert_eq!(flow.state, portico::store::FlowState::Queued);
+    }
+
+    // A new process (clock back at the system's time; the message is due
+    // at the first process's time, so move this clock past it too).
+    let (_second, url) = spawn(&config, &data);
+    let alice = client(&url, Some(&alice.http), &data);
+    advance(&alice, 62 * MINUTE).await;
+    let back = alice.log_in("alice@example.com", PASSWORD).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let taken = worker_caught_up(&alice, "sentinel-1").await;
+    let fired: Vec<&Value> = taken.iter().filter(|m| m["kind"] == "wake").collect();
+    assert_eq!(fired.len(), 1, "{taken:?}");
+    assert_eq!(fired[0]["id"], wake.as_str());
+    assert_eq!(fired[0]["payload"], "once");
+    // Exactly once: the area's on-message committed one delivery, and a
+    // later pass of the worker does not deliver it again.
+    assert_eq!(deliveries(&alice, &wake).await, 1);
+    worker_caught_up(&alice, "sentinel-2").await;
+    assert_eq!(deliveries(&alice, &wake).await, 1);
 }
 
 /// The fixture area as built from contract 1.0.0, before 1.1 existed.

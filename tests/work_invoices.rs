@@ -371,6 +371,12 @@ async fn a_monthly_cycle_through_four_actors_a_refusal_and_a_late_moe() {
         .get(&cast.moa.path(&file_path("M-2026-07", &no3)))
         .await;
     assert!(page.body.contains("day(s) overdue"), "{}", page.body);
+    let home = cast.moa.c.get(&format!("/s/{MOA}/homepage")).await;
+    assert!(
+        home.body.contains("M-2026-07 n° 3") && home.body.contains("day(s) overdue"),
+        "the overdue MOE step on the MOA's homepage: {}",
+        home.body
+    );
     let late = act(&cast.moe, "M-2026-07", &no3, "statement", &[("amount", "")]).await;
     assert_eq!(late.status, 303, "{}", late.body);
     let f = until_step(&cast.moa, "M-2026-07", &no3, "A19").await;

@@ -7,7 +7,13 @@
 # the ratios area/native and area/healthz, pinned (server on core 0, wrk on
 # core 1) and unpinned.
 #
-# Usage: host/benches/load.sh [pinned|unpinned|both]   (default: both)
+# Usage: host/benches/load.sh [pinned|unpinned|both|instructions]   (default: both)
+# `instructions`: no wrk; the server runs under valgrind's callgrind and
+# REQUESTS (300) sequential keep-alive requests per URL are counted in
+# instructions per request — repeatable whatever else the machine runs
+# (user-space work only: the kernel's share is the "sys" column of the other
+# modes). Needs valgrind; each build's compile cache and account are made by
+# a native start first.
 # Tunables (environment): DURATION (s per URL, default 10), WARMUP (s, 2),
 # CONNECTIONS (32), ROUNDS (URLs are measured round-robin this many times; 1),
 # PORTICO_BIN (a prebuilt `portico` with bench-native, e.g. another commit's,
@@ -30,8 +36,8 @@ SIRET=73282932000074
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=${PORTICO_BIN:-$TARGET/release/portico}
 
-case "$MODE" in pinned | unpinned | both) ;; *)
-    echo "load.sh: mode is pinned, unpinned or both; got '$MODE'" >&2
+case "$MODE" in pinned | unpinned | both | instructions) ;; *)
+    echo "load.sh: mode is pinned, unpinned, both or instructions; got '$MODE'" >&2
     exit 2
     ;;
 esac
@@ -39,7 +45,11 @@ if ! command -v wrk >/dev/null; then
     echo "load.sh: wrk is missing; installing Debian's wrk" >&2
     apt-get install -y wrk >/dev/null
 fi
-if [[ $(nproc) -lt 2 && "$MODE" != unpinned ]]; then
+if [[ "$MODE" == instructions ]] && ! command -v valgrind >/dev/null; then
+    echo "load.sh: the instructions mode needs valgrind (Debian's valgrind)" >&2
+    exit 2
+fi
+if [[ $(nproc) -lt 2 && "$MODE" != unpinned && "$MODE" != instructions ]]; then
     echo "load.sh: pinning needs 2 cores; this machine has $(nproc)" >&2
     exit 2
 fi
@@ -61,16 +71,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts the server (optionally under taskset), sets BASE.
+# Starts the server (optionally under taskset), sets BASE. KEEP_DATA=1
+# starts on the previous server's data directory.
 start_server() {
     local pin=("$@")
-    rm -rf "$WORK/data"
+    if [[ -z "${KEEP_DATA:-}" ]]; then rm -rf "$WORK/data"; fi
     : >"$WORK/stdout"
     RUST_LOG=warn "${pin[@]}" "${BIN_RUN:-$BIN}" serve --listen 127.0.0.1:0 --config "${CONFIG_RUN:-areas.yaml}" --data "$WORK/data" \
         >"$WORK/stdout" 2>"$WORK/stderr" &
     SERVER_PID=$!
     BASE=
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 "${START_TRIES:-600}"); do
         BASE=$(sed -n 's/^Portico listening on \(http:[^ ]*\).*/\1/p' "$WORK/stdout")
         [[ -n "$BASE" ]] && break
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -120,32 +131,34 @@ sign_in() {
     done
 }
 
-# CPU time (user + system, clock ticks) the server has used so far: every thread.
+# CPU time (user + system, clock ticks) the server has used so far: every
+# thread; then the system (kernel) part alone.
 server_ticks() {
-    awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"
+    awk '{ print $14 + $15, $15 }' "/proc/$SERVER_PID/stat"
 }
 
 # wrk on $2 with label $1; appends "label rps p50 p99 cpu_us_per_request" to
 # $WORK/results. CPU per request is the figure that survives a busy machine:
 # throughput and latency move with whatever else runs, CPU time much less.
 measure() {
-    local label=$1 url=$2 out before after
+    local label=$1 url=$2 out before after sys_before sys_after
     "${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $COOKIE" "$url" >/dev/null
-    before=$(server_ticks)
+    read -r before sys_before <<<"$(server_ticks)"
     out=$("${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$url")
-    after=$(server_ticks)
+    read -r after sys_after <<<"$(server_ticks)"
     if grep -q "Non-2xx" <<<"$out"; then
         echo "load.sh: $label got error responses:" >&2
         echo "$out" >&2
         exit 1
     fi
-    local rps p50 p99 requests cpu
+    local rps p50 p99 requests cpu sys
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     requests=$(awk '/requests in/ { print $1 }' <<<"$out")
     cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
-    echo "$label $rps $p50 $p99 $cpu" >>"$RESULTS"
+    sys=$(awk -v t=$((sys_after - sys_before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    echo "$label $rps $p50 $p99 $cpu $sys" >>"$RESULTS"
 }
 
 # One round of the three URLs on a fresh server of build $2 ("new" or
@@ -199,11 +212,11 @@ run_mode() {
     summary "$WORK/results.new"
     if [[ -n "${BASELINE:-}" ]]; then
         awk '
-            FNR == NR { bc[$1] += $5; bn[$1]++; next }
-            { nc[$1] += $5; nn[$1]++ }
+            FNR == NR { bc[$1] += $5; bs[$1] += $6; bn[$1]++; next }
+            { nc[$1] += $5; ns[$1] += $6; nn[$1]++ }
             END {
                 split("healthz native area", order, " ")
-                for (i = 1; i <= 3; i++) { k = order[i]; printf "this/baseline CPU per request, %-8s %.2f  (%.1f vs %.1f µs)\n", k, (nc[k] / nn[k]) / (bc[k] / bn[k]), nc[k] / nn[k], bc[k] / bn[k] }
+                for (i = 1; i <= 3; i++) { k = order[i]; printf "this/baseline CPU per request, %-8s %.2f  (%.1f vs %.1f µs; of it sys %.1f vs %.1f)\n", k, (nc[k] / nn[k]) / (bc[k] / bn[k]), nc[k] / nn[k], bc[k] / bn[k], ns[k] / nn[k], bs[k] / bn[k] }
             }' "$WORK/results.base" "$WORK/results.new"
     fi
 }
@@ -211,16 +224,83 @@ run_mode() {
 summary() {
     awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-        { n[$1]++; rps[$1] += $2; p50[$1] += ms($3); p99[$1] += ms($4); cpu[$1] += $5 }
+        { n[$1]++; rps[$1] += $2; p50[$1] += ms($3); p99[$1] += ms($4); cpu[$1] += $5; sys[$1] += $6 }
         END {
-            printf "%-8s %12s %10s %10s %16s\n", "page", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req"
+            printf "%-8s %12s %10s %10s %16s %12s\n", "page", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req", "of it sys µs"
             split("healthz native area", order, " ")
-            for (i = 1; i <= 3; i++) { k = order[i]; printf "%-8s %12.0f %10.2f %10.2f %16.1f\n", k, rps[k] / n[k], p50[k] / n[k], p99[k] / n[k], cpu[k] / n[k] }
+            for (i = 1; i <= 3; i++) { k = order[i]; printf "%-8s %12.0f %10.2f %10.2f %16.1f %12.1f\n", k, rps[k] / n[k], p50[k] / n[k], p99[k] / n[k], cpu[k] / n[k], sys[k] / n[k] }
             printf "area/native   %.2f (throughput)   %.2f (native CPU/area CPU)   p50 x%.2f\n", rps["area"] / rps["native"], cpu["native"] / cpu["area"], p50["area"] / p50["native"]
             printf "area/healthz  %.2f (throughput)   %.2f (CPU)\n", rps["area"] / rps["healthz"], cpu["healthz"] / cpu["area"]
         }' "$1"
 }
 
+# REQUESTS sequential GETs of $1 on one keep-alive connection, each
+# checked to answer 200.
+fetch_n() {
+    python3 - "$BASE" "$1" "$COOKIE" "$2" <<'PY'
+import http.client, sys, urllib.parse
+base, path, cookie, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+u = urllib.parse.urlsplit(base)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+for _ in range(n):
+    c.request("GET", path, headers={"Cookie": cookie})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit(f"load.sh: {path} answered {r.status}")
+PY
+}
+
+# Instructions per request of each URL on build $1 ("new" or "base"),
+# appended to $WORK/instructions.$1 as "label instructions_per_request".
+count_round() {
+    local build=$1 bin=$BIN label path dump total
+    CONFIG_RUN=areas.yaml
+    if [[ "$build" == base ]]; then
+        bin=$BASELINE
+        CONFIG_RUN=${BASELINE_CONFIG:-areas.yaml}
+    fi
+    # Natively first: compiles the plugins into the cache and signs up.
+    BIN_RUN=$bin start_server env
+    sign_in
+    stop_server
+    KEEP_DATA=1 START_TRIES=6000 BIN_RUN=$bin start_server env PORTICO_POOL_MEMORIES=4 \
+        valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$WORK/cg.$build.%p"
+    for label in healthz native area; do
+        case $label in
+        healthz) path=/healthz ;;
+        native) path=/bench/native/s/$SIRET/homepage ;;
+        area) path=/s/$SIRET/homepage ;;
+        esac
+        fetch_n "$path" 20
+        callgrind_control -z "$SERVER_PID" >/dev/null
+        fetch_n "$path" "$REQUESTS"
+        callgrind_control -d "$SERVER_PID" >/dev/null
+        dump=$(ls -t "$WORK"/cg."$build".*.[0-9]* | head -n 1)
+        total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
+        echo "$label $((total / REQUESTS))" >>"$WORK/instructions.$build"
+    done
+    stop_server
+}
+
+run_instructions() {
+    REQUESTS=${REQUESTS:-300}
+    : >"$WORK/instructions.new"
+    : >"$WORK/instructions.base"
+    if [[ -n "${BASELINE:-}" ]]; then count_round base; fi
+    count_round new
+    echo "== instructions (callgrind, user space), $REQUESTS sequential keep-alive requests per URL"
+    if [[ -n "${BASELINE:-}" ]]; then
+        awk '
+            FNR == NR { b[$1] = $2; next }
+            { printf "%-8s %12d instructions/request   baseline %12d   this/baseline %.2f\n", $1, $2, b[$1], $2 / b[$1] }
+        ' "$WORK/instructions.base" "$WORK/instructions.new"
+    else
+        awk '{ printf "%-8s %12d instructions/request\n", $1, $2 }' "$WORK/instructions.new"
+    fi
+}
+
 echo "portico ${PORTICO_BIN:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+if [[ "$MODE" == instructions ]]; then run_instructions; exit 0; fi
 if [[ "$MODE" == pinned || "$MODE" == both ]]; then run_mode pinned; fi
 if [[ "$MODE" == unpinned || "$MODE" == both ]]; then run_mode unpinned; fi

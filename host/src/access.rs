@@ -21,6 +21,7 @@
 use crate::catalog::{Catalog, CatalogArea};
 use crate::config::{Facts, Install, Scope};
 use crate::directory::{Role, StructureKind};
+use crate::i18n::{Lang, host_text};
 use crate::store::Structure;
 use std::collections::BTreeSet;
 
@@ -110,40 +111,46 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// The reason in `lang`, in words a member reads.
+    pub fn text(&self, lang: Lang) -> String {
+        let roles = |roles: &mut dyn Iterator<Item = Role>| {
+            roles
+                .map(|r| host_text(lang, &format!("role.{}", r.as_str()), &[]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Reason::UserArea => host_text(lang, "access.user-area", &[]),
+            Reason::NotLoaded(e) => host_text(lang, "access.not-loaded", &[("error", e)]),
+            Reason::NotAdded => host_text(lang, "access.not-added", &[]),
+            Reason::KindNotOffered(kinds) => {
+                let kinds = kinds
+                    .iter()
+                    .map(|k| host_text(lang, &format!("access.kind-{}", k.as_str()), &[]))
+                    .collect::<Vec<_>>()
+                    .join(&host_text(lang, "access.and", &[]));
+                host_text(lang, "access.kind-not-offered", &[("kinds", &kinds)])
+            }
+            Reason::Requires(title) => host_text(lang, "access.requires", &[("area", title)]),
+            Reason::When(explained) => explained.clone(),
+            Reason::Role { open_to, role } => host_text(
+                lang,
+                "access.role",
+                &[
+                    ("roles", &roles(&mut open_to.iter().copied())),
+                    ("role", &roles(&mut std::iter::once(*role))),
+                ],
+            ),
+            Reason::NotSubscribed => host_text(lang, "access.not-subscribed", &[]),
+        }
+    }
+}
+
+/// In the language of the request being served (French outside one).
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Reason::UserArea => write!(f, "it belongs to people, not structures"),
-            Reason::NotLoaded(e) => write!(f, "it is not loaded: {e}"),
-            Reason::NotAdded => write!(f, "the structure has not added it"),
-            Reason::KindNotOffered(kinds) => write!(
-                f,
-                "offered to {} structures only",
-                kinds
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ),
-            Reason::Requires(title) => {
-                write!(f, "needs {title} to be available and added first")
-            }
-            Reason::When(explained) => f.write_str(explained),
-            Reason::Role { open_to, role } => write!(
-                f,
-                "it is open to {} only; you are {}",
-                open_to
-                    .iter()
-                    .map(|r| r.label().to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                role.label().to_lowercase()
-            ),
-            Reason::NotSubscribed => write!(
-                f,
-                "it is added on request: ask for a subscription in My account, a manager will approve it"
-            ),
-        }
+        f.write_str(&self.text(crate::i18n::current()))
     }
 }
 
@@ -245,14 +252,16 @@ fn availability_at(
         if !ready {
             let title = catalog
                 .area(required.as_str())
-                .map_or(required.as_str(), |r| r.spec.title.as_str());
+                .map_or(required.as_str(), |r| r.spec.title.current());
             return Some(Reason::Requires(title.to_string()));
         }
     }
     if let Some(when) = &spec.when
         && !when.eval(place.facts, place.structure.kind, role)
     {
-        return Some(Reason::When(when.explanation().to_string()));
+        return Some(Reason::When(
+            when.explanation(crate::i18n::current()).to_string(),
+        ));
     }
     None
 }
@@ -452,11 +461,15 @@ mod tests {
     #[test]
     fn reasons_say_what_is_missing_and_whether_the_area_is_revealed() {
         let kinds = Reason::KindNotOffered([StructureKind::Public].into_iter().collect());
-        assert_eq!(kinds.to_string(), "offered to public structures only");
+        assert_eq!(kinds.text(Lang::En), "offered to public structures only");
+        assert_eq!(
+            kinds.text(Lang::Fr),
+            "proposé aux structures publiques uniquement"
+        );
         assert!(kinds.hidden() && kinds.unavailable());
         let requires = Reason::Requires("Issued invoices".into());
         assert_eq!(
-            requires.to_string(),
+            requires.text(Lang::En),
             "needs Issued invoices to be available and added first"
         );
         let role = Reason::Role {

@@ -59,6 +59,12 @@ pub const MAX_DELIVERY_ATTEMPTS: u32 = 12;
 /// restarts it without).
 pub const HOLD_ENV: &str = "PORTICO_HOLD_DELIVERY";
 
+/// Tests only, and only with the movable clock: set to `1`, the host kills
+/// itself with SIGKILL right after a pass has durably moved due timers to
+/// the outbox and before it delivers any of them — the one moment a crash
+/// test cannot otherwise hit (`tests/timers.rs`).
+pub const KILL_AFTER_PROMOTION_ENV: &str = "PORTICO_TEST_KILL_AFTER_PROMOTION";
+
 /// Kind of the notice a sender gets when its message cannot be delivered.
 pub const DELIVERY_FAILED: &str = "delivery-failed";
 
@@ -87,7 +93,20 @@ async fn pass(state: &AppState) -> usize {
     // Due timers join the outbox first, then travel like any message.
     match store.promote_due_timers(store.clock().now_ms()) {
         Ok(0) => {}
-        Ok(n) => tracing::info!(timers = n, "timers due: queued for delivery"),
+        Ok(n) => {
+            tracing::info!(timers = n, "timers due: queued for delivery");
+            if store.clock().is_movable()
+                && std::env::var(KILL_AFTER_PROMOTION_ENV).is_ok_and(|v| v == "1")
+            {
+                tracing::warn!(
+                    "{KILL_AFTER_PROMOTION_ENV}=1: killing this process before delivery"
+                );
+                let _ = rustix::process::kill_process(
+                    rustix::process::getpid(),
+                    rustix::process::Signal::KILL,
+                );
+            }
+        }
         Err(e) => tracing::error!(error = %e, "moving due timers to the outbox failed"),
     }
     let catalog = state.catalog();
@@ -283,13 +302,15 @@ async fn try_deliver(
         Verdict::Closed(Reason::NotAdded) => {
             return Err(Refusal::Final(format!(
                 "{} has not added the area “{}”",
-                structure.name, spec.title
+                structure.name,
+                spec.title.en()
             )));
         }
         Verdict::Closed(reason) => {
             return Err(Refusal::Final(format!(
                 "the area “{}” is not open to {}: {reason}",
-                spec.title, structure.name
+                spec.title.en(),
+                structure.name
             )));
         }
     }

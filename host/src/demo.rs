@@ -82,6 +82,7 @@ const PEOPLE: [(&str, &str, &str, &str, Link); 3] = [
 const DEMO_AREA: &str = "issued-invoices";
 
 mod validation;
+mod works;
 
 /// Creates the demo accounts and structures unless they exist.
 pub async fn seed(store: &Store) -> anyhow::Result<()> {
@@ -182,6 +183,7 @@ pub fn print_credentials(addr: SocketAddr) {
         println!("  {email:<42} password: {password:<20} {what}");
     }
     validation::print_credentials();
+    works::print_credentials();
     println!();
 }
 
@@ -196,7 +198,8 @@ const DEMO_DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(3
 /// the catalog. Needs the delivery worker running.
 pub async fn seed_invoices(state: &crate::web::AppState) -> anyhow::Result<()> {
     seed_issued(state).await?;
-    validation::seed(state).await
+    validation::seed(state).await?;
+    works::seed(state).await
 }
 
 async fn seed_issued(state: &crate::web::AppState) -> anyhow::Result<()> {

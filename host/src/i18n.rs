@@ -404,6 +404,38 @@ fn translate_key(
         })
 }
 
+/// A reference to the host's (or an area's) message `key` with `args`,
+/// translated for the reader where it is shown ([`translate_message`]):
+/// for texts made before the reader's language matters (error values).
+pub fn reference(key: &str, args: &[(&str, &str)]) -> String {
+    if args.is_empty() {
+        return format!("{MESSAGE_PREFIX}{key}");
+    }
+    let args: serde_json::Map<String, serde_json::Value> = args
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), serde_json::Value::String((*v).to_owned())))
+        .collect();
+    format!("{MESSAGE_PREFIX}{key} {}", serde_json::Value::Object(args))
+}
+
+/// `key` from the host's catalogue in the language of the request being
+/// served, placeholders filled from `args`.
+pub fn tr(key: &str, args: &[(&str, &str)]) -> String {
+    host_text(current(), key, args)
+}
+
+/// A message that may be an `i18n:KEY {args}` reference (a validator's
+/// error), in the language of the request being served.
+pub fn localize(message: &str) -> String {
+    translate_message(current(), None, message)
+}
+
+/// The language to write to `user` in: the one they chose, else `fallback`
+/// (the language of the request that triggered the message).
+pub fn language_of(chosen: Option<&str>, fallback: Lang) -> Lang {
+    chosen.and_then(Lang::parse).unwrap_or(fallback)
+}
+
 /// `key` from the host's catalogue in `lang`, placeholders filled from `args`.
 pub fn host_text(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     host_messages()

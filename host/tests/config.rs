@@ -87,8 +87,13 @@ fn config_valid_fixture_reads_every_field() {
     );
 
     let commitments = spec.area("commitments").expect("commitments");
-    assert_eq!(commitments.title, "Commitments");
-    assert!(commitments.description.starts_with("Legal commitments"));
+    assert_eq!(commitments.title.en(), "Commitments");
+    assert!(
+        commitments
+            .description
+            .en()
+            .starts_with("Legal commitments")
+    );
     assert_eq!(
         commitments.plugin,
         fixture_dir()
@@ -111,7 +116,10 @@ fn config_valid_fixture_reads_every_field() {
         Some("fact('issued-invoices', 'payment-reached')")
     );
     assert_eq!(
-        commitments.when.as_ref().map(|w| w.explanation()),
+        commitments
+            .when
+            .as_ref()
+            .map(|w| w.explanation(portico::i18n::Lang::En)),
         Some("opens once one of the structure's invoices reached Payment")
     );
     assert_eq!(
@@ -133,7 +141,12 @@ fn config_valid_fixture_reads_every_field() {
     assert_eq!(issued.roles.len(), Role::ALL.len());
     assert!(issued.when.is_none());
     assert!(issued.requires.is_empty());
-    assert_eq!(issued.description, "");
+    assert_eq!(issued.title.text("fr"), "Factures émises");
+    assert_eq!(issued.title.text("en"), "Issued invoices");
+    assert_eq!(
+        issued.description.text("fr"),
+        "Saisir et suivre ses factures."
+    );
     assert_eq!(issued.limits, config::Limits::default());
     assert_eq!(issued.limits.memory_mib, config::DEFAULT_MEMORY_MIB);
     assert_eq!(issued.limits.timeout_ms, config::DEFAULT_TIMEOUT_MS);
@@ -141,10 +154,13 @@ fn config_valid_fixture_reads_every_field() {
     let received = spec.area("received-invoices").expect("received-invoices");
     assert_eq!(received.limits.memory_mib, config::MAX_MEMORY_MIB);
     assert_eq!(received.limits.timeout_ms, config::MAX_TIMEOUT_MS);
-    assert_eq!(received.line_of("requires.issued-invoices"), 44);
+    assert_eq!(received.line_of("requires.issued-invoices"), 47);
     // Managers read `when-explained`, never the expression.
     assert_eq!(
-        received.when.as_ref().map(|w| w.explanation()),
+        received
+            .when
+            .as_ref()
+            .map(|w| w.explanation(portico::i18n::Lang::En)),
         Some("for the managers of public structures")
     );
 

@@ -2,9 +2,13 @@
 // driven by playwright-core) against a real `portico serve` with the repo's
 // areas.yaml and a fresh data directory.
 //
-// Every journey runs in its own browser context (own cookies) and fails if the
-// page logged a console error, threw, or violated the Content-Security-Policy.
-// Each saves a full-page screenshot under tests/output/browser/.
+// Every journey runs in its own browser context (own cookies), once in French
+// and once in English (the browser's Accept-Language), and fails if the page
+// logged a console error, threw, or violated the Content-Security-Policy.
+// Every page a journey arrives at is audited: axe-core finds no serious or
+// critical accessibility violation, the page has exactly one h1, and at 375 px
+// wide it does not scroll sideways. Each journey saves full-page screenshots
+// under tests/output/browser/, named with the language.
 //
 // Run: `.ci/install-browser` once, `cargo build -p portico`, plugins built
 // (`.ci/build-plugins`), then `node --test` in tests/browser (`.ci/test` does all this).
@@ -23,10 +27,22 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PORTICO =
   process.env.PORTICO_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'debug', 'portico');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+/** axe-core, pinned in package-lock.json; evaluated in each page over CDP, so the strict CSP stays on. */
+const AXE_SOURCE = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+/** The impacts that fail a page (axe's scale: minor, moderate, serious, critical). */
+const FAILING_IMPACTS = ['serious', 'critical'];
+/** The narrowest screen the portal must fit without sideways scrolling (a small phone). */
+const PHONE_WIDTH_PX = 375;
+/** The languages every journey runs in. */
+const LANGS = ['fr', 'en'];
+/** The host's catalogues: host pages' expected words, in each language. */
+const HOST_TEXT = Object.fromEntries(
+  LANGS.map((l) => [l, JSON.parse(readFileSync(join(REPO, 'host', 'i18n', `${l}.json`), 'utf8'))]),
+);
 const SCREENSHOTS = join(REPO, 'tests', 'output', 'browser');
 
 /** How long the server may take to print its listening line (it compiles the plugins first). */
-const SERVER_START_MS = 60_000;
+const SERVER_START_MS = 180_000;
 /** Upper bound of one browser action or navigation: a stuck page fails fast. */
 const ACTION_MS = 15_000;
 
@@ -49,6 +65,24 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** The host's message `key` in `lang`, `{name}` placeholders filled from `args`. */
+function hostText(lang, key, args = {}) {
+  const text = key.split('.').reduce((o, k) => o?.[k], HOST_TEXT[lang]);
+  assert.equal(typeof text, 'string', `host message ${key} missing in ${lang}`);
+  return text.replace(/\{([a-z0-9_-]+)\}/g, (_, n) => String(args[n] ?? `{${n}}`));
+}
+
+/** A regular expression matching `text` literally. */
+function literally(text) {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
+
+/** The tab labels of areas.yaml in each language (tab order). */
+const TABS = {
+  fr: { home: 'Accueil', manager: 'Activités du gestionnaire', requests: 'Sollicitations émises', account: 'Mon compte', issued: 'Factures émises' },
+  en: { home: 'Logged-in homepage', manager: 'Manager activities', requests: 'Sent requests', account: 'My account', issued: 'Issued invoices' },
+};
 
 let server;
 let baseUrl;
@@ -123,33 +157,37 @@ function startPortico(data) {
  * expected when it names a page navigation answered with that status. Any
  * other failed load (a missing stylesheet, a favicon 404) still fails.
  */
-async function journey(name, { expectedStatuses = [] } = {}) {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1100, height: 800 }, locale: 'en-GB' });
+async function journey(name, { expectedStatuses = [], lang = 'en', audit = true } = {}) {
+  const context = await browser.newContext({
+    baseURL: baseUrl,
+    viewport: { width: 1100, height: 800 },
+    locale: lang === 'fr' ? 'fr-FR' : 'en-GB',
+  });
   context.setDefaultTimeout(ACTION_MS);
-  const page = await context.newPage();
+  const raw = await context.newPage();
   const consoleErrors = [];
   const problems = [];
   const expectedFailures = new Set();
-  page.on('response', (response) => {
+  raw.on('response', (response) => {
     const request = response.request();
     if (
       request.isNavigationRequest() &&
-      request.frame() === page.mainFrame() &&
+      request.frame() === raw.mainFrame() &&
       expectedStatuses.includes(response.status())
     ) {
       expectedFailures.add(`${response.status()} ${response.url()}`);
     }
   });
-  page.on('console', (msg) => {
+  raw.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push({ text: msg.text(), url: msg.location().url });
   });
-  page.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
+  raw.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
   // CSP violations, reported by the page itself: the binding is installed over
   // CDP, so the strict CSP (no inline script) does not block it.
-  await page.exposeBinding('__porticoCspViolation', (_source, v) => {
+  await raw.exposeBinding('__porticoCspViolation', (_source, v) => {
     problems.push(`CSP violation: ${v.directive} blocked ${v.blocked} in ${v.source}`);
   });
-  await page.addInitScript(() => {
+  await raw.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__porticoCspViolation({
         directive: e.violatedDirective,
@@ -158,6 +196,8 @@ async function journey(name, { expectedStatuses = [] } = {}) {
       });
     });
   });
+  const auditor = pageAuditor(raw, audit);
+  const page = auditor.page;
   const allProblems = () => [
     ...consoleErrors
       .filter(({ text, url }) => {
@@ -166,18 +206,131 @@ async function journey(name, { expectedStatuses = [] } = {}) {
       })
       .map(({ text, url }) => `console error: ${text} (${url})`),
     ...problems,
+    ...auditor.problems,
   ];
   return {
     page,
+    lang,
     problems: allProblems,
+    /** A full-page screenshot of the page as it is, named with the journey's language. */
+    async shot(what) {
+      await page.screenshot({ path: join(SCREENSHOTS, `${what}-${lang}.png`), fullPage: true });
+    },
     async finish({ allowProblems = false } = {}) {
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      await auditor.settle();
+      await raw.screenshot({ path: join(SCREENSHOTS, `${name}-${lang}.png`), fullPage: true });
       // Let late events (CSP reports are dispatched asynchronously) arrive.
-      await page.waitForTimeout(50);
+      await raw.waitForTimeout(50);
       await context.close();
       if (!allowProblems) assert.deepEqual(allProblems(), [], `${name}: the page reported problems`);
     },
   };
+}
+
+/**
+ * Audits every page `raw` arrives at: each `load` marks the page as due, and
+ * the audit runs before the journey's next page action (and at its end), so
+ * the page is complete and no navigation races it. Returns the page to drive
+ * (the same page, whose actions wait for the audit) and the problems found.
+ */
+function pageAuditor(raw, enabled) {
+  const problems = [];
+  let due = false;
+  let running = null;
+  raw.on('load', () => {
+    due = enabled;
+  });
+  const settle = async () => {
+    while (due || running) {
+      if (running) {
+        await running;
+        continue;
+      }
+      due = false;
+      running = auditPage(raw, AUDITED)
+        .then((found) => problems.push(...found))
+        .catch((e) => {
+          // A navigation the journey started meanwhile: that page gets its own audit.
+          if (!/context was destroyed|navigat|Target .*closed/i.test(String(e))) problems.push(`audit failed: ${e}`);
+        })
+        .finally(() => {
+          running = null;
+        });
+    }
+  };
+  const ACTIONS = new Set(['goto', 'click', 'fill', 'selectOption', 'check', 'waitForURL', 'waitForLoadState', 'inputValue', 'screenshot', 'evaluate', 'reload', 'goBack']);
+  const AFTER = new Set(['goto', 'waitForURL', 'waitForLoadState', 'reload', 'goBack']);
+  const page = new Proxy(raw, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      if (!ACTIONS.has(prop)) return value.bind(target);
+      return async (...args) => {
+        await settle();
+        const result = await value.apply(target, args);
+        if (AFTER.has(prop)) await settle();
+        return result;
+      };
+    },
+  });
+  return { page, problems, settle };
+}
+
+/** Pages audited so far, across journeys: the same page is audited once per language. */
+const AUDITED = new Set();
+
+/**
+ * One page's audit: exactly one h1, no serious or critical axe-core
+ * violation, no sideways scrolling at PHONE_WIDTH_PX. A page already audited
+ * (same path but for numbers, same h1 but for names, same language) is not
+ * audited again: the journeys pass many times through the same pages.
+ */
+async function auditPage(page, seen) {
+  const where = new URL(page.url()).pathname;
+  const h1s = await page.locator('h1').allInnerTexts();
+  const shape = where.replace(/[0-9]+/g, '#');
+  const key = `${shape} ${h1s.length} ${page.url().includes('?') ? '?' : ''} ${await page.locator('html').getAttribute('lang')} ${await page.locator('.error-summary, .field-error').count()}`;
+  if (seen.has(key)) return [];
+  seen.add(key);
+  const found = [];
+  if (h1s.length !== 1) found.push(`${where}: ${h1s.length} h1 elements (${JSON.stringify(h1s)}); a page has exactly one`);
+  if ((await page.evaluate(() => typeof window.axe)) === 'undefined') await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async (impacts) => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => impacts.includes(v.impact))
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+  }, FAILING_IMPACTS);
+  found.push(...violations.map((v) => `${where}: axe ${v}`));
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: PHONE_WIDTH_PX, height: viewport.height });
+  try {
+    const overflow = await page.evaluate(() => {
+      const root = document.documentElement;
+      if (root.scrollWidth <= root.clientWidth) return null;
+      // The outermost elements past the right edge that no scroll container
+      // clips: what to fix.
+      const clipped = (el) => {
+        for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+          if (getComputedStyle(a).overflowX !== 'visible' && getComputedStyle(el).position !== 'absolute') return true;
+        }
+        return false;
+      };
+      const past = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        if (el.getBoundingClientRect().right > root.clientWidth + 1 && !clipped(el)) past.push(el);
+      }
+      const describe = (el) => `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).trim().replace(/\s+/g, '.')}` : ''}> ${Math.round(el.getBoundingClientRect().right)} px "${(el.textContent || '').trim().slice(0, 40)}"`;
+      const widest = past.slice(0, 3).map(describe).join('; ') || '(none outside a scroll container)';
+      return { width: root.scrollWidth, widest };
+    });
+    if (overflow) {
+      found.push(`${where}: scrolls sideways at ${PHONE_WIDTH_PX} px (content ${overflow.width} px wide; past the edge: ${overflow.widest})`);
+    }
+  } finally {
+    await page.setViewportSize(viewport);
+  }
+  return found;
 }
 
 /**
@@ -208,14 +361,14 @@ function freshEmail(tag) {
 }
 
 /** Fills and sends the sign-up form; lands on "Check your mailbox". */
-async function submitSignUp(page, first, email) {
+async function submitSignUp(page, first, email, lang) {
   await page.goto('/signup');
   await page.fill('#first-name', first);
   await page.fill('#last-name', 'Tester');
   await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('main h1').innerText(), /Check your mailbox/);
+  assert.equal(await page.locator('main h1').innerText(), hostText(lang, 'account.mailbox-title'));
 }
 
 /**
@@ -242,18 +395,18 @@ async function mailLink(email, path) {
 }
 
 /** Opens the confirmation link from the mailbox, confirms, signs in: My account. */
-async function confirmAndSignIn(page, email) {
+async function confirmAndSignIn(page, email, lang) {
   await page.goto(await mailLink(email, '/email/confirm'));
   await Promise.all([page.waitForURL('**/login?done=confirmed'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('.notice').innerText(), /email address is confirmed/);
+  assert.equal(await page.locator('.notice').innerText(), hostText(lang, 'account.notice-confirmed'));
   await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
 }
 
-async function signUp(page, first, email) {
-  await submitSignUp(page, first, email);
-  await confirmAndSignIn(page, email);
+async function signUp(page, first, email, lang) {
+  await submitSignUp(page, first, email, lang);
+  await confirmAndSignIn(page, email, lang);
 }
 
 async function createStructure(page, siret, name) {
@@ -293,67 +446,205 @@ test('the problem detector catches a CSP violation and a console error', async (
   );
 });
 
-test('sign up, create a structure, see its tabs', async () => {
-  const j = await journey('signup-create-structure');
-  const { page } = j;
-  await signUp(page, 'Ada', freshEmail('ada'));
+for (const lang of LANGS) {
+  const tabs = TABS[lang];
 
-  // A newcomer without a structure is invited to create one.
-  assert.match(await page.locator('.invitation').innerText(), /not linked to any structure/);
-  assert.deepEqual(await tabLabels(page), ['My account']);
+  test(`[${lang}] sign up, create a structure, see its tabs`, async () => {
+    const j = await journey('signup-create-structure', { lang });
+    const { page } = j;
+    await signUp(page, 'Ada', freshEmail('ada'), lang);
+    assert.equal(await page.locator('html').getAttribute('lang'), lang);
 
-  await createStructure(page, GOOD_SIRET, 'Ateliers Dupont');
-  await page.waitForURL(`**/s/${GOOD_SIRET}/**`);
-  assert.equal(page.url(), `${baseUrl}/s/${GOOD_SIRET}/homepage`);
-  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'Sent requests', 'My account']);
-  assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), 'Logged-in homepage');
-  assert.match(await page.locator('main h1').innerText(), /Welcome, Ada/);
-  assert.match(await page.locator('main').innerText(), /Ateliers Dupont/);
-  assert.match(await page.locator('main').innerText(), /Primary manager/);
-  assert.equal(await page.locator('.invitation').count(), 0, 'the invitation is gone once in a structure');
-  await page.screenshot({ path: join(SCREENSHOTS, 'signup-create-structure-homepage.png'), fullPage: true });
+    // A newcomer without a structure is invited to create one.
+    assert.match(await page.locator('.invitation').innerText(), literally(hostText(lang, 'layout.invitation-title')));
+    assert.deepEqual(await tabLabels(page), [tabs.account]);
 
-  // The other tab works and keeps the tab bar.
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('nav.tabs a:has-text("My account")')]);
-  assert.match(await page.locator('table.list').innerText(), /Ateliers Dupont/);
-  assert.deepEqual(await tabLabels(page), ['Logged-in homepage', 'Manager activities', 'Sent requests', 'My account']);
-  await j.finish();
-});
+    const siret = freshSiret();
+    await createStructure(page, siret, 'Ateliers Dupont');
+    await page.waitForURL(`**/s/${siret}/**`);
+    assert.equal(page.url(), `${baseUrl}/s/${siret}/homepage`);
+    assert.deepEqual(await tabLabels(page), [tabs.home, tabs.manager, tabs.requests, tabs.account]);
+    assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), tabs.home);
+    assert.match(await page.locator('main h1').innerText(), /Ada/);
+    assert.match(await page.locator('main').innerText(), /Ateliers Dupont/);
+    assert.match(await page.locator('main').innerText(), /Primary manager|gestionnaire principal/i);
+    assert.equal(await page.locator('.invitation').count(), 0, 'the invitation is gone once in a structure');
+    await j.shot('signup-create-structure-homepage');
 
-test('a wrong form shows each field error next to its field', async () => {
-  const j = await journey('wrong-forms', { expectedStatuses: [422] });
-  const { page } = j;
+    // The other tab works and keeps the tab bar.
+    await Promise.all([page.waitForURL('**/me/my-account'), page.click(`nav.tabs a:has-text("${tabs.account}")`)]);
+    assert.match(await page.locator('table.list').innerText(), /Ateliers Dupont/);
+    assert.deepEqual(await tabLabels(page), [tabs.home, tabs.manager, tabs.requests, tabs.account]);
+    await j.finish();
+  });
 
-  // Sign-up with a bad email and a short password: errors beside those inputs.
-  await page.goto('/signup');
-  await page.fill('#first-name', 'Grace');
-  await page.fill('#last-name', 'Tester');
-  await page.fill('#email', 'not-an-email');
-  await page.fill('#password', 'short');
-  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('.error-summary').innerText(), /correct the fields/);
-  await assertErrorBeside(page, 'email');
-  await assertErrorBeside(page, 'password');
-  await assertNoErrorBeside(page, 'first-name');
-  assert.equal(await page.inputValue('#email'), 'not-an-email', 'what was typed is kept');
+  test(`[${lang}] a wrong form shows each field error next to its field`, async () => {
+    const j = await journey('wrong-forms', { expectedStatuses: [422], lang });
+    const { page } = j;
 
-  // Then the create-structure form with a SIRET that fails the Luhn check.
-  const graceEmail = freshEmail('grace');
-  await page.fill('#email', graceEmail);
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
-  await confirmAndSignIn(page, graceEmail);
-  await createStructure(page, BAD_SIRET, 'Wrong Digits SARL');
-  assert.ok(page.url().endsWith('/me/my-account/structures'), `stays on the form: ${page.url()}`);
-  const message = await assertErrorBeside(page, 'identifier');
-  assert.match(message, /SIRET/i);
-  await assertNoErrorBeside(page, 'name');
-  assert.equal(await page.inputValue('#identifier'), BAD_SIRET, 'the identifier typed is kept');
-  assert.equal(await page.inputValue('#name'), 'Wrong Digits SARL', 'the name typed is kept');
-  // The summary links to the field.
-  assert.equal(await page.locator('.error-summary a[href="#identifier"]').count(), 1);
-  await j.finish();
-});
+    // Sign-up with a bad email and a short password: errors beside those inputs.
+    await page.goto('/signup');
+    await page.fill('#first-name', 'Grace');
+    await page.fill('#last-name', 'Tester');
+    await page.fill('#email', 'not-an-email');
+    await page.fill('#password', 'short');
+    await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
+    await page.waitForSelector('.error-summary');
+    assert.equal(await page.locator('.error-summary').innerText(), hostText(lang, 'form.correct-fields'));
+    await assertErrorBeside(page, 'email');
+    await assertErrorBeside(page, 'password');
+    await assertNoErrorBeside(page, 'first-name');
+    assert.equal(await page.inputValue('#email'), 'not-an-email', 'what was typed is kept');
+    await j.shot('wrong-forms-signup');
+
+    // Then the create-structure form with a SIRET that fails the Luhn check.
+    const graceEmail = freshEmail('grace');
+    await page.fill('#email', graceEmail);
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL('**/signup'), page.click('main button[type=submit]')]);
+    await confirmAndSignIn(page, graceEmail, lang);
+    await createStructure(page, BAD_SIRET, 'Wrong Digits SARL');
+    assert.ok(page.url().endsWith('/me/my-account/structures'), `stays on the form: ${page.url()}`);
+    const message = await assertErrorBeside(page, 'identifier');
+    assert.match(message, /SIRET/i);
+    await assertNoErrorBeside(page, 'name');
+    assert.equal(await page.inputValue('#identifier'), BAD_SIRET, 'the identifier typed is kept');
+    assert.equal(await page.inputValue('#name'), 'Wrong Digits SARL', 'the name typed is kept');
+    // The summary links to the field.
+    assert.equal(await page.locator('.error-summary a[href="#identifier"]').count(), 1);
+    await j.finish();
+  });
+
+  test(`[${lang}] sign up, confirm the address from the mailbox, then recover a forgotten password`, async () => {
+    const j = await journey('signup-confirm-reset', { lang });
+    const { page } = j;
+    const email = freshEmail('rosalind');
+    await submitSignUp(page, 'Rosalind', email, lang);
+    assert.match(await page.locator('main').innerText(), literally(email));
+    await j.shot('signup-check-mailbox');
+
+    // Signed in before confirming: the notice says what is missing.
+    await page.goto('/login');
+    await page.fill('#email', email);
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
+    assert.match(await page.locator('.verify-email').innerText(), literally(hostText(lang, 'layout.verify-title')));
+    await j.shot('signup-unconfirmed');
+
+    // The link from the mailbox: a page with one button, then the address is confirmed.
+    await page.goto(await mailLink(email, '/email/confirm'));
+    assert.equal(await page.locator('main h1').innerText(), hostText(lang, 'recovery.confirm-title'));
+    await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/me/') || u.pathname === '/'), page.click('main button[type=submit]')]);
+    await page.waitForURL('**/me/my-account');
+    assert.equal(await page.locator('.verify-email').count(), 0, 'the notice is gone once confirmed');
+
+    // Sessions are listed on Sign-in and security.
+    await Promise.all([page.waitForURL('**/account/security'), page.click('a.security-link')]);
+    assert.match(await page.locator('#session-list').innerText(), literally(hostText(lang, 'security.this-browser')));
+    await j.shot('account-security');
+    await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
+
+    // Forgotten password: request, link from the mailbox, new password, sign in.
+    await Promise.all([page.waitForURL('**/password/forgot'), page.click('a[href="/password/forgot"]')]);
+    await page.fill('#email', email);
+    await Promise.all([page.waitForURL('**/password/forgot'), page.click('main button[type=submit]')]);
+    await page.waitForSelector('.notice-page');
+    assert.equal(await page.locator('main h1').innerText(), hostText(lang, 'account.mailbox-title'));
+    assert.match(await page.locator('main').innerText(), literally(email));
+    await page.goto(await mailLink(email, '/password/reset'));
+    const newPassword = 'a brand new passphrase for Rosalind';
+    await page.fill('#password', newPassword);
+    await Promise.all([page.waitForURL('**/login?done=reset'), page.click('main button[type=submit]')]);
+    assert.equal(await page.locator('.notice').innerText(), hostText(lang, 'account.notice-reset'));
+    await page.fill('#email', email);
+    await page.fill('#password', newPassword);
+    await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
+    assert.equal(await page.locator('.who .hello').innerText(), hostText(lang, 'layout.hello', { name: 'Rosalind' }));
+    await j.finish();
+  });
+
+  test(`[${lang}] a wrong password is refused, the right one signs in`, async () => {
+    const setup = await journey('login-setup', { lang, audit: false });
+    const email = freshEmail('linus');
+    await signUp(setup.page, 'Linus', email, lang);
+    await setup.finish();
+
+    const j = await journey('login-wrong-password', { expectedStatuses: [401], lang });
+    const { page } = j;
+    await page.goto('/login');
+    await page.fill('#email', email);
+    await page.fill('#password', 'not the password');
+    await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
+    await page.waitForSelector('.error-summary');
+    assert.ok(page.url().endsWith('/login'), `still on the login page: ${page.url()}`);
+    assert.equal(await page.locator('.error-summary').innerText(), hostText(lang, 'account.login-wrong'));
+    assert.equal(await page.inputValue('#email'), email, 'the email typed is kept');
+    assert.equal(await page.inputValue('#password'), '', 'the password is never echoed');
+    assert.equal(await page.locator('form.logout').count(), 0, 'not signed in');
+    await j.shot('login-wrong-password-refused');
+
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
+    assert.equal(await page.locator('.who .hello').innerText(), hostText(lang, 'layout.hello', { name: 'Linus' }));
+    await j.finish();
+  });
+
+  test(`[${lang}] logout ends the session`, async () => {
+    const j = await journey('logout', { lang });
+    const { page } = j;
+    await signUp(page, 'Margaret', freshEmail('margaret'), lang);
+    const siret = freshSiret();
+    await createStructure(page, siret, 'Hamilton Systems');
+    await page.waitForURL(`**/s/${siret}/homepage`);
+    await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
+    assert.equal(await page.locator('form.logout').count(), 0);
+    // The old pages now ask to sign in again.
+    await page.goto(`/s/${siret}/homepage`);
+    assert.ok(new URL(page.url()).pathname === '/login', `redirected to sign in: ${page.url()}`);
+    await j.finish();
+  });
+
+  test(`[${lang}] a manager adds an area and its tab appears without logging out`, async () => {
+    const j = await journey('manager-adds-area', { lang });
+    const { page } = j;
+    await signUp(page, 'Grace', freshEmail('grace'), lang);
+    const siret = freshSiret();
+    await createStructure(page, siret, 'Hopper Supplies');
+    await page.waitForURL(`**/s/${siret}/homepage`);
+    assert.ok(!(await tabLabels(page)).includes(tabs.issued), 'an on-request area is not there before it is added');
+
+    await page.goto(`/s/${siret}/manager-activities/areas`);
+    const row = page.locator('table.list tr', { hasText: tabs.issued });
+    assert.equal(await row.locator('.badge').count(), 1, 'the area says whether it is added');
+    await Promise.all([page.waitForURL(`**/s/${siret}/manager-activities/**`), row.locator('form button[type=submit]').first().click()]);
+
+    // Same session, next page: the tab is there.
+    assert.ok((await tabLabels(page)).includes(tabs.issued), `tabs after adding: ${await tabLabels(page)}`);
+    assert.equal(await page.locator('form.logout').count(), 1, 'still signed in');
+    await Promise.all([
+      page.waitForURL(`**/s/${siret}/issued-invoices**`),
+      page.click(`nav.tabs a:has-text("${tabs.issued}")`),
+    ]);
+    assert.equal(await page.locator('.error-panel').count(), 0, 'the new area answers');
+    await j.shot('manager-adds-area');
+    await j.finish();
+  });
+
+  test(`[${lang}] error pages keep the header and the tabs, in the reader's language`, async () => {
+    const j = await journey('error-pages', { expectedStatuses: [404], lang });
+    const { page } = j;
+    await signUp(page, 'Hedy', freshEmail('hedy'), lang);
+    const siret = freshSiret();
+    await createStructure(page, siret, 'Lamarr Radio');
+    await page.waitForURL(`**/s/${siret}/homepage`);
+    await page.goto(`/s/${siret}/no-such-area`);
+    assert.equal(await page.locator('main h1').innerText(), hostText(lang, 'error.not-found-title'));
+    assert.ok((await tabLabels(page)).includes(tabs.home), 'the tab bar stays on an error page');
+    assert.equal(await page.locator('form.logout').count(), 1, 'the header stays on an error page');
+    await j.shot('error-not-found');
+    await j.finish();
+  });
+}
 
 /**
  * The error for `field` is in the same `.field` block as its input, linked by
@@ -389,115 +680,3 @@ async function assertNoErrorBeside(page, field) {
   assert.equal(await page.locator(`#${field}-error`).count(), 0, `${field} should have no error`);
   assert.notEqual(await page.locator(`#${field}`).getAttribute('aria-invalid'), 'true');
 }
-
-test('sign up, confirm the address from the mailbox, then recover a forgotten password', async () => {
-  const j = await journey('signup-confirm-reset');
-  const { page } = j;
-  const email = freshEmail('rosalind');
-  await submitSignUp(page, 'Rosalind', email);
-  assert.match(await page.locator('main').innerText(), new RegExp(`We sent a message to ${email}`));
-  await page.screenshot({ path: join(SCREENSHOTS, 'signup-check-mailbox.png'), fullPage: true });
-
-  // Signed in before confirming: the notice says what is missing.
-  await page.goto('/login');
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('.verify-email').innerText(), /Confirm your email address/);
-  await page.screenshot({ path: join(SCREENSHOTS, 'signup-unconfirmed.png'), fullPage: true });
-
-  // The link from the mailbox: a page with one button, then the address is confirmed.
-  await page.goto(await mailLink(email, '/email/confirm'));
-  assert.match(await page.locator('main h1').innerText(), /Confirm your email address/);
-  await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/me/') || u.pathname === '/'), page.click('main button[type=submit]')]);
-  await page.waitForURL('**/me/my-account');
-  assert.equal(await page.locator('.verify-email').count(), 0, 'the notice is gone once confirmed');
-
-  // Sessions are listed on Sign-in and security.
-  await Promise.all([page.waitForURL('**/account/security'), page.click('a.security-link')]);
-  assert.match(await page.locator('#session-list').innerText(), /this browser/);
-  await page.screenshot({ path: join(SCREENSHOTS, 'account-security.png'), fullPage: true });
-  await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
-
-  // Forgotten password: request, link from the mailbox, new password, sign in.
-  await page.click('a[href="/password/forgot"]');
-  await page.fill('#email', email);
-  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('main').innerText(), /we sent it a link to choose a new password/);
-  await page.goto(await mailLink(email, '/password/reset'));
-  const newPassword = 'a brand new passphrase for Rosalind';
-  await page.fill('#password', newPassword);
-  await Promise.all([page.waitForURL('**/login?done=reset'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('.notice').innerText(), /every session of your account has ended/);
-  await page.fill('#email', email);
-  await page.fill('#password', newPassword);
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('.who .hello').innerText(), /Hello Rosalind/);
-  await j.finish();
-});
-
-test('a wrong password is refused, the right one signs in', async () => {
-  const setup = await journey('login-setup');
-  const email = freshEmail('linus');
-  await signUp(setup.page, 'Linus', email);
-  await setup.finish();
-
-  const j = await journey('login-wrong-password', { expectedStatuses: [401] });
-  const { page } = j;
-  await page.goto('/login');
-  await page.fill('#email', email);
-  await page.fill('#password', 'not the password');
-  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
-  assert.ok(page.url().endsWith('/login'), `still on the login page: ${page.url()}`);
-  assert.match(await page.locator('.error-summary').innerText(), /email or password/i);
-  assert.equal(await page.inputValue('#email'), email, 'the email typed is kept');
-  assert.equal(await page.inputValue('#password'), '', 'the password is never echoed');
-  assert.equal(await page.locator('form.logout').count(), 0, 'not signed in');
-  await page.screenshot({ path: join(SCREENSHOTS, 'login-wrong-password-refused.png'), fullPage: true });
-
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL('**/me/my-account'), page.click('main button[type=submit]')]);
-  assert.match(await page.locator('.who .hello').innerText(), /Hello Linus/);
-  await j.finish();
-});
-
-test('logout ends the session', async () => {
-  const j = await journey('logout');
-  const { page } = j;
-  await signUp(page, 'Margaret', freshEmail('margaret'));
-  const siret = freshSiret();
-  await createStructure(page, siret, 'Hamilton Systems');
-  await page.waitForURL(`**/s/${siret}/homepage`);
-  await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
-  assert.equal(await page.locator('form.logout').count(), 0);
-  // The old pages now ask to sign in again.
-  await page.goto(`/s/${siret}/homepage`);
-  assert.ok(new URL(page.url()).pathname === '/login', `redirected to sign in: ${page.url()}`);
-  await j.finish();
-});
-
-test('a manager adds an area and its tab appears without logging out', async () => {
-  const j = await journey('manager-adds-area');
-  const { page } = j;
-  await signUp(page, 'Grace', freshEmail('grace'));
-  const siret = freshSiret();
-  await createStructure(page, siret, 'Hopper Supplies');
-  await page.waitForURL(`**/s/${siret}/homepage`);
-  assert.ok(!(await tabLabels(page)).includes('Issued invoices'), 'an on-request area is not there before it is added');
-
-  await page.goto(`/s/${siret}/manager-activities/areas`);
-  const row = page.locator('table.list tr', { hasText: 'Issued invoices' });
-  assert.match(await row.locator('.badge').innerText(), /Not added/);
-  await Promise.all([page.waitForLoadState('load'), row.locator('button', { hasText: 'Add' }).click()]);
-
-  // Same session, next page: the tab is there.
-  assert.ok((await tabLabels(page)).includes('Issued invoices'), `tabs after adding: ${await tabLabels(page)}`);
-  assert.equal(await page.locator('form.logout').count(), 1, 'still signed in');
-  await Promise.all([
-    page.waitForURL(`**/s/${siret}/issued-invoices**`),
-    page.click('nav.tabs a:has-text("Issued invoices")'),
-  ]);
-  assert.equal(await page.locator('.error-panel').count(), 0, 'the new area answers');
-  await page.screenshot({ path: join(SCREENSHOTS, 'manager-adds-area.png'), fullPage: true });
-  await j.finish();
-});

@@ -28,16 +28,17 @@ pub const ARGON2_P_COST: u32 = 1;
 
 /// Checks a password chosen at signup or change. Only length is enforced.
 pub fn validate_new_password(password: &str) -> Result<(), String> {
+    // References to the host's messages, translated where shown.
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!(
-            "The password is too long (at most {MAX_PASSWORD_BYTES} bytes)."
+        return Err(crate::i18n::reference(
+            "form.password-too-long",
+            &[("max", &MAX_PASSWORD_BYTES.to_string())],
         ));
     }
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "The password must be at least {MIN_PASSWORD_CHARS} characters long. \
-             Any characters are accepted: there is no rule about digits, \
-             capitals or symbols, so a passphrase of several words is a good choice."
+        return Err(crate::i18n::reference(
+            "form.password-too-short",
+            &[("min", &MIN_PASSWORD_CHARS.to_string())],
         ));
     }
     Ok(())
@@ -165,6 +166,7 @@ mod tests {
     fn length_counts_characters_not_bytes() {
         assert!(validate_new_password(&"é".repeat(12)).is_ok());
         let err = validate_new_password(&"é".repeat(11)).unwrap_err();
+        let err = crate::i18n::translate_message(crate::i18n::Lang::En, None, &err);
         assert!(err.contains("at least 12 characters"), "{err}");
         assert!(err.contains("no rule"), "{err}");
         assert!(validate_new_password("correct horse battery").is_ok());

@@ -80,12 +80,7 @@ impl RateLimit {
 
 /// "2 minutes", "1 minute", "45 seconds": a wait in plain words.
 pub fn plain_wait(wait: Duration) -> String {
-    let secs = wait.as_secs().max(1);
-    if secs < 60 {
-        return format!("{secs} second{}", if secs == 1 { "" } else { "s" });
-    }
-    let minutes = secs.div_ceil(60);
-    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+    super::throttle::in_words(wait)
 }
 
 #[cfg(test)]
@@ -118,13 +113,5 @@ mod tests {
             assert!(limit.hit(&format!("k{i}"), t0).is_ok());
         }
         assert!(limit.hits.lock().unwrap().len() <= 4);
-    }
-
-    #[test]
-    fn waits_in_plain_words() {
-        assert_eq!(plain_wait(Duration::from_millis(10)), "1 second");
-        assert_eq!(plain_wait(Duration::from_secs(45)), "45 seconds");
-        assert_eq!(plain_wait(Duration::from_secs(60)), "1 minute");
-        assert_eq!(plain_wait(Duration::from_secs(61)), "2 minutes");
     }
 }

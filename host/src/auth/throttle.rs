@@ -193,15 +193,26 @@ fn ip_key(ip: IpAddr) -> IpAddr {
 /// A wait in plain words, rounded up: "30 seconds", "1 minute", "15 minutes",
 /// "1 hour".
 pub fn in_words(wait: Duration) -> String {
+    in_words_in(crate::i18n::current(), wait)
+}
+
+/// [`in_words`] in `lang`: "2 minutes", "1 heure".
+pub fn in_words_in(lang: crate::i18n::Lang, wait: Duration) -> String {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if secs < 60 {
-        plural(secs.max(1), "second")
+    let (n, unit) = if secs < 60 {
+        (secs.max(1), "second")
     } else if secs < 3600 {
-        plural(secs.div_ceil(60), "minute")
+        (secs.div_ceil(60), "minute")
     } else {
-        plural(secs.div_ceil(3600), "hour")
-    }
+        (secs.div_ceil(3600), "hour")
+    };
+    // French and English both use the singular for one.
+    let form = if n == 1 { "one" } else { "other" };
+    crate::i18n::host_text(
+        lang,
+        &format!("time.{unit}-{form}"),
+        &[("n", &n.to_string())],
+    )
 }
 
 /// A rate limit per key (an account, an address, an email): `burst`
@@ -495,13 +506,19 @@ mod tests {
     }
 
     #[test]
-    fn waits_read_as_words() {
-        assert_eq!(in_words(Duration::from_millis(300)), "1 second");
-        assert_eq!(in_words(30 * SEC), "30 seconds");
-        assert_eq!(in_words(61 * SEC), "2 minutes");
+    fn waits_read_as_words_in_both_languages() {
+        use crate::i18n::Lang::{En, Fr};
+        assert_eq!(in_words_in(En, Duration::from_millis(300)), "1 second");
+        assert_eq!(in_words_in(En, 30 * SEC), "30 seconds");
+        assert_eq!(in_words_in(En, 61 * SEC), "2 minutes");
+        assert_eq!(in_words_in(En, 60 * SEC), "1 minute");
+        assert_eq!(in_words_in(En, 15 * 60 * SEC), "15 minutes");
+        assert_eq!(in_words_in(En, 3600 * SEC), "1 hour");
+        assert_eq!(in_words_in(Fr, 30 * SEC), "30 secondes");
+        assert_eq!(in_words_in(Fr, 60 * SEC), "1 minute");
+        assert_eq!(in_words_in(Fr, 2 * 3600 * SEC), "2 heures");
+        // Outside a request: French, the portal's default.
         assert_eq!(in_words(60 * SEC), "1 minute");
-        assert_eq!(in_words(15 * 60 * SEC), "15 minutes");
-        assert_eq!(in_words(3600 * SEC), "1 hour");
     }
 
     #[test]

@@ -37,6 +37,7 @@
 
 mod error;
 mod lines;
+mod localized;
 mod raw;
 mod spec;
 mod validate;
@@ -88,6 +89,7 @@ fn plugin_roots(base_dir: &Path) -> Vec<PathBuf> {
 }
 
 pub use error::{ConfigError, ConfigErrors};
+pub use localized::Localized;
 pub use spec::{
     AreaId, AreaIdError, AreaSpec, AreasSpec, Capability, DEFAULT_MEMORY_MIB, DEFAULT_STORAGE_MIB,
     DEFAULT_TIMEOUT_MS, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB, MAX_TIMEOUT_MS,

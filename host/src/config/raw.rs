@@ -68,8 +68,9 @@ impl<'de> Deserialize<'de> for RawItem {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawArea {
     pub(super) id: Option<Checked<Scalar>>,
-    pub(super) title: Option<Checked<Scalar>>,
-    pub(super) description: Option<Checked<Scalar>>,
+    /// A text, or a mapping language → text (as `when-explained`).
+    pub(super) title: Option<Checked<serde_yaml::Value>>,
+    pub(super) description: Option<Checked<serde_yaml::Value>>,
     pub(super) plugin: Option<Checked<Scalar>>,
     pub(super) version: Option<Checked<Scalar>>,
     pub(super) order: Option<Checked<i64>>,

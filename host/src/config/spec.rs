@@ -61,10 +61,10 @@ impl AreasSpec {
 pub struct AreaSpec {
     /// Unique, used in URLs.
     pub id: AreaId,
-    /// Tab label.
-    pub title: String,
-    /// One sentence for the catalog; empty if not given.
-    pub description: String,
+    /// Tab label, per language.
+    pub title: super::Localized,
+    /// One sentence for the catalog, per language; empty if not given.
+    pub description: super::Localized,
     /// The component, resolved relative to the YAML's directory, canonical.
     pub plugin: PathBuf,
     /// Semver of the plugin build.

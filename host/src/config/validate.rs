@@ -12,8 +12,8 @@ use super::spec::{
     MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope, list,
 };
 use super::{
-    ConfigError, ConfigErrors, MAX_DESCRIPTION_CHARS, MAX_PLUGIN_BYTES, MAX_TITLE_CHARS,
-    WhenExplained, WhenExpr,
+    ConfigError, ConfigErrors, Localized, MAX_DESCRIPTION_CHARS, MAX_PLUGIN_BYTES, MAX_TITLE_CHARS,
+    WhenExpr,
 };
 use crate::directory::{Role, StructureKind};
 
@@ -114,8 +114,8 @@ struct Validator<'a> {
 struct Draft {
     raw_id: Option<String>,
     id: Option<AreaId>,
-    title: Option<String>,
-    description: String,
+    title: Option<Localized>,
+    description: Localized,
     plugin: Option<PathBuf>,
     version: Option<semver::Version>,
     order: i64,
@@ -272,19 +272,24 @@ impl<'a> Validator<'a> {
                     .ok()
             });
 
-        let title = cx
-            .required(
-                "title",
-                raw.title,
-                "the tab label, e.g. `title: Commitments`",
-            )
-            .map(|t| t.trim().to_owned())
-            .and_then(|t| capped(&mut cx, "title", t, MAX_TITLE_CHARS));
-        let description = cx
-            .value("description", raw.description)
-            .map_or_else(String::new, |Scalar(d)| d.trim().to_owned());
-        let description =
-            capped(&mut cx, "description", description, MAX_DESCRIPTION_CHARS).unwrap_or_default();
+        let title_written = raw.title.is_some();
+        let title = match localized(&mut cx, &TITLE, raw.title) {
+            Some(Some(t)) if !t.is_empty() => Some(t),
+            Some(Some(_)) => {
+                cx.error("title", format!("empty `title`: {}", TITLE.example));
+                None
+            }
+            Some(None) => None,
+            None => {
+                if !title_written {
+                    cx.error("title", format!("missing `title`: {}", TITLE.example));
+                }
+                None
+            }
+        };
+        let description = localized(&mut cx, &DESCRIPTION, raw.description)
+            .flatten()
+            .unwrap_or_default();
 
         let plugin_hint = format!(
             "the area's component, relative to {}, e.g. `plugin: plugins/commitments.wasm`",
@@ -383,7 +388,7 @@ impl<'a> Validator<'a> {
                 .map_err(|e| cx.error("when", e.to_string()))
                 .ok()
         });
-        let explained = when_explained(&mut cx, raw.when_explained);
+        let explained = localized(&mut cx, &WHEN_EXPLAINED, raw.when_explained);
         let when = match (when_written, explained) {
             (true, Some(Some(explained))) => when.map(|w| w.explained_by(explained)),
             // Written but refused: reported already.
@@ -586,20 +591,6 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// `value` if it has at most `max` characters; otherwise an error naming
-/// the limit (a 50 MB description is a mistake or an attack, not a tab).
-fn capped(cx: &mut AreaCtx<'_, '_>, field: &str, value: String, max: usize) -> Option<String> {
-    let chars = value.chars().count();
-    if chars <= max {
-        return Some(value);
-    }
-    cx.error(
-        field,
-        format!("{field} has {chars} characters; at most {max} are allowed"),
-    );
-    None
-}
-
 /// Resolves and checks `plugin`: an existing file, no larger than
 /// [`MAX_PLUGIN_BYTES`], inside the configuration's directory or one
 /// allowed with `--plugin-dir` (after following symlinks, so neither `../`,
@@ -724,55 +715,102 @@ fn in_range(value: i64, min: u32, max: u32) -> Option<u32> {
         .filter(|v| (min..=max).contains(v))
 }
 
-/// `when-explained`: a text, or a mapping of language → text with `en`.
-/// `None` when absent; `Some(None)` after reporting what is wrong.
-fn when_explained(
+/// What a people-facing text of `areas.yaml` may be: its field, its
+/// longest length, an example, and whether it must fit one line.
+struct TextRule {
+    field: &'static str,
+    max_chars: usize,
+    example: &'static str,
+    /// One line, no full stop at the end (the page adds its own).
+    one_line: bool,
+}
+
+const TITLE: TextRule = TextRule {
+    field: "title",
+    max_chars: MAX_TITLE_CHARS,
+    example: "the tab label, e.g. `title: Commitments` or `title: { fr: Engagements, en: Commitments }`",
+    one_line: true,
+};
+
+const DESCRIPTION: TextRule = TextRule {
+    field: "description",
+    max_chars: MAX_DESCRIPTION_CHARS,
+    example: "one or two sentences, e.g. `description: Orders from public buyers.` or `description: { fr: Commandes des acheteurs publics., en: Orders from public buyers. }`",
+    one_line: false,
+};
+
+const WHEN_EXPLAINED: TextRule = TextRule {
+    field: "when-explained",
+    max_chars: super::when::MAX_EXPLAINED_CHARS,
+    example: "e.g. `when-explained: opens once one of the structure's invoices reached Payment`",
+    one_line: true,
+};
+
+/// A text one language for all (`title: Commitments`, read as English) or
+/// one per language (`title: { fr: Engagements, en: Commitments }`, `en`
+/// required). `None` if absent, `Some(None)` if refused (reported).
+fn localized(
     cx: &mut AreaCtx<'_, '_>,
+    rule: &TextRule,
     raw: Option<Checked<serde_yaml::Value>>,
-) -> Option<Option<WhenExplained>> {
-    const FIELD: &str = "when-explained";
-    let value = cx.value(FIELD, raw)?;
-    let languages = WhenExplained::LANGUAGES.join(", ");
+) -> Option<Option<Localized>> {
+    let field = rule.field;
+    let value = cx.value(field, raw)?;
+    let languages = Localized::LANGUAGES.join(", ");
     let shape = format!(
-        "expected a text (e.g. `when-explained: opens once one of the structure's invoices reached Payment`) or a mapping of language to text, with `en` ({languages})"
+        "expected a text ({}) or a mapping of language to text, with `en` ({languages})",
+        rule.example
     );
     let mut texts = BTreeMap::new();
     let mut ok = true;
+    let plain = !matches!(value, serde_yaml::Value::Mapping(_));
     let mut text = |cx: &mut AreaCtx<'_, '_>, language: &str, value: &serde_yaml::Value| {
-        let Some(t) = value.as_str().map(str::trim) else {
-            cx.error(FIELD, format!("`{language}`: {shape}"));
-            return false;
+        let t = match value {
+            serde_yaml::Value::String(s) => s.trim().to_owned(),
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::Bool(b) => b.to_string(),
+            _ => {
+                cx.error(field, format!("`{language}`: {shape}"));
+                return false;
+            }
         };
-        // The page adds its own full stop after the reason.
-        let t = t.trim_end_matches('.').trim_end();
-        let problem = if t.is_empty() {
+        let t = if field == WHEN_EXPLAINED.field {
+            t.trim_end_matches('.').trim_end().to_owned()
+        } else {
+            t
+        };
+        let chars = t.chars().count();
+        let problem = if t.is_empty() && (field == WHEN_EXPLAINED.field || !plain) {
             Some("is empty".to_string())
-        } else if t.chars().count() > WhenExplained::MAX_CHARS {
+        } else if chars > rule.max_chars {
             Some(format!(
-                "is {} characters; at most {} (one line of a page)",
-                t.chars().count(),
-                WhenExplained::MAX_CHARS
+                "has {chars} characters; at most {} are allowed",
+                rule.max_chars
             ))
-        } else if t.chars().any(char::is_control) {
+        } else if rule.one_line && t.chars().any(char::is_control) {
             Some("contains a line break or another control character; write one line".into())
         } else {
             None
         };
         if let Some(problem) = problem {
-            cx.error(FIELD, format!("the `{language}` text {problem}"));
+            if plain && field != WHEN_EXPLAINED.field {
+                cx.error(field, format!("{field} {problem}"));
+            } else {
+                cx.error(field, format!("the `{language}` text {problem}"));
+            }
             return false;
         }
-        texts.insert(language.to_owned(), t.to_owned());
+        texts.insert(language.to_owned(), t);
         true
     };
     match &value {
         serde_yaml::Value::Mapping(map) => {
             for (language, t) in map {
                 match language.as_str() {
-                    Some(l) if WhenExplained::LANGUAGES.contains(&l) => ok &= text(cx, l, t),
+                    Some(l) if Localized::LANGUAGES.contains(&l) => ok &= text(cx, l, t),
                     _ => {
                         cx.error(
-                            FIELD,
+                            field,
                             format!(
                                 "unknown language {}; write the text under one of {languages}",
                                 serde_yaml::to_string(language)
@@ -785,17 +823,19 @@ fn when_explained(
             }
             if ok && !map.contains_key("en") {
                 cx.error(
-                    FIELD,
+                    field,
                     format!("the English text is missing: add `en:`; {shape}"),
                 );
                 ok = false;
             }
         }
-        serde_yaml::Value::String(_) => ok &= text(cx, "en", &value),
+        serde_yaml::Value::String(_)
+        | serde_yaml::Value::Number(_)
+        | serde_yaml::Value::Bool(_) => ok &= text(cx, "en", &value),
         _ => {
-            cx.error(FIELD, shape.clone());
+            cx.error(field, shape.clone());
             ok = false;
         }
     }
-    Some(if ok { WhenExplained::new(texts) } else { None })
+    Some(if ok { Localized::new(texts) } else { None })
 }

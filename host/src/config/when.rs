@@ -76,32 +76,10 @@ pub struct WhenExpr {
 /// the structure's managers, per language (English always; French when
 /// written). Shown instead of the expression, e.g. after "Not available
 /// yet: ".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhenExplained {
-    /// Language → text; `en` is always present.
-    texts: BTreeMap<String, String>,
-}
+pub type WhenExplained = super::Localized;
 
-impl WhenExplained {
-    /// The languages `when-explained` may be written in.
-    pub const LANGUAGES: [&'static str; 2] = ["en", "fr"];
-
-    /// Longest explanation, in characters: one line of a page.
-    pub const MAX_CHARS: usize = 200;
-
-    /// From language → text; `None` without an English text.
-    pub fn new(texts: BTreeMap<String, String>) -> Option<WhenExplained> {
-        texts.contains_key("en").then_some(WhenExplained { texts })
-    }
-
-    /// The text in `language`, or the English one.
-    pub fn text(&self, language: &str) -> &str {
-        self.texts
-            .get(language)
-            .or_else(|| self.texts.get("en"))
-            .map_or("", String::as_str)
-    }
-}
+/// Longest `when-explained`, in characters: one line of a page.
+pub(super) const MAX_EXPLAINED_CHARS: usize = 200;
 
 impl WhenExpr {
     /// Compiles `source`, and refuses names that can only be typos (`fcat`,
@@ -140,12 +118,10 @@ impl WhenExpr {
     }
 
     /// Why the area is not available while the expression is false, in
-    /// English, for people: `when-explained` (required by validation
+    /// `lang` (else English), for people: `when-explained` (required by validation
     /// wherever `when` is written), never the expression.
-    pub fn explanation(&self) -> &str {
-        self.explained
-            .as_deref()
-            .map_or("its condition is not met yet", |e| e.text("en"))
+    pub fn explanation(&self, lang: crate::i18n::Lang) -> &str {
+        self.explained.as_deref().map_or("", |e| e.in_lang(lang))
     }
 
     /// Whether the area is eligible for this structure and member. An

@@ -34,6 +34,31 @@ pub(super) fn print_credentials() {
     );
 }
 
+/// A demo structure and its primary manager (an account made if missing).
+pub(super) async fn structure_with_manager(
+    store: &crate::store::Store,
+    (email, first, last, password): (&str, &str, &str, &str),
+    (siret, name, kind): (&str, &str, StructureKind),
+) -> anyhow::Result<crate::store::User> {
+    let user = match store.user_by_email(email)? {
+        Some(u) => u,
+        None => create_account(store, &Passwords::new()?, (email, first, last, password)).await?,
+    };
+    let identifier =
+        Identifier::parse(IdentifierType::Siret, siret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.create_structure(
+        NewStructure {
+            identifier_type: IdentifierType::Siret,
+            id: identifier,
+            name: name.to_string(),
+            kind,
+        },
+        &user.id,
+        store.clock().now_ms(),
+    )?;
+    Ok(user)
+}
+
 /// Seeds once: skipped when the subcontractor exists or the areas are not
 /// in the catalog.
 pub(super) async fn seed(state: &crate::web::AppState) -> anyhow::Result<()> {
@@ -49,23 +74,8 @@ pub(super) async fn seed(state: &crate::web::AppState) -> anyhow::Result<()> {
     if !has(AREA) || !has("received-invoices") || store.structure(siret)?.is_some() {
         return Ok(());
     }
-    let (email, first, last, password) = SUBCONTRACTOR;
-    let sami = match store.user_by_email(email)? {
-        Some(u) => u,
-        None => create_account(store, &Passwords::new()?, (email, first, last, password)).await?,
-    };
-    let identifier =
-        Identifier::parse(IdentifierType::Siret, siret).map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.create_structure(
-        NewStructure {
-            identifier_type: IdentifierType::Siret,
-            id: identifier,
-            name: name.to_string(),
-            kind: StructureKind::Private,
-        },
-        &sami.id,
-        store.clock().now_ms(),
-    )?;
+    let sami =
+        structure_with_manager(store, SUBCONTRACTOR, (siret, name, StructureKind::Private)).await?;
     let prime = ACCOUNTS[0].4;
     let buyer = ACCOUNTS[1].4;
     store.install_area(siret, AREA)?;

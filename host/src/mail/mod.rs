@@ -276,6 +276,7 @@ mod tests {
         let mailer = Mailer::new(&MailConfig::default(), dir.path()).unwrap();
         assert!(mailer.describe().contains("mailbox"));
         let long = crate::mail::letters::reset_password(
+            crate::i18n::Lang::Fr,
             "ines@example.fr",
             "Inès",
             "http://x/password/reset?t=a.b",

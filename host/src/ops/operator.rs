@@ -13,7 +13,12 @@ const PASSWORD_LEN: usize = 24;
 /// Makes `email` an operator in the data directory `data`; returns what to
 /// tell the person at the terminal (including a new password, once).
 pub fn add(email: &str, data: &Path) -> anyhow::Result<String> {
-    let email = crate::auth::normalize_email(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let email = crate::auth::normalize_email(email).map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            crate::i18n::translate_message(crate::i18n::Lang::En, None, &e)
+        )
+    })?;
     let store = Store::open(data).map_err(|e| match e {
         crate::store::StoreError::InUse(_) => {
             anyhow::anyhow!("{e}; stop the server, run this command, then start it again")

@@ -10,6 +10,7 @@ use super::session::cookie;
 use super::templates::FormToken;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth;
+use crate::i18n::{localize, tr};
 use crate::store::{NewUser, Session};
 use axum::Extension;
 use axum::extract::{Query, Request, State};
@@ -30,15 +31,14 @@ pub(crate) struct LoginQuery {
 }
 
 /// What the sign-in page says after a link did its work.
-fn login_notice(done: Option<&str>) -> Option<&'static str> {
-    match done? {
-        "confirmed" => Some("Your email address is confirmed. Sign in to continue."),
-        "reset" => Some(
-            "Your new password is saved and every session of your account has ended. Sign in with the new password.",
-        ),
-        "email-changed" => Some("Your login email is changed. Sign in with the new address."),
-        _ => None,
-    }
+fn login_notice(done: Option<&str>) -> Option<String> {
+    let key = match done? {
+        "confirmed" => "account.notice-confirmed",
+        "reset" => "account.notice-reset",
+        "email-changed" => "account.notice-email-changed",
+        _ => return None,
+    };
+    Some(tr(key, &[]))
 }
 
 /// Only same-site absolute paths are followed after sign-in.
@@ -121,7 +121,7 @@ pub(crate) async fn login_page(
     let (token, set) = state.pre_session(&headers);
     let html = state.anonymous_page(
         "login.html",
-        "Sign in",
+        &tr("account.login-title", &[]),
         context! {
             next => safe_next(q.next.as_deref()), form => BTreeMap::<String, String>::new(),
             notice => login_notice(q.done.as_deref()),
@@ -156,7 +156,7 @@ pub(crate) async fn login(
      -> Result<Response, AppError> {
         let html = state.anonymous_page(
             "login.html",
-            "Sign in",
+            &tr("account.login-title", &[]),
             context! { error => message, next => next.clone(), form => context! { email => email_input.clone() } },
             &token,
             &rid.0,
@@ -169,9 +169,9 @@ pub(crate) async fn login(
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut r = failed(
             &state,
-            &format!(
-                "Too many failed sign-ins. For your security, wait {} and try again.",
-                auth::throttle::in_words(wait)
+            &tr(
+                "account.too-many-logins",
+                &[("wait", &auth::throttle::in_words(wait))],
             ),
             StatusCode::TOO_MANY_REQUESTS,
         )?;
@@ -190,7 +190,7 @@ pub(crate) async fn login(
         state.inner.throttle.record_failure(&email, ip, now);
         return failed(
             &state,
-            "Email or password is incorrect.",
+            &tr("account.login-wrong", &[]),
             StatusCode::UNAUTHORIZED,
         );
     };
@@ -274,18 +274,29 @@ pub(super) fn check_pre_session(
 /// The sign-up form's fields, in order.
 fn signup_fields() -> Value {
     let f = |name: &str, label: &str, ty: &str, autocomplete: &str, hint: &str| {
-        context! { name, label, type => ty, autocomplete, hint }
+        let hint = if hint.is_empty() {
+            String::new()
+        } else {
+            tr(hint, &[])
+        };
+        context! { name, label => tr(label, &[]), type => ty, autocomplete, hint }
     };
     Value::from(vec![
-        f("first-name", "First name", "text", "given-name", ""),
-        f("last-name", "Last name", "text", "family-name", ""),
-        f("email", "Email", "email", "email", "You sign in with it."),
+        f("first-name", "account.first-name", "text", "given-name", ""),
+        f("last-name", "account.last-name", "text", "family-name", ""),
+        f(
+            "email",
+            "account.email",
+            "email",
+            "email",
+            "account.email-hint",
+        ),
         f(
             "password",
-            "Password",
+            "account.password",
             "password",
             "new-password",
-            "At least 12 characters. No other rule: a long passphrase is best.",
+            "account.password-hint",
         ),
     ])
 }
@@ -342,8 +353,11 @@ pub(crate) async fn signup(
      -> Result<Response, AppError> {
         let html = state.anonymous_page(
             "signup.html",
-            "Create your account",
-            context! { fields => signup_fields(), form => submitted(), errors => errors, error => error },
+            &tr("account.signup-title", &[]),
+            context! {
+                fields => signup_fields(), form => submitted(), error => error,
+                errors => errors.into_iter().map(|(k, v)| (k, localize(&v))).collect::<BTreeMap<_, _>>(),
+            },
             &token,
             &rid.0,
         )?;
@@ -368,7 +382,7 @@ pub(crate) async fn signup(
         return form_again(
             StatusCode::UNPROCESSABLE_ENTITY,
             errors,
-            "Please correct the fields below.".into(),
+            tr("form.correct-fields", &[]),
         );
     };
     let now = state.clock().instant();
@@ -377,9 +391,9 @@ pub(crate) async fn signup(
             form_again(
                 StatusCode::TOO_MANY_REQUESTS,
                 BTreeMap::new(),
-                format!(
-                    "Too many accounts were created from your network just now. Try again in {}.",
-                    auth::rate::plain_wait(wait)
+                tr(
+                    "account.too-many-signups",
+                    &[("wait", &auth::rate::plain_wait(wait))],
                 ),
             )?,
             wait,
@@ -390,9 +404,9 @@ pub(crate) async fn signup(
             form_again(
                 StatusCode::TOO_MANY_REQUESTS,
                 BTreeMap::new(),
-                format!(
-                    "We sent several messages to {email} just now. Check that mailbox (and its spam folder), or try again in {}.",
-                    auth::rate::plain_wait(wait)
+                tr(
+                    "account.too-many-mails",
+                    &[("email", &email), ("wait", &auth::rate::plain_wait(wait))],
                 ),
             )?,
             wait,
@@ -426,10 +440,15 @@ pub(crate) async fn signup(
         }
         Err(crate::store::StoreError::Conflict(_)) => {
             let existing = state.store().user_by_email(&email)?;
+            let lang = crate::i18n::language_of(
+                existing.as_ref().and_then(|u| u.language.as_deref()),
+                crate::i18n::current(),
+            );
             let name = existing.map(|u| u.first_name).unwrap_or_default();
             state
                 .mailer()
                 .send(crate::mail::letters::already_registered(
+                    lang,
                     &email,
                     &name,
                     &state.public_link("/login"),
@@ -440,7 +459,7 @@ pub(crate) async fn signup(
     }
     let html = state.anonymous_page(
         "notice.html",
-        "Check your mailbox",
+        &tr("account.mailbox-title", &[]),
         check_mailbox(&email),
         &token,
         &rid.0,
@@ -451,12 +470,12 @@ pub(crate) async fn signup(
 /// The page after a sign-up, the same whether the address had an account.
 fn check_mailbox(email: &str) -> Value {
     context! {
-        heading => "Check your mailbox",
+        heading => tr("account.mailbox-title", &[]),
         paragraphs => vec![
-            format!("We sent a message to {email}. Open the link in it to confirm your address; it works for 24 hours."),
-            "Nothing after a few minutes? Look in the spam folder, check the address, or sign up again to get a new link.".to_string(),
+            tr("account.signup-sent", &[("email", email)]),
+            tr("account.signup-nothing", &[]),
         ],
-        action => context! { href => "/login", label => "Go to sign in" },
+        action => context! { href => "/login", label => tr("account.go-to-login", &[]) },
     }
 }
 

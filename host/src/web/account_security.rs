@@ -9,12 +9,12 @@
 //! password, is throttled like a sign-in, audited, and mailed to the owner.
 
 use super::account_pages::client_ip;
-use super::areas::format_time;
 use super::forms::FormData;
 use super::security::RequestId;
 use super::session::SignedIn;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth::{self, tokens::Purpose};
+use crate::i18n::{language_of, localize, tr};
 use crate::mail::letters;
 use crate::store::Store;
 use axum::Extension;
@@ -47,7 +47,7 @@ pub(super) fn signed_in_page(
             t.render(context! {
                 title,
                 user => context! { first_name => me.user.first_name.clone() },
-                last_login => me.user.previous_login_ms.map(format_time),
+                last_login => me.user.previous_login_ms,
                 unverified => (!me.user.email_verified).then(|| me.user.email.clone()),
                 content => Value::from_safe_string(content),
                 request_id => rid.0.clone(),
@@ -63,17 +63,16 @@ pub(crate) struct PageQuery {
     done: Option<String>,
 }
 
-fn notice(done: Option<&str>) -> Option<&'static str> {
-    Some(match done? {
-        "email-sent" => {
-            "We sent a link to the new address: your login email changes when you open it. Your current address was told."
-        }
-        "email" => "Your login email is changed.",
-        "password" => "Your password is changed. Your other sessions have ended.",
-        "ended" => "That session has ended: whoever used it must sign in again.",
-        "ended-others" => "Every other session has ended. Only this browser is still signed in.",
+fn notice(done: Option<&str>) -> Option<String> {
+    let key = match done? {
+        "email-sent" => "security.notice-email-sent",
+        "email" => "security.notice-email",
+        "password" => "security.notice-password",
+        "ended" => "security.notice-ended",
+        "ended-others" => "security.notice-ended-others",
         _ => return None,
-    })
+    };
+    Some(tr(key, &[]))
 }
 
 fn page_html(
@@ -93,8 +92,8 @@ fn page_html(
             context! {
                 browser => super::user_agent::describe(&e.session.user_agent),
                 ip => e.session.ip,
-                created => format_time(e.session.created_ms),
-                last_seen => format_time(e.session.last_seen_ms),
+                created => e.session.created_ms,
+                last_seen => e.session.last_seen_ms,
                 current => e.handle == current,
                 handle => e.handle,
             }
@@ -108,9 +107,10 @@ fn page_html(
         me,
         rid,
         "security.html",
-        "Sign-in and security",
+        &tr("layout.security", &[]),
         context! {
-            notice, sessions, form, errors, pending_email,
+            notice, sessions, form, pending_email,
+            errors => errors.into_iter().map(|(k, v)| (k, localize(&v))).collect::<BTreeMap<_, _>>(),
             email => me.user.email.clone(),
             verified => me.user.email_verified,
         },
@@ -135,7 +135,7 @@ pub(crate) async fn page(
         &state,
         &me,
         &rid,
-        notice(q.done.as_deref()),
+        notice(q.done.as_deref()).as_deref(),
         BTreeMap::new(),
         BTreeMap::new(),
     )?;
@@ -169,9 +169,9 @@ async fn current_password_ok(
 ) -> Result<(), String> {
     let now = state.clock().instant();
     if let Err(wait) = state.inner.throttle.check(&me.user.email, ip, now) {
-        return Err(format!(
-            "Too many wrong passwords. Try again in {}.",
-            auth::rate::plain_wait(wait)
+        return Err(tr(
+            "security.too-many-passwords",
+            &[("wait", &auth::rate::plain_wait(wait))],
         ));
     }
     if state
@@ -184,7 +184,7 @@ async fn current_password_ok(
         Ok(())
     } else {
         state.inner.throttle.record_failure(&me.user.email, ip, now);
-        Err("This is not your current password.".into())
+        Err(tr("security.wrong-password", &[]))
     }
 }
 
@@ -226,7 +226,7 @@ pub(crate) async fn change_email(
     let mut errors = BTreeMap::new();
     let new_email = match auth::normalize_email(form.get("new-email").unwrap_or("")) {
         Ok(e) if e == me.user.email => {
-            errors.insert("new-email", "This is already your login email.".to_string());
+            errors.insert("new-email", tr("security.same-email", &[]));
             None
         }
         Ok(e) => Some(e),
@@ -261,12 +261,15 @@ pub(crate) async fn change_email(
         state.clock().now_ms(),
         Some(new_email.clone()),
     )?;
-    let taken = state.store().user_by_email(&new_email)?.is_some();
+    let taken = state.store().user_by_email(&new_email)?;
     let hours = Purpose::ChangeEmail.lifetime().as_secs() / 3600;
-    state.mailer().send(if taken {
-        letters::email_in_use(&new_email)
+    let lang = crate::i18n::current();
+    let mine = language_of(me.user.language.as_deref(), lang);
+    state.mailer().send(if let Some(other) = taken {
+        letters::email_in_use(language_of(other.language.as_deref(), lang), &new_email)
     } else {
         letters::confirm_new_email(
+            mine,
             &new_email,
             &me.user.first_name,
             &state.public_link(&format!("/email/change/confirm?t={}", link.token)),
@@ -274,6 +277,7 @@ pub(crate) async fn change_email(
         )
     });
     state.mailer().send(letters::email_change_requested(
+        mine,
         &me.user.email,
         &me.user.first_name,
         &new_email,
@@ -327,9 +331,10 @@ pub(crate) async fn change_password(
         serde_json::json!({ "other_sessions_ended": ended }),
     );
     state.mailer().send(letters::password_changed(
+        language_of(me.user.language.as_deref(), crate::i18n::current()),
         &me.user.email,
         &me.user.first_name,
-        "from Sign-in and security",
+        letters::ChangedBy::SecurityPage,
         &state.public_link("/password/forgot"),
     ));
     Ok(Redirect::to("/account/security?done=password").into_response())

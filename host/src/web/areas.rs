@@ -229,29 +229,33 @@ async fn serve_with(
                 // Added but closed to everyone here for now: its members may
                 // know why (the `when-explained`, never the expression).
                 Verdict::Closed(reason) if reason.unavailable() => {
-                    return Err(AppError::NotAvailable(format!(
-                        "{} is not available to {} yet: {reason}.",
-                        area.spec.title, structure.name
+                    return Err(AppError::NotAvailable(crate::i18n::reference(
+                        "access.page-not-available",
+                        &[
+                            ("area", area.spec.title.current()),
+                            ("structure", &structure.name),
+                            ("reason", &reason.to_string()),
+                        ],
                     )));
                 }
                 Verdict::Closed(reason) if reason.hidden() => return Err(AppError::NotFound),
-                Verdict::Closed(Reason::Role { open_to, role }) => {
-                    return Err(AppError::Forbidden(format!(
-                        "{} is open to {} only; you are {} of {}.",
-                        area.spec.title,
-                        open_to
-                            .iter()
-                            .map(|r| r.label().to_lowercase())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        role.label().to_lowercase(),
-                        structure.name
+                Verdict::Closed(reason @ Reason::Role { .. }) => {
+                    return Err(AppError::Forbidden(crate::i18n::reference(
+                        "access.page-role",
+                        &[
+                            ("area", area.spec.title.current()),
+                            ("structure", &structure.name),
+                            ("reason", &reason.to_string()),
+                        ],
                     )));
                 }
                 Verdict::Closed(_) => {
-                    return Err(AppError::Forbidden(format!(
-                        "{} is added to {} on request: ask for a subscription in My account, a manager will approve it.",
-                        area.spec.title, structure.name
+                    return Err(AppError::Forbidden(crate::i18n::reference(
+                        "access.page-on-request",
+                        &[
+                            ("area", area.spec.title.current()),
+                            ("structure", &structure.name),
+                        ],
                     )));
                 }
             }
@@ -718,6 +722,49 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         .unwrap_or_else(|e| format!("layout failed: {e}"))
 }
 
+/// The layout's header and tab bar for an error page of a signed-in
+/// person (a 403 on an area, a 404 in a structure): they keep their way
+/// around. The structure is the one in `path` (`/s/{structure}/…`) if they
+/// belong to it, else their current one. `None` when not signed in. A
+/// second read in a request that failed, and only then.
+pub(crate) fn error_chrome(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> Option<Value> {
+    let me = state.signed_in(headers).ok()??;
+    let mut parts = path.trim_start_matches('/').split('/');
+    let (sid, area) = match (parts.next(), parts.next(), parts.next()) {
+        (Some("s"), Some(sid), area) => (Some(sid.to_owned()), area),
+        (Some("me"), Some(area), _) => (me.session.current_structure.clone(), Some(area)),
+        _ => (me.session.current_structure.clone(), None),
+    };
+    let read = state.store().page_read(&me.user.id, sid.as_deref()).ok()?;
+    let catalog = state.catalog();
+    let tabs: Vec<Value> = compose_tabs(&catalog, &place(&read))
+        .iter()
+        .map(|t| context! { id => t.id.as_str(), title => t.title.as_str(), href => t.href.as_str() })
+        .collect();
+    let memberships: Vec<Value> = read
+        .memberships
+        .iter()
+        .map(|(s, r)| context! { id => s.id.as_str(), name => s.name.as_str(), role => r.as_str() })
+        .collect();
+    let structure = read
+        .structure()
+        .map(|(s, _)| context! { id => s.id.as_str(), name => s.name.as_str() });
+    Some(context! {
+        user => context! { first_name => me.user.first_name.clone() },
+        last_login => me.user.previous_login_ms,
+        memberships,
+        structure,
+        unverified => (!me.user.email_verified).then(|| me.user.email.clone()),
+        tabs,
+        current_area => area.unwrap_or(""),
+        __portico_csrf => me.host_form_token(),
+    })
+}
+
 /// "29 Nov 2026 at 12:30 UTC".
 pub(crate) fn format_time(ms: u64) -> String {
     let fmt = time::macros::format_description!(
@@ -758,7 +805,7 @@ fn failure_page(
         .get_template("error.html")
         .and_then(|t| {
             t.render(context! {
-                heading => crate::i18n::host_text(crate::i18n::current(), "error.could-not-answer", &[("area", &area.spec.title)]),
+                heading => crate::i18n::host_text(crate::i18n::current(), "error.could-not-answer", &[("area", area.spec.title.current())]),
                 message => failure.public_message(),
                 detail => crate::i18n::host_text(crate::i18n::current(), "error.logged", &[]),
                 request_id => rid.0.clone(),

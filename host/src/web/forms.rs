@@ -144,8 +144,9 @@ fn too_large(limit: usize) -> AppError {
     } else {
         format!("{} KiB", limit >> 10)
     };
-    AppError::TooLarge(format!(
-        "This request is larger than the {allowed} allowed. Send smaller files, or fewer at once."
+    AppError::TooLarge(crate::i18n::reference(
+        "error.too-large",
+        &[("allowed", &allowed)],
     ))
 }
 

@@ -83,7 +83,7 @@ pub(crate) async fn console(
             };
             AreaRow {
                 id: a.spec.id.to_string(),
-                title: a.spec.title.clone(),
+                title: a.spec.title.en().to_owned(),
                 version: a.spec.version.to_string(),
                 api_version,
                 scope: match a.spec.scope {
@@ -161,7 +161,7 @@ pub(crate) async fn console(
         .get_template("layout.html")
         .and_then(|t| {
             t.render(context! {
-                title => "Operations",
+                title => crate::i18n::tr("ops.title", &[]),
                 user => context! { first_name => me.user.first_name.clone() },
                 content => minijinja::Value::from_safe_string(content),
                 request_id => rid.0,

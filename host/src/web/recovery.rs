@@ -21,6 +21,7 @@ use super::security::RequestId;
 use super::{AppError, AppState, MAX_AUTH_BODY};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{self, rate::plain_wait};
+use crate::i18n::{language_of, tr, translate_message};
 use crate::mail::letters;
 use crate::store::{LinkProblem, User, UserId};
 use axum::Extension;
@@ -80,6 +81,7 @@ fn issue_link(
 pub(super) fn send_verification(state: &AppState, user: &User) -> Result<(), AppError> {
     let link = issue_link(state, user, Purpose::VerifyEmail, "/email/confirm", None)?;
     state.mailer().send(letters::verify_email(
+        language_of(user.language.as_deref(), crate::i18n::current()),
         &user.email,
         &user.first_name,
         &link,
@@ -97,16 +99,17 @@ fn dead_link(
     again: (&str, &str),
 ) -> Result<Response, AppError> {
     let why = match problem {
-        LinkProblem::Expired => "This link has expired.",
-        _ => "This link was already used, was replaced by a newer one, or is incomplete.",
+        LinkProblem::Expired => tr("recovery.link-expired", &[]),
+        _ => tr("recovery.link-used", &[]),
     };
+    let heading = tr("recovery.link-dead-title", &[]);
     let html = state.anonymous_page(
         "notice.html",
-        "This link no longer works",
+        &heading,
         context! {
-            heading => "This link no longer works",
-            paragraphs => vec![why, "Each link works once, and only the newest one sent works."],
-            action => context! { href => again.0, label => again.1 },
+            heading => &heading,
+            paragraphs => vec![why, tr("recovery.link-once", &[])],
+            action => context! { href => again.0, label => tr(again.1, &[]) },
         },
         token,
         &rid.0,
@@ -132,7 +135,7 @@ pub(crate) async fn forgot_page(
     let (token, set) = state.pre_session(&headers);
     let html = state.anonymous_page(
         "forgot.html",
-        "Forgot your password?",
+        &tr("account.forgot-link", &[]),
         context! { form => context! { email => q.email.unwrap_or_default() } },
         &token,
         &rid.0,
@@ -155,7 +158,7 @@ pub(crate) async fn forgot(
     let again = |status: StatusCode, error: Option<String>, field_error: Option<String>| {
         let html = state.anonymous_page(
             "forgot.html",
-            "Forgot your password?",
+            &tr("account.forgot-link", &[]),
             context! { form => context! { email => typed.clone() }, error, field_error },
             &token,
             &rid.0,
@@ -164,15 +167,21 @@ pub(crate) async fn forgot(
     };
     let email = match auth::normalize_email(&typed) {
         Ok(email) => email,
-        Err(message) => return again(StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)),
+        Err(message) => {
+            return again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(translate_message(crate::i18n::current(), None, &message)),
+            );
+        }
     };
     let now = state.clock().instant();
     if let Err(wait) = state.inner.budgets.forgot_per_ip.hit(&ip.to_string(), now) {
         let page = again(
             StatusCode::TOO_MANY_REQUESTS,
-            Some(format!(
-                "Too many requests from your network just now. Try again in {}.",
-                plain_wait(wait)
+            Some(tr(
+                "recovery.too-many-network",
+                &[("wait", &plain_wait(wait))],
             )),
             None,
         )?;
@@ -181,9 +190,9 @@ pub(crate) async fn forgot(
     if let Err(wait) = state.inner.budgets.per_recipient.hit(&email, now) {
         let page = again(
             StatusCode::TOO_MANY_REQUESTS,
-            Some(format!(
-                "We sent several messages to {email} just now. Check that mailbox (and its spam folder), or try again in {}.",
-                plain_wait(wait)
+            Some(tr(
+                "account.too-many-mails",
+                &[("email", &email), ("wait", &plain_wait(wait))],
             )),
             None,
         )?;
@@ -193,6 +202,7 @@ pub(crate) async fn forgot(
     // same time whether or not there is an account to write to.
     let task_state = state.clone();
     let to = email.clone();
+    let lang = crate::i18n::current();
     tokio::task::spawn_blocking(move || {
         let state = task_state;
         let user = match state.store().user_by_email(&to) {
@@ -211,6 +221,7 @@ pub(crate) async fn forgot(
             None,
         ) {
             Ok(link) => state.mailer().send(letters::reset_password(
+                language_of(user.language.as_deref(), lang),
                 &user.email,
                 &user.first_name,
                 &link,
@@ -219,16 +230,17 @@ pub(crate) async fn forgot(
             Err(e) => tracing::error!(error = %e, "password reset: storing the link failed"),
         }
     });
+    let heading = tr("account.mailbox-title", &[]);
     let html = state.anonymous_page(
         "notice.html",
-        "Check your mailbox",
+        &heading,
         context! {
-            heading => "Check your mailbox",
+            heading => &heading,
             paragraphs => vec![
-                format!("If an account signs in with {email}, we sent it a link to choose a new password. The link works for {} minutes; asking again replaces it.", minutes(Purpose::ResetPassword)),
-                "Nothing after a few minutes? Look in the spam folder and check the address you typed.".to_string(),
+                tr("recovery.forgot-sent", &[("email", &email), ("minutes", &minutes(Purpose::ResetPassword).to_string())]),
+                tr("recovery.forgot-nothing", &[]),
             ],
-            action => context! { href => "/login", label => "Back to sign in" },
+            action => context! { href => "/login", label => tr("recovery.back-to-login", &[]) },
         },
         &token,
         &rid.0,
@@ -270,13 +282,13 @@ pub(crate) async fn reset_page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (token, set) = state.pre_session(&headers);
-    let again = ("/password/forgot", "Ask for a new link");
+    let again = ("/password/forgot", "recovery.ask-new-link");
     let page = match live_link_email(&state, q.t.as_deref(), Purpose::ResetPassword)? {
         Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
         Ok(email) => {
             let html = state.anonymous_page(
                 "reset.html",
-                "Choose a new password",
+                &tr("recovery.reset-title", &[]),
                 context! { token => q.t.unwrap_or_default(), email },
                 &token,
                 &rid.0,
@@ -299,7 +311,7 @@ pub(crate) async fn reset(
     check_pre_session(&state, &headers, &form)?;
     let (token, _) = state.pre_session(&headers);
     let t = form.get("t").unwrap_or("").to_string();
-    let again = ("/password/forgot", "Ask for a new link");
+    let again = ("/password/forgot", "recovery.ask-new-link");
     let Some((user_id, secret)) = split(Some(&t)) else {
         return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
     };
@@ -312,8 +324,12 @@ pub(crate) async fn reset(
             .unwrap_or_default();
         let html = state.anonymous_page(
             "reset.html",
-            "Choose a new password",
-            context! { token => t, email, field_error => message, error => "Please correct the field below." },
+            &tr("recovery.reset-title", &[]),
+            context! {
+                token => t, email,
+                field_error => translate_message(crate::i18n::current(), None, &message),
+                error => tr("form.correct-field", &[]),
+            },
             &token,
             &rid.0,
         )?;
@@ -351,9 +367,10 @@ pub(crate) async fn reset(
         .record_success(&user.email, ip, state.clock().instant());
     audit(&state, &user.id, "account.password-reset");
     state.mailer().send(letters::password_changed(
+        language_of(user.language.as_deref(), crate::i18n::current()),
         &user.email,
         &user.first_name,
-        "with a link sent to this address",
+        letters::ChangedBy::ResetLink,
         &state.public_link("/password/forgot"),
     ));
     let mut r = Redirect::to("/login?done=reset").into_response();
@@ -383,12 +400,12 @@ fn confirm_form(
     rid: &RequestId,
     token: &str,
     t: &str,
-    (heading, message, action, button): (&str, String, &str, &str),
+    (heading, message, action, button): (String, String, &str, String),
 ) -> Result<Response, AppError> {
     let html = state.anonymous_page(
         "confirm.html",
-        heading,
-        context! { heading, message, action, button, token => t },
+        &heading,
+        context! { heading => &heading, message, action, button, token => t },
         token,
         &rid.0,
     )?;
@@ -403,7 +420,7 @@ pub(crate) async fn confirm_page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (token, set) = state.pre_session(&headers);
-    let again = ("/login", "Sign in to ask for a new link");
+    let again = ("/login", "recovery.login-for-new-link");
     let page = match live_link_email(&state, q.t.as_deref(), Purpose::VerifyEmail)? {
         Err(problem) => dead_link(&state, &rid, &token, problem, again)?,
         Ok(email) => confirm_form(
@@ -412,12 +429,10 @@ pub(crate) async fn confirm_page(
             &token,
             q.t.as_deref().unwrap_or(""),
             (
-                "Confirm your email address",
-                format!(
-                    "Confirm that {email} is your address and finish creating your Portico account."
-                ),
+                tr("recovery.confirm-title", &[]),
+                tr("recovery.confirm-text", &[("email", &email)]),
                 "/email/confirm",
-                "Confirm my address",
+                tr("recovery.confirm-button", &[]),
             ),
         )?,
     };
@@ -434,7 +449,7 @@ pub(crate) async fn confirm(
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     check_pre_session(&state, &headers, &form)?;
     let (token, _) = state.pre_session(&headers);
-    let again = ("/login", "Sign in to ask for a new link");
+    let again = ("/login", "recovery.login-for-new-link");
     let Some((user_id, secret)) = split(form.get("t")) else {
         return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
     };
@@ -489,13 +504,13 @@ pub(crate) async fn resend(
         &me,
         &rid,
         "notice.html",
-        "Check your mailbox",
+        &tr("account.mailbox-title", &[]),
         context! {
-            heading => "Check your mailbox",
+            heading => tr("account.mailbox-title", &[]),
             paragraphs => vec![
-                format!("We sent a new link to {}. It replaces the earlier ones and works for {} hours.", me.user.email, hours(Purpose::VerifyEmail)),
+                tr("recovery.resent", &[("email", &me.user.email), ("hours", &hours(Purpose::VerifyEmail).to_string())]),
             ],
-            action => context! { href => "/me/my-account", label => "Back to My account" },
+            action => context! { href => "/me/my-account", label => tr("security.back-to-account", &[]) },
         },
     )?;
     Ok(Html(html).into_response())
@@ -511,7 +526,7 @@ pub(crate) async fn change_page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (token, set) = state.pre_session(&headers);
-    let again = ("/account/security", "Sign in to ask again");
+    let again = ("/account/security", "recovery.login-to-ask-again");
     let Some((user, secret)) = split(q.t.as_deref()) else {
         return Ok(with_cookie(
             dead_link(&state, &rid, &token, LinkProblem::Unknown, again)?,
@@ -538,10 +553,10 @@ pub(crate) async fn change_page(
                 &token,
                 q.t.as_deref().unwrap_or(""),
                 (
-                    "Confirm your new login email",
-                    format!("From now on, sign in with {new} instead of {old}."),
+                    tr("recovery.change-title", &[]),
+                    tr("recovery.change-text", &[("new", &new), ("old", &old)]),
                     "/email/change/confirm",
-                    "Use this address",
+                    tr("recovery.change-button", &[]),
                 ),
             )?
         }
@@ -559,7 +574,7 @@ pub(crate) async fn change(
     let form = FormData::parse(req, MAX_AUTH_BODY).await?;
     check_pre_session(&state, &headers, &form)?;
     let (token, _) = state.pre_session(&headers);
-    let again = ("/account/security", "Sign in to ask again");
+    let again = ("/account/security", "recovery.login-to-ask-again");
     let Some((user_id, secret)) = split(form.get("t")) else {
         return dead_link(&state, &rid, &token, LinkProblem::Unknown, again);
     };
@@ -569,13 +584,14 @@ pub(crate) async fn change(
     .await?;
     match outcome {
         Err(LinkProblem::EmailTaken) => {
+            let heading = tr("recovery.change-taken-title", &[]);
             let html = state.anonymous_page(
                 "notice.html",
-                "Your login email did not change",
+                &heading,
                 context! {
-                    heading => "Your login email did not change",
-                    paragraphs => vec!["Another account signed up with that address in the meantime, so it cannot be yours too. Your login email is still the previous one."],
-                    action => context! { href => "/account/security", label => "Sign-in and security" },
+                    heading => &heading,
+                    paragraphs => vec![tr("recovery.change-taken", &[])],
+                    action => context! { href => "/account/security", label => tr("layout.security", &[]) },
                 },
                 &token,
                 &rid.0,
@@ -586,9 +602,12 @@ pub(crate) async fn change(
         Ok((user, old)) => {
             tracing::info!(user = %user.id, "login email changed");
             audit(&state, &user.id, "account.email-changed");
-            state
-                .mailer()
-                .send(letters::email_changed(&old, &user.first_name, &user.email));
+            state.mailer().send(letters::email_changed(
+                language_of(user.language.as_deref(), crate::i18n::current()),
+                &old,
+                &user.first_name,
+                &user.email,
+            ));
             let signed_in = state
                 .signed_in(&headers)?
                 .is_some_and(|me| me.user.id == user.id);

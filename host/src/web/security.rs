@@ -32,10 +32,28 @@ pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
+/// A request id: 16 hex digits, unique within this process and unlike
+/// another process's. Not a secret (it is printed on error pages), so no
+/// system call per request: a random key drawn once, plus a counter, mixed
+/// by splitmix64's finalizer (a bijection, so no two requests share an id).
 fn new_request_id() -> String {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).unwrap_or_default();
-    hex::encode(b)
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static KEY: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let key = *KEY.get_or_init(|| {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).unwrap_or_default();
+        u64::from_le_bytes(b)
+    });
+    let mut z = key.wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:016x}", z ^ (z >> 31))
 }
 
 /// The middleware wrapping every route.
@@ -53,6 +71,8 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     );
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(lang);
+    // Kept to draw the header and tabs of an error page (HTML only).
+    let request_headers = (!json).then(|| req.headers().clone());
 
     let mut response = crate::i18n::REQUEST_LANG.scope(lang, next.run(req)).await;
 
@@ -64,7 +84,10 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         } else {
             let heading = crate::i18n::host_text(lang, status_heading_key(status.as_u16()), &[]);
             let html = crate::i18n::REQUEST_LANG.sync_scope(lang, || {
-                render_error_page(&state, &heading, &page.message, &id)
+                let chrome = request_headers
+                    .as_ref()
+                    .and_then(|h| super::areas::error_chrome(&state, h, &path));
+                render_error_page(&state, &heading, &page.message, &id, chrome)
             });
             axum::response::Html(html).into_response()
         };
@@ -154,6 +177,7 @@ pub(crate) fn render_error_page(
     heading: &str,
     message: &str,
     request_id: &str,
+    chrome: Option<minijinja::Value>,
 ) -> String {
     let pages = &state.inner.pages;
     let content = pages
@@ -169,6 +193,7 @@ pub(crate) fn render_error_page(
                 title => heading,
                 content => minijinja::Value::from_safe_string(content.clone()),
                 request_id,
+                ..chrome.unwrap_or_else(|| minijinja::context! {})
             })
         })
         .unwrap_or(content)
@@ -289,6 +314,19 @@ mod tests {
             h.append(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn request_ids_are_16_hex_digits_and_never_repeat() {
+        let ids: std::collections::BTreeSet<String> =
+            (0..10_000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|id| {
+            id.len() == 16
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }));
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub fn compose_tabs(catalog: &Catalog, place: &Place<'_>) -> Vec<Tab> {
             };
             Some(Tab {
                 id: spec.id.to_string(),
-                title: spec.title.clone(),
+                title: spec.title.current().to_owned(),
                 href,
             })
         })

@@ -45,9 +45,66 @@ struct Page<'a> {
     to_acknowledge: Vec<Returned>,
     /// Open requests, from Sent requests' fact.
     open_requests: u64,
+    /// Whose turn it is on the pieces of Invoices to validate and Work
+    /// invoices, from their `turns` facts, with the days left.
+    turns: Vec<Turn>,
     /// The supplier's or the public structure's pictures, if it has the area.
     supplier: Option<SupplierCharts>,
     public: Option<PublicCharts>,
+}
+
+/// One piece waiting for someone, as its area published it.
+#[derive(Debug, Serialize)]
+struct Turn {
+    area: String,
+    number: String,
+    href: String,
+    /// Whose turn: empty when it is this structure's.
+    with: String,
+    days_left: Option<i64>,
+    due_ms: Option<u64>,
+    overdue: bool,
+}
+
+/// Areas that publish a `turns` fact.
+const TURN_AREAS: [&str; 2] = ["invoices-to-validate", "work-invoices"];
+
+/// The pieces waiting, this structure's turn first, from each visible
+/// area's `turns` fact; days left counted from the request's time.
+fn turns(cx: &Context) -> Vec<Turn> {
+    const DAY_MS: i64 = 86_400_000;
+    let mut out = Vec::new();
+    for area in TURN_AREAS {
+        let Some(tab) = cx.tabs.iter().find(|t| t.id == area) else {
+            continue;
+        };
+        let Ok(Some(v)) = facts::get_json::<serde_json::Value>(area, "turns") else {
+            continue;
+        };
+        for i in v["items"].as_array().into_iter().flatten() {
+            let due_ms = i["due_ms"].as_u64();
+            let days_left = due_ms.map(|due| {
+                let diff = due as i64 - cx.now_ms as i64;
+                if diff >= 0 {
+                    (diff + DAY_MS - 1) / DAY_MS
+                } else {
+                    -((-diff + DAY_MS - 1) / DAY_MS)
+                }
+            });
+            out.push(Turn {
+                area: tab.title.clone(),
+                number: i["number"].as_str().unwrap_or("").to_owned(),
+                href: format!("{}{}", tab.href, i["path"].as_str().unwrap_or("")),
+                with: i["with"].as_str().unwrap_or("").to_owned(),
+                overdue: i["overdue"].as_bool().unwrap_or(false)
+                    || days_left.is_some_and(|d| d < 0),
+                days_left,
+                due_ms,
+            });
+        }
+    }
+    out.sort_by_key(|t| (!t.with.is_empty(), t.due_ms.unwrap_or(u64::MAX)));
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -182,11 +239,8 @@ fn delays(payments: &Value, now_ms: u64) -> (Vec<MonthDelay>, u64) {
                 m: month[5..7].to_owned(),
                 year: month[..4].to_owned(),
                 count,
-                days: if count == 0 {
-                    0
-                } else {
-                    (days + count / 2) / count
-                },
+                // Average, rounded; no payment that month reads 0.
+                days: (days + count / 2).checked_div(count).unwrap_or(0),
             }
         })
         .collect();
@@ -324,6 +378,7 @@ impl Area for Homepage {
             hints: hints(cx),
             to_acknowledge,
             open_requests,
+            turns: turns(cx),
             supplier: (kind == Some(StructureKind::Private))
                 .then(|| supplier_charts(cx))
                 .flatten(),

@@ -541,7 +541,7 @@ pub fn check(
         if for_sending {
             err(
                 "recipient",
-                "Give the recipient's SIRET: the invoice cannot be sent without it.".into(),
+                portico_sdk::i18n::message("errors.recipient-needed", &[]),
             );
         }
     } else {
@@ -557,47 +557,51 @@ pub fn check(
     if input.order_number.chars().count() > MAX_ORDER_CHARS {
         err(
             "order_number",
-            format!("A commitment number has at most {MAX_ORDER_CHARS} characters."),
+            portico_sdk::i18n::message(
+                "errors.order-too-long",
+                &[("max", &MAX_ORDER_CHARS.to_string())],
+            ),
         );
     }
     if input.contract_number.chars().count() > MAX_CONTRACT_CHARS {
         err(
             "contract_number",
-            format!("A contract number has at most {MAX_CONTRACT_CHARS} characters."),
+            portico_sdk::i18n::message(
+                "errors.contract-too-long",
+                &[("max", &MAX_CONTRACT_CHARS.to_string())],
+            ),
         );
     }
     // Identification.
     if !FRAMEWORKS.iter().any(|(c, _, _)| *c == input.framework) {
         err(
             "framework",
-            "Choose the billing framework: A1 (supplier invoice) or A2 (already paid).".into(),
+            portico_sdk::i18n::message("errors.framework", &[]),
         );
     }
     let n = input.number.chars().count();
     if n == 0 {
-        err("number", "Give the invoice number.".into());
+        err("number", portico_sdk::i18n::message("errors.number", &[]));
     } else if n > MAX_NUMBER_CHARS {
         err(
             "number",
-            format!(
-                "An invoice number has at most {MAX_NUMBER_CHARS} characters; this one has {n}."
+            portico_sdk::i18n::message(
+                "errors.number-too-long",
+                &[
+                    ("max", &MAX_NUMBER_CHARS.to_string()),
+                    ("n", &n.to_string()),
+                ],
             ),
         );
     }
     if !valid_date(&input.date) {
         err(
             "date",
-            format!(
-                "`{}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-29.",
-                input.date
-            ),
+            portico_sdk::i18n::message("errors.date", &[("date", &input.date)]),
         );
     }
     if !TYPES.iter().any(|(c, _)| *c == input.kind) {
-        err(
-            "kind",
-            "Choose invoice, credit note or advance invoice.".into(),
-        );
+        err("kind", portico_sdk::i18n::message("errors.kind", &[]));
     }
     if !crate::chorus::convertible(&input.currency) {
         err(
@@ -610,30 +614,36 @@ pub fn check(
         );
     }
     if !VAT_REGIMES.iter().any(|(c, _)| *c == input.vat_regime) {
-        err("vat_regime", "Choose the VAT regime.".into());
+        err(
+            "vat_regime",
+            portico_sdk::i18n::message("errors.vat-regime", &[]),
+        );
     } else if input.vat_regime == "EXONERATION" && input.vat_exemption_reason.is_empty() {
         err(
             "vat_exemption_reason",
-            "An exemption from VAT needs its reason (e.g. the article of the tax code).".into(),
+            portico_sdk::i18n::message("errors.exemption-reason", &[]),
         );
     }
     if input.kind == "AVOIR" {
         if !input.payment_mode.is_empty() {
             err(
                 "payment_mode",
-                "A credit note carries no payment mode; leave it empty.".into(),
+                portico_sdk::i18n::message("errors.credit-note-payment", &[]),
             );
         }
     } else if !PAYMENT_MODES.iter().any(|(c, _)| *c == input.payment_mode) {
         err(
             "payment_mode",
-            "Choose how the invoice is to be paid.".into(),
+            portico_sdk::i18n::message("errors.payment-mode", &[]),
         );
     }
     if input.comment.chars().count() > MAX_COMMENT_CHARS {
         err(
             "comment",
-            format!("A comment has at most {MAX_COMMENT_CHARS} characters."),
+            portico_sdk::i18n::message(
+                "errors.comment-too-long",
+                &[("max", &MAX_COMMENT_CHARS.to_string())],
+            ),
         );
     }
     // Lines.
@@ -646,14 +656,11 @@ pub fn check(
     if lines.len() > MAX_LINES {
         err(
             "lines",
-            format!("An invoice has at most {MAX_LINES} lines."),
+            portico_sdk::i18n::message("errors.too-many-lines", &[("max", &MAX_LINES.to_string())]),
         );
     }
     if lines.is_empty() && for_sending {
-        err(
-            "lines",
-            "Add at least one line: designation, quantity, unit price and VAT rate.".into(),
-        );
+        err("lines", portico_sdk::i18n::message("errors.no-line", &[]));
     }
     let no_vat = matches!(input.vat_regime.as_str(), "EXONERATION" | "SANS_TVA");
     let mut out = Vec::new();
@@ -662,7 +669,10 @@ pub fn check(
         let f = |name: &str| format!("line-{}-{name}", i + 1);
         let no = i + 1;
         if l.designation.trim().is_empty() {
-            err(&f("designation"), format!("Line {no}: say what was sold."));
+            err(
+                &f("designation"),
+                portico_sdk::i18n::message("errors.line-designation", &[("no", &no.to_string())]),
+            );
         }
         let quantity = money::parse_scaled(&l.quantity, money::MAX_DECIMALS)
             .map_err(|m| err(&f("quantity"), format!("Line {no}, quantity: {m}")));
@@ -684,7 +694,7 @@ pub fn check(
         if no_vat && rate.as_ref().is_ok_and(|r| *r != 0) {
             err(
                 &f("vat_rate"),
-                format!("Line {no}: the VAT regime says no VAT, so the rate must be 0."),
+                portico_sdk::i18n::message("errors.line-no-vat", &[("no", &no.to_string())]),
             );
         }
         if let (Ok(quantity), Ok(unit_price), Ok(discount), Ok(vat_rate)) =

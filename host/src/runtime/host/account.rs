@@ -329,8 +329,8 @@ impl Host for HostState {
                 out.push(AreaSubscription {
                     structure: convert::structure(&structure),
                     area: spec.id.to_string(),
-                    area_title: spec.title.clone(),
-                    description: spec.description.clone(),
+                    area_title: spec.title.current().to_owned(),
+                    description: spec.description.current().to_owned(),
                     mode: sub.map(|s| convert::mode(s.mode)),
                     status: sub.map(|s| convert::status(s.status)),
                     included: role.is_manager(),

@@ -176,8 +176,8 @@ impl HostState {
                 }
                 Some(AreaOffer {
                     id: a.spec.id.to_string(),
-                    title: a.spec.title.clone(),
-                    description: a.spec.description.clone(),
+                    title: a.spec.title.current().to_owned(),
+                    description: a.spec.description.current().to_owned(),
                     installed: installs.contains(a.spec.id.as_str()),
                     unavailable_because: unavailable.map(|r| r.to_string()),
                 })
@@ -449,7 +449,7 @@ impl Host for HostState {
                 email: user.email,
                 area_title: catalog
                     .area(&s.area)
-                    .map_or_else(|| s.area.clone(), |a| a.spec.title.clone()),
+                    .map_or_else(|| s.area.clone(), |a| a.spec.title.current().to_owned()),
                 area: s.area,
                 mode: convert::mode(s.mode),
                 status: convert::status(s.status),

@@ -908,7 +908,7 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
             !file.allowances_charges.is_empty(),
             "{name}"
         );
-        assert!(page.body.contains(&format!("id=\"total-due\">")), "{name}");
+        assert!(page.body.contains("id=\"total-due\">"), "{name}");
     }
     let with_prepaid = delivered
         .iter()

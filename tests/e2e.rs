@@ -497,6 +497,11 @@ async fn every_get_form_of_every_built_in_area_lands_on_a_page() {
         ("paul.bernard@prefecture.example", "demo-public-2026"),
         ("ines.roux@ateliers-dupont.example", "demo-user-2026"),
         ("hugo.lefevre@example.com", "demo-newcomer-2026"),
+        // Justice costs and ICT refunds (host/src/demo/justice.rs, ict.rs).
+        ("sophie.martin@interpretes.example", "demo-interpreter-2026"),
+        ("helene.girard@tj-lyon.example", "demo-court-2026"),
+        ("julien.petit@compta-rurale.example", "demo-accountant-2026"),
+        ("marc.lefort@douane.example", "demo-customs-2026"),
     ];
     let area_path = |p: &str| p.starts_with("/s/") || p.starts_with("/me/");
     let mut submitted = BTreeSet::new();
@@ -578,6 +583,44 @@ async fn every_get_form_of_every_built_in_area_lands_on_a_page() {
             );
         }
     }
+    // The demo's interpreter has a statement of costs in each state, and
+    // the accounting firm sees the request it filed for its farm.
+    let sophie = portal.client();
+    sophie
+        .log_in("sophie.martin@interpretes.example", "demo-interpreter-2026")
+        .await;
+    let list = sophie
+        .get_json("/s/MARTIN-SOPHIE-75/justice-costs")
+        .await
+        .json();
+    let states: BTreeSet<&str> = list["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        BTreeSet::from([
+            "BROUILLON",
+            "MISE_A_DISPOSITION",
+            "A_CORRIGER",
+            "CERTIFIE",
+            "REJETE",
+            "MIS_EN_PAIEMENT"
+        ])
+    );
+    let julien = portal.client();
+    julien
+        .log_in("julien.petit@compta-rurale.example", "demo-accountant-2026")
+        .await;
+    let firm = julien
+        .get_json("/s/80123456700015/ict-refunds")
+        .await
+        .json();
+    assert_eq!(firm["clients"][0]["farm"]["name"], "EARL des Trois Chênes");
+    assert_eq!(firm["clients"][0]["status"], "MISE_A_DISPOSITION");
+
     // The forms of the issue: My account's structure search, and the
     // status filters of Issued and Received invoices.
     for area in ["my-account", "issued-invoices", "received-invoices"] {

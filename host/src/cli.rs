@@ -367,6 +367,12 @@ fn serve(
                 if let Err(e) = crate::demo::seed_invoices(&state).await {
                     tracing::warn!(error = %format!("{e:#}"), "demo invoices were not seeded");
                 }
+                if let Err(e) = crate::demo::justice::seed(&state).await {
+                    tracing::warn!(error = %format!("{e:#}"), "demo justice costs were not seeded");
+                }
+                if let Err(e) = crate::demo::ict::seed(&state).await {
+                    tracing::warn!(error = %format!("{e:#}"), "demo ICT refunds were not seeded");
+                }
             }
             // Before the main address's line, which tests and scripts wait for.
             if let Some(metrics_addr) = edge.metrics_listen {

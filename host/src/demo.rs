@@ -4,6 +4,9 @@
 //! waiting for their link request: every approval block of Manager
 //! activities has something to show.
 
+pub(crate) mod ict;
+pub(crate) mod justice;
+
 use crate::auth::Passwords;
 use crate::directory::{Identifier, IdentifierType, Role, StructureKind, SubscriptionMode};
 use crate::store::{NewStructure, NewUser, Store, StoreError};
@@ -184,6 +187,8 @@ pub fn print_credentials(addr: SocketAddr) {
     }
     validation::print_credentials();
     works::print_credentials();
+    justice::print_credentials();
+    ict::print_credentials();
     println!();
 }
 
@@ -388,6 +393,35 @@ async fn demo_call_at(
     form: Vec<(&str, String)>,
     now_ms: u64,
 ) -> anyhow::Result<crate::runtime::wit::Response> {
+    demo_call_full(state, user, structure, area, path, form, now_ms, Vec::new()).await
+}
+
+/// [`demo_call`] with uploaded files: (field, file name, media type, bytes).
+async fn demo_call_with_files(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+    files: Vec<(&str, &str, &str, Vec<u8>)>,
+) -> anyhow::Result<crate::runtime::wit::Response> {
+    let now_ms = state.clock().now_ms();
+    demo_call_full(state, user, structure, area, path, form, now_ms, files).await
+}
+
+/// One POST through the sandbox, at `now_ms`, with `files`.
+#[allow(clippy::too_many_arguments)] // one call's whole description, kept flat
+async fn demo_call_full(
+    state: &crate::web::AppState,
+    user: &crate::store::User,
+    structure: &str,
+    area: &str,
+    path: &str,
+    form: Vec<(&str, String)>,
+    now_ms: u64,
+    files: Vec<(&str, &str, &str, Vec<u8>)>,
+) -> anyhow::Result<crate::runtime::wit::Response> {
     use crate::runtime::{Answer, Call, CallKind, wit};
     let catalog = state.catalog();
     let area_entry = catalog
@@ -406,7 +440,15 @@ async fn demo_call_at(
         path: path.into(),
         query: Vec::new(),
         form: form.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        files: Vec::new(),
+        files: files
+            .into_iter()
+            .map(|(field, filename, content_type, bytes)| wit::Upload {
+                field: field.into(),
+                filename: filename.into(),
+                content_type: content_type.into(),
+                bytes,
+            })
+            .collect(),
     };
     let call = Call {
         request_id: format!("demo-{area}"),

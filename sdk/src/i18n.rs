@@ -121,6 +121,24 @@ const SDK_EN: &str = include_str!("../i18n/en.json");
 /// assert_eq!(english(&message("hi", &[("name", "Ada")]), Some(r#"{"hi": "Hi {name}"}"#)), "Hi Ada");
 /// ```
 pub fn english(text: &str, area_en: Option<&str>) -> String {
+    in_language(text, "en", area_en)
+}
+
+/// The SDK's own French catalogue.
+const SDK_FR: &str = include_str!("../i18n/fr.json");
+
+/// `text` as a reader of `lang` (`fr`, else English) sees it, rendered with
+/// `area_catalogue` (the area's catalogue in that language, JSON) then the
+/// SDK's own. For texts the host does not translate, because another area
+/// shows them (a fact on the homepage carries both languages).
+///
+/// ```
+/// use portico_sdk::i18n::{in_language, message};
+/// let fr = r#"{"paid": "Mémoire {n} payé"}"#;
+/// assert_eq!(in_language(&message("paid", &[("n", "M-1")]), "fr", Some(fr)), "Mémoire M-1 payé");
+/// ```
+pub fn in_language(text: &str, lang: &str, area_catalogue: Option<&str>) -> String {
+    let sdk = if lang == "fr" { SDK_FR } else { SDK_EN };
     let Some(reference) = text.strip_prefix(PREFIX) else {
         return text.to_owned();
     };
@@ -147,7 +165,7 @@ fn english_of(
                 .map(str::to_owned)
         })
     };
-    let Some(template) = area_en.and_then(lookup).or_else(|| lookup(SDK_EN)) else {
+    let Some(template) = area_catalogue.and_then(lookup).or_else(|| lookup(sdk)) else {
         return key.to_owned();
     };
     let mut out = template;

@@ -82,6 +82,7 @@
 extern crate self as portico_sdk;
 
 pub mod account;
+pub mod attachments;
 pub mod directory;
 mod error;
 mod export;

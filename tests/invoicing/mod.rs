@@ -32,7 +32,7 @@ pub fn areas(received_install: &str) -> String {
     version: 1.0.0
     order: 20
     roles: [primary-manager, secondary-manager]
-    capabilities: [directory, log]
+    capabilities: [directory, facts, log]
   - id: commitments
     title: Commitments
     plugin: {commitments}

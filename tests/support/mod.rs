@@ -90,7 +90,7 @@ pub fn directory_areas() -> String {
     version: 1.0.0
     order: 20
     roles: [primary-manager, secondary-manager]
-    capabilities: [directory, log]
+    capabilities: [directory, facts, log]
   - id: fixture
     title: Fixture
     plugin: {fixture}

@@ -51,6 +51,47 @@ struct Page<'a> {
     /// The supplier's or the public structure's pictures, if it has the area.
     supplier: Option<SupplierCharts>,
     public: Option<PublicCharts>,
+    /// What other areas publish as their `attention` fact (statuses that
+    /// came back, work waiting), in the reader's language.
+    attention: Vec<Attention>,
+}
+
+/// One line of an area's `attention` fact: `{"items": [{"href", "tone",
+/// "fr", "en"}]}`, `href` inside the area.
+#[derive(Debug, Serialize)]
+struct Attention {
+    area: String,
+    text: String,
+    tone: String,
+    href: String,
+}
+
+/// Every tab's `attention` fact, in the reader's language.
+fn attention(cx: &Context) -> Vec<Attention> {
+    let lang = if cx.locale.starts_with("fr") {
+        "fr"
+    } else {
+        "en"
+    };
+    let mut out = Vec::new();
+    for tab in cx.tabs.iter().filter(|t| t.id != cx.area) {
+        let Ok(Some(v)) = facts::get_json::<serde_json::Value>(&tab.id, "attention") else {
+            continue;
+        };
+        for item in v["items"].as_array().into_iter().flatten() {
+            let text = item[lang].as_str().or(item["en"].as_str()).unwrap_or("");
+            if text.is_empty() {
+                continue;
+            }
+            out.push(Attention {
+                area: tab.title.clone(),
+                text: text.to_owned(),
+                tone: item["tone"].as_str().unwrap_or("").to_owned(),
+                href: format!("{}{}", tab.href, item["href"].as_str().unwrap_or("")),
+            });
+        }
+    }
+    out
 }
 
 /// One piece waiting for someone, as its area published it.
@@ -379,6 +420,7 @@ impl Area for Homepage {
             to_acknowledge,
             open_requests,
             turns: turns(cx),
+            attention: attention(cx),
             supplier: (kind == Some(StructureKind::Private))
                 .then(|| supplier_charts(cx))
                 .flatten(),

@@ -16,7 +16,11 @@
 //!   `/services/update` (`code`, `name`, `active`).
 //! - `GET /areas`; `POST /areas/add`, `/areas/remove` (`area`).
 //! - `GET /settings`; `POST /settings` (`kind`, `active`, `recipient-rule`).
+//! - `GET /bank`; `POST /bank` (`holder`, `iban`, `bic`): the structure's
+//!   bank details, published as the fact `bank-details` (see `bank.rs`).
 //! - `GET /history`: the audit log of manager actions.
+
+pub mod bank;
 
 use portico_sdk::directory::{self, RecipientRule, Settings};
 use portico_sdk::{
@@ -38,18 +42,19 @@ const MAX_SERVICE_NAME: usize = 100;
 const MAX_SERVICE_CODE: usize = 30;
 
 /// The pages, in the order of the sub-navigation (titles: `nav.<page>`).
-const PAGES: [&str; 7] = [
+const PAGES: [&str; 8] = [
     "link-requests",
     "subscriptions",
     "members",
     "services",
     "areas",
     "settings",
+    "bank",
     "history",
 ];
 
 /// The `done=` notices a redirect may ask for (texts: `notice.<what>`).
-const NOTICES: [&str; 11] = [
+const NOTICES: [&str; 12] = [
     "approved",
     "refused",
     "subscription",
@@ -61,6 +66,7 @@ const NOTICES: [&str; 11] = [
     "area-added",
     "area-removed",
     "settings",
+    "bank",
 ];
 
 impl Area for ManagerActivities {
@@ -80,6 +86,7 @@ impl Area for ManagerActivities {
             ("areas.html", include_str!("../templates/areas.html")),
             ("settings.html", include_str!("../templates/settings.html")),
             ("history.html", include_str!("../templates/history.html")),
+            ("bank.html", include_str!("../templates/bank.html")),
         ]
     }
 
@@ -117,6 +124,7 @@ impl Area for ManagerActivities {
             "/areas/add" => install(cx, req, true),
             "/areas/remove" => install(cx, req, false),
             "/settings" => update_settings(cx, req),
+            "/bank" => bank::save(cx, req, || view(cx, "bank", None)),
             _ => Ok(Response::not_found()),
         }
     }
@@ -143,6 +151,7 @@ struct Page {
     services: Vec<Service>,
     areas: Vec<directory::AreaOffer>,
     settings: Option<serde_json::Value>,
+    bank: Option<bank::Bank>,
     history: Vec<serde_json::Value>,
     /// Codes; the templates show `roles.<code>`, `kinds.<code>`, `rules.<code>`.
     roles: Vec<&'static str>,
@@ -315,6 +324,7 @@ fn view(cx: &Context, page: &'static str, done: Option<&str>) -> Result<View, Er
             data.kinds = StructureKind::ALL.iter().map(|k| k.as_str()).collect();
             data.rules = RecipientRule::ALL.iter().map(|r| r.as_str()).collect();
         }
+        "bank" => data.bank = bank::current(cx)?,
         "history" => {
             // Area ids in the log read as their titles: the tabs, then the
             // optional areas the structure could add.

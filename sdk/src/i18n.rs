@@ -146,13 +146,16 @@ pub fn in_language(text: &str, lang: &str, area_catalogue: Option<&str>) -> Stri
         Some((k, a)) => (k, serde_json::from_str::<serde_json::Value>(a).ok()),
         None => (reference, None),
     };
-    english_of(key, args.as_ref(), area_en, 0)
+    render(key, args.as_ref(), area_catalogue, sdk, 0)
 }
 
-fn english_of(
+/// `key` from `area_catalogue` then `sdk`, its arguments filled in; nested
+/// messages (see [`compose`]) rendered in their turn, [`MAX_NESTING`] deep.
+fn render(
     key: &str,
     args: Option<&serde_json::Value>,
-    area_en: Option<&str>,
+    area_catalogue: Option<&str>,
+    sdk: &str,
     depth: usize,
 ) -> String {
     let lookup = |source: &str| -> Option<String> {
@@ -175,7 +178,7 @@ fn english_of(
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Object(o) if depth < MAX_NESTING => {
                     match o.get("i18n").and_then(|k| k.as_str()) {
-                        Some(k) => english_of(k, o.get("args"), area_en, depth + 1),
+                        Some(k) => render(k, o.get("args"), area_catalogue, sdk, depth + 1),
                         None => value.to_string(),
                     }
                 }

@@ -439,9 +439,9 @@ mod tests {
         let found = problems("<ul>\n{% for x in data.items %}\n<li>{{ x }}</li>\n</ul>\n");
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("line ")
+            found[0].starts_with("line 3: ")
                 && found[0].contains("syntax error")
-                && found[0].contains("endfor"),
+                && found[0].contains("expected end of block"),
             "{found:?}"
         );
     }

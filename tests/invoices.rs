@@ -744,6 +744,7 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
         vec![(supplier, SUPPLIER.to_string(), HashSet::new())];
     let mut accepted = 0;
     let mut refused = Vec::new();
+    let mut delivered = Vec::new();
     for dir in ["ubl", "cii", "ubl-bis"] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
             .unwrap()
@@ -800,6 +801,7 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
                     "{name}: the totals kept are the file's"
                 );
                 assert_eq!(inv["recipient_id"], BUYER, "{name}");
+                delivered.push((name.clone(), seller.clone(), id, xml));
                 accepted += 1;
                 continue;
             }
@@ -831,6 +833,97 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
         (54, 8),
         "refused (rightly?):\n{}",
         refused.join("\n")
+    );
+    // The buyer sees what each file says: its lines with their allowances
+    // and charges, the document-level ones, VAT per category, the notes,
+    // the amount due after prepayment, the currency, the VAT in the
+    // accounting currency when the file gives it.
+    for (name, seller, id, xml) in &delivered {
+        let (file, _) = issued_invoices::xml::read(xml.as_bytes()).unwrap();
+        let path = format!("/s/{BUYER}/received-invoices/invoice/{seller}/{id}");
+        let seen = eventually(&format!("the buyer to receive {name}"), WAIT, || async {
+            let page = buyer.get_json(&path).await;
+            (page.status == 200).then(|| page.json())
+        })
+        .await;
+        let inv = &seen["inv"];
+        let count = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
+        assert_eq!(count(&inv["lines"]), file.lines.len(), "{name}: lines");
+        let line_acs: usize = inv["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| count(&l["adjustments"]))
+            .sum();
+        let file_line_acs: usize = file.lines.iter().map(|l| l.allowances_charges.len()).sum();
+        assert_eq!(
+            line_acs, file_line_acs,
+            "{name}: line allowances and charges"
+        );
+        assert_eq!(
+            count(&inv["adjustments"]),
+            file.allowances_charges.len(),
+            "{name}: document-level allowances and charges"
+        );
+        let mut categories: Vec<String> = seen["vat_summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["category"].as_str().unwrap_or("").to_string())
+            .collect();
+        let mut stated: Vec<String> = file
+            .vat_breakdown
+            .iter()
+            .map(|b| b.category.clone().unwrap_or_default())
+            .collect();
+        categories.sort();
+        stated.sort();
+        assert_eq!(categories, stated, "{name}: VAT per category");
+        assert_eq!(count(&inv["notes"]), file.notes.len(), "{name}: notes");
+        let (_, _, due) = stated_totals(xml);
+        assert_eq!(
+            inv["totals"]["due"].as_i64(),
+            Some(due),
+            "{name}: amount due"
+        );
+        assert_eq!(
+            inv["currency"].as_str(),
+            file.currency.as_deref(),
+            "{name}: currency"
+        );
+        assert_eq!(
+            seen["totals"]["vat_accounting"].is_object(),
+            file.totals.vat_accounting.is_some(),
+            "{name}: VAT in the accounting currency"
+        );
+        let page = buyer.get(&path).await;
+        assert_eq!(page.status, 200, "{name}");
+        assert_eq!(
+            page.body.contains("id=\"lines\""),
+            !file.lines.is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            page.body.contains("id=\"adjustments\""),
+            !file.allowances_charges.is_empty(),
+            "{name}"
+        );
+        assert!(page.body.contains("id=\"total-due\">"), "{name}");
+    }
+    let with_prepaid = delivered
+        .iter()
+        .filter(|(_, _, _, xml)| {
+            issued_invoices::xml::read(xml.as_bytes())
+                .unwrap()
+                .0
+                .totals
+                .prepaid
+                .is_some_and(|p| !p.is_zero())
+        })
+        .count();
+    assert!(
+        with_prepaid > 0,
+        "the corpus deposits at least one prepaid invoice"
     );
 }
 
@@ -1095,4 +1188,56 @@ async fn deposits_honour_the_tick_refuse_fake_pdfs_and_tame_download_headers() {
     .await;
     assert_eq!(fake.status, 422, "{}", fake.body);
     assert!(fake.body.contains("is not a PDF"), "{}", fake.body);
+
+    // Hostile XML is refused unread, as an error on the file field.
+    let deep = format!("{}{}", "<a>".repeat(5_000), "</a>".repeat(5_000));
+    let dtd = "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>";
+    for (bytes, says) in [
+        (deep.into_bytes(), "elements nest more than 40 levels deep"),
+        (dtd.as_bytes().to_vec(), "the file declares a DTD"),
+    ] {
+        let page = deposit(&supplier, "hostile.xml", bytes).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        let error = page
+            .body
+            .split("id=\"file-error\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no error on the file field: {}", page.body));
+        assert!(error.contains(says), "{error}");
+    }
+
+    // A French reader reads the standard's refusals in French, each naming
+    // its rule, where, what was found and what would be right.
+    let page = format!("/s/{SUPPLIER}/issued-invoices/deposit");
+    let token = supplier.get(&page).await.host_csrf();
+    let switched = supplier
+        .post("/language", &[("_csrf", token.as_str()), ("lang", "fr")])
+        .await;
+    assert_eq!(switched.status, 303, "{}", switched.body);
+    let text = String::from_utf8(ubl_again()).unwrap();
+    assert!(text.contains("<cbc:IdentificationCode>FR</cbc:IdentificationCode>"));
+    let broken = text.replacen(
+        "<cbc:IdentificationCode>FR</cbc:IdentificationCode>",
+        "<cbc:IdentificationCode>XX</cbc:IdentificationCode>",
+        1,
+    );
+    let refused = deposit(&supplier, "pays.xml", broken.into_bytes()).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("EN 16931 BR-CL-14 (BT-40, Invoice")
+            && refused.body.contains(
+                "Un code pays est un code ISO 3166-1 alpha-2. Trouvé : « XX ». Par exemple FR."
+            ),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !refused.body.contains("en16931."),
+        "a key shows: {}",
+        refused.body
+    );
+}
+
+fn ubl_again() -> Vec<u8> {
+    std::fs::read(support::repo().join("tests/fixtures/invoice-ubl.xml")).unwrap()
 }

@@ -29,6 +29,9 @@ pub const AREA_CATALOGUE_EN: &str = "i18n/en.json";
 /// translates it with the area's catalogue, then its own.
 pub const MESSAGE_PREFIX: &str = "i18n:";
 
+/// How deep nested messages are translated (the SDK's `i18n::MAX_NESTING`).
+pub const MAX_NESTING: usize = 4;
+
 tokio::task_local! {
     /// The language of the request being served, set by the edge middleware
     /// for the whole handler (see [`current`]).
@@ -367,9 +370,29 @@ pub fn translate_message(lang: Lang, area: Option<&Messages>, message: &str) -> 
         Some((k, a)) => (k, serde_json::from_str::<serde_json::Value>(a).ok()),
         None => (reference, None),
     };
+    translate_key(lang, area, key, args.as_ref(), 0)
+}
+
+/// `key` with its arguments; an argument that is a nested message
+/// (`{"i18n": key, "args": …}`, made by the SDK's `i18n::compose`) is
+/// translated in its turn, at most [`MAX_NESTING`] levels deep. A string
+/// argument is never translated, whatever it says.
+fn translate_key(
+    lang: Lang,
+    area: Option<&Messages>,
+    key: &str,
+    args: Option<&serde_json::Value>,
+    depth: usize,
+) -> String {
     let lookup = |name: &str| {
-        args.as_ref().and_then(|a| a.get(name)).map(|v| match v {
+        args.and_then(|a| a.get(name)).map(|v| match v {
             serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(o) if depth < MAX_NESTING => {
+                match o.get("i18n").and_then(|k| k.as_str()) {
+                    Some(k) => translate_key(lang, area, k, o.get("args"), depth + 1),
+                    None => v.to_string(),
+                }
+            }
             other => other.to_string(),
         })
     };
@@ -676,6 +699,36 @@ mod tests {
             translate_message(Lang::Fr, None, "i18n:form.required"),
             host_text(Lang::Fr, "form.required", &[])
         );
+    }
+
+    #[test]
+    fn nested_messages_are_translated_and_text_arguments_never_are() {
+        let area = Messages::parse(
+            r#"{"at": "{what} à la ligne {n}", "nothing": "Rien", "deep": "<{x}>"}"#,
+            r#"{"at": "{what} at line {n}", "nothing": "Nothing", "deep": "<{x}>"}"#,
+        )
+        .unwrap();
+        let m = r#"i18n:at {"what": {"i18n": "nothing", "args": null}, "n": "i18n:nothing"}"#;
+        assert_eq!(
+            translate_message(Lang::Fr, Some(&area), m),
+            "Rien à la ligne i18n:nothing"
+        );
+        assert_eq!(
+            translate_message(Lang::En, Some(&area), m),
+            "Nothing at line i18n:nothing"
+        );
+        // Nesting is bounded: past MAX_NESTING the object shows as data.
+        let mut deep = r#"{"i18n": "nothing", "args": null}"#.to_string();
+        for _ in 0..MAX_NESTING + 1 {
+            deep = format!(r#"{{"i18n": "deep", "args": {{"x": {deep}}}}}"#);
+        }
+        let shown = translate_message(
+            Lang::En,
+            Some(&area),
+            &format!(r#"i18n:deep {{"x": {deep}}}"#),
+        );
+        assert!(shown.starts_with("<<<<<"), "{shown}");
+        assert!(!shown.contains("Nothing"), "{shown}");
     }
 
     /// The CI check: every catalogue of the repository (the host's and each

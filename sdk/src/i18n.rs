@@ -36,6 +36,59 @@ pub fn message(key: &str, args: &[(&str, &str)]) -> String {
     format!("{PREFIX}{key} {}", serde_json::Value::Object(map))
 }
 
+/// An argument of [`compose`]: a text shown as it is, or a message (made
+/// by [`message`] or [`compose`]) translated in its turn.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    /// Shown as it is, never translated (a value from a file, a name…).
+    Text(&'a str),
+    /// A translatable message, rendered in the reader's language.
+    Message(&'a str),
+}
+
+/// How deep messages may nest in [`compose`]; deeper ones show their key.
+pub const MAX_NESTING: usize = 4;
+
+/// A translatable message some of whose arguments are messages too: a
+/// sentence framing a rule's own text, a place worded per language…
+/// Nested messages travel as JSON objects `{"i18n": key, "args": {…}}`, so
+/// a text argument is never mistaken for a message, whatever it says.
+///
+/// ```
+/// use portico_sdk::i18n::{Arg, compose, english, message};
+/// let en = r#"{"at": "{what} at line {n}", "missing": "Nothing"}"#;
+/// let m = compose("at", &[("what", Arg::Message(&message("missing", &[]))), ("n", Arg::Text("i18n:missing"))]);
+/// assert_eq!(english(&m, Some(en)), "Nothing at line i18n:missing");
+/// ```
+pub fn compose(key: &str, args: &[(&str, Arg<'_>)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = args
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Arg::Text(t) => serde_json::Value::String((*t).to_owned()),
+                Arg::Message(m) => as_object(m),
+            };
+            ((*k).to_owned(), value)
+        })
+        .collect();
+    format!("{PREFIX}{key} {}", serde_json::Value::Object(map))
+}
+
+/// A message reference as the object that nests it; a plain text stays text.
+fn as_object(reference: &str) -> serde_json::Value {
+    let Some(rest) = reference.strip_prefix(PREFIX) else {
+        return serde_json::Value::String(reference.to_owned());
+    };
+    let (key, args) = match rest.split_once(' ') {
+        Some((k, a)) => (
+            k,
+            serde_json::from_str(a).unwrap_or(serde_json::Value::Null),
+        ),
+        None => (rest, serde_json::Value::Null),
+    };
+    serde_json::json!({ "i18n": key, "args": args })
+}
+
 /// The area's catalogues from the crate's `i18n/fr.json` and `i18n/en.json`,
 /// for [`Area::messages`](crate::Area::messages).
 #[macro_export]
@@ -93,6 +146,18 @@ pub fn in_language(text: &str, lang: &str, area_catalogue: Option<&str>) -> Stri
         Some((k, a)) => (k, serde_json::from_str::<serde_json::Value>(a).ok()),
         None => (reference, None),
     };
+    render(key, args.as_ref(), area_catalogue, sdk, 0)
+}
+
+/// `key` from `area_catalogue` then `sdk`, its arguments filled in; nested
+/// messages (see [`compose`]) rendered in their turn, [`MAX_NESTING`] deep.
+fn render(
+    key: &str,
+    args: Option<&serde_json::Value>,
+    area_catalogue: Option<&str>,
+    sdk: &str,
+    depth: usize,
+) -> String {
     let lookup = |source: &str| -> Option<String> {
         let root: serde_json::Value = serde_json::from_str(source).ok()?;
         let flat = root.get(key).and_then(|v| v.as_str()).map(str::to_owned);
@@ -110,7 +175,13 @@ pub fn in_language(text: &str, lang: &str, area_catalogue: Option<&str>) -> Stri
     if let Some(serde_json::Value::Object(map)) = args {
         for (name, value) in map {
             let value = match value {
-                serde_json::Value::String(s) => s,
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Object(o) if depth < MAX_NESTING => {
+                    match o.get("i18n").and_then(|k| k.as_str()) {
+                        Some(k) => render(k, o.get("args"), area_catalogue, sdk, depth + 1),
+                        None => value.to_string(),
+                    }
+                }
                 other => other.to_string(),
             };
             out = out.replace(&format!("{{{name}}}"), &value);

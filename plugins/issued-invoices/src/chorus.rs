@@ -139,18 +139,24 @@ pub fn routing(
         ));
         return out;
     };
-    let place = format!("{} ({})", r.name, r.id);
+    let place = crate::en16931::findings::place(
+        "recipient",
+        &[
+            ("name", portico_sdk::i18n::Arg::Text(&r.name)),
+            ("id", portico_sdk::i18n::Arg::Text(&r.id)),
+        ],
+    );
     if r.kind != portico_sdk::StructureKind::Public {
         out.push((
             "recipient",
-            Finding::new("CHORUS-RECIPIENT-PRIVATE", "BT-47", &r.id, "").at(place),
+            Finding::new("CHORUS-RECIPIENT-PRIVATE", "BT-47", &r.id, "").at_message(place),
         ));
         return out;
     }
     if !r.active {
         out.push((
             "recipient",
-            Finding::new("CHORUS-RECIPIENT-INACTIVE", "BT-47", &r.id, "").at(place),
+            Finding::new("CHORUS-RECIPIENT-INACTIVE", "BT-47", &r.id, "").at_message(place),
         ));
         return out;
     }
@@ -163,24 +169,25 @@ pub fn routing(
     if !service_code.is_empty() && !codes.contains(&service_code) {
         out.push((
             "service_code",
-            Finding::new("CHORUS-SERVICE", "BT-10", service_code, &listed).at(place.clone()),
+            Finding::new("CHORUS-SERVICE", "BT-10", service_code, &listed)
+                .at_message(place.clone()),
         ));
     } else if r.requires_service_code() && service_code.is_empty() {
         out.push((
             "service_code",
-            Finding::new("CHORUS-SERVICE-REQUIRED", "BT-10", "", &listed).at(place.clone()),
+            Finding::new("CHORUS-SERVICE-REQUIRED", "BT-10", "", &listed).at_message(place.clone()),
         ));
     }
     if r.requires_commitment_number() && order_number.is_empty() {
         out.push((
             "order_number",
-            Finding::new("CHORUS-EJ-REQUIRED", "BT-13", "", "").at(place.clone()),
+            Finding::new("CHORUS-EJ-REQUIRED", "BT-13", "", "").at_message(place.clone()),
         ));
     }
     if r.requires_either() && order_number.is_empty() && service_code.is_empty() {
         out.push((
             "order_number",
-            Finding::new("CHORUS-EITHER-REQUIRED", "BT-13", "", "").at(place),
+            Finding::new("CHORUS-EITHER-REQUIRED", "BT-13", "", "").at_message(place),
         ));
     }
     out

@@ -863,7 +863,7 @@ fn recycle(cx: &Context, req: &Request, id: &str) -> Result<Response, Error> {
         &order_number,
     )
     .into_iter()
-    .map(|(f, finding)| (f.to_string(), finding.message()))
+    .map(|(f, finding)| (f.to_string(), finding.reference()))
     .collect();
     if recipient_id.is_empty() {
         routing.push((
@@ -1049,7 +1049,15 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     };
     let (doc, mut findings) = match xml::read(&bytes) {
         Ok(read) => read,
-        Err(m) => return refuse(format!("{}: {m}.", upload.filename)),
+        Err(why) => {
+            return refuse(portico_sdk::i18n::compose(
+                "en16931.unreadable.file",
+                &[
+                    ("file", portico_sdk::i18n::Arg::Text(&upload.filename)),
+                    ("why", portico_sdk::i18n::Arg::Message(&why)),
+                ],
+            ));
+        }
     };
     let source = match (source, doc.syntax) {
         (xml::Source::FacturX, _) => xml::Source::FacturX,
@@ -1072,7 +1080,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
         ));
     }
     if !findings.is_empty() {
-        let problems: Vec<String> = findings.iter().map(|f| f.message()).collect();
+        let problems: Vec<String> = findings.iter().map(|f| f.reference()).collect();
         let view = deposit_view(&problems, &InvoiceInput::default())?;
         let n = problems.len();
         return Ok(invalid(

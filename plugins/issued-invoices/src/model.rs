@@ -551,7 +551,7 @@ pub fn check(
             &input.service_code,
             &input.order_number,
         ) {
-            err(field, finding.message());
+            err(field, finding.reference());
         }
     }
     if input.order_number.chars().count() > MAX_ORDER_CHARS {
@@ -831,10 +831,15 @@ mod tests {
         i = input();
         i.service_code = "NOPE".into();
         let (_, errors) = check(&i, Some(&recipient("commitment-number")), true);
-        assert!(errors[0].1.contains("SERV-FIN"), "{errors:?}");
+        let english = |m: &str| portico_sdk::i18n::english(m, Some(crate::en16931::findings::EN));
+        assert!(english(&errors[0].1).contains("SERV-FIN"), "{errors:?}");
         assert_eq!(errors[1].0, "order_number");
         let (_, errors) = check(&input(), None, true);
-        assert!(errors[0].1.contains("No structure"), "{errors:?}");
+        assert!(
+            english(&errors[0].1)
+                .starts_with("Chorus Pro rule CHORUS-RECIPIENT-UNKNOWN (BT-47): No structure"),
+            "{errors:?}"
+        );
     }
 
     #[test]

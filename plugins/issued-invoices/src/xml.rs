@@ -6,7 +6,8 @@
 //! What makes the file unreadable is an `Err` (a field error on the file);
 //! what the file says wrongly comes back as findings, all at once.
 
-use crate::en16931::{Finding, Invoice, cii, ubl};
+use crate::en16931::{Finding, Invoice, cii, syntax, ubl};
+use portico_sdk::i18n::{self, Arg, compose};
 use roxmltree::{Document, ParsingOptions};
 
 const UBL_INVOICE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
@@ -102,19 +103,24 @@ pub fn nesting_depth(text: &str, limit: usize) -> usize {
 /// Reads an EN 16931 invoice from XML bytes. `Err` says why the file cannot
 /// be read at all (too large, not UTF-8, a DTD, too deep, not XML, not an
 /// invoice); otherwise the model and what was malformed in it.
+/// The `Err` is a translatable message (`en16931.unreadable.*`).
 pub fn read(bytes: &[u8]) -> Result<(Invoice, Vec<Finding>), String> {
     if bytes.len() > MAX_XML_BYTES {
-        return Err(format!(
-            "the XML file is {} bytes; at most {MAX_XML_BYTES} are read",
-            bytes.len()
+        return Err(compose(
+            "en16931.unreadable.too-large",
+            &[
+                ("bytes", Arg::Text(&bytes.len().to_string())),
+                ("max", Arg::Text(&MAX_XML_BYTES.to_string())),
+            ],
         ));
     }
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| "the file is not UTF-8 text, as an XML invoice must be".to_string())?;
+        .map_err(|_| i18n::message("en16931.unreadable.not-utf8", &[]))?;
     let depth = nesting_depth(text, MAX_DEPTH);
     if depth > MAX_DEPTH {
-        return Err(format!(
-            "elements nest more than {MAX_DEPTH} levels deep; an EN 16931 invoice nests about ten, so this file is refused unread"
+        return Err(compose(
+            "en16931.unreadable.too-deep",
+            &[("max", Arg::Text(&MAX_DEPTH.to_string()))],
         ));
     }
     let options = ParsingOptions {
@@ -122,19 +128,29 @@ pub fn read(bytes: &[u8]) -> Result<(Invoice, Vec<Finding>), String> {
         nodes_limit: MAX_NODES,
     };
     let doc = Document::parse_with_options(text, options).map_err(|e| match e {
-        roxmltree::Error::DtdDetected => {
-            "the file declares a DTD; invoices must not (a DTD can expand entities without bound)"
-                .to_string()
-        }
-        e => format!("the file is not well-formed XML: {e}"),
+        roxmltree::Error::DtdDetected => i18n::message("en16931.unreadable.dtd", &[]),
+        // The parser's own words (English) name the place: shown as they are.
+        e => compose(
+            "en16931.unreadable.not-xml",
+            &[("error", Arg::Text(&e.to_string()))],
+        ),
     })?;
     let root = doc.root_element();
     let ns = root.tag_name().namespace().unwrap_or("");
     match (root.tag_name().name(), ns) {
-        ("Invoice", UBL_INVOICE) | ("CreditNote", UBL_CREDIT_NOTE) => Ok(ubl::read(root)),
-        ("CrossIndustryInvoice", CII) => Ok(cii::read(root)),
-        (name, ns) => Err(format!(
-            "the root element is {{{ns}}}{name}; expected a UBL 2.1 Invoice or CreditNote, or a CII D16B CrossIndustryInvoice"
+        ("Invoice", UBL_INVOICE) | ("CreditNote", UBL_CREDIT_NOTE) => {
+            let (inv, mut findings) = ubl::read(root);
+            findings.extend(syntax::check(root, inv.syntax));
+            Ok((inv, findings))
+        }
+        ("CrossIndustryInvoice", CII) => {
+            let (inv, mut findings) = cii::read(root);
+            findings.extend(syntax::check(root, inv.syntax));
+            Ok((inv, findings))
+        }
+        (name, ns) => Err(compose(
+            "en16931.unreadable.root",
+            &[("root", Arg::Text(&format!("{{{ns}}}{name}")))],
         )),
     }
 }
@@ -162,6 +178,9 @@ mod tests {
     #[test]
     fn a_hostile_file_is_refused_unread_with_the_reason() {
         let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        let read = |b: &[u8]| {
+            read(b).map_err(|e| portico_sdk::i18n::english(&e, Some(crate::en16931::findings::EN)))
+        };
         let e = read(deep.as_bytes()).unwrap_err();
         assert!(e.contains("more than 40 levels"), "{e}");
         let dtd = "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>";

@@ -401,9 +401,17 @@ fn differences(a: &Invoice, b: &Invoice) -> Vec<String> {
     out
 }
 
+/// Reads written XML back. The generated models carry arbitrary codes
+/// and leave out what they like, so the syntax checks (code lists,
+/// cardinalities) may object; what must hold is that every value reads
+/// back as a value (no NUMBER or XML finding).
 fn read(xml_text: &str) -> Invoice {
     let (inv, findings) = xml::read(xml_text.as_bytes()).expect("written XML reads back");
-    assert!(findings.is_empty(), "{findings:?}");
+    let unread: Vec<_> = findings
+        .iter()
+        .filter(|f| matches!(f.rule.as_str(), "NUMBER" | "XML"))
+        .collect();
+    assert!(unread.is_empty(), "{unread:?}");
     inv
 }
 

@@ -7,21 +7,16 @@
 //! with the same rule id.
 
 use super::decimal::Dec;
-use super::findings::{CATEGORIES, Finding};
+use super::findings::{CATEGORIES, Finding, place as place_msg, place_in};
 use super::model::{AllowanceCharge, Invoice, Profile, Syntax};
+use portico_sdk::i18n::{self, Arg};
 
 /// Invoice type codes of UNTDID 1001 that EN 16931 allows (BR-CL-01).
-const INVOICE_TYPES: &str = " 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ";
+pub const INVOICE_TYPES: &str = " 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ";
 /// Credit note type codes of UNTDID 1001 (BR-CL-01).
-const CREDIT_NOTE_TYPES: &str = " 81 83 261 262 296 308 381 396 420 458 502 503 532 ";
-/// ISO 4217 codes, as the validation artefacts list them (BR-CL-04, -05).
-pub const CURRENCIES: &str = " AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ";
-/// VAT category codes of UNCL 5305 (BR-CL-18).
-const VAT_CATEGORIES: &str = " AE L M E S Z G O K B ";
-
-fn listed(list: &str, code: &str) -> bool {
-    !code.contains(' ') && list.contains(&format!(" {code} "))
-}
+pub const CREDIT_NOTE_TYPES: &str = " 81 83 261 262 296 308 381 396 420 458 502 503 532 ";
+pub use super::codes::CURRENCIES;
+use super::codes::{UNCL_5305 as VAT_CATEGORIES, listed};
 
 fn show(d: Option<Dec>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
@@ -85,7 +80,7 @@ impl Check<'_> {
         expected: impl Into<String>,
     ) {
         self.out
-            .push(Finding::new(rule, term, found, expected).at(place));
+            .push(Finding::new(rule, term, found, expected).at_message(place));
     }
 
     fn document(&mut self) {
@@ -263,10 +258,8 @@ impl Check<'_> {
             self.f("BR-16", "BG-25", "", "");
         }
         for (i, l) in inv.lines.iter().enumerate() {
-            let place = format!(
-                "line {}",
-                l.id.clone().unwrap_or_else(|| (i + 1).to_string())
-            );
+            let n = l.id.clone().unwrap_or_else(|| (i + 1).to_string());
+            let place = place_msg("line", &[("n", Arg::Text(&n))]);
             let p = || place.clone();
             if l.id.is_none() {
                 self.at(p(), "BR-21", "BT-126", "", "");
@@ -358,7 +351,7 @@ impl Check<'_> {
                     "BT-92",
                 )
             };
-            let place = format!("document {what} {}", i + 1);
+            let place = place_msg(what, &[("n", Arg::Text(&(i + 1).to_string()))]);
             match ac.amount {
                 None => self.at(place.clone(), rules[0], term, "", ""),
                 Some(a) if a.decimals() > 2 => {
@@ -531,10 +524,14 @@ impl Check<'_> {
             self.f("BR-CO-14", "BT-110", v.to_string(), total.fixed(2));
         }
         for b in &inv.vat_breakdown {
-            let place = format!(
-                "VAT breakdown {}{}",
-                b.category.clone().unwrap_or_default(),
-                b.rate.map(|r| format!(" {r} %")).unwrap_or_default()
+            let category = b.category.clone().unwrap_or_default();
+            let rate = b.rate.map(|r| format!(" {r} %")).unwrap_or_default();
+            let place = place_msg(
+                "breakdown",
+                &[
+                    ("category", Arg::Text(&category)),
+                    ("rate", Arg::Text(&rate)),
+                ],
             );
             let p = || place.clone();
             match b.base {
@@ -620,9 +617,41 @@ impl Check<'_> {
                 .is_some_and(|t| t.vat_id.is_some());
         let buyer_vat = inv.buyer.vat_id.is_some();
         let buyer_legal = inv.buyer.legal_id.is_some();
-        for (cat, prefix, name) in CATEGORIES {
+        // Split payment (B) is Italian only, and never beside S.
+        let in_breakdown = |cat: &str| {
+            inv.vat_breakdown
+                .iter()
+                .any(|b| b.category.as_deref() == Some(cat))
+        };
+        let anywhere = |cat: &str| {
+            lines_have(cat) || acs_have(cat, false) || acs_have(cat, true) || in_breakdown(cat)
+        };
+        if anywhere("B") {
+            let parties = [
+                Some(&inv.seller),
+                Some(&inv.buyer),
+                inv.payee.as_ref(),
+                inv.tax_representative.as_ref(),
+            ];
+            let countries = parties
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.address.as_ref()?.country.clone())
+                .chain(inv.delivery_country.clone());
+            if let Some(other) = countries.into_iter().find(|c| c != "IT") {
+                self.f("BR-B-01", "BT-40", other, "IT");
+            }
+            if anywhere("S") {
+                self.f("BR-B-02", "BT-118", "S", "");
+            }
+        }
+        for (cat, prefix, _) in CATEGORIES {
             let rule = |n: &str| format!("BR-{prefix}-{n}");
-            let place = format!("category {cat} ({name})");
+            let name = i18n::message(&format!("en16931.category.{cat}"), &[]);
+            let place = place_msg(
+                "category",
+                &[("code", Arg::Text(cat)), ("name", Arg::Message(&name))],
+            );
             let used = lines_have(cat) || acs_have(cat, false) || acs_have(cat, true);
             let groups = inv
                 .vat_breakdown
@@ -659,10 +688,8 @@ impl Check<'_> {
             };
             for (i, l) in inv.lines.iter().enumerate() {
                 if l.vat_category.as_deref() == Some(cat) && !rate_ok(l.vat_rate) {
-                    let lp = format!(
-                        "{place}, line {}",
-                        l.id.clone().unwrap_or_else(|| (i + 1).to_string())
-                    );
+                    let n = l.id.clone().unwrap_or_else(|| (i + 1).to_string());
+                    let lp = place_in(&place, "category-line", &[("n", Arg::Text(&n))]);
                     self.at(lp, rule("05"), "BT-152", show(l.vat_rate), "");
                 }
             }
@@ -686,13 +713,14 @@ impl Check<'_> {
                 .iter()
                 .filter(|b| b.category.as_deref() == Some(cat))
             {
-                let bp = format!(
-                    "{place}{}",
-                    b.rate
-                        .filter(|_| per_rate)
-                        .map(|r| format!(", {r} %"))
-                        .unwrap_or_default()
-                );
+                let bp = match b.rate.filter(|_| per_rate) {
+                    Some(r) => place_in(
+                        &place,
+                        "category-rate",
+                        &[("rate", Arg::Text(&r.to_string()))],
+                    ),
+                    None => place.clone(),
+                };
                 let same = |c: Option<&String>, r: Option<Dec>| {
                     c.map(String::as_str) == Some(cat) && (!per_rate || r == b.rate)
                 };

@@ -328,7 +328,7 @@ fn serve(
     let runtime = Arc::new(
         Runtime::new()
             .context("starting the wasm runtime")?
-            .with_compile_cache(data.join(COMPILE_CACHE_DIR)),
+            .with_compile_cache(compile_cache_dir(data)),
     );
     // Plugins are compiled before the async runtime starts: no request waits on it.
     let catalog = Catalog::build(config, &runtime, false).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -434,6 +434,18 @@ fn host_clock(secure_cookies: bool) -> anyhow::Result<Clock> {
 
 /// Where compiled plugins are cached, under the data directory.
 const COMPILE_CACHE_DIR: &str = "cache";
+
+/// The compile cache: `PORTICO_COMPILE_CACHE` when set (several data
+/// directories may share one: entries are keyed by the plugin's SHA-256 and
+/// wasmtime's compatibility hash, and written atomically), else
+/// `<data>/cache`. The tests share one so that each plugin — a Python one
+/// takes seconds — is compiled once per run, not once per portal.
+fn compile_cache_dir(data: &Path) -> PathBuf {
+    match std::env::var_os("PORTICO_COMPILE_CACHE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => data.join(COMPILE_CACHE_DIR),
+    }
+}
 
 async fn reload_on_sighup(reloader: Reloader) {
     use tokio::signal::unix::{SignalKind, signal};

@@ -12,6 +12,8 @@ use crate::directory::{Identifier, IdentifierType, Role, StructureKind, Subscrip
 use crate::store::{NewStructure, NewUser, Store, StoreError};
 use std::net::SocketAddr;
 
+mod payment_delays;
+
 /// The demo accounts: (email, first, last, password, structure SIRET).
 pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 2] = [
     (
@@ -209,6 +211,9 @@ pub async fn seed_invoices(state: &crate::web::AppState) -> anyhow::Result<()> {
 
 async fn seed_issued(state: &crate::web::AppState) -> anyhow::Result<()> {
     use crate::store::{Namespace, Owner};
+    if let Err(e) = payment_delays::seed(state).await {
+        tracing::warn!(error = %format!("{e:#}"), "demo payment delays were not seeded");
+    }
     let store = state.store();
     let supplier = ACCOUNTS[0].4;
     let buyer = ACCOUNTS[1].4;

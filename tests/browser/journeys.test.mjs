@@ -121,7 +121,15 @@ function startPortico(data) {
     const child = spawn(
       PORTICO,
       ['serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data')],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // The compile cache the Rust tests share (target/tmp): the Python area is compiled once.
+        env: {
+          PORTICO_COMPILE_CACHE: join(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'tmp', 'compile-cache'),
+          ...process.env,
+          RUST_LOG: 'warn',
+        },
+      },
     );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -680,3 +688,45 @@ async function assertNoErrorBeside(page, field) {
   assert.equal(await page.locator(`#${field}-error`).count(), 0, `${field} should have no error`);
   assert.notEqual(await page.locator(`#${field}`).getAttribute('aria-invalid'), 'true');
 }
+
+test('a supplier adds Payment delays (a Python area), corrects a form and sees the interest owed', async () => {
+  const j = await journey('payment-delays', { expectedStatuses: [422] });
+  const { page } = j;
+  await signUp(page, 'Marie', freshEmail('marie'), 'en');
+  const siret = freshSiret();
+  await createStructure(page, siret, 'Curie Fournitures');
+  await page.waitForURL(`**/s/${siret}/homepage`);
+  await page.goto(`/s/${siret}/manager-activities/areas`);
+  const row = page.locator('table.list tr', { hasText: 'Payment delays' });
+  await Promise.all([page.waitForLoadState('load'), row.locator('button', { hasText: 'Add' }).click()]);
+  await Promise.all([
+    page.waitForURL(`**/s/${siret}/payment-delays`),
+    page.click('nav.tabs a:has-text("Payment delays")'),
+  ]);
+  assert.match(await page.locator('main h1').innerText(), /Payment delays/);
+
+  // A wrong amount and a future date: each error beside its field, the rest kept.
+  await page.fill('#number', 'F-2025-031');
+  await page.fill('#buyer', 'Ville de Lyon');
+  await page.selectOption('#buyer-kind', 'local');
+  await page.fill('#amount', '12,345');
+  await page.fill('#received-on', '2999-01-01');
+  await Promise.all([page.waitForLoadState('load'), page.click('main form[action$="/invoices"] button[type=submit]')]);
+  assert.match(await assertErrorBeside(page, 'amount'), /at most two decimals/);
+  assert.match(await assertErrorBeside(page, 'received-on'), /in the future/);
+  await assertNoErrorBeside(page, 'buyer');
+  assert.equal(await page.inputValue('#buyer'), 'Ville de Lyon');
+
+  // Corrected: received 2025-01-10, paid 2025-03-11, 30 days late at 11.15 %.
+  await page.fill('#amount', '1 200,00');
+  await page.fill('#received-on', '2025-01-10');
+  await page.fill('#paid-on', '2025-03-11');
+  await Promise.all([page.waitForURL(`**/s/${siret}/payment-delays`), page.click('main form[action$="/invoices"] button[type=submit]')]);
+  const claim = page.locator('table.list tbody tr', { hasText: 'F-2025-031' });
+  assert.match(await claim.innerText(), /Paid 30 days late/);
+  assert.match(await claim.innerText(), /€11\.00|11\.00 €/);
+  assert.match(await page.locator('#summary').innerText(), /total claim: (€51\.00|51\.00 €)/);
+  assert.equal(await page.locator('a[href$="/claims.csv"]').count(), 1);
+  await page.screenshot({ path: join(SCREENSHOTS, 'payment-delays.png'), fullPage: true });
+  await j.finish();
+});

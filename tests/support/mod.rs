@@ -213,6 +213,12 @@ impl Portal {
         }
         let mut child = cmd
             .args(args)
+            // One compile cache for every portal of the run: each plugin is
+            // compiled once (a Python area takes seconds), not per portal.
+            .env(
+                "PORTICO_COMPILE_CACHE",
+                concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"),
+            )
             .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())

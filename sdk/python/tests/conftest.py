@@ -1,0 +1,6 @@
+"""Lets the tests import the SDK from this checkout (src layout)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))

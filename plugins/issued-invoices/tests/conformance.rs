@@ -537,6 +537,14 @@ fn syntax_rules_and_code_lists_refuse_what_the_artefacts_refuse() {
         findings.into_iter().chain(rules::check(&inv)).collect()
     };
     assert!(fired(&ubl).is_empty() && fired(&cii).is_empty());
+    // A CII credit note (381) is a CII document like an invoice: no BR-CL-01.
+    let credit = cii.replacen(
+        "<ram:TypeCode>380</ram:TypeCode>",
+        "<ram:TypeCode>381</ram:TypeCode>",
+        1,
+    );
+    assert_ne!(credit, cii);
+    assert!(!fired(&credit).iter().any(|f| f.rule == "BR-CL-01"));
     let once = |text: &str, from: &str, to: &str| -> String {
         assert!(text.contains(from), "{from}");
         text.replacen(from, to, 1)

@@ -16,20 +16,27 @@ use serde::Serialize;
 struct Page<'a> {
     first_name: &'a str,
     structure: Option<StructureCard<'a>>,
+    /// Role code (`roles.<code>` in the area's catalogues).
     role: Option<&'static str>,
     tabs: Vec<TabLink<'a>>,
-    hints: Vec<&'static str>,
-    // The homepage's work list comes from facts; the benchmarked call has
-    // no store, so it is always empty.
+    hints: Vec<Hint>,
+    // The homepage's work lists, pictures and attention lines come from
+    // facts; the benchmarked call has no store, so they are always empty
+    // (the wasm area's fact reads fail fast the same way).
     to_acknowledge: Vec<()>,
     open_requests: u64,
+    turns: Vec<()>,
+    attention: Vec<()>,
+    supplier: Option<()>,
+    public: Option<()>,
 }
 
 #[derive(Serialize)]
 struct StructureCard<'a> {
     name: &'a str,
     identifier: &'a str,
-    identifier_type: &'a str,
+    /// Codes: `identifier-types.<code>`, `kinds.<code>`.
+    identifier_type: &'static str,
     kind: &'static str,
 }
 
@@ -37,6 +44,13 @@ struct StructureCard<'a> {
 struct TabLink<'a> {
     title: &'a str,
     href: &'a str,
+}
+
+/// What to do next: a `hint.<key>` message, with a link when the tab exists.
+#[derive(Serialize)]
+struct Hint {
+    key: &'static str,
+    href: Option<String>,
 }
 
 /// The homepage's `handle`, natively: same checks, same data, same template.
@@ -49,13 +63,18 @@ pub fn homepage(cx: &wit::Context, req: &wit::Request) -> wit::Response {
         structure: cx.structure.as_ref().map(|s| StructureCard {
             name: &s.name,
             identifier: &s.id,
-            identifier_type: identifier_type_label(&s.identifier_type),
+            identifier_type: portico_contract::IdentifierType::parse(&s.identifier_type)
+                .map_or("other", portico_contract::IdentifierType::as_str),
             kind: match s.kind {
-                wit::StructureKind::Private => "Private (supplier)",
-                wit::StructureKind::Public => "Public (buyer)",
+                wit::StructureKind::Private => "private",
+                wit::StructureKind::Public => "public",
             },
         }),
-        role: cx.role.map(role_label),
+        role: cx.role.map(|r| match r {
+            wit::Role::PrimaryManager => "primary-manager",
+            wit::Role::SecondaryManager => "secondary-manager",
+            wit::Role::User => "user",
+        }),
         tabs: cx
             .tabs
             .iter()
@@ -65,13 +84,21 @@ pub fn homepage(cx: &wit::Context, req: &wit::Request) -> wit::Response {
                 href: &t.href,
             })
             .collect(),
-        hints: hints(cx.role),
+        hints: hints(cx),
         to_acknowledge: Vec::new(),
         open_requests: 0,
+        turns: Vec::new(),
+        attention: Vec::new(),
+        supplier: None,
+        public: None,
     };
+    // The area's title is a message reference the host translates.
     let title = match &cx.structure {
-        Some(s) => format!("Home – {}", s.name),
-        None => "Home".to_owned(),
+        Some(s) => format!(
+            "i18n:title-structure {}",
+            serde_json::json!({ "name": s.name })
+        ),
+        None => "i18n:title".to_owned(),
     };
     match serde_json::to_string(&page) {
         Ok(data) => wit::Response::View(wit::View {
@@ -83,39 +110,49 @@ pub fn homepage(cx: &wit::Context, req: &wit::Request) -> wit::Response {
     }
 }
 
-fn identifier_type_label(t: &str) -> &str {
-    match t {
-        "siret" => "SIRET (France)",
-        "eu" => "European Union (outside France)",
-        "outside-eu" => "Outside the European Union",
-        "ridet" => "RIDET (New Caledonia)",
-        "tahiti" => "TAHITI (French Polynesia)",
-        "private-individual" => "Private individual",
-        "other" => "Other",
-        other => other,
-    }
+fn tab_href(cx: &wit::Context, id: &str) -> Option<String> {
+    cx.tabs.iter().find(|t| t.id == id).map(|t| t.href.clone())
 }
 
-fn role_label(r: wit::Role) -> &'static str {
-    match r {
-        wit::Role::PrimaryManager => "Primary manager",
-        wit::Role::SecondaryManager => "Secondary manager",
-        wit::Role::User => "User",
-    }
-}
-
-fn hints(role: Option<wit::Role>) -> Vec<&'static str> {
-    match role {
-        Some(wit::Role::PrimaryManager | wit::Role::SecondaryManager) => vec![
-            "Invite your colleagues and give them a role (coming soon in Manager activities).",
-            "Add the areas your structure needs, such as Issued invoices (coming soon in Manager activities).",
-            "Open a tab above to start working.",
-        ],
-        Some(wit::Role::User) => vec![
-            "Open a tab above to start working.",
-            "Need another area? Ask one of your structure's managers to add it.",
-        ],
-        None => vec!["Go to My account to create your structure or ask to be linked to one."],
+/// The plugin's hints: by role and kind, an area suggested only to a
+/// structure that can have it and lacks it.
+fn hints(cx: &wit::Context) -> Vec<Hint> {
+    let has = |id: &str| cx.tabs.iter().any(|t| t.id == id);
+    let manager = |path: &str| tab_href(cx, "manager-activities").map(|h| format!("{h}{path}"));
+    let kind = cx.structure.as_ref().map(|s| s.kind);
+    match cx.role {
+        Some(wit::Role::PrimaryManager | wit::Role::SecondaryManager) => {
+            let mut out = vec![Hint {
+                key: "invite",
+                href: manager("/members"),
+            }];
+            match kind {
+                Some(wit::StructureKind::Private) if !has("issued-invoices") => out.push(Hint {
+                    key: "add-issued-invoices",
+                    href: manager("/areas"),
+                }),
+                Some(wit::StructureKind::Public) if !has("commitments") => out.push(Hint {
+                    key: "add-commitments",
+                    href: manager("/areas"),
+                }),
+                _ => {}
+            }
+            if matches!(kind, Some(wit::StructureKind::Public)) {
+                out.push(Hint {
+                    key: "services",
+                    href: manager("/services"),
+                });
+            }
+            out
+        }
+        Some(wit::Role::User) => vec![Hint {
+            key: "ask-area",
+            href: tab_href(cx, "my-account"),
+        }],
+        None => vec![Hint {
+            key: "no-structure",
+            href: tab_href(cx, "my-account"),
+        }],
     }
 }
 

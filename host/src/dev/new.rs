@@ -132,7 +132,9 @@ pub enum NewError {
     )]
     Exists(PathBuf),
     /// No template for this language in this build.
-    #[error("there is no {0} template in this build of portico")]
+    #[error(
+        "there is no {0} template in this build of portico yet: start from sdk/python/examples/hello (see sdk/python/README.md)"
+    )]
     NoTemplate(Lang),
     /// Writing failed (what was written is removed again).
     #[error("writing {path}: {source}")]

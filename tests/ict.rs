@@ -8,7 +8,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::{Client, Page, Portal};
+use support::{Client, Page, Portal, multipart, pdf};
 
 const PASSWORD: &str = "correct horse battery staple";
 /// The customs office of the campaigns (data/rates.json).
@@ -54,51 +54,6 @@ fn areas() -> String {
         ict = support::plugin("ict-refunds").display(),
         account = support::plugin("my-account").display(),
     )
-}
-
-fn pdf(text: &str) -> Vec<u8> {
-    format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
-}
-
-async fn multipart(
-    c: &Client,
-    form_page: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-    files: &[(&str, &str, Vec<u8>)],
-) -> Page {
-    let token = c.get(form_page).await.csrf();
-    let mut form = reqwest::multipart::Form::new().text("_csrf", token);
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    for (field, name, bytes) in files {
-        form = form.part(
-            field.to_string(),
-            reqwest::multipart::Part::bytes(bytes.clone())
-                .file_name(name.to_string())
-                .mime_str("application/pdf")
-                .unwrap(),
-        );
-    }
-    let r = c
-        .http
-        .post(format!("{}{path}", c.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let location = headers
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string());
-    Page {
-        status,
-        location,
-        headers,
-        body: r.text().await.unwrap(),
-    }
 }
 
 async fn eventually(c: &Client, path: &str, ok: impl Fn(&Page) -> bool) -> Page {

@@ -508,6 +508,7 @@ fn serve(
             let _pid = PidFile::create(data)
                 .with_context(|| format!("writing the pid file in {}", data.display()))?;
             crate::delivery::spawn(state.clone());
+            crate::dataflows::webhooks::spawn(state.store().clone());
             if demo {
                 // Made through the areas themselves, with delivery running.
                 if let Err(e) = crate::demo::seed_invoices(&state).await {

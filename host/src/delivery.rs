@@ -68,8 +68,10 @@ pub const KILL_AFTER_PROMOTION_ENV: &str = "PORTICO_TEST_KILL_AFTER_PROMOTION";
 /// Kind of the notice a sender gets when its message cannot be delivered.
 pub const DELIVERY_FAILED: &str = "delivery-failed";
 
-/// The area id a bounce claims to come from: the platform itself.
-const PLATFORM_AREA: &str = "portico";
+/// The area id a bounce claims to come from: the platform itself. Reserved
+/// in `areas.yaml`; messages addressed to it are the host's
+/// ([`crate::dataflows::receive`]).
+pub const PLATFORM_AREA: &str = "portico";
 
 /// Starts the worker on the current tokio runtime, unless [`HOLD_ENV`] is set.
 pub fn spawn(state: AppState) {
@@ -187,6 +189,11 @@ async fn deliver(
         let m = m.clone();
         durably(store, move |s| s.mark_delivered(&m, s.clock().now_ms())).await?;
         return Ok(true);
+    }
+    // Verdicts on a flow's invoices and the like: the host's own messages.
+    if m.to_area == PLATFORM_AREA {
+        let m = m.clone();
+        return durably(store, move |s| crate::dataflows::receive(s, &m)).await;
     }
     let refusal = match try_deliver(state, store, catalog, m).await {
         Ok(()) => {

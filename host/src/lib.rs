@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dataflows;
 pub mod delivery;
 pub mod demo;
 pub mod dev;

@@ -83,6 +83,51 @@ mod wasm {
         wit::timers::cancel(id).map_err(Into::into)
     }
 
+    fn download(d: wit::types::Download) -> crate::Download {
+        crate::Download {
+            filename: d.filename,
+            content_type: d.content_type,
+            bytes: d.bytes,
+        }
+    }
+
+    pub(crate) fn flows_list(
+        from_ms: u64,
+        to_ms: u64,
+        status: Option<&str>,
+        client: Option<&str>,
+        limit: u32,
+    ) -> Result<String, HostError> {
+        wit::flows::list(from_ms, to_ms, status, client, limit).map_err(Into::into)
+    }
+
+    pub(crate) fn flows_get(id: &str) -> Result<Option<String>, HostError> {
+        wit::flows::get(id).map_err(Into::into)
+    }
+
+    pub(crate) fn flows_original(id: &str) -> Result<Option<crate::Download>, HostError> {
+        Ok(wit::flows::original(id)?.map(download))
+    }
+
+    pub(crate) fn flows_invoice_file(
+        id: &str,
+        index: u32,
+    ) -> Result<Option<crate::Download>, HostError> {
+        Ok(wit::flows::invoice_file(id, index)?.map(download))
+    }
+
+    pub(crate) fn flows_deposit(
+        filename: &str,
+        bytes: &[u8],
+        qualification: bool,
+    ) -> Result<String, HostError> {
+        wit::flows::deposit(filename, bytes, qualification).map_err(Into::into)
+    }
+
+    pub(crate) fn flows_deliveries(limit: u32) -> Result<String, HostError> {
+        wit::flows::deliveries(limit).map_err(Into::into)
+    }
+
     pub(crate) fn directory_members() -> Result<Vec<Member>, HostError> {
         let members = wit::directory::members()?;
         Ok(members

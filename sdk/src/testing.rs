@@ -146,6 +146,12 @@ struct State {
     searchable: Vec<StructureMatch>,
     my_link_requests: Vec<MyLinkRequest>,
     area_subscriptions: Vec<AreaSubscription>,
+    /// Flows as `flows.get` answers them (report JSON), by id.
+    flows: BTreeMap<String, String>,
+    /// Flow files by (flow, `original` or index).
+    flow_files: BTreeMap<(String, String), crate::Download>,
+    /// Deposits made through `flows.deposit`: (file name, bytes, qualification).
+    deposits: Vec<(String, Vec<u8>, bool)>,
 }
 
 impl State {
@@ -215,6 +221,9 @@ impl State {
             searchable: Vec::new(),
             my_link_requests: Vec::new(),
             area_subscriptions: Vec::new(),
+            flows: BTreeMap::new(),
+            flow_files: BTreeMap::new(),
+            deposits: Vec::new(),
         }
     }
 
@@ -582,6 +591,34 @@ impl TestHost {
     pub fn existing_structure(self, identifier: &str) -> Self {
         with_state(|s| s.taken.insert(identifier.to_owned()));
         self
+    }
+
+    /// A flow of the current structure, as `flows.get` answers it (`report`
+    /// is its JSON: the host's report; `flows.list` answers every flow
+    /// given, newest id first, unfiltered).
+    pub fn flow(self, id: &str, report: serde_json::Value) -> Self {
+        with_state(|s| s.flows.insert(id.to_owned(), report.to_string()));
+        self
+    }
+
+    /// A file of a flow: `which` is `original` or an invoice's index.
+    pub fn flow_file(self, id: &str, which: &str, filename: &str, bytes: &[u8]) -> Self {
+        with_state(|s| {
+            s.flow_files.insert(
+                (id.to_owned(), which.to_owned()),
+                crate::Download {
+                    filename: filename.to_owned(),
+                    content_type: "application/octet-stream".to_owned(),
+                    bytes: bytes.to_vec(),
+                },
+            )
+        });
+        self
+    }
+
+    /// The deposits made through `flows.deposit`: (file name, bytes, qualification).
+    pub fn deposits(&self) -> Vec<(String, Vec<u8>, bool)> {
+        with_state(|s| s.deposits.clone())
     }
 
     /// Stores a raw kv entry.
@@ -1013,6 +1050,76 @@ pub(crate) mod imports {
             let before = s.timers.len();
             s.timers.retain(|t| t.id != id);
             Ok(s.timers.len() < before)
+        })
+    }
+
+    pub(crate) fn flows_list(
+        _from_ms: u64,
+        _to_ms: u64,
+        _status: Option<&str>,
+        _client: Option<&str>,
+        limit: u32,
+    ) -> Result<String, HostError> {
+        with_state(|s| {
+            s.enter("flows")?;
+            s.current_structure("flows")?;
+            let list: Vec<serde_json::Value> = s
+                .flows
+                .values()
+                .rev()
+                .take(limit as usize)
+                .filter_map(|t| serde_json::from_str(t).ok())
+                .collect();
+            Ok(serde_json::Value::Array(list).to_string())
+        })
+    }
+
+    pub(crate) fn flows_get(id: &str) -> Result<Option<String>, HostError> {
+        with_state(|s| {
+            s.enter("flows")?;
+            s.current_structure("flows")?;
+            Ok(s.flows.get(id).cloned())
+        })
+    }
+
+    pub(crate) fn flows_original(id: &str) -> Result<Option<crate::Download>, HostError> {
+        with_state(|s| {
+            s.enter("flows")?;
+            s.current_structure("flows")?;
+            Ok(s.flow_files.get(&(id.to_owned(), "original".to_owned())).cloned())
+        })
+    }
+
+    pub(crate) fn flows_invoice_file(
+        id: &str,
+        index: u32,
+    ) -> Result<Option<crate::Download>, HostError> {
+        with_state(|s| {
+            s.enter("flows")?;
+            s.current_structure("flows")?;
+            Ok(s.flow_files.get(&(id.to_owned(), index.to_string())).cloned())
+        })
+    }
+
+    pub(crate) fn flows_deposit(
+        filename: &str,
+        bytes: &[u8],
+        qualification: bool,
+    ) -> Result<String, HostError> {
+        with_state(|s| {
+            s.enter("flows")?;
+            s.current_structure("flows")?;
+            s.deposits.push((filename.to_owned(), bytes.to_vec(), qualification));
+            // The host's flow numbers: deposit time, then random hex.
+            Ok(format!("{:013}-{:08x}", s.now_ms, s.deposits.len()))
+        })
+    }
+
+    pub(crate) fn flows_deliveries(_limit: u32) -> Result<String, HostError> {
+        with_state(|s| {
+            s.enter("flows")?;
+            s.current_structure("flows")?;
+            Ok("[]".to_owned())
         })
     }
 

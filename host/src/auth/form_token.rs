@@ -75,7 +75,7 @@ pub fn form_token_ok(secret: &str, scope: &FormScope, given: &str) -> bool {
 
 /// HMAC-SHA256 (RFC 2104) over the `sha2` crate the host already uses; the
 /// RFC 4231 test vectors below pin it.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut block = [0u8; BLOCK];
     if key.len() > BLOCK {

@@ -267,6 +267,13 @@ impl<'a> Validator<'a> {
                 "every area needs a unique id, e.g. `id: issued-invoices`",
             )
             .and_then(|id| {
+                if id == crate::delivery::PLATFORM_AREA {
+                    cx.error(
+                        "id",
+                        format!("`{id}` is reserved: the platform's own messages come from it; choose another id"),
+                    );
+                    return None;
+                }
                 AreaId::parse(&id)
                     .map_err(|e| cx.error("id", e.to_string()))
                     .ok()
@@ -471,9 +478,10 @@ impl<'a> Validator<'a> {
                     Capability::Timers => {
                         "a timer is a message to the area of the current structure"
                     }
+                    Capability::Flows => "flows belong to the current structure",
                     _ => "it acts on the current user's own account",
                 };
-                let privileged = if *capability == Capability::Timers {
+                let privileged = if matches!(capability, Capability::Timers | Capability::Flows) {
                     ""
                 } else {
                     "privileged and "

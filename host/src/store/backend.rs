@@ -68,11 +68,23 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// (structure, inverted deposit time, flow id) → data flow record: files
+    /// deposited by programs and people, followed to the last invoice
+    /// (`dataflows.rs`; not the message log `Flows`).
+    DataFlows,
+    /// (flow id, `original` or invoice index) → the file (tagged, see `blobs`).
+    DataFlowFiles,
+    /// (structure, webhook id) → a client's webhook registration.
+    Webhooks,
+    /// Queue id (due time first) → a webhook event or delivery waiting to be sent.
+    WebhookQueue,
+    /// (structure, inverted time, id) → one webhook delivery attempt, for the log.
+    WebhookLog,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 24] = [
+    pub const ALL: [TreeId; 29] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -97,6 +109,11 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::DataFlows,
+        TreeId::DataFlowFiles,
+        TreeId::Webhooks,
+        TreeId::WebhookQueue,
+        TreeId::WebhookLog,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -127,6 +144,11 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::DataFlows => "data-flows",
+            TreeId::DataFlowFiles => "data-flow-files",
+            TreeId::Webhooks => "webhooks",
+            TreeId::WebhookQueue => "webhook-queue",
+            TreeId::WebhookLog => "webhook-log",
         }
     }
 

@@ -24,6 +24,7 @@ mod sled_backend;
 
 mod account_links;
 mod audit;
+pub mod dataflows;
 mod facts;
 mod installs;
 mod kv;

@@ -414,7 +414,7 @@ impl Store {
     }
 }
 
-fn consume(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
+pub(super) fn consume(tx: &mut dyn Tx, m: &OutgoingMessage, now_ms: u64) -> Result<()> {
     tx.delete(TreeId::Outbox, m.id.as_bytes())?;
     tx.put(
         TreeId::Inbox,

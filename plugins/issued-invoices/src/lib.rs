@@ -95,6 +95,7 @@ impl Area for IssuedInvoices {
         match msg.kind.as_str() {
             "status-changed" => status_changed(cx, msg),
             "delivery-failed" => delivery_failed(cx, msg),
+            "flow-invoice" => flow_invoice(cx, msg),
             // Unknown kinds are ignored rather than retried forever.
             _ => Ok(()),
         }
@@ -1029,66 +1030,25 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
             view,
         ));
     };
-    if let Err(m) = files::check(upload) {
-        return refuse(m);
-    }
-    let lower = upload.filename.to_lowercase();
-    let structured = if lower.ends_with(".xml") {
-        Some((upload.bytes.clone(), xml::Source::Ubl))
-    } else if lower.ends_with(".pdf") {
-        match en16931::facturx::embedded_invoice(&upload.bytes) {
-            Ok(Some(x)) => Some((x, xml::Source::FacturX)),
-            Ok(None) => None,
-            Err(m) => return refuse(m),
-        }
-    } else {
-        return refuse(i18n::message("errors.file-kind", &[]));
-    };
-    let Some((bytes, source)) = structured else {
-        return deposit_pdf(cx, req, upload);
-    };
-    let (doc, mut findings) = match xml::read(&bytes) {
-        Ok(read) => read,
-        Err(why) => {
-            return refuse(portico_sdk::i18n::compose(
-                "en16931.unreadable.file",
-                &[
-                    ("file", portico_sdk::i18n::Arg::Text(&upload.filename)),
-                    ("why", portico_sdk::i18n::Arg::Message(&why)),
-                ],
+    let (doc, source, recipient) = match read_structured(&me.id, upload)? {
+        Structured::Read {
+            doc,
+            source,
+            recipient,
+        } => (doc, source, recipient),
+        Structured::PlainPdf => return deposit_pdf(cx, req, upload),
+        Structured::Refused(m) => return refuse(m),
+        Structured::Findings { findings, .. } => {
+            let problems: Vec<String> = findings.iter().map(|f| f.reference()).collect();
+            let view = deposit_view(&problems, &InvoiceInput::default())?;
+            let n = problems.len();
+            return Ok(invalid(
+                &i18n::message("errors.not-deposited", &[("count", &n.to_string())]),
+                Vec::new(),
+                view,
             ));
         }
     };
-    let source = match (source, doc.syntax) {
-        (xml::Source::FacturX, _) => xml::Source::FacturX,
-        (_, en16931::model::Syntax::Cii) => xml::Source::Cii,
-        _ => xml::Source::Ubl,
-    };
-    findings.extend(en16931::rules::check(&doc));
-    let recipient = match chorus::buyer_siret(&doc) {
-        Ok(siret) => messages::lookup(&siret)?,
-        Err(_) => None,
-    };
-    findings.extend(chorus::check(&doc, &me.id, recipient.as_ref()));
-    let number = doc.number.clone().unwrap_or_default();
-    if !number.is_empty() && number_taken(&number, None)? {
-        findings.push(en16931::Finding::new(
-            "CHORUS-NUMBER-USED",
-            "BT-1",
-            &number,
-            "",
-        ));
-    }
-    if !findings.is_empty() {
-        let problems: Vec<String> = findings.iter().map(|f| f.reference()).collect();
-        let view = deposit_view(&problems, &InvoiceInput::default())?;
-        let n = problems.len();
-        return Ok(invalid(
-            &i18n::message("errors.not-deposited", &[("count", &n.to_string())]),
-            Vec::new(),
-            view,
-        ));
-    }
     let now = cx.now_ms;
     let id = new_id(now)?;
     let main = files::save(&format!("file/{id}/main"), upload)?;
@@ -1112,6 +1072,95 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{id}?done={done}")),
     ))
+}
+
+/// What reading a deposited file gave.
+enum Structured {
+    /// An invoice that passed every check.
+    Read {
+        doc: en16931::model::Invoice,
+        source: xml::Source,
+        recipient: Option<Recipient>,
+    },
+    /// A PDF without an embedded invoice: its fields must be entered.
+    PlainPdf,
+    /// The file itself is refused (a translatable message).
+    Refused(String),
+    /// The invoice breaks rules of the standard or of Chorus Pro.
+    Findings {
+        findings: Vec<en16931::Finding>,
+        number: String,
+        recipient: String,
+    },
+}
+
+/// Reads a UBL, CII or Factur-X file into the EN 16931 model and checks it
+/// against the standard's rules, then Chorus Pro's (routing to the buyer,
+/// number not used yet): the one path of `POST /deposit` and of flows.
+fn read_structured(me: &str, upload: &portico_sdk::Upload) -> Result<Structured, Error> {
+    if let Err(m) = files::check(upload) {
+        return Ok(Structured::Refused(m));
+    }
+    let lower = upload.filename.to_lowercase();
+    let structured = if lower.ends_with(".xml") {
+        Some((upload.bytes.clone(), xml::Source::Ubl))
+    } else if lower.ends_with(".pdf") {
+        match en16931::facturx::embedded_invoice(&upload.bytes) {
+            Ok(Some(x)) => Some((x, xml::Source::FacturX)),
+            Ok(None) => None,
+            Err(m) => return Ok(Structured::Refused(m)),
+        }
+    } else {
+        return Ok(Structured::Refused(i18n::message("errors.file-kind", &[])));
+    };
+    let Some((bytes, source)) = structured else {
+        return Ok(Structured::PlainPdf);
+    };
+    let (doc, mut findings) = match xml::read(&bytes) {
+        Ok(read) => read,
+        Err(why) => {
+            return Ok(Structured::Refused(portico_sdk::i18n::compose(
+                "en16931.unreadable.file",
+                &[
+                    ("file", portico_sdk::i18n::Arg::Text(&upload.filename)),
+                    ("why", portico_sdk::i18n::Arg::Message(&why)),
+                ],
+            )));
+        }
+    };
+    let source = match (source, doc.syntax) {
+        (xml::Source::FacturX, _) => xml::Source::FacturX,
+        (_, en16931::model::Syntax::Cii) => xml::Source::Cii,
+        _ => xml::Source::Ubl,
+    };
+    findings.extend(en16931::rules::check(&doc));
+    let recipient = match chorus::buyer_siret(&doc) {
+        Ok(siret) => messages::lookup(&siret)?,
+        Err(_) => None,
+    };
+    findings.extend(chorus::check(&doc, me, recipient.as_ref()));
+    let number = doc.number.clone().unwrap_or_default();
+    if !number.is_empty() && number_taken(&number, None)? {
+        findings.push(en16931::Finding::new(
+            "CHORUS-NUMBER-USED",
+            "BT-1",
+            &number,
+            "",
+        ));
+    }
+    if findings.is_empty() {
+        Ok(Structured::Read {
+            doc,
+            source,
+            recipient,
+        })
+    } else {
+        Ok(Structured::Findings {
+            findings,
+            number,
+            recipient: chorus::buyer_siret(&doc).unwrap_or_default(),
+        })
+    }
 }
 
 /// A plain PDF: its fields are entered beside it and checked as a form.
@@ -1158,6 +1207,183 @@ fn deposit_pdf(
     Ok(Response::redirect(
         cx.href(&format!("/invoice/{id}?done={done}")),
     ))
+}
+
+// ---- flows ---------------------------------------------------------------------
+
+/// The platform: flows' invoices come from it, their verdicts go to it.
+const PLATFORM: &str = "portico";
+const FR: &str = include_str!("../i18n/fr.json");
+const EN: &str = include_str!("../i18n/en.json");
+
+#[derive(Deserialize)]
+struct FlowInvoice {
+    flow: String,
+    index: u32,
+    #[serde(default)]
+    mode: String,
+}
+
+/// A translatable message in both languages, for the flow's report (the
+/// Data flow overview and the API show texts this area wrote).
+fn both(text: &str) -> serde_json::Value {
+    json!({
+        "fr": i18n::in_language(text, "fr", Some(FR)),
+        "en": i18n::in_language(text, "en", Some(EN)),
+    })
+}
+
+fn flow_error(code: &str, field: &str, message: &str, fix: &str) -> serde_json::Value {
+    json!({"code": code, "field": field, "message": both(message), "fix": both(fix)})
+}
+
+/// One invoice of a data flow (message `flow-invoice` from the platform):
+/// checked exactly as `POST /deposit` checks a file; in production it is
+/// kept and sent to its recipient at once (as a person ticking "send once
+/// accepted"), in qualification only checked. The verdict goes back to the
+/// platform in the same transaction (`flow-invoice-result`).
+fn flow_invoice(cx: &Context, msg: &Message) -> Result<(), Error> {
+    let me = cx.structure.as_ref().ok_or(Error::NotFound)?;
+    // Only the platform deposits flows, for this very structure.
+    if msg.from_area != PLATFORM || msg.from_structure != me.id {
+        return Ok(());
+    }
+    let m: FlowInvoice = serde_json::from_str(&msg.payload)
+        .map_err(|e| Error::failed(format!("flow-invoice: bad payload: {e}")))?;
+    let qualification = m.mode == "qualification";
+    let answer = |verdict: &str,
+                  number: &str,
+                  recipient: &str,
+                  invoice_id: Option<&str>,
+                  errors: Vec<serde_json::Value>|
+     -> Result<(), Error> {
+        messages::send_json(
+            &me.id,
+            PLATFORM,
+            "flow-invoice-result",
+            &json!({
+                "flow": m.flow, "index": m.index, "verdict": verdict, "number": number,
+                "recipient": recipient, "invoice_id": invoice_id, "errors": errors,
+            }),
+        )?;
+        Ok(())
+    };
+    let Some(file) = portico_sdk::flows::invoice_file(&m.flow, m.index)? else {
+        return answer(
+            "not-receivable",
+            "",
+            "",
+            None,
+            vec![flow_error(
+                "FLOW-FILE-MISSING",
+                "file",
+                &i18n::message("flow.file-missing", &[]),
+                &i18n::message("flow.deposit-again", &[]),
+            )],
+        );
+    };
+    let upload = portico_sdk::Upload {
+        field: "file".into(),
+        filename: file.filename,
+        content_type: file.content_type,
+        bytes: file.bytes,
+    };
+    let (doc, source, recipient) = match read_structured(&me.id, &upload)? {
+        Structured::Read {
+            doc,
+            source,
+            recipient,
+        } => (doc, source, recipient),
+        Structured::PlainPdf => {
+            return answer(
+                "not-receivable",
+                "",
+                "",
+                None,
+                vec![flow_error(
+                    "FLOW-PDF-WITHOUT-XML",
+                    "file",
+                    &i18n::message("flow.plain-pdf", &[]),
+                    &i18n::message("flow.plain-pdf-fix", &[]),
+                )],
+            );
+        }
+        Structured::Refused(why) => {
+            return answer(
+                "not-receivable",
+                "",
+                "",
+                None,
+                vec![flow_error(
+                    "FLOW-FILE",
+                    "file",
+                    &why,
+                    &i18n::message("flow.file-fix", &[]),
+                )],
+            );
+        }
+        Structured::Findings {
+            findings,
+            number,
+            recipient,
+        } => {
+            let errors = findings
+                .iter()
+                .map(|f| {
+                    let fix = if f.expected.is_empty() {
+                        i18n::message(
+                            &format!("en16931.rule.{}", en16931::findings::wording(&f.rule)),
+                            &[],
+                        )
+                    } else {
+                        portico_sdk::i18n::compose(
+                            "en16931.expected.default",
+                            &[("value", portico_sdk::i18n::Arg::Text(&f.expected))],
+                        )
+                    };
+                    flow_error(&f.rule, f.term, &f.reference(), &fix)
+                })
+                .collect();
+            return answer("not-receivable", &number, &recipient, None, errors);
+        }
+    };
+    let number = doc.number.clone().unwrap_or_default();
+    let recipient_id = chorus::buyer_siret(&doc).unwrap_or_default();
+    if qualification {
+        // Checked and reported; nothing kept, nothing sent.
+        return answer("receivable", &number, &recipient_id, None, Vec::new());
+    }
+    let now = cx.now_ms;
+    let id = new_id(now)?;
+    let main = files::save(&format!("file/{id}/main"), &upload)?;
+    let mut inv = Invoice::new_draft(id.clone(), source.code(), Some(main), now);
+    chorus::apply(
+        &doc,
+        &mut inv,
+        recipient.as_ref(),
+        source == xml::Source::FacturX,
+    );
+    kv::set_json(&format!("num/{}", inv.number), &inv.id)?;
+    send(cx, &mut inv)?;
+    store(&inv)?;
+    publish_to_acknowledge()?;
+    answer("receivable", &inv.number, &inv.recipient_id, Some(&id), Vec::new())
+}
+
+/// Tells the platform an invoice's status changed, for the structure's
+/// webhooks (`invoice.status-changed`).
+fn notify_status(cx: &Context, inv: &Invoice, status: &str, reason: &str) -> Result<(), Error> {
+    let me = cx.structure.as_ref().ok_or(Error::NotFound)?;
+    messages::send_json(
+        &me.id,
+        PLATFORM,
+        "invoice-status",
+        &json!({
+            "invoice-id": inv.id, "number": inv.number, "recipient": inv.recipient_id,
+            "status": status, "reason": reason, "at-ms": cx.now_ms,
+        }),
+    )?;
+    Ok(())
 }
 
 // ---- messages ------------------------------------------------------------------
@@ -1208,6 +1434,7 @@ fn status_changed(cx: &Context, msg: &Message) -> Result<(), Error> {
         inv.acknowledged = false;
     }
     store(&inv)?;
+    notify_status(cx, &inv, &m.status, &m.reason)?;
     if m.status == "MISE_EN_PAIEMENT" && facts::get("issued-invoices", "payment-reached")?.is_none()
     {
         facts::set_json(

@@ -7,6 +7,7 @@
 mod account;
 mod directory;
 mod facts;
+mod flows;
 mod kv;
 pub(crate) mod log;
 mod messages;
@@ -88,6 +89,10 @@ pub enum HostCall {
     TimersSchedule,
     /// `timers.cancel` (contract 1.1.0)
     TimersCancel,
+    /// `flows.list`, `get`, `original`, `invoice-file`, `deliveries` (contract 1.2.0)
+    FlowsRead,
+    /// `flows.deposit` (contract 1.2.0)
+    FlowsDeposit,
 }
 
 impl HostCall {
@@ -114,6 +119,7 @@ impl HostCall {
             | AccountSubscriptions => Capability::Account,
             LogWrite => Capability::Log,
             TimersSchedule | TimersCancel => Capability::Timers,
+            FlowsRead | FlowsDeposit => Capability::Flows,
         }
     }
 }

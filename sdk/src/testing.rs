@@ -1086,7 +1086,9 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("flows")?;
             s.current_structure("flows")?;
-            Ok(s.flow_files.get(&(id.to_owned(), "original".to_owned())).cloned())
+            Ok(s.flow_files
+                .get(&(id.to_owned(), "original".to_owned()))
+                .cloned())
         })
     }
 
@@ -1097,7 +1099,9 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("flows")?;
             s.current_structure("flows")?;
-            Ok(s.flow_files.get(&(id.to_owned(), index.to_string())).cloned())
+            Ok(s.flow_files
+                .get(&(id.to_owned(), index.to_string()))
+                .cloned())
         })
     }
 
@@ -1109,7 +1113,8 @@ pub(crate) mod imports {
         with_state(|s| {
             s.enter("flows")?;
             s.current_structure("flows")?;
-            s.deposits.push((filename.to_owned(), bytes.to_vec(), qualification));
+            s.deposits
+                .push((filename.to_owned(), bytes.to_vec(), qualification));
             // The host's flow numbers: deposit time, then random hex.
             Ok(format!("{:013}-{:08x}", s.now_ms, s.deposits.len()))
         })

@@ -508,7 +508,7 @@ pub struct Client {
 }
 
 impl Client {
-    async fn page(r: reqwest::Response) -> Page {
+    pub async fn page(r: reqwest::Response) -> Page {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let location = headers

@@ -68,7 +68,13 @@ impl Format {
 }
 
 /// An error about the deposited file itself.
-pub(crate) fn file_error(code: &str, fr: String, en: String, fix_fr: &str, fix_en: &str) -> FlowError {
+pub(crate) fn file_error(
+    code: &str,
+    fr: String,
+    en: String,
+    fix_fr: &str,
+    fix_en: &str,
+) -> FlowError {
     FlowError {
         code: code.into(),
         field: "file".into(),
@@ -81,7 +87,8 @@ pub(crate) fn file_error(code: &str, fr: String, en: String, fix_fr: &str, fix_e
 }
 
 const FIX_FORMATS_FR: &str = "Déposez une facture UBL 2.1 ou CII D16B (.xml), une Factur-X (.pdf) ou un .zip de ces fichiers.";
-const FIX_FORMATS_EN: &str = "Deposit a UBL 2.1 or CII D16B invoice (.xml), a Factur-X (.pdf) or a .zip of such files.";
+const FIX_FORMATS_EN: &str =
+    "Deposit a UBL 2.1 or CII D16B invoice (.xml), a Factur-X (.pdf) or a .zip of such files.";
 
 /// What one file is, from its first bytes (never from its name alone).
 pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, FlowError> {
@@ -110,7 +117,10 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, FlowError> {
         while let Some(r) = rest
             .strip_prefix("<?")
             .and_then(|r| r.split_once("?>").map(|(_, r)| r))
-            .or_else(|| rest.strip_prefix("<!--").and_then(|r| r.split_once("-->").map(|(_, r)| r)))
+            .or_else(|| {
+                rest.strip_prefix("<!--")
+                    .and_then(|r| r.split_once("-->").map(|(_, r)| r))
+            })
         {
             rest = r.trim_start();
         }
@@ -126,8 +136,12 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, FlowError> {
             _ => {
                 return Err(file_error(
                     "FLOW-XML-ROOT",
-                    format!("« {name} » est du XML, mais son élément racine <{root}> n'est ni une facture UBL (Invoice, CreditNote) ni une facture CII (CrossIndustryInvoice)."),
-                    format!("“{name}” is XML, but its root element <{root}> is neither a UBL invoice (Invoice, CreditNote) nor a CII invoice (CrossIndustryInvoice)."),
+                    format!(
+                        "« {name} » est du XML, mais son élément racine <{root}> n'est ni une facture UBL (Invoice, CreditNote) ni une facture CII (CrossIndustryInvoice)."
+                    ),
+                    format!(
+                        "“{name}” is XML, but its root element <{root}> is neither a UBL invoice (Invoice, CreditNote) nor a CII invoice (CrossIndustryInvoice)."
+                    ),
                     FIX_FORMATS_FR,
                     FIX_FORMATS_EN,
                 ));
@@ -203,8 +217,22 @@ pub fn deposit(store: &Store, req: DepositRequest<'_>) -> Result<DataFlow, Depos
         let got = req.bytes.len().div_ceil(1024 * 1024);
         return Err(DepositRefused::File(vec![file_error(
             "FLOW-TOO-LARGE",
-            format!("« {name} » fait {got} Mo ; un {} fait au plus {mb} Mo.", if format == Format::Zip { "ZIP" } else { "fichier de facture" }),
-            format!("“{name}” is {got} MB; a {} is at most {mb} MB.", if format == Format::Zip { "ZIP" } else { "single invoice file" }),
+            format!(
+                "« {name} » fait {got} Mo ; un {} fait au plus {mb} Mo.",
+                if format == Format::Zip {
+                    "ZIP"
+                } else {
+                    "fichier de facture"
+                }
+            ),
+            format!(
+                "“{name}” is {got} MB; a {} is at most {mb} MB.",
+                if format == Format::Zip {
+                    "ZIP"
+                } else {
+                    "single invoice file"
+                }
+            ),
             "Découpez le dépôt en plusieurs flux.",
             "Split the deposit into several flows.",
         )]));
@@ -372,8 +400,18 @@ mod tests {
 
     #[test]
     fn sniffing_reads_the_bytes_not_the_name() {
-        assert_eq!(sniff("a.pdf", b"<?xml version=\"1.0\"?>\n<!-- x --><rsm:CrossIndustryInvoice xmlns:rsm=\"u\">").unwrap(), Format::Cii);
-        assert_eq!(sniff("a.xml", b"\xEF\xBB\xBF<Invoice xmlns=\"u\">").unwrap(), Format::Ubl);
+        assert_eq!(
+            sniff(
+                "a.pdf",
+                b"<?xml version=\"1.0\"?>\n<!-- x --><rsm:CrossIndustryInvoice xmlns:rsm=\"u\">"
+            )
+            .unwrap(),
+            Format::Cii
+        );
+        assert_eq!(
+            sniff("a.xml", b"\xEF\xBB\xBF<Invoice xmlns=\"u\">").unwrap(),
+            Format::Ubl
+        );
         assert_eq!(sniff("a.xml", b"%PDF-1.7").unwrap(), Format::FacturX);
         assert_eq!(sniff("a", b"PK\x03\x04rest").unwrap(), Format::Zip);
         let e = sniff("a.xml", b"<Order/>").unwrap_err();

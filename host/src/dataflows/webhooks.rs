@@ -81,8 +81,9 @@ fn allowed(ip: IpAddr, loopback: bool) -> bool {
 
 /// Checks a webhook URL as a client gives it; the error says what would be right.
 pub fn check_url(url: &str, loopback: bool) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url.trim())
-        .map_err(|e| format!("`{url}` is not a URL ({e}); give e.g. https://erp.example.fr/portico/events"))?;
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+        format!("`{url}` is not a URL ({e}); give e.g. https://erp.example.fr/portico/events")
+    })?;
     if url.len() > 2000 {
         return Err("a webhook URL is at most 2000 characters".into());
     }
@@ -313,7 +314,9 @@ async fn deliver(
                         Err(format!("answered {status}"))
                     }
                 }
-                Err(e) if e.is_timeout() => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
+                Err(e) if e.is_timeout() => {
+                    Err(format!("no answer within {} s", TIMEOUT.as_secs()))
+                }
                 Err(e) => Err(format!("could not be reached: {}", root_cause(&e))),
             }
         }
@@ -356,14 +359,38 @@ mod tests {
     #[test]
     fn urls_are_https_and_public_unless_loopback_is_allowed() {
         assert!(check_url("https://erp.example.fr/hook", false).is_ok());
-        assert!(check_url("http://erp.example.fr/hook", false).unwrap_err().contains("not https"));
-        assert!(check_url("https://10.0.0.5/hook", false).unwrap_err().contains("private"));
-        assert!(check_url("https://[fd00::1]/hook", false).unwrap_err().contains("private"));
-        assert!(check_url("https://169.254.169.254/latest", false).unwrap_err().contains("private"));
-        assert!(check_url("http://127.0.0.1:9/hook", false).unwrap_err().contains("loopback"));
+        assert!(
+            check_url("http://erp.example.fr/hook", false)
+                .unwrap_err()
+                .contains("not https")
+        );
+        assert!(
+            check_url("https://10.0.0.5/hook", false)
+                .unwrap_err()
+                .contains("private")
+        );
+        assert!(
+            check_url("https://[fd00::1]/hook", false)
+                .unwrap_err()
+                .contains("private")
+        );
+        assert!(
+            check_url("https://169.254.169.254/latest", false)
+                .unwrap_err()
+                .contains("private")
+        );
+        assert!(
+            check_url("http://127.0.0.1:9/hook", false)
+                .unwrap_err()
+                .contains("loopback")
+        );
         assert!(check_url("http://127.0.0.1:9/hook", true).is_ok());
         assert!(check_url("http://localhost:9/hook", true).is_ok());
-        assert!(check_url("https://user:pw@erp.example.fr/", false).unwrap_err().contains("no user name"));
+        assert!(
+            check_url("https://user:pw@erp.example.fr/", false)
+                .unwrap_err()
+                .contains("no user name")
+        );
         assert!(check_url("ftp://erp.example.fr/", false).is_err());
     }
 

@@ -51,8 +51,14 @@ pub(super) fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<FlowFile>, Vec<FlowE
     })?;
     if archive.len() > MAX_INVOICES + 16 {
         return Err(whole(
-            format!("{} éléments ; un flux compte au plus {MAX_INVOICES} factures.", archive.len()),
-            format!("{} entries; a flow holds at most {MAX_INVOICES} invoices.", archive.len()),
+            format!(
+                "{} éléments ; un flux compte au plus {MAX_INVOICES} factures.",
+                archive.len()
+            ),
+            format!(
+                "{} entries; a flow holds at most {MAX_INVOICES} invoices.",
+                archive.len()
+            ),
         ));
     }
     let mut out = Vec::new();
@@ -80,7 +86,12 @@ pub(super) fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<FlowFile>, Vec<FlowE
             continue;
         }
         if member.is_symlink() {
-            errors.push(refuse(name, &shown, "un lien symbolique n'est pas une facture.".into(), "a symbolic link is not an invoice.".into()));
+            errors.push(refuse(
+                name,
+                &shown,
+                "un lien symbolique n'est pas une facture.".into(),
+                "a symbolic link is not an invoice.".into(),
+            ));
             continue;
         }
         let tricky = raw.starts_with('/')
@@ -90,20 +101,43 @@ pub(super) fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<FlowFile>, Vec<FlowE
             || raw.as_bytes().get(1) == Some(&b':')
             || member.enclosed_name().is_none();
         if tricky {
-            errors.push(refuse(name, &shown, "ce chemin sort de l'archive ou est absolu ; il est refusé.".into(), "this path leaves the archive or is absolute; it is refused.".into()));
+            errors.push(refuse(
+                name,
+                &shown,
+                "ce chemin sort de l'archive ou est absolu ; il est refusé.".into(),
+                "this path leaves the archive or is absolute; it is refused.".into(),
+            ));
             continue;
         }
         if raw.contains('/') {
-            errors.push(refuse(name, &shown, "les factures doivent être à la racine de l'archive, sans dossier.".into(), "invoices must be at the top of the archive, not in a folder.".into()));
+            errors.push(refuse(
+                name,
+                &shown,
+                "les factures doivent être à la racine de l'archive, sans dossier.".into(),
+                "invoices must be at the top of the archive, not in a folder.".into(),
+            ));
             continue;
         }
         let lower = raw.to_lowercase();
-        if [".zip", ".jar", ".7z", ".gz", ".tgz", ".rar"].iter().any(|x| lower.ends_with(x)) {
-            errors.push(refuse(name, &shown, "une archive dans l'archive est refusée.".into(), "an archive inside the archive is refused.".into()));
+        if [".zip", ".jar", ".7z", ".gz", ".tgz", ".rar"]
+            .iter()
+            .any(|x| lower.ends_with(x))
+        {
+            errors.push(refuse(
+                name,
+                &shown,
+                "une archive dans l'archive est refusée.".into(),
+                "an archive inside the archive is refused.".into(),
+            ));
             continue;
         }
         if !(lower.ends_with(".xml") || lower.ends_with(".pdf")) {
-            errors.push(refuse(name, &shown, "seuls les fichiers .xml (UBL, CII) et .pdf (Factur-X) sont acceptés.".into(), "only .xml (UBL, CII) and .pdf (Factur-X) files are accepted.".into()));
+            errors.push(refuse(
+                name,
+                &shown,
+                "seuls les fichiers .xml (UBL, CII) et .pdf (Factur-X) sont acceptés.".into(),
+                "only .xml (UBL, CII) and .pdf (Factur-X) files are accepted.".into(),
+            ));
             continue;
         }
         let compressed = member.compressed_size().max(1);
@@ -111,23 +145,40 @@ pub(super) fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<FlowFile>, Vec<FlowE
         let cap = MAX_MEMBER_BYTES.min(compressed.saturating_mul(MAX_RATIO).max(64 * 1024));
         let mut data = Vec::new();
         if let Err(e) = (&mut member).take(cap + 1).read_to_end(&mut data) {
-            errors.push(refuse(name, &shown, format!("illisible ({e})."), format!("unreadable ({e}).")));
+            errors.push(refuse(
+                name,
+                &shown,
+                format!("illisible ({e})."),
+                format!("unreadable ({e})."),
+            ));
             continue;
         }
         if data.len() as u64 > cap {
             let (fr, en) = if cap == MAX_MEMBER_BYTES {
-                ("dépasse 10 Mo une fois décompressé.".to_string(), "is over 10 MB once inflated.".to_string())
+                (
+                    "dépasse 10 Mo une fois décompressé.".to_string(),
+                    "is over 10 MB once inflated.".to_string(),
+                )
             } else {
                 (
-                    format!("se décompresse plus de {MAX_RATIO} fois : c'est le signe d'une « bombe » ZIP, il est refusé."),
-                    format!("inflates more than {MAX_RATIO} times: the mark of a zip bomb; it is refused."),
+                    format!(
+                        "se décompresse plus de {MAX_RATIO} fois : c'est le signe d'une « bombe » ZIP, il est refusé."
+                    ),
+                    format!(
+                        "inflates more than {MAX_RATIO} times: the mark of a zip bomb; it is refused."
+                    ),
                 )
             };
             errors.push(refuse(name, &shown, fr, en));
             continue;
         }
         if data.starts_with(b"PK\x03\x04") {
-            errors.push(refuse(name, &shown, "une archive dans l'archive est refusée.".into(), "an archive inside the archive is refused.".into()));
+            errors.push(refuse(
+                name,
+                &shown,
+                "une archive dans l'archive est refusée.".into(),
+                "an archive inside the archive is refused.".into(),
+            ));
             continue;
         }
         total += data.len() as u64;
@@ -137,18 +188,30 @@ pub(super) fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<FlowFile>, Vec<FlowE
                 "over 120 MB once inflated.".into(),
             ));
         }
-        out.push(FlowFile { name: raw, bytes: data });
+        out.push(FlowFile {
+            name: raw,
+            bytes: data,
+        });
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     if out.is_empty() {
-        return Err(whole("elle ne contient aucune facture.".into(), "it holds no invoice.".into()));
+        return Err(whole(
+            "elle ne contient aucune facture.".into(),
+            "it holds no invoice.".into(),
+        ));
     }
     if out.len() > MAX_INVOICES {
         return Err(whole(
-            format!("{} factures ; un flux en compte au plus {MAX_INVOICES}.", out.len()),
-            format!("{} invoices; a flow holds at most {MAX_INVOICES}.", out.len()),
+            format!(
+                "{} factures ; un flux en compte au plus {MAX_INVOICES}.",
+                out.len()
+            ),
+            format!(
+                "{} invoices; a flow holds at most {MAX_INVOICES}.",
+                out.len()
+            ),
         ));
     }
     Ok(out)
@@ -174,7 +237,10 @@ mod tests {
     fn a_good_zip_gives_its_invoices_in_order() {
         let z = zip_of(&[("a.xml", b"<Invoice/>"), ("b.pdf", b"%PDF-1.7")]);
         let files = unzip("f.zip", &z).unwrap();
-        assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["a.xml", "b.pdf"]);
+        assert_eq!(
+            files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["a.xml", "b.pdf"]
+        );
         assert_eq!(files[0].bytes, b"<Invoice/>");
     }
 
@@ -202,14 +268,28 @@ mod tests {
     fn a_zip_bomb_is_refused_without_inflating_it_all() {
         let zeros = vec![b' '; 9 * 1024 * 1024];
         let z = zip_of(&[("bomb.xml", &zeros)]);
-        assert!(z.len() < 100 * 1024, "the test needs a small archive: {}", z.len());
+        assert!(
+            z.len() < 100 * 1024,
+            "the test needs a small archive: {}",
+            z.len()
+        );
         let errors = unzip("f.zip", &z).unwrap_err();
         assert!(errors[0].message.en.contains("zip bomb"), "{:?}", errors[0]);
     }
 
     #[test]
     fn garbage_and_empty_archives_say_so() {
-        assert!(unzip("f.zip", b"PK\x03\x04garbage").unwrap_err()[0].message.en.contains("cannot be read"));
-        assert!(unzip("f.zip", &zip_of(&[])).unwrap_err()[0].message.en.contains("no invoice"));
+        assert!(
+            unzip("f.zip", b"PK\x03\x04garbage").unwrap_err()[0]
+                .message
+                .en
+                .contains("cannot be read")
+        );
+        assert!(
+            unzip("f.zip", &zip_of(&[])).unwrap_err()[0]
+                .message
+                .en
+                .contains("no invoice")
+        );
     }
 }

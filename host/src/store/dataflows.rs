@@ -444,7 +444,11 @@ impl Store {
                 &stored_original,
             )?;
             for (n, s) in &stored {
-                tx.put(TreeId::DataFlowFiles, &file_key(&flow.id, &n.to_string()), s)?;
+                tx.put(
+                    TreeId::DataFlowFiles,
+                    &file_key(&flow.id, &n.to_string()),
+                    s,
+                )?;
             }
             for m in &messages {
                 queue(tx, m, now)?;
@@ -535,11 +539,7 @@ impl Store {
             let Some(mut flow) = tx_read::<DataFlow>(tx, TreeId::DataFlows, &key)? else {
                 return Ok(None);
             };
-            let Some(inv) = flow
-                .invoices
-                .iter_mut()
-                .find(|i| i.index == outcome.index)
-            else {
+            let Some(inv) = flow.invoices.iter_mut().find(|i| i.index == outcome.index) else {
                 return Ok(Some(flow));
             };
             if inv.verdict != Verdict::Pending || outcome.verdict == Verdict::Pending {
@@ -716,7 +716,10 @@ mod tests {
         assert!(is_flow_id(&flow), "{flow}");
         let id = invoice_message_id(1_700_000_000_123, &flow, 41);
         assert_eq!(parse_invoice_message_id(&id), Some((flow, 41)));
-        assert_eq!(parse_invoice_message_id("1700000000000-abcdef0123456789"), None);
+        assert_eq!(
+            parse_invoice_message_id("1700000000000-abcdef0123456789"),
+            None
+        );
         assert!(!is_flow_id("../../etc/passwd"));
     }
 

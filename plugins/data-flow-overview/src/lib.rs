@@ -92,7 +92,8 @@ pub fn parse_date(s: &str) -> Option<u64> {
     let days = era * 146_097 + doe - 719_468;
     let back = portico_sdk::time::format_date((days as u64) * DAY_MS);
     // 2026-02-31 is not a date: it must read back as written.
-    (back == format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)).then_some(days as u64)
+    (back == format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d))
+        .then_some(days as u64)
 }
 
 fn list(cx: &Context, req: &Request, problems: Option<Vec<Value>>) -> Result<View, Error> {
@@ -121,7 +122,9 @@ fn list(cx: &Context, req: &Request, problems: Option<Vec<Value>>) -> Result<Vie
             }
         }
     };
-    let status_filter = STATUSES.contains(&status.as_str()).then_some(status.as_str());
+    let status_filter = STATUSES
+        .contains(&status.as_str())
+        .then_some(status.as_str());
     let client_filter = (!client.is_empty()).then_some(client.as_str());
     let rows = flows::list(from_ms, to_ms, status_filter, client_filter, LIST_LIMIT)?;
 
@@ -207,13 +210,18 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
         let view = list(cx, req, None)?;
         return Ok(Response::invalid(
             i18n::message("deposit.refused", &[]),
-            vec![FieldError::new("file", i18n::message("deposit.choose", &[]))],
+            vec![FieldError::new(
+                "file",
+                i18n::message("deposit.choose", &[]),
+            )],
             view,
         ));
     };
     let qualification = req.form_value("mode") == Some("qualification");
     match flows::deposit(&upload.filename, &upload.bytes, qualification) {
-        Ok(id) => Ok(Response::redirect(cx.href(&format!("/flow/{id}?deposited=1")))),
+        Ok(id) => Ok(Response::redirect(
+            cx.href(&format!("/flow/{id}?deposited=1")),
+        )),
         Err(portico_sdk::HostError::Invalid(fields)) => {
             // The host's refusals, in both languages: the reader's is shown.
             let problems: Vec<Value> = fields
@@ -290,7 +298,10 @@ mod tests {
     fn dates_parse_and_impossible_ones_do_not() {
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date("2026-11-29"), Some(1_795_955_400_000 / DAY_MS));
-        assert_eq!(parse_date("2024-02-29").map(|d| portico_sdk::time::format_date(d * DAY_MS)), Some("2024-02-29".into()));
+        assert_eq!(
+            parse_date("2024-02-29").map(|d| portico_sdk::time::format_date(d * DAY_MS)),
+            Some("2024-02-29".into())
+        );
         assert_eq!(parse_date("2026-02-31"), None);
         assert_eq!(parse_date("29/11/2026"), None);
     }
@@ -322,7 +333,10 @@ mod tests {
             b"<Invoice/>".to_vec(),
         );
         let r = host.handle::<DataFlowOverview>(&req);
-        assert!(r.redirect_target().is_some_and(|t| t.contains("/flow/")), "{r:?}");
+        assert!(
+            r.redirect_target().is_some_and(|t| t.contains("/flow/")),
+            "{r:?}"
+        );
         let deposits = host.deposits();
         assert_eq!(deposits.len(), 1);
         assert_eq!(deposits[0].0, "inv.xml");

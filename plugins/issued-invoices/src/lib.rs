@@ -1367,7 +1367,13 @@ fn flow_invoice(cx: &Context, msg: &Message) -> Result<(), Error> {
     send(cx, &mut inv)?;
     store(&inv)?;
     publish_to_acknowledge()?;
-    answer("receivable", &inv.number, &inv.recipient_id, Some(&id), Vec::new())
+    answer(
+        "receivable",
+        &inv.number,
+        &inv.recipient_id,
+        Some(&id),
+        Vec::new(),
+    )
 }
 
 /// Tells the platform an invoice's status changed, for the structure's

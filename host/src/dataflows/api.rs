@@ -186,7 +186,7 @@ pub async fn list(state: AppState, caller: Caller, Query(q): Query<ListQuery>) -
 }
 
 /// `GET /api/v1/flows/{id}` and `…/report`.
-pub async fn get(state: AppState, caller: Caller, id: String, with_report: bool) -> Response {
+pub async fn get_flow(state: AppState, caller: Caller, id: String, with_report: bool) -> Response {
     if !caller.read {
         return not_found();
     }
@@ -300,4 +300,76 @@ pub async fn delete_webhook(state: AppState, caller: Caller, id: String) -> Resp
         Ok(Err(e)) => storage(e),
         Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "the deletion failed"),
     }
+}
+
+impl From<&crate::api::ApiPrincipal> for Caller {
+    fn from(p: &crate::api::ApiPrincipal) -> Caller {
+        let access = p.access(FLOWS_AREA);
+        Caller {
+            structure: p.structure.clone(),
+            client_id: p.client_id.clone(),
+            client_name: p.client_name.clone(),
+            production: p.mode == crate::api::Mode::Production,
+            read: access.is_some(),
+            write: access == Some(crate::api::Access::ReadWrite),
+        }
+    }
+}
+
+/// The flow and webhook routes, mounted under the API guard.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::extract::{Path, State};
+    use axum::routing::{delete, get};
+    use crate::api::ApiPrincipal;
+    axum::Router::new()
+        .route(
+            "/api/v1/flows",
+            get(
+                |State(s): State<AppState>, p: ApiPrincipal, q: Query<ListQuery>| async move {
+                    list(s, Caller::from(&p), q).await
+                },
+            )
+            .post(
+                |State(s): State<AppState>,
+                 p: ApiPrincipal,
+                 q: Query<DepositQuery>,
+                 body: Body| async move { deposit(s, Caller::from(&p), q, body).await },
+            )
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_ZIP_BYTES + 1)),
+        )
+        .route(
+            "/api/v1/flows/{id}",
+            get(
+                |State(s): State<AppState>, p: ApiPrincipal, Path(id): Path<String>| async move {
+                    get_flow(s, Caller::from(&p), id, false).await
+                },
+            ),
+        )
+        .route(
+            "/api/v1/flows/{id}/report",
+            get(
+                |State(s): State<AppState>, p: ApiPrincipal, Path(id): Path<String>| async move {
+                    get_flow(s, Caller::from(&p), id, true).await
+                },
+            ),
+        )
+        .route(
+            "/api/v1/webhooks",
+            get(|State(s): State<AppState>, p: ApiPrincipal| async move {
+                list_webhooks(s, Caller::from(&p)).await
+            })
+            .post(
+                |State(s): State<AppState>, p: ApiPrincipal, body: axum::body::Bytes| async move {
+                    add_webhook(s, Caller::from(&p), body).await
+                },
+            ),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            delete(
+                |State(s): State<AppState>, p: ApiPrincipal, Path(id): Path<String>| async move {
+                    delete_webhook(s, Caller::from(&p), id).await
+                },
+            ),
+        )
 }

@@ -17,6 +17,7 @@
 //!    and queues the `flow.completed` webhook event.
 //! 3. [`webhooks`] delivers the events, signed, with retries.
 
+pub mod api;
 pub mod webhooks;
 mod zip;
 

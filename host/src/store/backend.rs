@@ -68,6 +68,14 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// API client id → client record (hashed secrets, grants, mode, expiry).
+    ApiClients,
+    /// (structure, client id) → empty; a structure's clients.
+    ApiClientsByStructure,
+    /// sha256(bearer token) → token record (client, grants, mode, expiry).
+    ApiTokens,
+    /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
+    ApiRate,
     /// (structure, inverted deposit time, flow id) → data flow record: files
     /// deposited by programs and people, followed to the last invoice
     /// (`dataflows.rs`; not the message log `Flows`).
@@ -84,7 +92,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 29] = [
+    pub const ALL: [TreeId; 33] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -109,6 +117,10 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::ApiClients,
+        TreeId::ApiClientsByStructure,
+        TreeId::ApiTokens,
+        TreeId::ApiRate,
         TreeId::DataFlows,
         TreeId::DataFlowFiles,
         TreeId::Webhooks,
@@ -144,6 +156,10 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::ApiClients => "api-clients",
+            TreeId::ApiClientsByStructure => "api-clients-by-structure",
+            TreeId::ApiTokens => "api-tokens",
+            TreeId::ApiRate => "api-rate",
             TreeId::DataFlows => "data-flows",
             TreeId::DataFlowFiles => "data-flow-files",
             TreeId::Webhooks => "webhooks",

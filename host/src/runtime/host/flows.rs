@@ -124,25 +124,46 @@ impl Host for HostState {
         let structure = self.structure()?.to_string();
         let user = self.user()?.to_string();
         let store = self.store()?.clone();
-        let name = store
-            .user(&crate::store::UserId::new(user))
-            .map_err(|e| store_error(&scope, e))?
-            .map(|u| format!("{} {}", u.first_name, u.last_name))
-            .unwrap_or_default();
+        // An API client calling the area's page (`/api/v1/s/…`) deposits as
+        // itself, and a qualification client only in qualification.
+        let (source, forced) = match user.strip_prefix(crate::api::ACTOR_PREFIX) {
+            Some(client_id) => {
+                let client = store
+                    .api_client(client_id)
+                    .map_err(|e| store_error(&scope, e))?;
+                let qualification_only =
+                    client.as_ref().is_none_or(|c| c.mode != crate::api::Mode::Production);
+                let source = FlowSource {
+                    channel: "api".into(),
+                    name: client.map(|c| c.name).unwrap_or_default(),
+                    client_id: Some(client_id.to_string()),
+                };
+                (source, qualification_only)
+            }
+            None => {
+                let name = store
+                    .user(&crate::store::UserId::new(user))
+                    .map_err(|e| store_error(&scope, e))?
+                    .map(|u| format!("{} {}", u.first_name, u.last_name))
+                    .unwrap_or_default();
+                let source = FlowSource {
+                    channel: "portal".into(),
+                    name,
+                    client_id: None,
+                };
+                (source, false)
+            }
+        };
         let req = DepositRequest {
             structure: &structure,
             filename: &filename,
             bytes: &bytes,
-            mode: if qualification {
+            mode: if qualification || forced {
                 FlowMode::Qualification
             } else {
                 FlowMode::Production
             },
-            source: FlowSource {
-                channel: "portal".into(),
-                name,
-                client_id: None,
-            },
+            source,
         };
         match dataflows::deposit(&store, req) {
             Ok(flow) => Ok(flow.id),

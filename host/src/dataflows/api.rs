@@ -150,7 +150,10 @@ pub async fn deposit(
         Ok(Err(DepositRefused::Store(e))) => storage(e),
         Err(e) => {
             tracing::error!(error = %e, "flow API: the deposit task failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "the deposit failed; nothing was recorded")
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the deposit failed; nothing was recorded",
+            )
         }
     }
 }
@@ -180,7 +183,9 @@ pub async fn list(state: AppState, caller: Caller, Query(q): Query<ListQuery>) -
         limit,
         |f| status.as_deref().is_none_or(|s| f.status.as_str() == s),
     ) {
-        Ok(flows) => Json(json!({"flows": flows.iter().map(summary).collect::<Vec<_>>()})).into_response(),
+        Ok(flows) => {
+            Json(json!({"flows": flows.iter().map(summary).collect::<Vec<_>>()})).into_response()
+        }
         Err(e) => storage(e),
     }
 }
@@ -244,7 +249,10 @@ pub async fn add_webhook(state: AppState, caller: Caller, body: axum::body::Byte
     }
     let now = store.clock().now_ms();
     let hook = Webhook {
-        id: format!("wh_{}", crate::store::dataflows::new_queue_id(now).replace('-', "")),
+        id: format!(
+            "wh_{}",
+            crate::store::dataflows::new_queue_id(now).replace('-', "")
+        ),
         structure: caller.structure.clone(),
         client_id: caller.client_id.clone(),
         client_name: caller.client_name.clone(),
@@ -290,7 +298,10 @@ pub async fn delete_webhook(state: AppState, caller: Caller, id: String) -> Resp
         return not_found();
     }
     if !caller.write {
-        return problem(StatusCode::FORBIDDEN, "deleting a webhook needs read and write on the Data flow overview");
+        return problem(
+            StatusCode::FORBIDDEN,
+            "deleting a webhook needs read and write on the Data flow overview",
+        );
     }
     let store = state.store().clone();
     let structure = caller.structure.clone();
@@ -318,9 +329,9 @@ impl From<&crate::api::ApiPrincipal> for Caller {
 
 /// The flow and webhook routes, mounted under the API guard.
 pub fn routes() -> axum::Router<AppState> {
+    use crate::api::ApiPrincipal;
     use axum::extract::{Path, State};
     use axum::routing::{delete, get};
-    use crate::api::ApiPrincipal;
     axum::Router::new()
         .route(
             "/api/v1/flows",

@@ -429,3 +429,5 @@ mod tests {
         assert_eq!(clean_name(".."), "flow");
     }
 }
+#[cfg(test)]
+mod api_tests;

@@ -38,9 +38,21 @@ pub const MAX_ATTEMPTS: u32 = 12;
 /// How often the worker looks at the queue.
 const POLL: Duration = Duration::from_millis(100);
 
+/// Set by in-process tests (the environment cannot be changed safely
+/// from a running test).
+static LOOPBACK_FOR_TESTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// Whether loopback URLs are accepted on this server.
 pub fn loopback_allowed() -> bool {
-    std::env::var(ALLOW_LOOPBACK_ENV).is_ok_and(|v| v == "1")
+    LOOPBACK_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed)
+        || std::env::var(ALLOW_LOOPBACK_ENV).is_ok_and(|v| v == "1")
+}
+
+/// Tests only: accept loopback URLs in this process.
+#[cfg(test)]
+pub(crate) fn allow_loopback_for_tests() {
+    LOOPBACK_FOR_TESTS.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether `ip` is on the public internet.

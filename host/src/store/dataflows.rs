@@ -246,6 +246,7 @@ pub struct InvoiceOutcome {
 }
 
 /// One file of a deposit, as it will be stored.
+#[derive(Debug)]
 pub struct FlowFile {
     /// Its name.
     pub name: String,

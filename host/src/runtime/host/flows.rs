@@ -131,8 +131,9 @@ impl Host for HostState {
                 let client = store
                     .api_client(client_id)
                     .map_err(|e| store_error(&scope, e))?;
-                let qualification_only =
-                    client.as_ref().is_none_or(|c| c.mode != crate::api::Mode::Production);
+                let qualification_only = client
+                    .as_ref()
+                    .is_none_or(|c| c.mode != crate::api::Mode::Production);
                 let source = FlowSource {
                     channel: "api".into(),
                     name: client.map(|c| c.name).unwrap_or_default(),

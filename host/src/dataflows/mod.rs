@@ -92,15 +92,15 @@ const FIX_FORMATS_EN: &str =
     "Deposit a UBL 2.1 or CII D16B invoice (.xml), a Factur-X (.pdf) or a .zip of such files.";
 
 /// What one file is, from its first bytes (never from its name alone).
-pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, FlowError> {
+pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, Box<FlowError>> {
     if bytes.is_empty() {
-        return Err(file_error(
+        return Err(Box::new(file_error(
             "FLOW-EMPTY",
             format!("Le fichier « {name} » est vide."),
             format!("The file “{name}” is empty."),
             FIX_FORMATS_FR,
             FIX_FORMATS_EN,
-        ));
+        )));
     }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Ok(Format::Zip);
@@ -135,7 +135,7 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, FlowError> {
             "CrossIndustryInvoice" => return Ok(Format::Cii),
             "Invoice" | "CreditNote" => return Ok(Format::Ubl),
             _ => {
-                return Err(file_error(
+                return Err(Box::new(file_error(
                     "FLOW-XML-ROOT",
                     format!(
                         "« {name} » est du XML, mais son élément racine <{root}> n'est ni une facture UBL (Invoice, CreditNote) ni une facture CII (CrossIndustryInvoice)."
@@ -145,17 +145,17 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Result<Format, FlowError> {
                     ),
                     FIX_FORMATS_FR,
                     FIX_FORMATS_EN,
-                ));
+                )));
             }
         }
     }
-    Err(file_error(
+    Err(Box::new(file_error(
         "FLOW-FORMAT",
         format!("« {name} » n'est ni du XML, ni un PDF, ni un ZIP."),
         format!("“{name}” is neither XML, nor a PDF, nor a ZIP."),
         FIX_FORMATS_FR,
         FIX_FORMATS_EN,
-    ))
+    )))
 }
 
 /// A file name as kept: no directories, no control characters, bounded.
@@ -207,7 +207,7 @@ impl From<StoreError> for DepositRefused {
 /// flow as recorded (status `received`).
 pub fn deposit(store: &Store, req: DepositRequest<'_>) -> Result<DataFlow, DepositRefused> {
     let name = clean_name(req.filename);
-    let format = sniff(&name, req.bytes).map_err(|e| DepositRefused::File(vec![e]))?;
+    let format = sniff(&name, req.bytes).map_err(|e| DepositRefused::File(vec![*e]))?;
     let limit = if format == Format::Zip {
         MAX_ZIP_BYTES
     } else {

@@ -183,11 +183,9 @@ fn chart(recent: &[Value], start: u64, today: u64) -> (Vec<Value>, Vec<Value>) {
             let (flows, invoices, rejected) = chunk
                 .iter()
                 .fold((0, 0, 0), |a, d| (a.0 + d.0, a.1 + d.1, a.2 + d.2));
-            let rate = if invoices == 0 {
-                0
-            } else {
-                (rejected * 100 + invoices / 2) / invoices
-            };
+            let rate = (rejected * 100 + invoices / 2)
+                .checked_div(invoices)
+                .unwrap_or(0);
             json!({"from": portico_sdk::time::format_date(first * DAY_MS), "flows": flows,
                    "invoices": invoices, "rejected": rejected, "rate": rate})
         })

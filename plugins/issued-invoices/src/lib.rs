@@ -1078,7 +1078,7 @@ fn deposit(cx: &Context, req: &Request) -> Result<Response, Error> {
 enum Structured {
     /// An invoice that passed every check.
     Read {
-        doc: en16931::model::Invoice,
+        doc: Box<en16931::model::Invoice>,
         source: xml::Source,
         recipient: Option<Recipient>,
     },
@@ -1150,7 +1150,7 @@ fn read_structured(me: &str, upload: &portico_sdk::Upload) -> Result<Structured,
     }
     if findings.is_empty() {
         Ok(Structured::Read {
-            doc,
+            doc: Box::new(doc),
             source,
             recipient,
         })

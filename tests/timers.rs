@@ -512,14 +512,14 @@ fn check_names_each_areas_contract_and_refuses_a_newer_one() {
             .to_string()
     };
     assert!(line("fixture").contains("portico:area@1.0.0"), "{text}");
-    assert!(line("current").contains("portico:area@1.1.0"), "{text}");
+    assert!(line("current").contains("portico:area@1.2.0"), "{text}");
 
     // A component built against a contract this host does not implement yet.
     let newer = dir.path().join("newer.wasm");
     std::fs::write(
         &newer,
         wat::parse_str(
-            r#"(component (instance $i) (export "portico:area/plugin@1.2.0" (instance $i)))"#,
+            r#"(component (instance $i) (export "portico:area/plugin@1.3.0" (instance $i)))"#,
         )
         .unwrap(),
     )
@@ -536,8 +536,8 @@ fn check_names_each_areas_contract_and_refuses_a_newer_one() {
     let (ok, text) = check(&config);
     assert!(!ok, "{text}");
     assert!(
-        text.contains("built against portico:area@1.2.0")
-            && text.contains("this host implements portico:area@1.0.0 to 1.1.0"),
+        text.contains("built against portico:area@1.3.0")
+            && text.contains("this host implements portico:area@1.0.0 to 1.2.0"),
         "{text}"
     );
 }

@@ -82,6 +82,7 @@
 extern crate self as portico_sdk;
 
 pub mod account;
+pub mod api_clients;
 pub mod attachments;
 pub mod directory;
 mod error;
@@ -110,9 +111,9 @@ pub use types::{
 };
 
 /// The semver of the WIT contract this SDK implements (`portico:area@…`).
-/// An area built with this SDK needs a host implementing 1.1 or a later 1.x
-/// (1.1.0 added [`timers`] and `messages.lookup`).
-pub const API_VERSION: &str = "1.1.0";
+/// An area built with this SDK needs a host implementing 1.2 or a later 1.x
+/// (1.1.0 added [`timers`] and `messages.lookup`, 1.2.0 [`api_clients`]).
+pub const API_VERSION: &str = "1.2.0";
 
 /// What an area implements. The host creates a fresh instance per call, so
 /// there is no `self`: state lives in [`kv`] or in the host's directory.

@@ -146,6 +146,8 @@ struct State {
     searchable: Vec<StructureMatch>,
     my_link_requests: Vec<MyLinkRequest>,
     area_subscriptions: Vec<AreaSubscription>,
+    /// `api-clients`: the structure's clients and, per client, its secrets.
+    api_clients: Vec<(crate::api_clients::Client, Vec<String>)>,
 }
 
 impl State {
@@ -215,6 +217,7 @@ impl State {
             searchable: Vec::new(),
             my_link_requests: Vec::new(),
             area_subscriptions: Vec::new(),
+            api_clients: Vec::new(),
         }
     }
 
@@ -1426,6 +1429,149 @@ pub(crate) mod imports {
                 detail,
             );
             Ok(())
+        })
+    }
+
+    // ---- api-clients: the host's rules (host/src/runtime/host/api_clients.rs) ----
+
+    fn enter_api_clients(s: &mut State) -> Result<(), HostError> {
+        s.enter("api-clients")?;
+        s.current_structure("api-clients")?;
+        if !s.role.is_some_and(Role::is_manager) {
+            return Err(HostError::NotFound(
+                "only a primary or secondary manager of this structure can do this".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fake's grantable areas: the tabs, except this area.
+    fn grantable_in(s: &State) -> Vec<crate::api_clients::GrantableArea> {
+        s.tabs
+            .iter()
+            .filter(|t| t.id != s.area)
+            .map(|t| crate::api_clients::GrantableArea {
+                id: t.id.clone(),
+                title: t.title.clone(),
+            })
+            .collect()
+    }
+
+    fn fake_secret(s: &mut State) -> String {
+        s.next_message += 1;
+        format!("pcs_test{:056}", s.next_message)
+    }
+
+    pub(crate) fn api_clients_list() -> Result<Vec<crate::api_clients::Client>, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            Ok(s.api_clients.iter().map(|(c, _)| c.clone()).collect())
+        })
+    }
+
+    pub(crate) fn api_clients_grantable()
+    -> Result<Vec<crate::api_clients::GrantableArea>, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            Ok(grantable_in(s))
+        })
+    }
+
+    pub(crate) fn api_clients_create(
+        new: &crate::api_clients::NewClient,
+    ) -> Result<crate::api_clients::Issued, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            let mut errors = Vec::new();
+            let name = new.name.trim();
+            if name.is_empty() || name.chars().count() > 80 {
+                errors.push(FieldError::new("name", "1 to 80 characters"));
+            }
+            let open = grantable_in(s);
+            if new.grants.is_empty()
+                || new
+                    .grants
+                    .iter()
+                    .any(|g| !open.iter().any(|a| a.id == g.area))
+            {
+                errors.push(FieldError::new(
+                    "grants",
+                    "at least one area, among grantable()",
+                ));
+            }
+            if new.expires_ms <= s.now_ms || new.expires_ms > s.now_ms + 2 * 365 * 86_400_000 {
+                errors.push(FieldError::new(
+                    "expires",
+                    "after now, at most two years ahead",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(HostError::Invalid(errors));
+            }
+            s.next_message += 1;
+            let client = crate::api_clients::Client {
+                id: format!("pc_test{:025}", s.next_message),
+                name: name.to_owned(),
+                grants: new.grants.clone(),
+                mode: new.mode,
+                expires_ms: new.expires_ms,
+                created_ms: s.now_ms,
+                revoked_ms: None,
+                overlap_until_ms: None,
+            };
+            let secret = fake_secret(s);
+            s.api_clients.push((client.clone(), vec![secret.clone()]));
+            s.audit(
+                "api-client.create",
+                serde_json::json!({ "client": client.name, "client_id": client.id }),
+            );
+            Ok(crate::api_clients::Issued { client, secret })
+        })
+    }
+
+    pub(crate) fn api_clients_rotate(
+        id: &str,
+        overlap_until_ms: u64,
+    ) -> Result<crate::api_clients::Issued, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            if overlap_until_ms > s.now_ms + 30 * 86_400_000 {
+                return Err(invalid("overlap", "at most 30 days ahead"));
+            }
+            let now = s.now_ms;
+            let secret = fake_secret(s);
+            let Some((client, secrets)) = s
+                .api_clients
+                .iter_mut()
+                .find(|(c, _)| c.id == id && c.active(now))
+            else {
+                return Err(HostError::NotFound(format!("no API client {id}")));
+            };
+            client.overlap_until_ms = (overlap_until_ms > now).then_some(overlap_until_ms);
+            secrets.push(secret.clone());
+            let client = client.clone();
+            s.audit(
+                "api-client.rotate",
+                serde_json::json!({ "client": client.name, "client_id": client.id }),
+            );
+            Ok(crate::api_clients::Issued { client, secret })
+        })
+    }
+
+    pub(crate) fn api_clients_revoke(id: &str) -> Result<crate::api_clients::Client, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            let now = s.now_ms;
+            let Some((client, _)) = s.api_clients.iter_mut().find(|(c, _)| c.id == id) else {
+                return Err(HostError::NotFound(format!("no API client {id}")));
+            };
+            client.revoked_ms.get_or_insert(now);
+            let client = client.clone();
+            s.audit(
+                "api-client.revoke",
+                serde_json::json!({ "client": client.name, "client_id": client.id }),
+            );
+            Ok(client)
         })
     }
 

@@ -209,6 +209,9 @@ words! {
         /// Durable timers: messages to itself, delivered no earlier than a
         /// given time (contract 1.1.0; structure-scoped areas only).
         Timers => "timers",
+        /// Privileged: the current structure's API clients (contract 1.2.0;
+        /// held by the area `edi-api-connections` alone).
+        ApiClients => "api-clients",
     }
 }
 
@@ -240,7 +243,9 @@ impl Capability {
     /// The scope a privileged capability is bound to, if any.
     pub fn required_scope(self) -> Option<Scope> {
         match self {
-            Capability::Directory | Capability::Timers => Some(Scope::Structure),
+            Capability::Directory | Capability::Timers | Capability::ApiClients => {
+                Some(Scope::Structure)
+            }
             Capability::Account => Some(Scope::User),
             _ => None,
         }

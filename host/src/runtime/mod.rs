@@ -45,7 +45,7 @@ pub use bindings::types as wit;
 /// the same major and a minor ≤ ours load (1.0.0 components run unchanged:
 /// wasmtime's linker resolves their `@1.0.0` imports to our 1.1.0 ones, and
 /// `tests/fixtures/contract-1.0.0` proves it); anything else is refused.
-pub const API_VERSION: semver::Version = semver::Version::new(1, 1, 0);
+pub const API_VERSION: semver::Version = semver::Version::new(1, 2, 0);
 
 /// How often the epoch ticks. Deadlines are whole ticks, so this is the
 /// precision of `timeout-ms`; 10 ms keeps the ticker's cost negligible.
@@ -700,7 +700,7 @@ mod tests {
         let msg = err.to_string();
         assert!(
             msg.contains("built against portico:area@2.0.0")
-                && msg.contains("implements portico:area@1.0.0 to 1.1.0"),
+                && msg.contains("implements portico:area@1.0.0 to 1.2.0"),
             "{msg}"
         );
     }
@@ -708,16 +708,16 @@ mod tests {
     #[test]
     fn a_component_for_a_newer_minor_is_refused() {
         let err = load_wat(
-            r#"(component (instance $i) (export "portico:area/plugin@1.2.0" (instance $i)))"#,
+            r#"(component (instance $i) (export "portico:area/plugin@1.3.0" (instance $i)))"#,
         )
         .err()
         .expect("refused");
         let msg = err.to_string();
         assert!(
-            msg.contains("built against portico:area@1.2.0")
-                && msg.contains("implements portico:area@1.0.0 to 1.1.0")
+            msg.contains("built against portico:area@1.3.0")
+                && msg.contains("implements portico:area@1.0.0 to 1.2.0")
                 && msg.contains("needs a newer Portico")
-                && msg.contains("target portico:area@1.1.0 or an older 1.x"),
+                && msg.contains("target portico:area@1.2.0 or an older 1.x"),
             "{msg}"
         );
     }
@@ -727,7 +727,7 @@ mod tests {
         let err = load_wat("(component)").err().expect("refused");
         assert!(
             err.to_string()
-                .contains("does not export portico:area/plugin@1.1.0"),
+                .contains("does not export portico:area/plugin@1.2.0"),
             "{err}"
         );
     }

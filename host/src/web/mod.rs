@@ -390,11 +390,16 @@ pub fn app(state: AppState) -> Router {
     };
     let api_routes = Router::new()
         .route("/oauth/token", post(crate::api::token::issue))
+        .route("/api/openapi.json", get(crate::api::openapi::serve))
         .layer(DefaultBodyLimit::max(crate::api::token::MAX_TOKEN_BODY))
         .merge(
             Router::new()
                 .route(
                     "/api/v1/s/{structure}/{area}",
+                    axum::routing::any(crate::api::calls::area_call),
+                )
+                .route(
+                    "/api/v1/s/{structure}/{area}/",
                     axum::routing::any(crate::api::calls::area_call),
                 )
                 .route(

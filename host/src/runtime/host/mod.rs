@@ -5,6 +5,7 @@
 //! [`HostCall::capability`] is the whole permission model on one screen.
 
 mod account;
+mod api_clients;
 mod directory;
 mod facts;
 mod kv;
@@ -88,6 +89,8 @@ pub enum HostCall {
     TimersSchedule,
     /// `timers.cancel` (contract 1.1.0)
     TimersCancel,
+    /// `api-clients.*` (contract 1.2.0)
+    ApiClients,
 }
 
 impl HostCall {
@@ -114,6 +117,7 @@ impl HostCall {
             | AccountSubscriptions => Capability::Account,
             LogWrite => Capability::Log,
             TimersSchedule | TimersCancel => Capability::Timers,
+            ApiClients => Capability::ApiClients,
         }
     }
 }

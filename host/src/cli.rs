@@ -539,6 +539,8 @@ fn serve(
             let addr = listener.local_addr()?;
             state.set_public_url(&format!("http://{addr}"));
             tracing::info!(to = %state.mailer().describe(), "mail");
+            crate::hosts::start_heartbeat(state.clone(), format!("http://{addr}")).await;
+            let host_state = state.clone();
             // Tests and scripts read this line to find the port.
             println!("Portico listening on http://{addr}");
             if demo {
@@ -551,6 +553,7 @@ fn serve(
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
+            crate::hosts::stopped(&host_state);
             tracing::info!("stopped");
             Ok(())
         })

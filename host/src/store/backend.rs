@@ -68,11 +68,20 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// (structure, area) → the delivery lease of that destination: which
+    /// host delivers its messages now, until when (`leases.rs`).
+    Leases,
+    /// Host id → that host's heartbeat (address, version, catalogue
+    /// generation, last seen): the hosts serving this portal (`hosts.rs`).
+    Hosts,
+    /// (budget, key digest) → a throttling or rate counter shared by every
+    /// host (`limits.rs`): sign-in failures, mail budgets, search budgets.
+    Limits,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 24] = [
+    pub const ALL: [TreeId; 27] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -97,6 +106,9 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::Leases,
+        TreeId::Hosts,
+        TreeId::Limits,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -127,6 +139,9 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::Leases => "leases",
+            TreeId::Hosts => "hosts",
+            TreeId::Limits => "limits",
         }
     }
 

@@ -25,8 +25,11 @@ mod sled_backend;
 mod account_links;
 mod audit;
 mod facts;
+mod hosts;
 mod installs;
 mod kv;
+mod leases;
+mod limits;
 mod link_requests;
 mod outbox;
 mod page;
@@ -40,7 +43,9 @@ mod users;
 pub use account_links::{AccountLink, LinkProblem};
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
+pub use hosts::{HEARTBEAT_MS, HOST_FORGET_MS, HOST_LIVE_MS, HostBeat};
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
+pub use leases::{Claim, DestinationLease, LEASE_MS, LEASE_RENEW_MS, Lease};
 pub use link_requests::{LinkRequest, MAX_REQUEST_SERVICES};
 pub use outbox::{
     CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,

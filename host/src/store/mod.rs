@@ -38,6 +38,7 @@ mod sessions;
 mod structures;
 mod subscriptions;
 mod timers;
+mod transfer;
 mod users;
 
 pub use account_links::{AccountLink, LinkProblem};
@@ -60,6 +61,7 @@ pub use timers::{
     MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
     TimerEntry, new_timer_id,
 };
+pub use transfer::Summary;
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};

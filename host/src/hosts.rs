@@ -34,6 +34,9 @@ pub const HOST_ID_ENV: &str = "PORTICO_HOST_ID";
 /// purge is idempotent).
 const PURGE_EVERY: u32 = 60;
 
+/// How often the loop looks at the catalogue generation.
+const LOOK_EVERY_MS: u64 = 1_000;
+
 static ID: OnceLock<String> = OnceLock::new();
 
 /// This process's host id.
@@ -88,17 +91,32 @@ pub fn beat(state: &AppState, address: &str, started_ms: u64) -> HostBeat {
     }
 }
 
-/// Writes the heartbeat now, then every [`HEARTBEAT_MS`]; returns once the
-/// first one is written (a host is listed from its first request on).
+/// Writes the heartbeat now, then every [`HEARTBEAT_MS`] and as soon as
+/// the catalogue generation changes (a reload shows on `/ops` within a
+/// second); returns once the first one is written.
 pub async fn start_heartbeat(state: AppState, address: String) {
     let started_ms = state.clock().now_ms();
     write(&state, &address, started_ms, false).await;
     tokio::spawn(async move {
-        let mut ticks: u32 = 0;
+        let mut written = state.ops().reloads().generation();
+        let mut since = 0u64;
+        let mut beats: u32 = 0;
         loop {
-            tokio::time::sleep(Duration::from_millis(HEARTBEAT_MS)).await;
-            ticks = ticks.wrapping_add(1);
-            write(&state, &address, started_ms, ticks % PURGE_EVERY == 0).await;
+            tokio::time::sleep(Duration::from_millis(LOOK_EVERY_MS)).await;
+            since += LOOK_EVERY_MS;
+            let generation = state.ops().reloads().generation();
+            if generation == written && since < HEARTBEAT_MS {
+                continue;
+            }
+            (written, since) = (generation, 0);
+            beats = beats.wrapping_add(1);
+            write(
+                &state,
+                &address,
+                started_ms,
+                beats.is_multiple_of(PURGE_EVERY),
+            )
+            .await;
         }
     });
 }

@@ -68,6 +68,14 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// API client id → client record (hashed secrets, grants, mode, expiry).
+    ApiClients,
+    /// (structure, client id) → empty; a structure's clients.
+    ApiClientsByStructure,
+    /// sha256(bearer token) → token record (client, grants, mode, expiry).
+    ApiTokens,
+    /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
+    ApiRate,
     /// (structure, area) → the delivery lease of that destination: which
     /// host delivers its messages now, until when (`leases.rs`).
     Leases,
@@ -81,7 +89,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 27] = [
+    pub const ALL: [TreeId; 31] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -106,6 +114,10 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::ApiClients,
+        TreeId::ApiClientsByStructure,
+        TreeId::ApiTokens,
+        TreeId::ApiRate,
         TreeId::Leases,
         TreeId::Hosts,
         TreeId::Limits,
@@ -139,6 +151,10 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::ApiClients => "api-clients",
+            TreeId::ApiClientsByStructure => "api-clients-by-structure",
+            TreeId::ApiTokens => "api-tokens",
+            TreeId::ApiRate => "api-rate",
             TreeId::Leases => "leases",
             TreeId::Hosts => "hosts",
             TreeId::Limits => "limits",

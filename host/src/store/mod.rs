@@ -23,6 +23,7 @@ mod keys;
 mod sled_backend;
 
 mod account_links;
+mod api_clients;
 mod audit;
 mod facts;
 mod hosts;
@@ -42,6 +43,10 @@ mod transfer;
 mod users;
 
 pub use account_links::{AccountLink, LinkProblem};
+pub use api_clients::{
+    Access, ApiClient, ApiToken, CLIENT_ID_PREFIX, CredentialProblem, Mode, NewApiClient,
+    StoredSecret,
+};
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
 pub use hosts::{HEARTBEAT_MS, HOST_FORGET_MS, HOST_LIVE_MS, HostBeat};

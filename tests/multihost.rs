@@ -58,21 +58,20 @@ fn table(said: &str, after: &str) -> Vec<String> {
 async fn one_host_lists_itself_with_its_generation_and_its_portal_moves_whole() {
     let dir = tempfile::tempdir().unwrap();
     let password = add_operator(&dir.path().join("data"));
-    let portal = Portal::start_with(
-        dir,
-        &standard_areas(),
-        &[],
-        &[("PORTICO_HOST_ID", "web-1")],
-    );
+    let portal = Portal::start_with(dir, &standard_areas(), &[], &[("PORTICO_HOST_ID", "web-1")]);
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
-    let created = alice.create_structure(A, "Ateliers Dupont", "private").await;
+    let created = alice
+        .create_structure(A, "Ateliers Dupont", "private")
+        .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let ops = portal.client();
     assert_eq!(ops.log_in("ops@example.com", &password).await.status, 303);
     let console = ops.get("/ops").await;
     assert!(
-        console.body.contains(r#"data-host="web-1" data-generation="1""#),
+        console
+            .body
+            .contains(r#"data-host="web-1" data-generation="1""#),
         "{}",
         console.body
     );
@@ -95,7 +94,11 @@ async fn one_host_lists_itself_with_its_generation_and_its_portal_moves_whole() 
     let data = portal.data();
     let busy = portico(&["export", "--to"], &[&file, Path::new("--store"), &data]);
     assert!(!busy.status.success());
-    assert!(stderr(&busy).contains("stop the server"), "{}", stderr(&busy));
+    assert!(
+        stderr(&busy).contains("stop the server"),
+        "{}",
+        stderr(&busy)
+    );
 
     let dir = portal.stop();
     let data = dir.path().join("data");
@@ -141,7 +144,10 @@ async fn one_host_lists_itself_with_its_generation_and_its_portal_moves_whole() 
     let ops = portal.client();
     assert_eq!(ops.log_in("ops@example.com", &password).await.status, 303);
     let alice = portal.client();
-    assert_eq!(alice.log_in("alice@example.com", PASSWORD).await.status, 303);
+    assert_eq!(
+        alice.log_in("alice@example.com", PASSWORD).await.status,
+        303
+    );
     let home = alice.get("/me/my-account").await;
     assert!(home.body.contains("Ateliers Dupont"), "{}", home.body);
 }

@@ -417,11 +417,11 @@ async function signUp(page, first, email, lang) {
   await confirmAndSignIn(page, email, lang);
 }
 
-async function createStructure(page, siret, name) {
+async function createStructure(page, siret, name, kind = 'private') {
   await page.selectOption('#identifier-type', 'siret');
   await page.fill('#identifier', siret);
   await page.fill('#name', name);
-  await page.selectOption('#kind', 'private');
+  await page.selectOption('#kind', kind);
   await Promise.all([
     page.waitForLoadState('load'),
     page.click('form[action$="/structures"] button[type=submit]'),
@@ -729,4 +729,198 @@ test('a supplier adds Payment delays (a Python area), corrects a form and sees t
   assert.equal(await page.locator('a[href$="/claims.csv"]').count(), 1);
   await page.screenshot({ path: join(SCREENSHOTS, 'payment-delays.png'), fullPage: true });
   await j.finish();
+});
+
+// ---- the State procedures, in French (issue 13) ------------------------------------
+
+/** An area's catalogue text (plugins/<area>/i18n/<lang>.json), placeholders filled. */
+function areaText(area, lang, key, args = {}) {
+  const catalogue = JSON.parse(readFileSync(join(REPO, 'plugins', area, 'i18n', `${lang}.json`), 'utf8'));
+  const text = key.split('.').reduce((o, k) => o?.[k], catalogue);
+  assert.equal(typeof text, 'string', `${area} message ${key} missing in ${lang}`);
+  return text.replace(/\{([a-z0-9_-]+)\}/g, (_, n) => String(args[n] ?? `{${n}}`));
+}
+
+/** A PDF of about `kb` kB: more than one file part past 190 KiB. */
+function pdfBytes(what, kb = 1) {
+  return Buffer.concat([
+    Buffer.from(`%PDF-1.4\n% ${what}\n`),
+    Buffer.alloc(kb * 1000, 'x'),
+    Buffer.from('\n%%EOF\n'),
+  ]);
+}
+
+/** Signs up a new person who creates a structure (private or public) and adds `area` to it. */
+async function personWithArea(page, lang, first, siret, name, kind, area) {
+  await signUp(page, first, freshEmail(first.toLowerCase()), lang);
+  await createStructure(page, siret, name, kind);
+  await page.waitForURL(`**/s/${siret}/homepage`);
+  await page.goto(`/s/${siret}/manager-activities/areas`);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.click(`main form[action$="/areas/add"]:has(input[value="${area}"]) button[type=submit]`),
+  ]);
+}
+
+/** Follows the form's link to Manager activities → Bank details and saves them. */
+async function addBankDetails(page, holder) {
+  await Promise.all([page.waitForLoadState('load'), page.click('#bank-missing a')]);
+  await page.fill('#holder', holder);
+  await page.fill('#iban', 'FR76 3000 6000 0112 3456 7890 189');
+  await page.fill('#bic', 'AGRIFRPP');
+  await Promise.all([page.waitForLoadState('load'), page.click('main form[action$="/bank"] button[type=submit]')]);
+}
+
+/** Clicks `link`, which downloads a file; resolves with the file's bytes. */
+async function download(page, link) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(link)]);
+  return readFileSync(await file.path());
+}
+
+/** Reloads `url` until `locator` reads `text` (messages between structures are delivered in the background). */
+async function reloadUntil(page, url, locator, text) {
+  for (let i = 0; i < 100; i += 1) {
+    await page.goto(url);
+    if ((await page.locator(locator).count()) > 0 && (await page.locator(locator).first().innerText()).includes(text)) return;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`${url}: ${locator} never read “${text}”`);
+}
+
+/** `days` before today, `YYYY-MM-DD` (the portal runs on the real clock here). */
+function daysAgo(days) {
+  return new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+test('[fr] un interprète dépose un mémoire de frais de justice, la juridiction le certifie', async () => {
+  const lang = 'fr';
+  const t = (key, args) => areaText('justice-costs', lang, key, args);
+  // The Tribunal judiciaire de Lyon's structure in the area's referential (data/courts.json).
+  const COURT = '11004000200013';
+  const court = await journey('justice-court', { lang });
+  await personWithArea(court.page, lang, 'Claire', COURT, 'Tribunal judiciaire de Lyon', 'public', 'justice-costs');
+  const provider = await journey('justice-provider', { lang, expectedStatuses: [422] });
+  const { page } = provider;
+  const siret = freshSiret();
+  await personWithArea(page, lang, 'Sophie', siret, 'Sophie Martin, interprète', 'private', 'justice-costs');
+
+  // The form, step by step; no requisition attached: the error sits beside its field.
+  await page.goto(`/s/${siret}/justice-costs/new`);
+  assert.equal(await page.locator('#bank-missing').count(), 1, 'the form says where to add bank details');
+  await page.fill('#q', 'Lyon');
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[name=op][value=search]')]);
+  await page.selectOption('#court', 'TJ69123');
+  await page.fill('#number', 'M-2026-001');
+  await page.selectOption('#decision-kind', 'requisition');
+  await page.fill('#decision-reference', 'PV 2026/00123');
+  await page.fill('#decision-date', daysAgo(30));
+  await page.fill('#mission-end', daysAgo(20));
+  await page.check('input[name="vat-option"][value="debits"]');
+  await page.fill('#line-label-1', 'Interprétariat en garde à vue, 3 heures');
+  await page.fill('#line-amount-1', '1 234,56');
+  await page.selectOption('#line-kind-2', 'disbursement');
+  await page.fill('#line-label-2', 'Frais de péage');
+  await page.fill('#line-amount-2', '18,40');
+  await Promise.all([page.waitForLoadState('load'), page.click('main button.primary[type=submit]')]);
+  assert.equal(await assertErrorBeside(page, 'doc-requisition'), t('error.doc-requisition'));
+  assert.equal(await page.inputValue('#number'), 'M-2026-001', 'nothing typed is lost');
+
+  // Attached (a 400 kB scan: it crosses in several parts), saved: the summary.
+  const requisition = pdfBytes('réquisition', 400);
+  await page.setInputFiles('#doc-requisition', { name: 'requisition.pdf', mimeType: 'application/pdf', buffer: requisition });
+  await Promise.all([page.waitForURL('**/statement/*?done=saved'), page.click('main button.primary[type=submit]')]);
+  assert.equal(await page.locator('#status').innerText(), t('status.BROUILLON'));
+  const statement = page.url().replace(/\?.*$/, '');
+
+  // Bank details first, from the link the page gives; then send.
+  await addBankDetails(page, 'Sophie Martin');
+  await page.goto(statement);
+  await Promise.all([page.waitForURL('**?done=sent'), page.click('main form[action$="/send"] button[type=submit]')]);
+  assert.equal(await page.locator('#status').innerText(), t('status.MISE_A_DISPOSITION'));
+  assert.equal(await page.locator('a[href$="/edit"]').count(), 0, 'a statement made available cannot be changed');
+
+  // The jurisdiction: its inbox, the statement, the requisition's very bytes, certified.
+  const c = court.page;
+  const inbox = `/s/${COURT}/justice-costs`;
+  await reloadUntil(c, inbox, '#received', 'M-2026-001');
+  await Promise.all([c.waitForLoadState('load'), c.click('#received a:has-text("M-2026-001")')]);
+  assert.match(await c.locator('main').innerText(), /Sophie Martin, interprète/);
+  const got = await download(c, '#documents a');
+  assert.ok(got.equals(requisition), `the jurisdiction downloaded ${got.length} bytes, not the ${requisition.length} attached`);
+  await c.check('input[name="action"][value="certify"]');
+  await Promise.all([c.waitForURL('**?done=1'), c.click('main form[action$="/decide"] button[type=submit]')]);
+  assert.equal(await c.locator('#status').innerText(), t('status.CERTIFIE'));
+
+  // The provider sees the step on the homepage, then on the statement with its date.
+  await reloadUntil(page, `/s/${siret}/homepage`, 'main', 'M-2026-001');
+  assert.match(await page.locator('main').innerText(), new RegExp(t('status.CERTIFIE')));
+  await page.goto(statement);
+  assert.equal(await page.locator('#status').innerText(), t('status.CERTIFIE'));
+  assert.match(await page.locator('#history').innerText(), new RegExp(t('status.CERTIFIE')));
+  await court.finish();
+  await provider.finish();
+});
+
+test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane la traite', async () => {
+  const lang = 'fr';
+  const t = (key, args) => areaText('ict-refunds', lang, key, args);
+  // The campaigns' customs office (data/rates.json).
+  const CUSTOMS = '11000201100044';
+  const customs = await journey('ict-customs', { lang });
+  await personWithArea(customs.page, lang, 'Marc', CUSTOMS, 'DGDDI — service TIC agricole', 'public', 'ict-refunds');
+  const farm = await journey('ict-farm', { lang, expectedStatuses: [422] });
+  const { page } = farm;
+  const siret = freshSiret();
+  await personWithArea(page, lang, 'Anne', siret, 'EARL des Trois Chênes', 'private', 'ict-refunds');
+
+  // The form: a fuel invoice without its copy is refused beside the field.
+  await page.goto(`/s/${siret}/ict-refunds/new?campaign=2024`);
+  await page.selectOption('#category', 'farming-company');
+  const rib = pdfBytes('RIB EARL des Trois Chênes');
+  const copy = pdfBytes('facture GNR', 300);
+  await page.setInputFiles('#rib', { name: 'rib.pdf', mimeType: 'application/pdf', buffer: rib });
+  await page.fill('#supplier-1', 'Coopérative Agricole du Val');
+  await page.fill('#date-1', '2024-03-12');
+  await page.selectOption('#product-1', 'gnr');
+  await page.fill('#volume-1', '12,5');
+  await page.fill('#advances', '50');
+  await Promise.all([page.waitForLoadState('load'), page.click('main button.primary[type=submit]')]);
+  assert.equal(await assertErrorBeside(page, 'copy-1'), t('error.copy'));
+  assert.equal(await page.inputValue('#supplier-1'), 'Coopérative Agricole du Val');
+
+  // With the copy: the refund, line by line, before sending.
+  await page.setInputFiles('#rib', { name: 'rib.pdf', mimeType: 'application/pdf', buffer: rib });
+  await page.setInputFiles('#copy-1', { name: 'facture-gnr.pdf', mimeType: 'application/pdf', buffer: copy });
+  await Promise.all([page.waitForURL('**/request/2024?done=saved'), page.click('main button.primary[type=submit]')]);
+  const computation = await page.locator('#computation').innerText();
+  assert.match(computation, /Coopérative Agricole du Val/);
+  // 12,08 €/hl × 12,5 hl = 151,00 €; minus 50,00 € of advances.
+  assert.match(await page.locator('#total-gross').innerText(), /151,00/);
+  assert.match(await page.locator('#total-refund').innerText(), /101,00/);
+  assert.equal(await page.locator('#rates-illustrative').innerText(), t('rates.illustrative'));
+
+  await addBankDetails(page, 'EARL des Trois Chênes');
+  const summary = `/s/${siret}/ict-refunds/request/2024`;
+  await page.goto(summary);
+  await Promise.all([page.waitForURL('**?done=sent'), page.click('main form[action$="/send"] button[type=submit]')]);
+  assert.equal(await page.locator('#status').innerText(), t('status.MISE_A_DISPOSITION'));
+
+  // The customs: the request, the RIB and the copy as attached, an adjusted amount with its reason.
+  const c = customs.page;
+  await reloadUntil(c, `/s/${CUSTOMS}/ict-refunds`, '#received', 'EARL des Trois Chênes');
+  await Promise.all([c.waitForLoadState('load'), c.click('#received a:has-text("EARL des Trois Chênes")')]);
+  assert.ok((await download(c, '#rib-file')).equals(rib), 'the RIB as the farm attached it');
+  assert.ok((await download(c, '#computation a')).equals(copy), 'the invoice copy as the farm attached it');
+  await c.check('input[name="action"][value="adjust"]');
+  await c.fill('#amount', '90,00');
+  await c.fill('#reason', 'Une partie du gazole a servi hors exploitation.');
+  await Promise.all([c.waitForURL('**?done=1'), c.click('main form[action$="/decide"] button[type=submit]')]);
+  assert.equal(await c.locator('#status').innerText(), t('status.AJUSTEE'));
+
+  // The farm follows it in its event thread.
+  await reloadUntil(page, summary, '#status', t('status.AJUSTEE'));
+  assert.match(await page.locator('main').innerText(), /Une partie du gazole a servi hors exploitation\./);
+  assert.match(await page.locator('#total-refund').innerText(), /90,00/);
+  await customs.finish();
+  await farm.finish();
 });

@@ -120,7 +120,14 @@ function startPortico(data) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       PORTICO,
-      ['serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data')],
+      // The browser contexts stand for different people on different
+      // machines: each sends its own client address through the loopback
+      // "proxy" (see `journey`), so the per-address sign-up budget counts
+      // each person, as it would in production.
+      [
+        'serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data'),
+        '--trusted-proxy', '127.0.0.1/32',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         // The compile cache the Rust tests share (target/tmp): the Python area is compiled once.
@@ -165,11 +172,15 @@ function startPortico(data) {
  * expected when it names a page navigation answered with that status. Any
  * other failed load (a missing stylesheet, a favicon 404) still fails.
  */
+let contextCounter = 0;
 async function journey(name, { expectedStatuses = [], lang = 'en', audit = true } = {}) {
+  contextCounter += 1;
   const context = await browser.newContext({
     baseURL: baseUrl,
     viewport: { width: 1100, height: 800 },
     locale: lang === 'fr' ? 'fr-FR' : 'en-GB',
+    // This context's own client address (documentation range, RFC 5737).
+    extraHTTPHeaders: { 'X-Forwarded-For': `198.51.100.${contextCounter % 250}` },
   });
   context.setDefaultTimeout(ACTION_MS);
   const raw = await context.newPage();
@@ -752,7 +763,7 @@ function pdfBytes(what, kb = 1) {
 
 /** Signs up a new person who creates a structure (private or public) and adds `area` to it. */
 async function personWithArea(page, lang, first, siret, name, kind, area) {
-  await signUp(page, first, freshEmail(first.toLowerCase()), lang);
+  await signUp(page, first, freshEmail(first.toLowerCase().normalize('NFD').replace(/[^a-z]/g, '')), lang);
   await createStructure(page, siret, name, kind);
   await page.waitForURL(`**/s/${siret}/homepage`);
   await page.goto(`/s/${siret}/manager-activities/areas`);
@@ -924,3 +935,124 @@ test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane l
   await customs.finish();
   await farm.finish();
 });
+
+// ---- public works and subcontracting, in both languages (issue 12) ------------------
+
+/** Adds one more area to the structure whose Manager activities `page` can open. */
+async function addArea(page, siret, area) {
+  await page.goto(`/s/${siret}/manager-activities/areas`);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.click(`main form[action$="/areas/add"]:has(input[value="${area}"]) button[type=submit]`),
+  ]);
+}
+
+for (const lang of LANGS) {
+  test(`[${lang}] a monthly works statement goes through the firm, the MOE, the MOA and the financial service; a subcontractor's request is validated`, async () => {
+    const w = (key, args) => areaText('work-invoices', lang, key, args);
+    const v = (key, args) => areaText('invoices-to-validate', lang, key, args);
+    const r = (key, args) => areaText('received-invoices', lang, key, args);
+    const cast = {};
+    for (const [role, first, name, kind] of [
+      ['firm', 'Florence', 'Bâtiments Florence', 'private'],
+      ['moe', 'Mathieu', "Atelier d'architecture Mathieu", 'private'],
+      ['moa', 'Agnès', 'Commune de Villebois', 'public'],
+      ['fin', 'Fabrice', 'Service facturier de Villebois', 'public'],
+    ]) {
+      // 404: a piece opened before it arrived (messages are delivered in the background).
+      const j = await journey(`works-${role}`, { lang, expectedStatuses: [422, 404] });
+      const siret = freshSiret();
+      await personWithArea(j.page, lang, first, siret, name, kind, 'work-invoices');
+      cast[role] = { ...j, siret, name };
+    }
+    // Received invoices comes with every public structure (areas.yaml: install default).
+    const { firm, moe, moa, fin } = cast;
+    const number = `M-2026-${lang.toUpperCase()}`;
+
+    // The firm sets up the contract's identity sheet once; a wrong MOE SIRET is refused beside its field.
+    const f = firm.page;
+    await f.goto(`/s/${firm.siret}/work-invoices/contract/new`);
+    await f.fill('#number', number);
+    await f.fill('#object', "Rénovation de l'aile nord");
+    await f.fill('#moe', BAD_SIRET);
+    await f.fill('#moa', moa.siret);
+    await f.fill('#financial', fin.siret);
+    await f.fill('#order_number', 'EJ-2026-0500');
+    await Promise.all([f.waitForLoadState('load'), f.click('main button.primary[type=submit]')]);
+    await assertErrorBeside(f, 'moe');
+    await f.fill('#moe', moe.siret);
+    await Promise.all([f.waitForURL('**?done=created'), f.click('main button.primary[type=submit]')]);
+
+    // The monthly draft statement (A4): the MOE's turn, 7 days.
+    await f.fill('#amount', '10000');
+    await Promise.all([f.waitForURL('**/file/**'), f.click('main form[action$="/deposit"] button[type=submit]')]);
+    const filePath = new URL(f.url()).pathname.replace(`/s/${firm.siret}/work-invoices`, '');
+    assert.equal(await f.locator('#status').innerText(), w('status.MISE_A_DISPOSITION_MOE'));
+    assert.match(await f.locator('#turn').innerText(), literally(moe.name));
+    assert.match(await f.locator('#days-left').innerText(), literally(w('days.many', { days: 7 })));
+    const at = (who) => `/s/${who.siret}/work-invoices${filePath}`;
+
+    // The MOE corrects the amount (never a refusal for that) and issues the payment statement (A16).
+    await reloadUntil(moe.page, at(moe), '#status', w('status.MISE_A_DISPOSITION_MOE'));
+    assert.match(await moe.page.locator('#turn').innerText(), literally(w('turn.you')));
+    await moe.page.fill('#form-statement #amount', '9500');
+    await moe.page.fill('#form-statement #comment', 'Lot peinture : 95 % réalisés');
+    await Promise.all([moe.page.waitForLoadState('load'), moe.page.click('#form-statement button[type=submit]')]);
+    assert.equal(await moe.page.locator('#status').innerText(), w('status.MISE_A_DISPOSITION_MOA'));
+
+    // The MOA validates (A19): the piece goes to the financial service.
+    await reloadUntil(moa.page, at(moa), '#status', w('status.MISE_A_DISPOSITION_MOA'));
+    await Promise.all([moa.page.waitForLoadState('load'), moa.page.click('#form-validate button[type=submit]')]);
+    assert.equal(await moa.page.locator('#status').innerText(), w('status.TRANSMISE_MOA'));
+
+    // The financial service finds it in Received invoices and pays it.
+    const invoice = `/s/${fin.siret}/received-invoices/invoice/${firm.siret}/${number}~1`;
+    await reloadUntil(fin.page, invoice, 'main h1', number);
+    for (const status of ['MISE_A_DISPOSITION_COMPTABLE', 'MISE_EN_PAIEMENT']) {
+      await fin.page.check(`input[name="status"][value="${status}"]`);
+      await Promise.all([fin.page.waitForLoadState('load'), fin.page.click('main form button[type=submit]')]);
+      assert.match(await fin.page.locator('main h1').innerText(), literally(r(`status.${status}`)));
+    }
+
+    // Every actor sees the whole file on one timeline: A4, A16, A19, paid.
+    await reloadUntil(f, at(firm), '#status', w('status.MISE_EN_PAIEMENT'));
+    const timeline = await f.locator('#timeline').innerText();
+    for (const code of ['A4', 'A16', 'A19']) assert.match(timeline, literally(w(`piece.${code}`)));
+    assert.match(timeline, /9[\s\u202f.,]?500/);
+
+    // Invoices to validate: a subcontractor of the firm asks for payment (A9); the firm validates.
+    const sub = await journey('itv-subcontractor', { lang, expectedStatuses: [422] });
+    const subSiret = freshSiret();
+    await personWithArea(sub.page, lang, 'Sami', subSiret, 'Sami Peinture', 'private', 'invoices-to-validate');
+    await addArea(f, firm.siret, 'invoices-to-validate');
+    const s = sub.page;
+    await s.goto(`/s/${subSiret}/invoices-to-validate/new`);
+    await s.selectOption('#framework', 'A9_FACTURE_SOUSTRAITANT');
+    await s.fill('#number', `ST-${lang}-001`);
+    await s.fill('#date', daysAgo(2));
+    await s.fill('#validator', firm.siret);
+    await s.fill('#recipient', fin.siret);
+    await s.fill('#line-1-designation', 'Peinture des couloirs');
+    await s.fill('#line-1-quantity', '1');
+    await s.fill('#line-1-unit_price', '2400');
+    await s.fill('#line-1-vat_rate', '20');
+    const quote = pdfBytes('situation de travaux');
+    await s.setInputFiles('#attachments', { name: 'situation.pdf', mimeType: 'application/pdf', buffer: quote });
+    await Promise.all([s.waitForURL('**/request/**'), s.click('main button.primary[type=submit]')]);
+    const request = s.url().replace(/\?.*$/, '');
+    assert.match(await s.locator('#turn').innerText(), literally('Bâtiments Florence'));
+
+    await reloadUntil(f, `/s/${firm.siret}/invoices-to-validate`, 'main', `ST-${lang}-001`);
+    await Promise.all([f.waitForLoadState('load'), f.click(`main a:has-text("ST-${lang}-001")`)]);
+    assert.ok((await download(f, '#files a')).equals(quote), 'the validator downloads the attachment as sent');
+    await Promise.all([f.waitForLoadState('load'), f.click('#validate button[type=submit]')]);
+    assert.equal(await f.locator('#confirm-error').count(), 1, 'validating needs the "I am the prime contractor" tick');
+    await f.check('#confirm');
+    await f.fill('#message', 'Travaux conformes au marché.');
+    await Promise.all([f.waitForLoadState('load'), f.click('#validate button[type=submit]')]);
+    assert.equal(await f.locator('#status').innerText(), v('vstatus.VALIDEE'));
+    await reloadUntil(s, request, 'main', v('status.VALIDEE_1'));
+
+    for (const j of [firm, moe, moa, fin, sub]) await j.finish();
+  });
+}

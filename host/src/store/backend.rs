@@ -68,11 +68,19 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// API client id → client record (hashed secrets, grants, mode, expiry).
+    ApiClients,
+    /// (structure, client id) → empty; a structure's clients.
+    ApiClientsByStructure,
+    /// sha256(bearer token) → token record (client, grants, mode, expiry).
+    ApiTokens,
+    /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
+    ApiRate,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 24] = [
+    pub const ALL: [TreeId; 28] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -97,6 +105,10 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::ApiClients,
+        TreeId::ApiClientsByStructure,
+        TreeId::ApiTokens,
+        TreeId::ApiRate,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -127,6 +139,10 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::ApiClients => "api-clients",
+            TreeId::ApiClientsByStructure => "api-clients-by-structure",
+            TreeId::ApiTokens => "api-tokens",
+            TreeId::ApiRate => "api-rate",
         }
     }
 

@@ -3,7 +3,7 @@
 //! restrictions (UBL-SR, UBL-DT, UBL-CR, CII-SR, CII-DT) and the few
 //! business rules on elements the model does not keep (BR-51, BR-54,
 //! BR-57, BR-65). Each entry follows one assertion of the CEN/TC 434
-//! artefacts (`tests/fixtures/en16931/schematron/`); elements are matched
+//! artefacts (`EN16931_SCHEMATRON_DIR`, see tests/fixtures/en16931/README.md); elements are matched
 //! by local name, which is unambiguous within each syntax.
 
 use super::codes::{self, listed};

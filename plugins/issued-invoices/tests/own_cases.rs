@@ -557,3 +557,68 @@ fn allowances_charges_prepaid_and_another_currency_are_kept_as_the_file_states()
     );
     assert!(findings(&broken).iter().any(|f| f.rule == "BR-CO-16"));
 }
+
+/// Rules decided per profile: Factur-X's own profiles (Minimum, Basic WL,
+/// Basic, Extended) are validated against Factur-X's XSD and schematron,
+/// which allow a currency on every amount (CEN's CII-DT-031 does not
+/// apply), and Minimum has no prepaid amount (BR-CO-16 does not apply).
+/// Plain CII keeps CEN's rules.
+#[test]
+fn factur_x_profiles_follow_their_own_rules_and_plain_cii_keeps_cens() {
+    let cii = sample("invoice-cii.xml");
+    let with_currency = apply(
+        &cii,
+        &set(
+            "<ram:GrandTotalAmount>404.16<",
+            "<ram:GrandTotalAmount currencyID=\"EUR\">404.16<",
+        ),
+    );
+    assert!(
+        findings(&with_currency)
+            .iter()
+            .any(|f| f.rule == "CII-DT-031")
+    );
+    let basic = apply(
+        &with_currency,
+        &set(
+            "<ram:ID>urn:cen.eu:en16931:2017</ram:ID>",
+            "<ram:ID>urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic</ram:ID>",
+        ),
+    );
+    let found = findings(&basic);
+    assert!(
+        found.is_empty(),
+        "{:?}",
+        found.iter().map(Finding::message).collect::<Vec<_>>()
+    );
+    // Minimum: the header only, an amount due below the total (a deposit
+    // paid, which the profile cannot state) goes through; in full
+    // EN 16931 the same is BR-CO-16.
+    let header = apply(
+        &apply(
+            &cii,
+            &Cut(
+                "<ram:IncludedSupplyChainTradeLineItem>",
+                "</ram:IncludedSupplyChainTradeLineItem>",
+            ),
+        ),
+        &set(
+            "<ram:DuePayableAmount>404.16<",
+            "<ram:DuePayableAmount>304.16<",
+        ),
+    );
+    let minimum = apply(
+        &header,
+        &set(
+            "<ram:ID>urn:cen.eu:en16931:2017</ram:ID>",
+            "<ram:ID>urn:factur-x.eu:1p0:minimum</ram:ID>",
+        ),
+    );
+    let found = findings(&minimum);
+    assert!(
+        !found.iter().any(|f| f.rule == "BR-CO-16"),
+        "{:?}",
+        found.iter().map(Finding::message).collect::<Vec<_>>()
+    );
+    assert!(findings(&header).iter().any(|f| f.rule == "BR-CO-16"));
+}

@@ -238,6 +238,18 @@ fn place(n: Node<'_, '_>) -> String {
     names.join("/")
 }
 
+/// Whether a profile's own rules set aside one of the CEN syntax rules.
+/// Factur-X's Minimum, Basic WL, Basic and Extended profiles (and ZUGFeRD
+/// 2's) are validated against Factur-X's own XSD and schematron, not CEN's
+/// CII binding: their amount type carries an optional `currencyID` (the
+/// FNFE's published French examples write it on every amount), and no
+/// Factur-X schematron has CII-DT-031. A plain CII file, or Factur-X's
+/// EN 16931 profile (`urn:cen.eu:en16931:2017`), keeps CEN's rule.
+pub fn waived(rule: &str, specification: Option<&str>) -> bool {
+    let spec = specification.unwrap_or("").to_ascii_lowercase();
+    rule == "CII-DT-031" && (spec.contains("factur-x.eu:") || spec.contains("zugferd.de:"))
+}
+
 /// Checks the document's syntax-level rules; empty when it conforms.
 pub fn check(root: Node<'_, '_>, syntax: Syntax) -> Vec<Finding> {
     let shapes: Vec<&Shape> = SHAPES.iter().filter(|s| s.syntax == syntax).collect();

@@ -76,11 +76,20 @@ pub enum TreeId {
     ApiTokens,
     /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
     ApiRate,
+    /// (structure, area) → the delivery lease of that destination: which
+    /// host delivers its messages now, until when (`leases.rs`).
+    Leases,
+    /// Host id → that host's heartbeat (address, version, catalogue
+    /// generation, last seen): the hosts serving this portal (`hosts.rs`).
+    Hosts,
+    /// (budget, key digest) → a throttling or rate counter shared by every
+    /// host (`limits.rs`): sign-in failures, mail budgets, search budgets.
+    Limits,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 28] = [
+    pub const ALL: [TreeId; 31] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -109,6 +118,9 @@ impl TreeId {
         TreeId::ApiClientsByStructure,
         TreeId::ApiTokens,
         TreeId::ApiRate,
+        TreeId::Leases,
+        TreeId::Hosts,
+        TreeId::Limits,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -143,6 +155,9 @@ impl TreeId {
             TreeId::ApiClientsByStructure => "api-clients-by-structure",
             TreeId::ApiTokens => "api-tokens",
             TreeId::ApiRate => "api-rate",
+            TreeId::Leases => "leases",
+            TreeId::Hosts => "hosts",
+            TreeId::Limits => "limits",
         }
     }
 

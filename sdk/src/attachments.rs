@@ -165,19 +165,27 @@ pub fn parts(size: usize) -> usize {
 /// refusal (a translatable message with their total and the most one
 /// sending carries).
 pub fn check_sendable(sizes: impl IntoIterator<Item = usize>) -> Result<(), String> {
+    check_sendable_to(sizes, 1)
+}
+
+/// [`check_sendable`] for files sent to `destinations` structures in the
+/// same call (each receives every part): the most is shared among them.
+pub fn check_sendable_to(
+    sizes: impl IntoIterator<Item = usize>,
+    destinations: usize,
+) -> Result<(), String> {
+    let destinations = destinations.max(1);
     let (count, bytes) = sizes
         .into_iter()
         .fold((0, 0), |(c, b), size| (c + parts(size), b + size));
-    if count <= MAX_PARTS_PER_CALL {
+    let most = MAX_PARTS_PER_CALL / destinations;
+    if count <= most {
         return Ok(());
     }
     let mb = |b: usize| format!("{:.1}", b as f64 / 1_000_000.0);
     Err(message(
         "attachment.too-much-to-send",
-        &[
-            ("total", &mb(bytes)),
-            ("max", &mb(MAX_PARTS_PER_CALL * PART_BYTES)),
-        ],
+        &[("total", &mb(bytes)), ("max", &mb(most * PART_BYTES))],
     ))
 }
 
@@ -368,5 +376,9 @@ mod tests {
         let text = english(&refusal, None);
         assert!(text.contains("18.0"), "{text}");
         assert!(text.contains("17.5"), "{text}");
+        // To three structures at once, a third each.
+        assert!(check_sendable_to([5_000_000], 1).is_ok());
+        let text = english(&check_sendable_to([6_000_000], 3).unwrap_err(), None);
+        assert!(text.contains("6.0") && text.contains("5.8"), "{text}");
     }
 }

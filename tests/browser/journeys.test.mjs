@@ -983,8 +983,10 @@ for (const lang of LANGS) {
     await f.fill('#moe', moe.siret);
     await Promise.all([f.waitForURL('**?done=created'), f.click('main button.primary[type=submit]')]);
 
-    // The monthly draft statement (A4): the MOE's turn, 7 days.
+    // The monthly draft statement (A4) with its supporting document: the MOE's turn, 7 days.
     await f.fill('#amount', '10000');
+    const situation = pdfBytes('situation de travaux n° 1', 250);
+    await f.setInputFiles('#documents', { name: 'situation-01.pdf', mimeType: 'application/pdf', buffer: situation });
     await Promise.all([f.waitForURL('**/file/**'), f.click('main form[action$="/deposit"] button[type=submit]')]);
     const filePath = new URL(f.url()).pathname.replace(`/s/${firm.siret}/work-invoices`, '');
     assert.equal(await f.locator('#status').innerText(), w('status.MISE_A_DISPOSITION_MOE'));
@@ -995,6 +997,7 @@ for (const lang of LANGS) {
     // The MOE corrects the amount (never a refusal for that) and issues the payment statement (A16).
     await reloadUntil(moe.page, at(moe), '#status', w('status.MISE_A_DISPOSITION_MOE'));
     assert.match(await moe.page.locator('#turn').innerText(), literally(w('turn.you')));
+    assert.ok((await download(moe.page, '#timeline a')).equals(situation), "the MOE downloads the firm's document as attached");
     await moe.page.fill('#form-statement #amount', '9500');
     await moe.page.fill('#form-statement #comment', 'Lot peinture : 95 % réalisés');
     await Promise.all([moe.page.waitForLoadState('load'), moe.page.click('#form-statement button[type=submit]')]);

@@ -1,7 +1,8 @@
 //! The storage seam: a small ordered key-value interface with named trees and
 //! multi-tree transactions. Everything above it (users, sessions, kv…) speaks
-//! only this, so a PostgreSQL (a table per tree, serializable transactions) or
-//! FoundationDB/TiKV backend (a key prefix per tree) can replace sled later.
+//! only this: sled (`sled_backend.rs`, the default) and PostgreSQL
+//! (`pg_backend.rs`: a table per tree, serializable transactions); a
+//! FoundationDB/TiKV backend (a key prefix per tree) would fit too.
 //!
 //! Deliberately small: no range scan inside a transaction (sled's
 //! transactional trees cannot do one), no reverse scan (keys that must read
@@ -68,11 +69,15 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// sha256 of a value → the value, for values over `INLINE_LIMIT` on a
+    /// backend without a file store of its own (PostgreSQL, `blobs.rs`);
+    /// empty on sled, whose large values are files.
+    LargeValues,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 24] = [
+    pub const ALL: [TreeId; 25] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -97,6 +102,7 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::LargeValues,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -127,6 +133,7 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::LargeValues => "large-values",
         }
     }
 

@@ -69,6 +69,14 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// API client id → client record (hashed secrets, grants, mode, expiry).
+    ApiClients,
+    /// (structure, client id) → empty; a structure's clients.
+    ApiClientsByStructure,
+    /// sha256(bearer token) → token record (client, grants, mode, expiry).
+    ApiTokens,
+    /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
+    ApiRate,
     /// sha256 of a value → the value, for values over `INLINE_LIMIT` on a
     /// backend without a file store of its own (PostgreSQL, `blobs.rs`);
     /// empty on sled, whose large values are files.
@@ -77,7 +85,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 25] = [
+    pub const ALL: [TreeId; 29] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -102,6 +110,10 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::ApiClients,
+        TreeId::ApiClientsByStructure,
+        TreeId::ApiTokens,
+        TreeId::ApiRate,
         TreeId::LargeValues,
     ];
 
@@ -133,6 +145,10 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::ApiClients => "api-clients",
+            TreeId::ApiClientsByStructure => "api-clients-by-structure",
+            TreeId::ApiTokens => "api-tokens",
+            TreeId::ApiRate => "api-rate",
             TreeId::LargeValues => "large-values",
         }
     }

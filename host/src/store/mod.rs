@@ -31,6 +31,7 @@ mod pg_backend;
 mod sled_backend;
 
 mod account_links;
+mod api_clients;
 mod audit;
 mod facts;
 mod installs;
@@ -48,6 +49,10 @@ mod timers;
 mod users;
 
 pub use account_links::{AccountLink, LinkProblem};
+pub use api_clients::{
+    Access, ApiClient, ApiToken, CLIENT_ID_PREFIX, CredentialProblem, Mode, NewApiClient,
+    StoredSecret,
+};
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};

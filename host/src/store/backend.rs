@@ -77,6 +77,15 @@ pub enum TreeId {
     ApiTokens,
     /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
     ApiRate,
+    /// (structure, area) → the delivery lease of that destination: which
+    /// host delivers its messages now, until when (`leases.rs`).
+    Leases,
+    /// Host id → that host's heartbeat (address, version, catalogue
+    /// generation, last seen): the hosts serving this portal (`hosts.rs`).
+    Hosts,
+    /// (budget, key digest) → a throttling or rate counter shared by every
+    /// host (`limits.rs`): sign-in failures, mail budgets, search budgets.
+    Limits,
     /// sha256 of a value → the value, for values over `INLINE_LIMIT` on a
     /// backend without a file store of its own (PostgreSQL, `blobs.rs`);
     /// empty on sled, whose large values are files.
@@ -85,7 +94,7 @@ pub enum TreeId {
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 29] = [
+    pub const ALL: [TreeId; 32] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -114,6 +123,9 @@ impl TreeId {
         TreeId::ApiClientsByStructure,
         TreeId::ApiTokens,
         TreeId::ApiRate,
+        TreeId::Leases,
+        TreeId::Hosts,
+        TreeId::Limits,
         TreeId::LargeValues,
     ];
 
@@ -149,6 +161,9 @@ impl TreeId {
             TreeId::ApiClientsByStructure => "api-clients-by-structure",
             TreeId::ApiTokens => "api-tokens",
             TreeId::ApiRate => "api-rate",
+            TreeId::Leases => "leases",
+            TreeId::Hosts => "hosts",
+            TreeId::Limits => "limits",
             TreeId::LargeValues => "large-values",
         }
     }

@@ -34,8 +34,11 @@ mod account_links;
 mod api_clients;
 mod audit;
 mod facts;
+mod hosts;
 mod installs;
 mod kv;
+mod leases;
+mod limits;
 mod link_requests;
 mod outbox;
 mod page;
@@ -46,6 +49,7 @@ mod subscriptions;
 #[doc(hidden)]
 pub mod testing;
 mod timers;
+mod transfer;
 mod users;
 
 pub use account_links::{AccountLink, LinkProblem};
@@ -55,7 +59,9 @@ pub use api_clients::{
 };
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
+pub use hosts::{HEARTBEAT_MS, HOST_FORGET_MS, HOST_LIVE_MS, HostBeat};
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
+pub use leases::{Claim, DestinationLease, LEASE_MS, LEASE_RENEW_MS, Lease};
 pub use link_requests::{LinkRequest, MAX_REQUEST_SERVICES};
 pub use outbox::{
     CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
@@ -70,6 +76,7 @@ pub use timers::{
     MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
     TimerEntry, new_timer_id,
 };
+pub use transfer::Summary;
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};

@@ -80,7 +80,7 @@ pub(crate) const SCHEMA_VERSION: i32 = 1;
 const MIGRATION_LOCK: i64 = 0x0070_6f72_7469_636f;
 
 /// The trees of schema version 1, frozen: later trees are created at start.
-const V1_TREES: [&str; 29] = [
+const V1_TREES: [&str; 32] = [
     "users",
     "users-by-email",
     "sessions",
@@ -109,6 +109,9 @@ const V1_TREES: [&str; 29] = [
     "api-clients-by-structure",
     "api-tokens",
     "api-rate",
+    "leases",
+    "hosts",
+    "limits",
     "large-values",
 ];
 

@@ -371,11 +371,26 @@ fn new(
             println!("  portico dev     # the demo portal with this area, rebuilt on every save");
             println!("  cargo build --release --target wasm32-wasip2 && portico check areas.yaml");
         }
-        crate::dev::new::Lang::Python => {}
+        crate::dev::new::Lang::Python => {
+            println!(
+                "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt   # once"
+            );
+            println!("  .venv/bin/pytest   # its tests, on the SDK's fake host");
+            println!(
+                "  portico dev        # the demo portal with this area, rebuilt on every save"
+            );
+            println!(
+                "  .venv/bin/python -m portico_sdk.build . -o build/{id}.wasm && portico check areas.yaml"
+            );
+        }
     }
     if let Sdk::Version(v) = &sdk {
+        let index = match lang {
+            crate::dev::new::Lang::Rust => "crates.io",
+            crate::dev::new::Lang::Python => "PyPI",
+        };
         println!(
-            "(The SDK comes from crates.io, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
+            "(The SDK comes from {index}, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
         );
     }
     Ok(())

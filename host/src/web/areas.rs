@@ -193,7 +193,10 @@ async fn serve_with(
     let json = wants_json(req.headers());
     let Some(me) = state.signed_in(req.headers())? else {
         if json {
-            return Err(AppError::Forbidden("Sign in first.".into()));
+            return Err(AppError::Forbidden(crate::i18n::reference(
+                "error.sign-in-first",
+                &[],
+            )));
         }
         let next = req
             .uri()

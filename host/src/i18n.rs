@@ -423,6 +423,19 @@ pub fn reference(key: &str, args: &[(&str, &str)]) -> String {
     format!("{MESSAGE_PREFIX}{key} {}", serde_json::Value::Object(args))
 }
 
+/// `text` with the message reference it ends with (`… : i18n:KEY {args}`,
+/// a host refusal quoted in an error) translated; any other text unchanged.
+pub fn translate_embedded(lang: Lang, text: &str) -> String {
+    match text.find(MESSAGE_PREFIX) {
+        Some(at) => format!(
+            "{}{}",
+            &text[..at],
+            translate_message(lang, None, &text[at..])
+        ),
+        None => text.to_owned(),
+    }
+}
+
 /// A message argument given in both languages (an area's title, a reason
 /// written for each): the reader sees theirs ([`translate_message`]).
 pub fn both(fr: &str, en: &str) -> serde_json::Value {
@@ -733,6 +746,10 @@ mod tests {
         assert_eq!(
             translate_message(Lang::En, Some(&area), m),
             "Nothing at line i18n:nothing"
+        );
+        assert_eq!(
+            translate_embedded(Lang::En, "host call failed: i18n:refusal.no-structure"),
+            "host call failed: This structure does not exist."
         );
         // A text in both languages shows the reader's.
         let m = reference_with(

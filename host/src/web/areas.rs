@@ -796,7 +796,10 @@ fn failure_page(
     // The cause, whatever it is (a trap, a refused answer, the area's own
     // `failed` message), with the request id the person sees on the panel.
     // Escaped and capped: an area's words never reach the log raw.
-    let mut cause = crate::runtime::host::log::escape(&failure.to_string());
+    let mut cause = crate::runtime::host::log::escape(&crate::i18n::translate_embedded(
+        crate::i18n::Lang::En,
+        &failure.to_string(),
+    ));
     if cause.len() > MAX_LOGGED_CAUSE {
         let cut = cause.floor_char_boundary(MAX_LOGGED_CAUSE);
         cause.truncate(cut);

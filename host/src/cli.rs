@@ -66,6 +66,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Metrics and proxy options, as `serve` (the browser suite names its
+        /// loopback proxy with --trusted-proxy).
+        #[command(flatten)]
+        edge: EdgeArgs,
     },
     /// Validate areas.yaml fully: fields, plugins (compiled and linked), templates.
     Check {
@@ -125,6 +129,31 @@ enum Command {
         /// Seconds to wait for the outcome; without one by then, exit non-zero.
         #[arg(long, default_value_t = crate::ops::pidfile::RELOAD_WAIT.as_secs())]
         wait: u64,
+    },
+    /// Write every record of a portal's store (and its large values) to one
+    /// file, with per-tree counts and hashes; the servers on it should be
+    /// stopped (on sled they must be).
+    Export {
+        /// The store to read: a data directory.
+        #[arg(long, default_value = "./data")]
+        store: String,
+        /// The file to write (refused if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Load a `portico export` file into a store, then recount and rehash
+    /// the store and compare with the file.
+    Import {
+        /// The store to write: a data directory.
+        #[arg(long, default_value = "./data")]
+        store: String,
+        /// The file `portico export` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        /// Delete what the store holds first (without it, a store that
+        /// already holds a portal is refused).
+        #[arg(long)]
+        replace: bool,
     },
     /// Manage operator accounts (who may open /ops).
     Operator {
@@ -269,6 +298,7 @@ pub fn main() -> ExitCode {
             config,
             data,
             listen,
+            edge,
         } => serve(
             &config,
             &data,
@@ -276,7 +306,7 @@ pub fn main() -> ExitCode {
             false,
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
-            EdgeArgs::none(),
+            edge,
             MailArgs::none(),
             None,
         ),
@@ -284,6 +314,12 @@ pub fn main() -> ExitCode {
             crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
                 .map(|message| println!("{message}"))
         }
+        Command::Export { store, to } => crate::ops::transfer::export(&store, &to),
+        Command::Import {
+            store,
+            from,
+            replace,
+        } => crate::ops::transfer::import(&store, &from, replace),
         Command::Operator {
             action: OperatorAction::Add { email, data },
         } => crate::ops::operator::add(&email, &data).map(|message| println!("{message}")),
@@ -554,6 +590,8 @@ fn serve(
             let addr = listener.local_addr()?;
             state.set_public_url(&format!("http://{addr}"));
             tracing::info!(to = %state.mailer().describe(), "mail");
+            crate::hosts::start_heartbeat(state.clone(), format!("http://{addr}")).await;
+            let host_state = state.clone();
             // Tests and scripts read this line to find the port.
             println!("Portico listening on http://{addr}");
             if demo {
@@ -566,6 +604,7 @@ fn serve(
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
+            crate::hosts::stopped(&host_state);
             tracing::info!("stopped");
             Ok(())
         })

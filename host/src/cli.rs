@@ -126,6 +126,31 @@ enum Command {
         #[arg(long, default_value_t = crate::ops::pidfile::RELOAD_WAIT.as_secs())]
         wait: u64,
     },
+    /// Write every record of a portal's store (and its large values) to one
+    /// file, with per-tree counts and hashes; the servers on it should be
+    /// stopped (on sled they must be).
+    Export {
+        /// The store to read: a data directory.
+        #[arg(long, default_value = "./data")]
+        store: String,
+        /// The file to write (refused if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Load a `portico export` file into a store, then recount and rehash
+    /// the store and compare with the file.
+    Import {
+        /// The store to write: a data directory.
+        #[arg(long, default_value = "./data")]
+        store: String,
+        /// The file `portico export` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        /// Delete what the store holds first (without it, a store that
+        /// already holds a portal is refused).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Manage operator accounts (who may open /ops).
     Operator {
         #[command(subcommand)]
@@ -284,6 +309,12 @@ pub fn main() -> ExitCode {
             crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
                 .map(|message| println!("{message}"))
         }
+        Command::Export { store, to } => crate::ops::transfer::export(&store, &to),
+        Command::Import {
+            store,
+            from,
+            replace,
+        } => crate::ops::transfer::import(&store, &from, replace),
         Command::Operator {
             action: OperatorAction::Add { email, data },
         } => crate::ops::operator::add(&email, &data).map(|message| println!("{message}")),
@@ -539,6 +570,8 @@ fn serve(
             let addr = listener.local_addr()?;
             state.set_public_url(&format!("http://{addr}"));
             tracing::info!(to = %state.mailer().describe(), "mail");
+            crate::hosts::start_heartbeat(state.clone(), format!("http://{addr}")).await;
+            let host_state = state.clone();
             // Tests and scripts read this line to find the port.
             println!("Portico listening on http://{addr}");
             if demo {
@@ -551,6 +584,7 @@ fn serve(
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
+            crate::hosts::stopped(&host_state);
             tracing::info!("stopped");
             Ok(())
         })

@@ -21,6 +21,17 @@
 //! - Crash safety: the message leaves the outbox in the same transaction as
 //!   the recipient's writes; a crash before that redelivers it, and the
 //!   recipient's inbox record lets a redelivery be recognised.
+//! - Several hosts on one store: before delivering a message a host claims
+//!   it — one transaction reads it from the outbox and takes its
+//!   destination's lease (`store/leases.rs`) — renews the lease every
+//!   [`LEASE_RENEW_MS`](crate::store::LEASE_RENEW_MS) while the call runs,
+//!   and releases its leases when the pass ends. Another host finds the
+//!   destination busy and holds back all its messages, so one destination
+//!   is never delivered by two hosts at once and order per destination
+//!   holds. A host killed mid-delivery leaves its lease to expire
+//!   ([`LEASE_MS`](crate::store::LEASE_MS)); then another host takes over.
+//!   Due timers move to the outbox in one transaction per batch, so two
+//!   hosts promoting at once never move one twice.
 //! - Every call goes through [`crate::runtime::Sandbox::call`] like a page:
 //!   it takes the area's and the sandbox's slots without waiting (a busy
 //!   sandbox is retried later) and runs on this task.
@@ -28,7 +39,7 @@
 use crate::access::{self, Party, Place, Reason, Verdict};
 use crate::catalog::Catalog;
 use crate::runtime::{Answer, Call, CallKind};
-use crate::store::{OutboxEntry, OutgoingMessage, Store, new_message_id};
+use crate::store::{Claim, LEASE_RENEW_MS, OutboxEntry, OutgoingMessage, Store, new_message_id};
 use crate::web::AppState;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -65,6 +76,12 @@ pub const HOLD_ENV: &str = "PORTICO_HOLD_DELIVERY";
 /// test cannot otherwise hit (`tests/timers.rs`).
 pub const KILL_AFTER_PROMOTION_ENV: &str = "PORTICO_TEST_KILL_AFTER_PROMOTION";
 
+/// Tests only, and only with the movable clock: set to `1`, the host kills
+/// itself with SIGKILL right after it has claimed a message (its lease is
+/// written) and before the recipient's call — a host dying mid-delivery
+/// (`tests/multihost.rs`).
+pub const KILL_AFTER_CLAIM_ENV: &str = "PORTICO_TEST_KILL_AFTER_CLAIM";
+
 /// Kind of the notice a sender gets when its message cannot be delivered.
 pub const DELIVERY_FAILED: &str = "delivery-failed";
 
@@ -98,19 +115,15 @@ async fn pass(state: &AppState) -> usize {
             if store.clock().is_movable()
                 && std::env::var(KILL_AFTER_PROMOTION_ENV).is_ok_and(|v| v == "1")
             {
-                tracing::warn!(
-                    "{KILL_AFTER_PROMOTION_ENV}=1: killing this process before delivery"
-                );
-                let _ = rustix::process::kill_process(
-                    rustix::process::getpid(),
-                    rustix::process::Signal::KILL,
-                );
+                kill_self(KILL_AFTER_PROMOTION_ENV);
             }
         }
         Err(e) => tracing::error!(error = %e, "moving due timers to the outbox failed"),
     }
     let catalog = state.catalog();
+    let host = crate::hosts::id();
     let mut held: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut leased: Vec<(String, String)> = Vec::new();
     let mut after: Option<String> = None;
     let mut seen = 0;
     let mut settled = 0;
@@ -119,7 +132,7 @@ async fn pass(state: &AppState) -> usize {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "reading the outbox failed");
-                return settled;
+                break;
             }
         };
         let full = page.len() == DELIVERY_PAGE;
@@ -134,7 +147,37 @@ async fn pass(state: &AppState) -> usize {
                 held.insert(dest);
                 continue;
             }
-            match deliver(state, &store, &catalog, &entry).await {
+            // The page may be stale: the claim reads the message again.
+            let entry = match store.claim_delivery(host, &entry.message.id, store.clock().now_ms())
+            {
+                Ok(Claim::Claimed(entry)) => entry,
+                Ok(Claim::Gone) => continue,
+                Ok(Claim::Busy { .. } | Claim::NotDue(_)) => {
+                    held.insert(dest);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(message = %entry.message.id, error = %e, "claiming a message failed");
+                    held.insert(dest);
+                    continue;
+                }
+            };
+            if !leased.contains(&dest) {
+                leased.push(dest.clone());
+            }
+            if store.clock().is_movable()
+                && std::env::var(KILL_AFTER_CLAIM_ENV).is_ok_and(|v| v == "1")
+            {
+                kill_self(KILL_AFTER_CLAIM_ENV);
+            }
+            match renewing(
+                &store,
+                host,
+                &dest,
+                deliver(state, &store, &catalog, &entry),
+            )
+            .await
+            {
                 Ok(true) => settled += 1,
                 Ok(false) => {
                     held.insert(dest);
@@ -149,7 +192,41 @@ async fn pass(state: &AppState) -> usize {
             break;
         }
     }
+    if let Err(e) = store.release_leases(host, &leased) {
+        // They expire by themselves.
+        tracing::warn!(error = %e, "releasing delivery leases failed");
+    }
     settled
+}
+
+/// Runs `work` (one delivery) while renewing this host's lease on `dest`.
+async fn renewing<T>(
+    store: &Store,
+    host: &str,
+    dest: &(String, String),
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    let every = Duration::from_millis(LEASE_RENEW_MS);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            () = tokio::time::sleep(every) => {
+                match store.renew_lease(host, &dest.0, &dest.1, store.clock().now_ms()) {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(structure = %dest.0, area = %dest.1,
+                        "this host's delivery lease was taken over while it delivered (it stalled past the lease); the message may be delivered twice"),
+                    Err(e) => tracing::warn!(error = %e, "renewing a delivery lease failed"),
+                }
+            }
+        }
+    }
+}
+
+/// Tests only: SIGKILL this process (the hook `env` asked for it).
+fn kill_self(env: &str) {
+    tracing::warn!("{env}=1: killing this process");
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
 }
 
 /// Runs a durable store write (it waits for fsync) off the async workers.

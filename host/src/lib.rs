@@ -5,6 +5,7 @@
 //! - [`config`]: `areas.yaml` → a validated [`config::AreasSpec`] (parse, then validate).
 //! - [`runtime`]: wasmtime engine, compiled areas, the host imports, sandbox limits,
 //!   and [`runtime::Sandbox`], the one entry every area call goes through.
+//! - [`api`]: API clients' bearer tokens (`/oauth/token`) and JSON area calls (`/api/v1/`).
 //! - [`access`]: the one rule deciding whether an area is open to a structure and a person.
 //! - [`catalog`]: the live catalog: config + loaded plugins + compiled `when` expressions.
 //! - [`store`]: every sled tree, behind a small ordered key-value seam; durability.
@@ -19,6 +20,7 @@
 //! - [`dev`]: tools for area developers (`portico new`).
 
 pub mod access;
+pub mod api;
 pub mod auth;
 #[doc(hidden)]
 pub mod bench_native;
@@ -30,6 +32,7 @@ pub mod delivery;
 pub mod demo;
 pub mod dev;
 pub mod directory;
+pub mod hosts;
 pub mod i18n;
 pub mod mail;
 pub mod ops;

@@ -83,6 +83,7 @@ extern crate self as portico_sdk;
 
 pub mod account;
 pub mod attachments;
+pub mod attention;
 pub mod directory;
 mod error;
 mod export;

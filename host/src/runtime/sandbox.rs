@@ -252,7 +252,9 @@ impl Call<'_> {
             user: party.user,
             structure: party.structure.map(convert::structure),
             role: party.role.map(convert::role),
-            locale: "en".into(),
+            // The page's language, as the edge negotiated it for this
+            // request (French outside a request: deliveries, timers).
+            locale: crate::i18n::current().as_str().into(),
             now_ms: self.now_ms,
             tabs: party.tabs.to_vec(),
         }

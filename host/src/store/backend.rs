@@ -68,11 +68,28 @@ pub enum TreeId {
     /// (user, purpose) → the one live emailed link of that purpose (hash of
     /// its secret, expiry): confirm an email, reset a password.
     AccountLinks,
+    /// API client id → client record (hashed secrets, grants, mode, expiry).
+    ApiClients,
+    /// (structure, client id) → empty; a structure's clients.
+    ApiClientsByStructure,
+    /// sha256(bearer token) → token record (client, grants, mode, expiry).
+    ApiTokens,
+    /// Request bucket (`token:{client}`, `call:{client}`) → its window's count.
+    ApiRate,
+    /// (structure, area) → the delivery lease of that destination: which
+    /// host delivers its messages now, until when (`leases.rs`).
+    Leases,
+    /// Host id → that host's heartbeat (address, version, catalogue
+    /// generation, last seen): the hosts serving this portal (`hosts.rs`).
+    Hosts,
+    /// (budget, key digest) → a throttling or rate counter shared by every
+    /// host (`limits.rs`): sign-in failures, mail budgets, search budgets.
+    Limits,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 24] = [
+    pub const ALL: [TreeId; 31] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -97,6 +114,13 @@ impl TreeId {
         TreeId::KvUsage,
         TreeId::StructuresByName,
         TreeId::AccountLinks,
+        TreeId::ApiClients,
+        TreeId::ApiClientsByStructure,
+        TreeId::ApiTokens,
+        TreeId::ApiRate,
+        TreeId::Leases,
+        TreeId::Hosts,
+        TreeId::Limits,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -127,6 +151,13 @@ impl TreeId {
             TreeId::KvUsage => "kv-usage",
             TreeId::StructuresByName => "structures_by_name",
             TreeId::AccountLinks => "account-links",
+            TreeId::ApiClients => "api-clients",
+            TreeId::ApiClientsByStructure => "api-clients-by-structure",
+            TreeId::ApiTokens => "api-tokens",
+            TreeId::ApiRate => "api-rate",
+            TreeId::Leases => "leases",
+            TreeId::Hosts => "hosts",
+            TreeId::Limits => "limits",
         }
     }
 

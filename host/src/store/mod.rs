@@ -23,10 +23,14 @@ mod keys;
 mod sled_backend;
 
 mod account_links;
+mod api_clients;
 mod audit;
 mod facts;
+mod hosts;
 mod installs;
 mod kv;
+mod leases;
+mod limits;
 mod link_requests;
 mod outbox;
 mod page;
@@ -35,12 +39,19 @@ mod sessions;
 mod structures;
 mod subscriptions;
 mod timers;
+mod transfer;
 mod users;
 
 pub use account_links::{AccountLink, LinkProblem};
+pub use api_clients::{
+    Access, ApiClient, ApiToken, CLIENT_ID_PREFIX, CredentialProblem, Mode, NewApiClient,
+    StoredSecret,
+};
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
+pub use hosts::{HEARTBEAT_MS, HOST_FORGET_MS, HOST_LIVE_MS, HostBeat};
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
+pub use leases::{Claim, DestinationLease, LEASE_MS, LEASE_RENEW_MS, Lease};
 pub use link_requests::{LinkRequest, MAX_REQUEST_SERVICES};
 pub use outbox::{
     CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
@@ -55,6 +66,7 @@ pub use timers::{
     MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
     TimerEntry, new_timer_id,
 };
+pub use transfer::Summary;
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};

@@ -588,7 +588,7 @@ fn parse_data(data: &str) -> Result<Value, AreaFailure> {
 
 /// A view's data for a JSON client: the area's own text, checked to be one
 /// JSON value (without building it) and otherwise passed through untouched.
-fn checked_json(data: &str) -> Result<String, AreaFailure> {
+pub(crate) fn checked_json(data: &str) -> Result<String, AreaFailure> {
     check_size(data)?;
     if data.is_empty() {
         return Ok("{}".into());
@@ -597,7 +597,7 @@ fn checked_json(data: &str) -> Result<String, AreaFailure> {
     Ok(data.to_owned())
 }
 
-fn json_response(body: String) -> Response {
+pub(crate) fn json_response(body: String) -> Response {
     let mut r = body.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -607,7 +607,7 @@ fn json_response(body: String) -> Response {
 }
 
 /// Relative paths resolve under the area; absolute paths stay on this site.
-fn resolve_redirect(base: &str, to: &str) -> String {
+pub(crate) fn resolve_redirect(base: &str, to: &str) -> String {
     if to.starts_with("//") || to.contains("://") || to.contains('\\') {
         return base.to_string();
     }

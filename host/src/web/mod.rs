@@ -6,14 +6,14 @@
 mod account_pages;
 mod account_security;
 mod area_html;
-mod areas;
+pub(crate) mod areas;
 mod canonical;
 mod charts;
 mod error;
-mod forms;
+pub(crate) mod forms;
 mod ops;
 mod recovery;
-mod security;
+pub(crate) mod security;
 pub(crate) mod session;
 mod tabs;
 pub mod templates;
@@ -135,7 +135,7 @@ impl AppState {
                 catalog: RwLock::new(Arc::new(catalog)),
                 sandbox: Arc::new(Sandbox::new(runtime, store.clone())),
                 passwords: Passwords::new()?,
-                throttle: LoginThrottle::new(),
+                throttle: LoginThrottle::new(store.clone()),
                 policy: SessionPolicy::default(),
                 secure_cookies,
                 pages: templates::host_environment(),
@@ -143,9 +143,24 @@ impl AppState {
                 edge,
                 mailer: Mailer::new(&MailConfig::default(), store.data_dir())?,
                 budgets: MailBudgets {
-                    signup_per_ip: RateLimit::new(SIGNUP_PER_ADDRESS, SIGNUP_WINDOW),
-                    forgot_per_ip: RateLimit::new(FORGOT_PER_ADDRESS, FORGOT_WINDOW),
-                    per_recipient: RateLimit::new(MAIL_PER_RECIPIENT, MAIL_WINDOW),
+                    signup_per_ip: RateLimit::new(
+                        store.clone(),
+                        "signup-address",
+                        SIGNUP_PER_ADDRESS,
+                        SIGNUP_WINDOW,
+                    ),
+                    forgot_per_ip: RateLimit::new(
+                        store.clone(),
+                        "forgot-address",
+                        FORGOT_PER_ADDRESS,
+                        FORGOT_WINDOW,
+                    ),
+                    per_recipient: RateLimit::new(
+                        store.clone(),
+                        "mail-recipient",
+                        MAIL_PER_RECIPIENT,
+                        MAIL_WINDOW,
+                    ),
                 },
                 public_url: OnceLock::new(),
                 dev_notices: Default::default(),
@@ -388,6 +403,21 @@ pub fn app(state: AppState) -> Router {
     } else {
         area_routes
     };
+    let api_routes = Router::new()
+        .route("/oauth/token", post(crate::api::token::issue))
+        .layer(DefaultBodyLimit::max(crate::api::token::MAX_TOKEN_BODY))
+        .merge(
+            Router::new()
+                .route(
+                    "/api/v1/s/{structure}/{area}",
+                    axum::routing::any(crate::api::calls::area_call),
+                )
+                .route(
+                    "/api/v1/s/{structure}/{area}/{*rest}",
+                    axum::routing::any(crate::api::calls::area_call),
+                )
+                .layer(DefaultBodyLimit::max(MAX_AREA_BODY)),
+        );
     Router::new()
         .route("/", get(areas::root))
         .route("/healthz", get(healthz))
@@ -396,7 +426,13 @@ pub fn app(state: AppState) -> Router {
         .route("/static/portico.css", get(security::stylesheet))
         .merge(auth_routes)
         .merge(area_routes)
+        .merge(api_routes)
         .fallback(areas::fallback)
+        // Bearer authentication, counting and history of `/api/v1/…`.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::guard,
+        ))
         .layer(axum::middleware::from_fn(canonical::trailing_slash))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -15,9 +15,9 @@ use crate::store::{MIN_NAME_PREFIX, NewStructure as StoreNewStructure, StoreErro
 
 /// Structure searches per account: 20 at once, then one every 6 seconds.
 /// Each costs index reads and reveals a little of the directory.
-static SEARCHES: std::sync::LazyLock<crate::auth::CellRateLimit> = std::sync::LazyLock::new(|| {
-    crate::auth::CellRateLimit::new(20, std::time::Duration::from_secs(6))
-});
+/// Counted in the store: every host of the portal shares the budget.
+static SEARCHES: crate::auth::CellRateLimit =
+    crate::auth::CellRateLimit::new("structure-search", 20, std::time::Duration::from_secs(6));
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -188,8 +188,9 @@ impl Host for HostState {
             )]));
         }
         let user_id = UserId::new(self.user()?);
-        let now = self.store()?.clock().instant();
-        if let Err(wait) = SEARCHES.take(user_id.as_str(), now) {
+        let store = self.store()?;
+        let now = store.clock().now_ms();
+        if let Err(wait) = SEARCHES.take(store, user_id.as_str(), now) {
             return Err(HostError::Invalid(vec![field(
                 "query",
                 format!(

@@ -493,11 +493,24 @@ impl Host for HostState {
         Ok(entries
             .into_iter()
             .map(|e| {
+                // An API client's calls name the client (issue 14).
+                let client = e
+                    .actor
+                    .as_str()
+                    .strip_prefix(crate::api::ACTOR_PREFIX)
+                    .map(|id| match e.detail["client"].as_str() {
+                        Some(name) => format!("{name} (API {id})"),
+                        None => format!("API {id}"),
+                    });
                 let actor = names
                     .entry(e.actor.clone())
-                    .or_insert_with(|| match c.store.user(&e.actor) {
-                        Ok(Some(u)) => format!("{} {} <{}>", u.first_name, u.last_name, u.email),
-                        _ => e.actor.to_string(),
+                    .or_insert_with(|| {
+                        client.unwrap_or_else(|| match c.store.user(&e.actor) {
+                            Ok(Some(u)) => {
+                                format!("{} {} <{}>", u.first_name, u.last_name, u.email)
+                            }
+                            _ => e.actor.to_string(),
+                        })
                     })
                     .clone();
                 AuditEntry {

@@ -84,7 +84,7 @@ start_server() {
         >"$WORK/stdout" 2>"$WORK/stderr" &
     SERVER_PID=$!
     BASE=
-    for _ in $(seq 1 "${START_TRIES:-600}"); do
+    for _ in $(seq 1 "${START_TRIES:-3000}"); do
         BASE=$(sed -n 's/^Portico listening on \(http:[^ ]*\).*/\1/p' "$WORK/stdout")
         [[ -n "$BASE" ]] && break
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -94,7 +94,7 @@ start_server() {
         fi
         sleep 0.1
     done
-    [[ -n "$BASE" ]] || { echo "load.sh: portico did not start within 60 s" >&2; exit 1; }
+    [[ -n "$BASE" ]] || { echo "load.sh: portico did not start within $((${START_TRIES:-3000} / 10)) s" >&2; exit 1; }
 }
 
 stop_server() {
@@ -323,7 +323,10 @@ PY
     BIN_RUN=$bin start_server env
     sign_in
     stop_server
-    KEEP_DATA=1 START_TRIES=6000 BIN_RUN=$bin start_server env PORTICO_POOL_MEMORIES=4 \
+    # Valgrind's CPU lacks some of the processor's features, so wasmtime's
+    # compile cache (keyed on the code generator's settings) misses and every
+    # plugin is compiled again under valgrind: allow an hour.
+    KEEP_DATA=1 START_TRIES=36000 BIN_RUN=$bin start_server env PORTICO_POOL_MEMORIES=4 \
         valgrind --tool=callgrind --dump-instr=no --compress-strings=no --compress-pos=no --callgrind-out-file="$WORK/cg.$build.%p"
     for label in healthz native area; do
         case $label in

@@ -79,7 +79,11 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     let cookies: Vec<HeaderValue> = if json {
         Vec::new()
     } else {
-        req.headers().get_all(header::COOKIE).iter().cloned().collect()
+        req.headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .cloned()
+            .collect()
     };
 
     let mut response = crate::i18n::REQUEST_LANG.scope(lang, next.run(req)).await;

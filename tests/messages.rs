@@ -29,6 +29,7 @@ fn spawn(config: &Path, data: &Path, hold: bool) -> (Host, String) {
         .arg(config)
         .arg("--data")
         .arg(data)
+        .args(support::store_args(data))
         .arg("--plugin-dir")
         .arg(support::plugin_dir())
         .env("RUST_LOG", "info")
@@ -222,7 +223,7 @@ async fn a_failed_answer_sends_nothing_and_writes_nothing() {
 /// counter equal to a recount of its data, and every acknowledged write there.
 #[tokio::test]
 async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
-    use portico::store::{Namespace, Store};
+    use portico::store::Namespace;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -284,7 +285,7 @@ async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
     host.0.wait().unwrap();
     while writers.join_next().await.is_some() {}
 
-    let store = Store::open(&data).expect("the store opens after a kill -9");
+    let store = support::open_store(&data);
     let ns = Namespace::structure("fixture", SUPPLIER);
     let counted = store.kv_usage(&ns).unwrap();
     assert!(counted > 0);

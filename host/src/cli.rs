@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::ops::pidfile::PidFile;
 use crate::ops::{Reloader, Trigger};
 use crate::runtime::Runtime;
-use crate::store::Store;
+use crate::store::{Location, Store};
 use crate::web::{AppState, app};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -33,6 +33,8 @@ enum Command {
         /// Where data is kept (created if missing).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -63,6 +65,8 @@ enum Command {
         /// Where the demo's data is kept.
         #[arg(long, default_value = "./demo-data")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -84,6 +88,10 @@ enum Command {
         /// directory ($XDG_CACHE_HOME/portico or ~/.cache/portico).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Also open the store (as `serve` would, applying its migrations)
+        /// and say where it is: checks that PostgreSQL is reachable.
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Start a new area project: code, template, catalogues, tests, its
     /// areas.yaml entry and a README with the next commands.
@@ -238,10 +246,52 @@ enum OperatorAction {
     Add {
         /// The account's e-mail.
         email: String,
-        /// The data directory (the server must be stopped: the store is locked while it runs).
+        /// The data directory (on sled the server must be stopped: the store is locked while it runs).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+}
+
+/// Where the records are: `--store`.
+#[derive(clap::Args, Clone, Default)]
+pub(crate) struct StoreArgs {
+    /// Where records are kept: absent (or `sled`) for sled inside --data
+    /// (one machine); postgres://USER:PASSWORD@HOST:PORT/DATABASE[?schema=NAME]
+    /// for PostgreSQL, shared by several hosts (--data then keeps only this
+    /// host's compile cache, pid file and mailbox). Prefer the environment
+    /// variable: a password on the command line shows in `ps`.
+    #[arg(long = "store", env = "PORTICO_STORE", hide_env_values = true)]
+    store: Option<String>,
+}
+
+impl StoreArgs {
+    fn location(&self) -> anyhow::Result<Location> {
+        Location::parse(self.store.as_deref()).map_err(|e| anyhow::anyhow!("--store: {e}"))
+    }
+
+    /// Opens the store, or says in one line what was tried and what would be right.
+    pub(crate) fn open(&self, data: &Path, clock: Clock) -> anyhow::Result<Store> {
+        let location = self.location()?;
+        Store::open_at(data, &location, clock).map_err(|e| match (&location, e) {
+            // Says which directory and what to do already.
+            (_, e @ crate::store::StoreError::InUse(_)) => anyhow::Error::new(e),
+            (Location::Sled, e) => anyhow::anyhow!(
+                "opening the data directory {}: {e}",
+                data.display()
+            ),
+            (Location::Postgres(_), e @ crate::store::StoreError::Unavailable { .. }) => {
+                anyhow::anyhow!(
+                    "cannot open the store: {e}; check that PostgreSQL runs there and that --store is postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+                )
+            }
+            (Location::Postgres(_), e) => anyhow::anyhow!(
+                "opening the store {}: {e}",
+                location.describe(data)
+            ),
+        })
+    }
 }
 
 /// Entry point of the `portico` binary.
@@ -259,7 +309,12 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
-        Command::Check { config, data, .. } => return check(&config, data.as_deref()),
+        Command::Check {
+            config,
+            data,
+            store,
+            ..
+        } => return check(&config, data.as_deref(), &store),
         Command::New { id, lang, dir, sdk } => new(&id, lang, dir.as_deref(), sdk.as_deref()),
         Command::Dev {
             dir,
@@ -273,6 +328,7 @@ pub fn main() -> ExitCode {
         Command::Serve {
             config,
             data,
+            store,
             listen,
             secure_cookies,
             max_concurrent_calls,
@@ -282,6 +338,7 @@ pub fn main() -> ExitCode {
         } => serve(
             &config,
             &data,
+            &store,
             listen,
             secure_cookies,
             false,
@@ -293,10 +350,12 @@ pub fn main() -> ExitCode {
         Command::Demo {
             config,
             data,
+            store,
             listen,
         } => serve(
             &config,
             &data,
+            &store,
             listen,
             false,
             true,
@@ -316,8 +375,10 @@ pub fn main() -> ExitCode {
             replace,
         } => crate::ops::transfer::import(&store, &from, replace),
         Command::Operator {
-            action: OperatorAction::Add { email, data },
-        } => crate::ops::operator::add(&email, &data).map(|message| println!("{message}")),
+            action: OperatorAction::Add { email, data, store },
+        } => store.location().and_then(|location| {
+            crate::ops::operator::add(&email, &data, &location).map(|message| println!("{message}"))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -412,7 +473,19 @@ fn new(
     Ok(())
 }
 
-fn check(config: &Path, data: Option<&Path>) -> ExitCode {
+fn check(config: &Path, data: Option<&Path>, store: &StoreArgs) -> ExitCode {
+    if store.store.is_some() {
+        let dir = data
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
+        match store.open(&dir, Clock::system()) {
+            Ok(s) => println!("ok  store: {}", s.location()),
+            Err(e) => {
+                eprintln!("portico: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let runtime = match Runtime::new() {
         Ok(r) => match check_cache_dir(data) {
             Some(dir) => r.with_compile_cache(dir),
@@ -457,6 +530,7 @@ fn check(config: &Path, data: Option<&Path>) -> ExitCode {
 fn serve(
     config: &Path,
     data: &Path,
+    store: &StoreArgs,
     listen: SocketAddr,
     secure_cookies: bool,
     demo: bool,
@@ -476,13 +550,8 @@ fn serve(
         );
     }
     let clock = host_clock(secure_cookies)?;
-    let store = Store::open_with_clock(data, clock).map_err(|e| match e {
-        // Says which directory and what to do already.
-        crate::store::StoreError::InUse(_) => anyhow::Error::new(e),
-        e => {
-            anyhow::Error::new(e).context(format!("opening the data directory {}", data.display()))
-        }
-    })?;
+    let store = store.open(data, clock)?;
+    tracing::info!(store = store.location(), "store open");
     let mailer = crate::mail::Mailer::new(
         &crate::mail::MailConfig {
             smtp_url: mail.smtp_url,
@@ -601,6 +670,7 @@ pub(crate) fn serve_dev(
     serve(
         config,
         data,
+        &StoreArgs::default(),
         listen,
         false,
         true,

@@ -78,6 +78,17 @@ pub fn publish(items: &[Item]) -> Result<(), Error> {
     facts::set_json(FACT, &serde_json::json!({ "items": items }))
 }
 
+/// Publishes one item, "`count` waiting" (message `key` of area `A`'s
+/// catalogue with `{count}`), leading to the area's first page; clears the
+/// list when nothing waits. For a receiving side's inbox.
+pub fn waiting<A: Area>(count: usize, key: &str) -> Result<(), Error> {
+    if count == 0 {
+        return publish(&[]);
+    }
+    let text = crate::i18n::message(key, &[("count", &count.to_string())]);
+    publish(&[Item::new::<A>("", "progress", &[&text])])
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -93,12 +104,19 @@ mod tests {
             &[
                 (
                     "fr",
-                    r#"{"late": "Demande {n} en retard", "paid": "payée"}"#,
+                    r#"{"late": "Demande {n} en retard", "paid": "payée", "wait": "{count} à traiter"}"#,
                 ),
-                ("en", r#"{"late": "Request {n} late", "paid": "paid"}"#),
+                (
+                    "en",
+                    r#"{"late": "Request {n} late", "paid": "paid", "wait": "{count} to process"}"#,
+                ),
             ]
         }
         fn handle(_: &Context, req: &Request) -> Result<Response, Error> {
+            if let Some(n) = req.query_value("waiting") {
+                waiting::<Claims>(n.parse().unwrap(), "wait")?;
+                return Ok(Response::redirect("/"));
+            }
             let items = if req.is_post() {
                 vec![Item::new::<Claims>(
                     "/claim/7",
@@ -123,6 +141,18 @@ mod tests {
         assert_eq!(fact["items"][0]["en"], "Request 7 late paid");
         assert_eq!(fact["items"][0]["href"], "/claim/7");
         host.handle::<Claims>(&Request::get("/"));
+        assert_eq!(host.fact_value("test-area", FACT), None);
+    }
+
+    #[test]
+    fn a_count_waiting_is_one_item_or_none() {
+        let host = TestHost::new().grant(&["facts"]);
+        host.handle::<Claims>(&Request::get("/?waiting=3"));
+        let fact: serde_json::Value =
+            serde_json::from_str(&host.fact_value("test-area", FACT).expect("published")).unwrap();
+        assert_eq!(fact["items"][0]["fr"], "3 à traiter");
+        assert_eq!(fact["items"][0]["en"], "3 to process");
+        host.handle::<Claims>(&Request::get("/?waiting=0"));
         assert_eq!(host.fact_value("test-area", FACT), None);
     }
 }

@@ -6,11 +6,26 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::store::{Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 
-/// Opens the store named on the command line, saying what to do when a
-/// server holds it.
+/// Opens the store named on the command line (a sled data directory, or a
+/// `postgres://` URL), saying what to do when a server holds it.
 fn open(store: &str, command: &str) -> anyhow::Result<Store> {
+    if store.starts_with("postgres://") || store.starts_with("postgresql://") {
+        let location = Location::parse(Some(store)).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+        // Nothing local is written for a PostgreSQL store.
+        return Store::open_at(
+            &std::env::temp_dir(),
+            &location,
+            crate::clock::Clock::system(),
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the store {}: {e}",
+                location.describe(Path::new("."))
+            )
+        });
+    }
     Store::open(Path::new(store)).map_err(|e| match e {
         StoreError::InUse(_) => {
             anyhow::anyhow!("{e}; stop the server, run `portico {command}`, then start it again")

@@ -1,7 +1,8 @@
 //! The storage seam: a small ordered key-value interface with named trees and
 //! multi-tree transactions. Everything above it (users, sessions, kv…) speaks
-//! only this, so a PostgreSQL (a table per tree, serializable transactions) or
-//! FoundationDB/TiKV backend (a key prefix per tree) can replace sled later.
+//! only this: sled (`sled_backend.rs`, the default) and PostgreSQL
+//! (`pg_backend.rs`: a table per tree, serializable transactions); a
+//! FoundationDB/TiKV backend (a key prefix per tree) would fit too.
 //!
 //! Deliberately small: no range scan inside a transaction (sled's
 //! transactional trees cannot do one), no reverse scan (keys that must read
@@ -85,11 +86,15 @@ pub enum TreeId {
     /// (budget, key digest) → a throttling or rate counter shared by every
     /// host (`limits.rs`): sign-in failures, mail budgets, search budgets.
     Limits,
+    /// sha256 of a value → the value, for values over `INLINE_LIMIT` on a
+    /// backend without a file store of its own (PostgreSQL, `blobs.rs`);
+    /// empty on sled, whose large values are files.
+    LargeValues,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 31] = [
+    pub const ALL: [TreeId; 32] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -121,6 +126,7 @@ impl TreeId {
         TreeId::Leases,
         TreeId::Hosts,
         TreeId::Limits,
+        TreeId::LargeValues,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -158,6 +164,7 @@ impl TreeId {
             TreeId::Leases => "leases",
             TreeId::Hosts => "hosts",
             TreeId::Limits => "limits",
+            TreeId::LargeValues => "large-values",
         }
     }
 

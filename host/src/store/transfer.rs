@@ -32,7 +32,9 @@ const MAGIC: &[u8] = b"PORTICO-EXPORT 1\n";
 const IMPORT_BATCH: usize = 500;
 
 /// Trees that hold the state of running hosts, not of the portal.
-const NOT_MOVED: [TreeId; 2] = [TreeId::Hosts, TreeId::Leases];
+/// `LargeValues` is PostgreSQL's home of large values: they travel as large
+/// values (each once, by hash), not as that tree's records.
+const NOT_MOVED: [TreeId; 3] = [TreeId::Hosts, TreeId::Leases, TreeId::LargeValues];
 
 /// Trees whose values are tagged (inline or a reference to a large value).
 const TAGGED: [TreeId; 2] = [TreeId::Kv, TreeId::Facts];
@@ -262,7 +264,7 @@ impl Store {
         match Stored::decode(stored)? {
             Stored::Inline(_) => Ok(None),
             Stored::File(_) => {
-                let bytes = self.inner.files.decode(stored)?;
+                let bytes = self.large_decode(stored)?;
                 Ok(Some((Sha256::digest(&bytes).into(), bytes)))
             }
         }
@@ -378,7 +380,9 @@ impl Store {
                 }
                 // Content-addressed: the tagged values refer to it by hash.
                 Item::Large(bytes) => {
-                    self.inner.files.encode(&bytes)?;
+                    // A file on sled (written now), a row on PostgreSQL.
+                    let encoded = self.inner.large.encode(&bytes)?;
+                    self.transact(|tx| encoded.put_row(tx))?;
                 }
             }
             Ok(())

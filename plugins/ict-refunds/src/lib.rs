@@ -241,17 +241,7 @@ fn publish_customs() -> Result<(), Error> {
         .iter()
         .filter(|r| r.status == "MISE_A_DISPOSITION")
         .count();
-    if waiting == 0 {
-        return attention::publish(&[]);
-    }
-    attention::publish(&[Item::new::<IctRefunds>(
-        "",
-        "progress",
-        &[&message(
-            "attention.to-process",
-            &[("count", &waiting.to_string())],
-        )],
-    )])
+    attention::waiting::<IctRefunds>(waiting, "attention.to-process")
 }
 
 // ---- the farm's pages ---------------------------------------------------------------

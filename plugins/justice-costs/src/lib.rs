@@ -914,17 +914,7 @@ fn publish_court() -> Result<(), Error> {
         .iter()
         .filter(|r| r.statement.status == "MISE_A_DISPOSITION")
         .count();
-    if waiting == 0 {
-        return attention::publish(&[]);
-    }
-    attention::publish(&[Item::new::<JusticeCosts>(
-        "",
-        "progress",
-        &[&message(
-            "attention.to-process",
-            &[("count", &waiting.to_string())],
-        )],
-    )])
+    attention::waiting::<JusticeCosts>(waiting, "attention.to-process")
 }
 
 #[cfg(test)]

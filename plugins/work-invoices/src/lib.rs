@@ -57,6 +57,10 @@ impl Area for WorkInvoices {
             ("row.html", include_str!("../templates/row.html")),
             ("amount.html", include_str!("../templates/amount.html")),
             (
+                "documents.html",
+                include_str!("../templates/documents.html"),
+            ),
+            (
                 "contract-new.html",
                 include_str!("../templates/contract-new.html"),
             ),

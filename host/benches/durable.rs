@@ -107,7 +107,7 @@ fn main() {
     let store =
         Store::open_at(pg_dir.path(), &location, Clock::system()).expect("PostgreSQL store");
     println!(
-        "\n{} (schema {schema})\n{:>8} {:>18}",
+        "\n{}\n{:>8} {:>18}",
         location.describe(pg_dir.path()),
         "writers",
         "COMMIT writes/s"

@@ -159,6 +159,9 @@ struct Prepared {
     area_index: usize,
     read: PageRead,
     tabs: Vec<Tab>,
+    /// `tabs` as a template value, made once for the area's context and
+    /// the layout (a shared value: cloning it copies nothing).
+    tab_values: Value,
     base_path: String,
     /// What this area's forms are for: posts are checked against it, and
     /// `csrf_field()` prints its token.
@@ -290,6 +293,11 @@ async fn serve_with(
             (read, tabs, base, scope)
         }
     };
+    let tab_values = Value::from(
+        tabs.iter()
+            .map(|t| context! { id => t.id.as_str(), title => t.title.as_str(), href => t.href.as_str() })
+            .collect::<Vec<_>>(),
+    );
     let prepared = Prepared {
         request_id: rid.0.clone(),
         me,
@@ -297,6 +305,7 @@ async fn serve_with(
         area_index,
         read,
         tabs,
+        tab_values,
         base_path,
         form_scope,
     };
@@ -649,7 +658,7 @@ fn render_view(
         ),
     })?;
     // Charts are drawn by the host, after the check (see `charts`).
-    let content = super::charts::expand(&content);
+    let content = super::charts::expand(content);
     let title =
         crate::i18n::translate_message(crate::i18n::current(), Some(&loaded.messages), &view.title);
     Ok(layout(state, p, &title, content))
@@ -676,18 +685,8 @@ fn area_ctx(p: &Prepared) -> Value {
             email => p.me.user.email.clone(),
         },
         structure, role,
-        tabs => tabs_value(p),
+        tabs => p.tab_values.clone(),
     }
-}
-
-/// The tab bar as a template value (shared by the area's context and the layout).
-fn tabs_value(p: &Prepared) -> Value {
-    Value::from(
-        p.tabs
-            .iter()
-            .map(|t| context! { id => t.id.as_str(), title => t.title.as_str(), href => t.href.as_str() })
-            .collect::<Vec<_>>(),
-    )
 }
 
 /// The host layout around `content`.
@@ -710,7 +709,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         structure,
         invitation => p.read.memberships.is_empty(),
         unverified => (!p.me.user.email_verified).then(|| p.me.user.email.clone()),
-        tabs => tabs_value(p),
+        tabs => p.tab_values.clone(),
         current_area => area.spec.id.as_str(),
         dev_notice => state.dev_notice(area.spec.id.as_str()),
         content => Value::from_safe_string(content),

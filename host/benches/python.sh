@@ -119,7 +119,8 @@ PY
     token=$(csrf_of /login)
     curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
         --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" "$BASE/login"
-    token=$(csrf_of /me/my-account)
+    # The area's own form token (per-area HMAC), not the header's: the last on the page.
+    token=$(curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE/me/my-account" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | tail -n 1)
     curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
         --data-urlencode identifier-type=siret --data-urlencode "identifier=$SIRET" \
         --data-urlencode "name=Ateliers Dupont" --data-urlencode kind=private "$BASE/me/my-account/structures"

@@ -196,7 +196,10 @@ async fn serve_with(
     let json = wants_json(req.headers());
     let Some(me) = state.signed_in(req.headers())? else {
         if json {
-            return Err(AppError::Forbidden("Sign in first.".into()));
+            return Err(AppError::Forbidden(crate::i18n::reference(
+                "error.sign-in-first",
+                &[],
+            )));
         }
         let next = req
             .uri()
@@ -792,7 +795,10 @@ fn failure_page(
     // The cause, whatever it is (a trap, a refused answer, the area's own
     // `failed` message), with the request id the person sees on the panel.
     // Escaped and capped: an area's words never reach the log raw.
-    let mut cause = crate::runtime::host::log::escape(&failure.to_string());
+    let mut cause = crate::runtime::host::log::escape(&crate::i18n::translate_embedded(
+        crate::i18n::Lang::En,
+        &failure.to_string(),
+    ));
     if cause.len() > MAX_LOGGED_CAUSE {
         let cut = cause.floor_char_boundary(MAX_LOGGED_CAUSE);
         cause.truncate(cut);

@@ -175,8 +175,10 @@ async fn a_recipient_without_the_area_bounces_back_to_the_sender_visibly() {
     let inv = until_status(&supplier, &id, "ECHEC_ACHEMINEMENT").await;
     let last = &inv["history"].as_array().unwrap().last().unwrap()["comment"];
     assert!(
-        last.as_str().unwrap().contains("has not added the area"),
-        "the reason is shown: {last}"
+        last.as_str()
+            .unwrap()
+            .starts_with("i18n:delivery.not-added "),
+        "the reason travels as a message reference: {last}"
     );
     let page = supplier
         .get(&format!("/s/{SUPPLIER}/issued-invoices/invoice/{id}"))
@@ -189,6 +191,12 @@ async fn a_recipient_without_the_area_bounces_back_to_the_sender_visibly() {
     assert!(
         page.body.contains("Correct the routing"),
         "the supplier can act on it"
+    );
+    assert!(
+        page.body
+            .contains("Préfecture has not added the area “Received invoices”"),
+        "the reason is shown in the reader's language, with the area's title: {}",
+        page.body
     );
 }
 

@@ -70,6 +70,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Metrics and proxy options, as `serve` (the browser suite names its
+        /// loopback proxy with --trusted-proxy).
+        #[command(flatten)]
+        edge: EdgeArgs,
     },
     /// Validate areas.yaml fully: fields, plugins (compiled and linked), templates.
     Check {
@@ -352,6 +356,7 @@ pub fn main() -> ExitCode {
             data,
             store,
             listen,
+            edge,
         } => serve(
             &config,
             &data,
@@ -360,7 +365,7 @@ pub fn main() -> ExitCode {
             false,
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
-            EdgeArgs::none(),
+            edge,
             MailArgs::none(),
             None,
         ),
@@ -463,11 +468,26 @@ fn new(
             println!("  portico dev     # the demo portal with this area, rebuilt on every save");
             println!("  cargo build --release --target wasm32-wasip2 && portico check areas.yaml");
         }
-        crate::dev::new::Lang::Python => {}
+        crate::dev::new::Lang::Python => {
+            println!(
+                "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt   # once"
+            );
+            println!("  .venv/bin/pytest   # its tests, on the SDK's fake host");
+            println!(
+                "  portico dev        # the demo portal with this area, rebuilt on every save"
+            );
+            println!(
+                "  .venv/bin/python -m portico_sdk.build . -o build/{id}.wasm && portico check areas.yaml"
+            );
+        }
     }
     if let Sdk::Version(v) = &sdk {
+        let index = match lang {
+            crate::dev::new::Lang::Rust => "crates.io",
+            crate::dev::new::Lang::Python => "PyPI",
+        };
         println!(
-            "(The SDK comes from crates.io, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
+            "(The SDK comes from {index}, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
         );
     }
     Ok(())

@@ -14,7 +14,10 @@
 //!   false), or a
 //!   message out of attempts, marks the flow failed and sends the sender
 //!   area a `delivery-failed` message (payload: the original id, recipient,
-//!   kind and reason), queued in the same transaction.
+//!   kind and reason), queued in the same transaction. The reason is a
+//!   message reference (`i18n:delivery.… {args}`, the area's title in both
+//!   languages): the sender shows it with `{{ t_message(reason) }}` in its
+//!   reader's language; the log and the outbox record keep it in English.
 //! - Timers (contract 1.1.0): each pass first moves the timers that are due
 //!   by the host's clock into the outbox (`store/timers.rs`); from there a
 //!   timer is a message like any other, to its own area.
@@ -286,14 +289,28 @@ async fn deliver(
             Ok(false)
         }
         Refusal::Retry(reason) | Refusal::Final(reason) => {
+            // A reference the sender area shows in its reader's language
+            // (`t_message`); the log and the outbox record keep English.
             let reason = if attempts >= MAX_DELIVERY_ATTEMPTS {
-                format!("gave up after {attempts} attempts: {reason}")
+                crate::i18n::reference(
+                    "delivery.gave-up",
+                    &[
+                        ("attempts", &attempts.to_string()),
+                        (
+                            "reason",
+                            &crate::i18n::translate_message(crate::i18n::Lang::En, None, &reason),
+                        ),
+                    ],
+                )
             } else {
                 reason
             };
+            let bounce_reason = reason;
+            let reason =
+                crate::i18n::translate_message(crate::i18n::Lang::En, None, &bounce_reason);
             tracing::warn!(message = %m.id, %reason, "delivery failed for good; telling the sender");
             let now = store.clock().now_ms();
-            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason, now));
+            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &bounce_reason, now));
             let id = m.id.clone();
             durably(store, move |s| {
                 s.delivery_failed(&id, &reason, bounce.as_ref(), now)
@@ -338,9 +355,9 @@ async fn try_deliver(
 ) -> Result<(), Refusal> {
     let storage = |e: crate::store::StoreError| Refusal::Retry(format!("storage: {e}"));
     let Some(structure) = store.structure(&m.to_structure).map_err(storage)? else {
-        return Err(Refusal::Final(format!(
-            "no structure is registered with the identifier {}",
-            m.to_structure
+        return Err(Refusal::Final(crate::i18n::reference(
+            "delivery.no-structure",
+            &[("id", &m.to_structure)],
         )));
     };
     let Some(area) = catalog
@@ -348,12 +365,19 @@ async fn try_deliver(
         .iter()
         .find(|a| a.spec.id.as_str() == m.to_area)
     else {
-        return Err(Refusal::Final(format!(
-            "this portal has no area `{}`",
-            m.to_area
+        return Err(Refusal::Final(crate::i18n::reference(
+            "delivery.no-area",
+            &[("area", &m.to_area)],
         )));
     };
     let spec = &area.spec;
+    // The area's title in both languages, for the sender's reader.
+    let title = || {
+        crate::i18n::both(
+            spec.title.in_lang(crate::i18n::Lang::Fr),
+            spec.title.in_lang(crate::i18n::Lang::En),
+        )
+    };
     let installs = store.installs(&m.to_structure).map_err(storage)?;
     let facts = store.facts(&m.to_structure).map_err(storage)?;
     let place = Place {
@@ -371,23 +395,34 @@ async fn try_deliver(
             )));
         }
         Verdict::Closed(Reason::UserArea) => {
-            return Err(Refusal::Final(format!(
-                "area `{}` belongs to users, not structures",
-                m.to_area
+            return Err(Refusal::Final(crate::i18n::reference_with(
+                "delivery.user-area",
+                &[("area", title())],
             )));
         }
         Verdict::Closed(Reason::NotAdded) => {
-            return Err(Refusal::Final(format!(
-                "{} has not added the area “{}”",
-                structure.name,
-                spec.title.en()
+            return Err(Refusal::Final(crate::i18n::reference_with(
+                "delivery.not-added",
+                &[
+                    ("structure", structure.name.clone().into()),
+                    ("area", title()),
+                ],
             )));
         }
         Verdict::Closed(reason) => {
-            return Err(Refusal::Final(format!(
-                "the area “{}” is not open to {}: {reason}",
-                spec.title.en(),
-                structure.name
+            return Err(Refusal::Final(crate::i18n::reference_with(
+                "delivery.closed",
+                &[
+                    ("structure", structure.name.clone().into()),
+                    ("area", title()),
+                    (
+                        "reason",
+                        crate::i18n::both(
+                            &reason.text(crate::i18n::Lang::Fr),
+                            &reason.text(crate::i18n::Lang::En),
+                        ),
+                    ),
+                ],
             )));
         }
     }

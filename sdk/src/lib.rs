@@ -99,6 +99,8 @@ mod response;
 pub mod siret;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+#[cfg(not(target_arch = "wasm32"))]
+mod testing_html;
 pub mod time;
 pub mod timers;
 mod types;

@@ -648,7 +648,41 @@ impl TestHost {
                 "the response renders template `{template}`, which templates() does not declare (declared: {declared:?})"
             );
         }
+        // Rendered as the host renders it: a template that does not compile
+        // or render, or a POST form without `{{ csrf_field() }}`, fails here.
+        if let Err(why) = self.try_render::<A>(request, &response) {
+            panic!("{why}");
+        }
         response
+    }
+
+    /// The HTML the host would show inside its layout for `response` (a
+    /// view, or an invalid form's view with its errors and the values
+    /// submitted by `request`), rendered with the area's templates like the
+    /// host does (minijinja, `t()`, `csrf_field()`, the `date`, `number`,
+    /// `amount` filters), in English. [`TestHost::handle`] renders every view
+    /// this way and panics on a template error; this returns the HTML to
+    /// assert on.
+    ///
+    /// Panics if `response` is not a view or an invalid form.
+    pub fn html<A: Area>(&self, request: &Request, response: &Response) -> String {
+        match self.try_render::<A>(request, response) {
+            Ok(Some(html)) => html,
+            Ok(None) => panic!("the response is not a page: {response:?}"),
+            Err(why) => panic!("{why}"),
+        }
+    }
+
+    fn try_render<A: Area>(
+        &self,
+        request: &Request,
+        response: &Response,
+    ) -> Result<Option<String>, String> {
+        let en = A::messages()
+            .iter()
+            .find(|(lang, _)| *lang == "en")
+            .map(|(_, source)| *source);
+        crate::testing_html::render(A::templates(), en, &self.context(), &request.form, response)
     }
 
     /// Runs `A::on_message` with [`TestHost::context`]; the error is the
@@ -1080,7 +1114,7 @@ pub(crate) mod imports {
             // syntax (SIRET included) and the structure name.
             let identifier =
                 portico_contract::identifier::parse(new.identifier_type, &new.identifier)
-                    .map_err(|e| FieldError::new("identifier", e.to_string()));
+                    .map_err(|e| FieldError::new("identifier", e.message()));
             let name = portico_contract::names::structure_name(&new.name).map_err(|r| match r {
                 portico_contract::Refusal::Invalid { field, message } => {
                     FieldError::new(field, message)
@@ -1806,6 +1840,79 @@ mod contract_tests {
         assert!(
             matches!(&answer, crate::Response::Failed(m) if m.contains("100 timers")),
             "{answer:?}"
+        );
+    }
+
+    /// An area answering `page.html` (the source given) with some data.
+    macro_rules! one_page_area {
+        ($name:ident, $source:expr) => {
+            struct $name;
+            impl crate::Area for $name {
+                fn templates() -> &'static [(&'static str, &'static str)] {
+                    &[("page.html", $source)]
+                }
+                fn messages() -> &'static [(&'static str, &'static str)] {
+                    &[("en", r#"{"hi": "Hello, {name}!"}"#), ("fr", r#"{"hi": "Bonjour, {name} !"}"#)]
+                }
+                fn handle(
+                    _: &crate::Context,
+                    _: &crate::Request,
+                ) -> Result<crate::Response, crate::Error> {
+                    let data = serde_json::json!({ "total": "1234.5", "on": "2027-03-31", "list": [1] });
+                    Ok(crate::Response::View(crate::View::new("page.html", "t", &data)?))
+                }
+            }
+        };
+    }
+    one_page_area!(
+        Good,
+        "<h1>{{ t(\"hi\", name=ctx.user.first_name) }}</h1><p>{{ data.total|amount }} on {{ data.on|date }}</p><form method=\"post\" action=\"{{ ctx.base_path }}/x\">{{ csrf_field() }}</form>"
+    );
+    one_page_area!(
+        Unclosed,
+        "<ul>\n{% for x in data.list %}\n<li>{{ x }}</li>\n"
+    );
+    one_page_area!(UnknownFilter, "<p>\n{{ data.total|money }}</p>");
+    one_page_area!(
+        NoCsrf,
+        "<form method=\"post\" action=\"/s/1/pages/pay\"><button>Pay</button></form>"
+    );
+
+    fn render_panic<A: crate::Area>() -> String {
+        let host = TestHost::new();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            host.handle::<A>(&crate::Request::get("/"))
+        }));
+        let payload = caught.expect_err("the mistake fails the test");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_test_host_renders_templates_and_reports_their_mistakes_with_the_line() {
+        let host = TestHost::new();
+        let request = crate::Request::get("/");
+        let page = host.handle::<Good>(&request);
+        let html = host.html::<Good>(&request, &page);
+        assert!(html.contains("<h1>Hello, Ada!</h1>"), "{html}");
+        assert!(html.contains("€1,234.50 on March 31, 2027"), "{html}");
+        let unclosed = render_panic::<Unclosed>();
+        assert!(
+            unclosed.contains("template `page.html`, line 3: syntax error"),
+            "{unclosed}"
+        );
+        let filter = render_panic::<UnknownFilter>();
+        assert!(filter.contains("template `page.html`, line 2"), "{filter}");
+        assert!(
+            filter.contains("money"),
+            "names the unknown filter: {filter}"
+        );
+        let csrf = render_panic::<NoCsrf>();
+        assert!(
+            csrf.contains("the POST form to /s/1/pages/pay has no {{ csrf_field() }}"),
+            "{csrf}"
         );
     }
 

@@ -41,8 +41,8 @@ const HOST_TEXT = Object.fromEntries(
 );
 const SCREENSHOTS = join(REPO, 'tests', 'output', 'browser');
 
-/** How long the server may take to print its listening line (it compiles the plugins first). */
-const SERVER_START_MS = 180_000;
+/** How long the server may take to print its listening line: it compiles the plugins (once: the compile cache keeps them), then seeds the demo through real area calls (about two minutes of a debug build on a loaded 2-core machine). */
+const SERVER_START_MS = 420_000;
 /** Upper bound of one browser action or navigation: a stuck page fails fast. */
 const ACTION_MS = 15_000;
 
@@ -120,12 +120,14 @@ function startPortico(data) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       PORTICO,
+      // `demo`: `serve` with the demo's people and pieces seeded (through
+      // real area calls), so every built-in area page has something to show.
       // The browser contexts stand for different people on different
       // machines: each sends its own client address through the loopback
       // "proxy" (see `journey`), so the per-address sign-up budget counts
       // each person, as it would in production.
       [
-        'serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data'),
+        'demo', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data'),
         '--trusted-proxy', '127.0.0.1/32',
       ],
       {
@@ -1057,5 +1059,61 @@ for (const lang of LANGS) {
     await reloadUntil(s, request, 'main', v('status.VALIDEE_1'));
 
     for (const j of [firm, moe, moa, fin, sub]) await j.finish();
+  });
+}
+
+/**
+ * The demo's people (host/src/demo.rs): a supplier's primary manager, a
+ * public body's, a secondary manager and a plain user whose subscription
+ * waits. Each one's pages differ (roles, kinds of structure).
+ */
+const DEMO_PEOPLE = [
+  ['claire.martin@ateliers-dupont.example', 'demo-supplier-2026'],
+  ['paul.bernard@prefecture.example', 'demo-public-2026'],
+  ['ines.roux@ateliers-dupont.example', 'demo-user-2026'],
+];
+/** Links of an area page followed, per area: the pages one click away (details, forms). */
+const LINKS_PER_AREA = 6;
+/** Links that download a file rather than show a page. */
+const DOWNLOAD = /\.(csv|pdf|xml|zip|json|txt)(\?|$)|\/(download|export|attachments?|files?)(\/|$|\?)/i;
+
+for (const lang of LANGS) {
+  // The journeys visit some pages; this visits every built-in area's tab,
+  // and the pages its links lead to, as each demo person: each page gets the
+  // same audit (one h1, axe-core, no sideways scroll at 375 px).
+  test(`[${lang}] every area page of the demo passes the audit`, { timeout: 900_000 }, async () => {
+    const j = await journey('demo-area-pages', { lang });
+    const { page } = j;
+    const visited = [];
+    for (const [email, password] of DEMO_PEOPLE) {
+      await page.goto('/login');
+      await page.fill('#email', email);
+      await page.fill('#password', password);
+      await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
+      assert.equal(await page.locator('form.logout').count(), 1, `${email} signs in`);
+      const tabs = await page.locator('nav.tabs a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      // My account and the structure's homepage, then every other tab.
+      for (const tab of [...new Set(tabs)]) {
+        await page.goto(tab);
+        visited.push(tab);
+        const shapes = new Set();
+        const links = await page
+          .locator('main a[href]')
+          .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+        for (const href of links) {
+          const path = href.split('#')[0];
+          if (!path.startsWith(`${tab}/`) && !path.startsWith(`${tab}?`)) continue;
+          if (DOWNLOAD.test(path)) continue;
+          const shape = path.replace(/[0-9]+/g, '#');
+          if (shapes.has(shape) || shapes.size >= LINKS_PER_AREA) continue;
+          shapes.add(shape);
+          await page.goto(path);
+          visited.push(path);
+        }
+      }
+      await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
+    }
+    assert.ok(visited.length >= 20, `the demo's people see many pages: ${visited.join(' ')}`);
+    await j.finish();
   });
 }

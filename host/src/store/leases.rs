@@ -163,6 +163,28 @@ impl Store {
         })
     }
 
+    /// Forgets every recorded lease; returns how many. Only for a store no
+    /// other process can reach (sled, under its exclusive lock): its leases
+    /// belong to an earlier process of this host, killed before it released
+    /// them, and waiting [`LEASE_MS`] for them to expire would only delay
+    /// the deliveries after a restart.
+    pub(crate) fn forget_leases(&self) -> Result<usize> {
+        let mut keys = Vec::new();
+        self.walk(TreeId::Leases, b"", |(k, _)| {
+            keys.push(k.to_vec());
+            Ok(())
+        })?;
+        if !keys.is_empty() {
+            self.transact(|tx| {
+                for k in &keys {
+                    tx.delete(TreeId::Leases, k)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(keys.len())
+    }
+
     /// Every lease recorded (live or expired), by destination.
     pub fn leases(&self) -> Result<Vec<DestinationLease>> {
         let mut out = Vec::new();
@@ -185,7 +207,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::temp_store;
+    use crate::store::Location;
+    use crate::store::test_support::{open_in, temp_store};
     use crate::store::{CallBatch, OutgoingMessage};
 
     fn msg(id: &str, to_area: &str) -> OutgoingMessage {
@@ -303,5 +326,29 @@ mod tests {
             store.claim_delivery("a", &m.id, 6_000).unwrap(),
             Claim::Gone
         );
+    }
+
+    #[test]
+    fn a_sled_store_reopened_forgets_the_leases_of_the_killed_process() {
+        let (dir, store) = temp_store();
+        queue(&store, msg("0000000000001-aa", "inbox"));
+        let now = 1_000_000;
+        assert!(matches!(
+            store
+                .claim_delivery("gone", "0000000000001-aa", now)
+                .unwrap(),
+            Claim::Claimed(_)
+        ));
+        store.durable().unwrap();
+        drop(store); // never released: as after kill -9
+        let again = open_in(dir.path());
+        let sled = matches!(crate::store::testing::location(dir.path()), Location::Sled);
+        // sled: nobody else can hold the directory, so the restarted host
+        // delivers at once; PostgreSQL: the lease stands until it expires.
+        assert_eq!(again.leases().unwrap().is_empty(), sled);
+        let claim = again
+            .claim_delivery("back", "0000000000001-aa", now + 1)
+            .unwrap();
+        assert_eq!(matches!(claim, Claim::Claimed(_)), sled, "{claim:?}");
     }
 }

@@ -316,6 +316,15 @@ impl Store {
         };
         store.check_format()?;
         store.index_structure_names()?;
+        if matches!(location, Location::Sled) {
+            let stale = store.forget_leases()?;
+            if stale > 0 {
+                tracing::info!(
+                    leases = stale,
+                    "delivery leases of an earlier process forgotten (sled: no other host can hold them)"
+                );
+            }
+        }
         Ok(store)
     }
 

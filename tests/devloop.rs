@@ -94,6 +94,13 @@ async fn a_new_rust_area_builds_passes_its_tests_and_check_and_serves() {
         "target/wasm32-wasip2/release/supplier_notes.wasm",
         &release.join("supplier_notes.wasm").display().to_string(),
     );
+    serve_and_use(tmp.path(), &entry, "supplier-notes", "Supplier notes").await;
+}
+
+/// Serves a scaffolded area's `entry` (its plugin path made absolute) in a
+/// portal, and uses it as a person would: the empty page, a form with two
+/// wrong fields, an item added and shown with the host's date filter.
+async fn serve_and_use(plugin_dir: &Path, entry: &str, id: &str, title: &str) {
     let yaml = format!(
         "areas:\n  - id: homepage\n    title: Home\n    plugin: {}\n    version: 1.0.0\n    order: 10\n  - id: my-account\n    title: My account\n    plugin: {}\n    version: 1.0.0\n    order: 1000\n    scope: user\n    capabilities: [account, log]\n{entry}",
         plugin("homepage").display(),
@@ -102,7 +109,7 @@ async fn a_new_rust_area_builds_passes_its_tests_and_check_and_serves() {
     let portal = Portal::start_in(
         tempfile::tempdir().unwrap(),
         &yaml,
-        &["--plugin-dir", &tmp.path().display().to_string()],
+        &["--plugin-dir", &plugin_dir.display().to_string()],
     );
     let alice = portal.client();
     alice.sign_up("Alice", "alice@example.com", PASSWORD).await;
@@ -110,11 +117,11 @@ async fn a_new_rust_area_builds_passes_its_tests_and_check_and_serves() {
         .create_structure(SUPPLIER, "Ateliers Dupont", "private")
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
-    let tab = format!("/s/{SUPPLIER}/supplier-notes");
+    let tab = format!("/s/{SUPPLIER}/{id}");
     let page = alice.get(&tab).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
-        page.tabs().contains(&"Supplier notes".to_string()),
+        page.tabs().contains(&title.to_string()),
         "{:?}",
         page.tabs()
     );
@@ -160,6 +167,122 @@ async fn a_new_rust_area_builds_passes_its_tests_and_check_and_serves() {
         "the host's date filter: {}",
         page.body
     );
+}
+
+/// The pinned Python tools (componentize-py, pytest), installed by the
+/// project's own script.
+fn python_tools() -> PathBuf {
+    let out = Command::new(support::repo().join(".ci/python-tools"))
+        .output()
+        .expect(".ci/python-tools runs");
+    assert!(
+        out.status.success(),
+        ".ci/python-tools: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &Path)]) -> String {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{} {args:?} in {}:\n{text}",
+        program.display(),
+        dir.display()
+    );
+    text
+}
+
+#[tokio::test]
+async fn a_new_python_area_builds_passes_its_tests_and_check_and_serves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = portico(&["new", "supplier-notes", "--lang", "python"], tmp.path());
+    assert!(made.status.success(), "{made:?}");
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        stdout.contains("pip install -r requirements.txt") && stdout.contains("pytest"),
+        "says what to run next: {stdout}"
+    );
+    let project = tmp.path().join("supplier-notes");
+
+    // The SDK from where requirements.txt says (this checkout), installed
+    // as pip installs it (its package data included), offline: into a
+    // directory of the project rather than a fresh venv, so the test needs
+    // no index for componentize-py and pytest (the pinned tools have them).
+    let requirements = std::fs::read_to_string(project.join("requirements.txt")).unwrap();
+    let sdk = requirements
+        .lines()
+        .find_map(|l| l.strip_prefix("portico-sdk[build,test] @ file://"))
+        .unwrap_or_else(|| panic!("the SDK by path: {requirements}"));
+    let tools = python_tools();
+    let site = project.join(".sdk");
+    run(
+        &tools.join("python"),
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            ".sdk",
+            sdk,
+        ],
+        &project,
+        &[],
+    );
+    // Its own tests, on the SDK's fake host.
+    let tested = run(
+        &tools.join("pytest"),
+        &["-q", "-p", "no:cacheprovider", "tests"],
+        &project,
+        &[("PYTHONPATH", &site)],
+    );
+    assert!(tested.contains("4 passed"), "{tested}");
+    // The component, as its README says.
+    run(
+        &tools.join("python"),
+        &[
+            "-m",
+            "portico_sdk.build",
+            ".",
+            "-o",
+            "build/supplier-notes.wasm",
+        ],
+        &project,
+        &[("PYTHONPATH", &site)],
+    );
+    let checked = portico(&["check", "areas.yaml"], &project);
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(out.contains("ok  supplier-notes"), "{out}");
+
+    let entry = std::fs::read_to_string(project.join("areas.yaml")).unwrap();
+    let entry = entry.split_once("areas:\n").unwrap().1.replace(
+        "build/supplier-notes.wasm",
+        &project
+            .join("build/supplier-notes.wasm")
+            .display()
+            .to_string(),
+    );
+    serve_and_use(tmp.path(), &entry, "supplier-notes", "Supplier notes").await;
 }
 
 #[test]

@@ -189,11 +189,9 @@ async fn flows_of_ubl_zip_and_factur_x_are_followed_to_the_last_invoice() {
             .contains("november.zip")
     );
 
-    // A Factur-X: the CII inside is read.
-    let cii = std::fs::read_to_string(
-        support::repo().join("tests/fixtures/en16931/examples/cii/CII_example2.xml"),
-    )
-    .unwrap();
+    // A Factur-X (this project's richest CII sample inside): the CII is read.
+    let cii = std::fs::read_to_string(support::repo().join("tests/fixtures/invoice-cii-nok.xml"))
+        .unwrap();
     let cii = with_siret(&cii, Role::Seller, SUPPLIER).unwrap();
     let cii = with_siret(&cii, Role::Buyer, BUYER).unwrap();
     let pdf = facturx::build(cii.as_bytes(), "factur-x.xml", true);
@@ -201,7 +199,7 @@ async fn flows_of_ubl_zip_and_factur_x_are_followed_to_the_last_invoice() {
     let fx = settled(&supplier, &flow_id(&page)).await;
     assert_eq!(fx["status"], "integrated", "{fx:#}");
     assert_eq!(fx["format"], "factur-x");
-    assert_eq!(fx["report"][0]["number"], "TOSL108");
+    assert_eq!(fx["report"][0]["number"], "CII-2026-NOK-7");
 
     // Qualification: checked and reported, nothing reaches the buyer.
     let page = deposit(

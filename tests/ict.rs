@@ -139,10 +139,18 @@ fn request<'a>(category: &'a str, advances: &'a str, firm: &'a str) -> Vec<(&'a 
     ]
 }
 
+/// A copy of 600 kB: more than one `file-part` message (190 KiB each).
+fn big_pdf() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.extend((0..600_000).map(|i| b'a' + (i % 26) as u8));
+    bytes.extend_from_slice(b"\n%%EOF\n");
+    bytes
+}
+
 fn copies() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     vec![
         ("rib", "rib.pdf", pdf("rib")),
-        ("copy-1", "facture-gnr.pdf", pdf("gnr")),
+        ("copy-1", "facture-gnr.pdf", big_pdf()),
         ("copy-2", "facture-gaz.pdf", pdf("gaz")),
     ]
 }
@@ -268,6 +276,21 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     // The customs adjust the amount, with a reason; the farm follows it.
     let received = format!("/s/{CUSTOMS}/ict-refunds/received/{FARM_A}/2024");
     eventually(&customs, &received, |p| p.status == 200).await;
+    // The customs download the RIB and each copy the farm attached: the
+    // same bytes, from their own copy (the large copy crossed in parts).
+    for (n, bytes) in [("rib", pdf("rib")), ("1", big_pdf()), ("2", pdf("gaz"))] {
+        let got = eventually(&customs, &format!("{received}/file/{n}"), |p| {
+            p.status == 200
+        })
+        .await;
+        assert_eq!(got.body.as_bytes(), bytes, "file {n}");
+        let mine = anne.get(&format!("{summary}/file/{n}")).await;
+        assert_eq!(mine.body.as_bytes(), bytes, "the farm's own file {n}");
+    }
+    let page = customs.get(&received).await;
+    assert!(page.body.contains("facture-gnr.pdf"));
+    let link = format!("{}/file/1", received.replace('/', "&#x2f;"));
+    assert!(page.body.contains(&link), "{}", page.body);
     let home = customs.get(&format!("/s/{CUSTOMS}/homepage")).await;
     assert!(
         home.body.contains("1 ICT refund request(s) to process"),
@@ -384,6 +407,54 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     assert!(matches!(outsider.get(&summary).await.status, 403 | 404));
 
     let b_base = format!("/s/{FARM_B}/ict-refunds");
+    let firm_base = format!("/s/{FIRM}/ict-refunds");
+    // Naming the firm needs the firm's own declaration: refused until then.
+    let undeclared = multipart(
+        &paul,
+        &format!("{b_base}/new?campaign=2024"),
+        &format!("{b_base}/save"),
+        &request("individual-farm", "0", FIRM),
+        &copies(),
+    )
+    .await;
+    assert_eq!(undeclared.status, 422, "{}", undeclared.body);
+    assert!(
+        undeclared
+            .body
+            .contains("Compta Rurale has not declared, from its own structure"),
+        "{}",
+        undeclared.body
+    );
+    assert!(undeclared.body.contains("firm-error"));
+    // The firm declares both farms from its own structure; a wrong SIRET
+    // is refused on its field.
+    let wrong = paul
+        .submit(
+            &firm_base,
+            &format!("{firm_base}/mandates"),
+            &[("op", "add"), ("farm", "12345678901234")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("farm-error"), "{}", wrong.body);
+    for farm in [FARM_A, FARM_B] {
+        let declared = paul
+            .submit(
+                &firm_base,
+                &format!("{firm_base}/mandates"),
+                &[("op", "add"), ("farm", farm)],
+            )
+            .await;
+        assert_eq!(declared.status, 303, "{}", declared.body);
+    }
+    // Only a manager of the farm's structure (or its members) sees who
+    // files for it; the farm's form names the firm.
+    eventually(&bruno, &b_base, |p| p.body.contains(r#"id="firms""#)).await;
+    let form = eventually(&paul, &format!("{b_base}/new?campaign=2024"), |p| {
+        p.body.contains("firms-declared")
+    })
+    .await;
+    assert!(form.body.contains("Compta Rurale"));
     let saved = multipart(
         &paul,
         &format!("{b_base}/new?campaign=2024"),
@@ -432,7 +503,6 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     );
 
     // The firm's own list says whose request is whose.
-    let firm_base = format!("/s/{FIRM}/ict-refunds");
     let start = Instant::now();
     let json = loop {
         let json = paul.get_json(&firm_base).await.json();
@@ -503,4 +573,8 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     // Tenant isolation: the customs' copies are theirs; a farm sees only its own.
     assert!(matches!(bruno.get(&summary).await.status, 403 | 404));
     assert!(matches!(anne.get(&received).await.status, 403 | 404));
+    assert!(matches!(
+        anne.get(&format!("{received}/file/rib")).await.status,
+        403 | 404
+    ));
 }

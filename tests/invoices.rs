@@ -703,8 +703,10 @@ fn siret(n: u64) -> String {
         .unwrap()
 }
 
-/// The published EN 16931 examples (tests/fixtures/en16931), deposited as a
-/// supplier's software sends them, with only the seller's and buyer's
+/// The published EN 16931 examples (the public CEN/TC 434 corpus, not kept
+/// in this repository: `EN16931_CORPUS_DIR`, see
+/// tests/fixtures/en16931/README.md; skipped, and said so, without it),
+/// deposited as a supplier's software sends them, with only the seller's and buyer's
 /// identifiers changed to the portal's SIRETs: every one goes through, or
 /// is refused by a Chorus Pro rule that is right to refuse it — never by
 /// Portico misreading the standard. The examples reuse a few invoice
@@ -715,6 +717,15 @@ fn siret(n: u64) -> String {
 async fn the_published_en16931_examples_go_through_as_the_standard_writes_them() {
     use issued_invoices::corpus::{Role, with_siret};
     use std::collections::HashSet;
+    let Some(root) = std::env::var_os("EN16931_CORPUS_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| Some(support::repo().join("tests/fixtures/en16931")))
+        .map(|dir| dir.join("examples"))
+        .filter(|dir| dir.is_dir())
+    else {
+        eprintln!("skipped: set EN16931_CORPUS_DIR (tests/fixtures/en16931/README.md)");
+        return;
+    };
     let portal = Portal::start(&areas("default"));
     let (supplier, buyer) = supplier_and_buyer(&portal).await;
     let m = format!("/s/{BUYER}/manager-activities");
@@ -739,7 +750,6 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
             .await;
         assert_eq!(created.status, 303, "service {code}: {}", created.body);
     }
-    let root = support::repo().join("tests/fixtures/en16931/examples");
     let mut suppliers: Vec<(Client, String, HashSet<String>)> =
         vec![(supplier, SUPPLIER.to_string(), HashSet::new())];
     let mut accepted = 0;
@@ -927,8 +937,8 @@ async fn the_published_en16931_examples_go_through_as_the_standard_writes_them()
     );
 }
 
-/// A Factur-X PDF/A-3 (made here from a published CII example, embedded as
-/// factur-x.xml): the CII inside is read, and the buyer sees what the file
+/// A Factur-X PDF/A-3 (made here from this project's richest CII sample,
+/// tests/fixtures/invoice-cii-nok.xml, embedded as factur-x.xml): the CII inside is read, and the buyer sees what the file
 /// says — lines, allowances and charges, the prepaid amount deducted, the
 /// invoice's own currency.
 #[tokio::test]
@@ -937,14 +947,13 @@ async fn a_factur_x_pdf_is_read_from_its_embedded_cii_and_the_buyer_sees_the_fil
     use issued_invoices::en16931::facturx;
     let portal = Portal::start(&areas("default"));
     let (supplier, buyer) = supplier_and_buyer(&portal).await;
-    let published = std::fs::read_to_string(
-        support::repo().join("tests/fixtures/en16931/examples/cii/CII_example2.xml"),
-    )
-    .unwrap();
+    let published =
+        std::fs::read_to_string(support::repo().join("tests/fixtures/invoice-cii-nok.xml"))
+            .unwrap();
     let xml = with_siret(&published, Role::Seller, SUPPLIER).unwrap();
     let xml = with_siret(&xml, Role::Buyer, BUYER).unwrap();
     let pdf = facturx::build(xml.as_bytes(), "factur-x.xml", true);
-    let page = deposit(&supplier, "facture-TOSL108.pdf", pdf).await;
+    let page = deposit(&supplier, "facture-CII-2026-NOK-7.pdf", pdf).await;
     assert_eq!(page.status, 303, "{}", page.body);
     let id = invoice_id(&page);
     let inv = until_status(&supplier, &id, "MISE_A_DISPOSITION").await;

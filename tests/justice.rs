@@ -121,6 +121,14 @@ fn statement<'a>(
     ]
 }
 
+/// A scanned requisition of 500 kB: more than one `file-part` message.
+fn requisition() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.extend((0..500_000).map(|i| b'A' + (i % 26) as u8));
+    bytes.extend_from_slice(b"\n%%EOF\n");
+    bytes
+}
+
 /// Waits for a page that satisfies `ok` (message delivery is asynchronous).
 async fn eventually(c: &Client, path: &str, ok: impl Fn(&Page) -> bool) -> Page {
     let start = Instant::now();
@@ -246,7 +254,7 @@ async fn a_statement_of_costs_from_filing_to_payment() {
         &new,
         &format!("{base}/save"),
         &statement("M-1", &decided, &ended),
-        &[("doc-requisition", "requisition.pdf", pdf("req"))],
+        &[("doc-requisition", "requisition.pdf", requisition())],
     )
     .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
@@ -379,6 +387,23 @@ async fn a_statement_of_costs_from_filing_to_payment() {
         303
     );
     eventually(&greffe, &received, |p| p.body.contains("attestation.pdf")).await;
+    // The jurisdiction downloads the documents the provider attached: the
+    // same bytes, from its own copy (the requisition crossed in parts).
+    for (kind, bytes) in [("requisition", requisition()), ("certificate", pdf("att"))] {
+        let got = eventually(&greffe, &format!("{received}/file/{kind}"), |p| {
+            p.status == 200
+        })
+        .await;
+        assert_eq!(got.body.as_bytes(), bytes, "{kind}");
+    }
+    // Nobody else reads them.
+    assert!(matches!(
+        sophie
+            .get(&format!("{received}/file/requisition"))
+            .await
+            .status,
+        403 | 404
+    ));
 
     // Certified, then paid; the provider sees each step with its date.
     for action in ["certify", "pay"] {

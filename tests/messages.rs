@@ -29,6 +29,7 @@ fn spawn(config: &Path, data: &Path, hold: bool) -> (Host, String) {
         .arg(config)
         .arg("--data")
         .arg(data)
+        .args(support::store_args(data))
         .arg("--plugin-dir")
         .arg(support::plugin_dir())
         .env("RUST_LOG", "info")
@@ -174,8 +175,10 @@ async fn a_recipient_without_the_area_bounces_back_to_the_sender_visibly() {
     let inv = until_status(&supplier, &id, "ECHEC_ACHEMINEMENT").await;
     let last = &inv["history"].as_array().unwrap().last().unwrap()["comment"];
     assert!(
-        last.as_str().unwrap().contains("has not added the area"),
-        "the reason is shown: {last}"
+        last.as_str()
+            .unwrap()
+            .starts_with("i18n:delivery.not-added "),
+        "the reason travels as a message reference: {last}"
     );
     let page = supplier
         .get(&format!("/s/{SUPPLIER}/issued-invoices/invoice/{id}"))
@@ -188,6 +191,12 @@ async fn a_recipient_without_the_area_bounces_back_to_the_sender_visibly() {
     assert!(
         page.body.contains("Correct the routing"),
         "the supplier can act on it"
+    );
+    assert!(
+        page.body
+            .contains("Préfecture has not added the area “Received invoices”"),
+        "the reason is shown in the reader's language, with the area's title: {}",
+        page.body
     );
 }
 
@@ -222,7 +231,7 @@ async fn a_failed_answer_sends_nothing_and_writes_nothing() {
 /// counter equal to a recount of its data, and every acknowledged write there.
 #[tokio::test]
 async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
-    use portico::store::{Namespace, Store};
+    use portico::store::Namespace;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -284,7 +293,7 @@ async fn a_kill_9_during_kv_writes_leaves_the_usage_counter_exact() {
     host.0.wait().unwrap();
     while writers.join_next().await.is_some() {}
 
-    let store = Store::open(&data).expect("the store opens after a kill -9");
+    let store = support::open_store(&data);
     let ns = Namespace::structure("fixture", SUPPLIER);
     let counted = store.kv_usage(&ns).unwrap();
     assert!(counted > 0);

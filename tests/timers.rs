@@ -49,6 +49,7 @@ fn spawn_with(config: &Path, data: &Path, env: &[(&str, &str)]) -> (Host, String
         .arg(support::plugin_dir())
         .arg("--data")
         .arg(data)
+        .args(support::store_args(data))
         .env("RUST_LOG", "info")
         .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
         .env_remove("PORTICO_HOLD_DELIVERY")
@@ -259,6 +260,7 @@ async fn a_timer_fires_once_due_by_the_movable_clock_and_survives_a_kill_9() {
     let granted = Command::new(env!("CARGO_BIN_EXE_portico"))
         .args(["operator", "add", "alice@example.com", "--data"])
         .arg(&data)
+        .args(support::store_args(&data))
         .output()
         .unwrap();
     assert!(granted.status.success(), "{granted:?}");
@@ -347,7 +349,7 @@ async fn a_timer_killed_9_between_its_promotion_and_its_delivery_arrives_exactly
     // On disk, while no host runs: the timer left the timers, sits in the
     // outbox as a queued message, and the area has not seen it.
     {
-        let store = portico::store::Store::open(&data).unwrap();
+        let store = support::open_store(&data);
         assert_eq!(store.timer(&wake).unwrap(), None, "promoted, not pending");
         let outbox = store.outbox_page(None, 10).unwrap();
         let queued: Vec<_> = outbox.iter().map(|e| e.message.id.as_str()).collect();

@@ -389,6 +389,102 @@ async fn a_monthly_cycle_through_four_actors_a_refusal_and_a_late_moe() {
         f["row"]["overdue"], false,
         "the MOA's own clock starts fresh"
     );
+
+    // 4. An MOE absent from the portal: the sheet says so (no SIRET), and
+    // the firm's monthly piece is an initial submission (A6) to the MOA,
+    // whose receipt starts the payment period; the MOE has no step.
+    let mut absent: Vec<(&str, String)> = sheet("M-2026-09");
+    absent.retain(|(k, _)| *k != "moe");
+    absent.push(("moe_absent", "yes".into()));
+    let form: Vec<(&str, &str)> = absent.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = cast
+        .firm
+        .submit("/contract/new", "/contract/new", &form)
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let page = cast
+        .firm
+        .c
+        .get(&cast.firm.path(&format!("/contract/{FIRM}/M-2026-09")))
+        .await;
+    assert!(page.body.contains("Not on the portal"), "{}", page.body);
+    assert!(page.body.contains("Deposit to the contracting authority"));
+    // With a supporting document: a wrong type is refused on its field;
+    // the MOA downloads the very bytes from its own copy.
+    let contract_page = cast.firm.path(&format!("/contract/{FIRM}/M-2026-09"));
+    let deposit_path = format!("{contract_page}/deposit");
+    let fields = [("kind", "monthly"), ("amount", "4000"), ("vat_rate", "20")];
+    let wrong = support::multipart(
+        &cast.firm.c,
+        &contract_page,
+        &deposit_path,
+        &fields,
+        &[("documents", "situation.exe", b"MZ".to_vec())],
+    )
+    .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("documents-error"), "{}", wrong.body);
+    let mut situation = b"%PDF-1.4\n".to_vec();
+    situation.extend((0..300_000).map(|i| b'a' + (i % 26) as u8));
+    situation.extend_from_slice(b"\n%%EOF\n");
+    let sent = support::multipart(
+        &cast.firm.c,
+        &contract_page,
+        &deposit_path,
+        &fields,
+        &[("documents", "situation-09.pdf", situation.clone())],
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let no4 = sent
+        .location
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let f = until_step(&cast.moa, "M-2026-09", &no4, "A19").await;
+    assert_eq!(f["pieces"][0]["code"], "A6");
+    assert_eq!(f["pieces"][0]["files"][0]["name"], "situation-09.pdf");
+    let doc = cast
+        .moa
+        .path(&format!("{}/piece/0/0", file_path("M-2026-09", &no4)));
+    let got = eventually("the MOA to have the document's bytes", || async {
+        let p = cast.moa.c.get(&doc).await;
+        (p.status == 200).then_some(p)
+    })
+    .await;
+    assert_eq!(got.body.as_bytes(), situation);
+    assert!(matches!(cast.moe.c.get(&doc).await.status, 403 | 404));
+    assert_eq!(f["row"]["yours"], true);
+    assert!(
+        file(&cast.moe, "M-2026-09", &no4).await.is_none(),
+        "the MOE named on another contract gets nothing of this one"
+    );
+    let ok = act(&cast.moa, "M-2026-09", &no4, "validate", &[("comment", "")]).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let f = until_step(&cast.firm, "M-2026-09", &no4, "PAY").await;
+    let codes: Vec<&str> = f["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["A6", "A19"]);
+    eventually("the financial service to receive the A6 file", || async {
+        let p = cast
+            .fin
+            .c
+            .get_json(&format!(
+                "/s/{FIN}/received-invoices/invoice/{FIRM}/M-2026-09~{no4}"
+            ))
+            .await;
+        (p.status == 200).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -7,8 +7,13 @@
 //! Run: `cargo bench -p portico --bench durable` (about 30 s;
 //! `DURABLE_SECONDS` sets the seconds per case, default 2; `DURABLE_SWAP=1`
 //! swaps which mode runs first in each row, to see order effects of the disk).
+//!
+//! With `PORTICO_BENCH_POSTGRES=postgres://…` (`.ci/postgres` prints one) the
+//! same writers then run on PostgreSQL in the same run (a fresh schema): a
+//! write is acknowledged once its COMMIT returned, so there is one mode.
 
-use portico::store::{Namespace, Store, SyncMode};
+use portico::clock::Clock;
+use portico::store::{Location, Namespace, Store, SyncMode, testing};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -84,4 +89,31 @@ fn main() {
         );
     }
     store.set_sync_mode_for_bench(SyncMode::Grouped);
+    drop(store);
+
+    let Some(url) = std::env::var("PORTICO_BENCH_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!(
+            "\n(PostgreSQL: set PORTICO_BENCH_POSTGRES=postgres://… to measure it in the same run)"
+        );
+        return;
+    };
+    let schema = format!("bench_durable_{}", std::process::id());
+    let location = Location::parse(Some(&testing::with_schema(&url, &schema)))
+        .expect("PORTICO_BENCH_POSTGRES is a PostgreSQL URL");
+    let pg_dir = tempfile::tempdir().expect("tempdir");
+    let store =
+        Store::open_at(pg_dir.path(), &location, Clock::system()).expect("PostgreSQL store");
+    println!(
+        "\n{}\n{:>8} {:>18}",
+        location.describe(pg_dir.path()),
+        "writers",
+        "COMMIT writes/s"
+    );
+    run(&store, 4, seconds);
+    for writers in WRITERS {
+        println!("{writers:>8} {:>18.0}", run(&store, writers, seconds));
+    }
 }

@@ -93,7 +93,34 @@ sign_in() {
     curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
         --data-urlencode first-name=Ada --data-urlencode last-name=Bench \
         --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" "$BASE/signup"
-    token=$(csrf_of /me/my-account)
+    # The sign-up asks to confirm the address: open the link of the mail
+    # the portal wrote to <data>/mailbox, press its button, then sign in.
+    local link=
+    for _ in $(seq 1 100); do
+        link=$(python3 - "$WORK/data/mailbox" <<'PY'
+import email, email.policy, pathlib, re, sys
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.eml")):
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    body = msg.get_body(preferencelist=("plain",))
+    found = re.search(r"https?://\S*/email/confirm\?t=\S+", body.get_content() if body else "")
+    if found:
+        print(found.group(0))
+PY
+        )
+        [[ -n "$link" ]] && break
+        sleep 0.1
+    done
+    [[ -n "$link" ]] || { echo "python.sh: no confirmation mail in $WORK/data/mailbox" >&2; exit 1; }
+    link=$(tail -n 1 <<<"$link")
+    local path="/${link#*://*/}"
+    token=$(csrf_of "$path")
+    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
+        --data-urlencode "t=${link#*\?t=}" "$BASE/email/confirm"
+    token=$(csrf_of /login)
+    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
+        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" "$BASE/login"
+    # The area's own form token (per-area HMAC), not the header's: the last on the page.
+    token=$(curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE/me/my-account" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | tail -n 1)
     curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
         --data-urlencode identifier-type=siret --data-urlencode "identifier=$SIRET" \
         --data-urlencode "name=Ateliers Dupont" --data-urlencode kind=private "$BASE/me/my-account/structures"

@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::ops::pidfile::PidFile;
 use crate::ops::{Reloader, Trigger};
 use crate::runtime::Runtime;
-use crate::store::Store;
+use crate::store::{Location, Store};
 use crate::web::{AppState, app};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -33,6 +33,8 @@ enum Command {
         /// Where data is kept (created if missing).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -63,9 +65,15 @@ enum Command {
         /// Where the demo's data is kept.
         #[arg(long, default_value = "./demo-data")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Metrics and proxy options, as `serve` (the browser suite names its
+        /// loopback proxy with --trusted-proxy).
+        #[command(flatten)]
+        edge: EdgeArgs,
     },
     /// Validate areas.yaml fully: fields, plugins (compiled and linked), templates.
     Check {
@@ -84,6 +92,10 @@ enum Command {
         /// directory ($XDG_CACHE_HOME/portico or ~/.cache/portico).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Also open the store (as `serve` would, applying its migrations)
+        /// and say where it is: checks that PostgreSQL is reachable.
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Start a new area project: code, template, catalogues, tests, its
     /// areas.yaml entry and a README with the next commands.
@@ -125,6 +137,31 @@ enum Command {
         /// Seconds to wait for the outcome; without one by then, exit non-zero.
         #[arg(long, default_value_t = crate::ops::pidfile::RELOAD_WAIT.as_secs())]
         wait: u64,
+    },
+    /// Write every record of a portal's store (and its large values) to one
+    /// file, with per-tree counts and hashes; the servers on it should be
+    /// stopped (on sled they must be).
+    Export {
+        /// The store to read: a data directory.
+        #[arg(long, default_value = "./data")]
+        store: String,
+        /// The file to write (refused if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Load a `portico export` file into a store, then recount and rehash
+    /// the store and compare with the file.
+    Import {
+        /// The store to write: a data directory.
+        #[arg(long, default_value = "./data")]
+        store: String,
+        /// The file `portico export` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        /// Delete what the store holds first (without it, a store that
+        /// already holds a portal is refused).
+        #[arg(long)]
+        replace: bool,
     },
     /// Manage operator accounts (who may open /ops).
     Operator {
@@ -213,10 +250,52 @@ enum OperatorAction {
     Add {
         /// The account's e-mail.
         email: String,
-        /// The data directory (the server must be stopped: the store is locked while it runs).
+        /// The data directory (on sled the server must be stopped: the store is locked while it runs).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+}
+
+/// Where the records are: `--store`.
+#[derive(clap::Args, Clone, Default)]
+pub(crate) struct StoreArgs {
+    /// Where records are kept: absent (or `sled`) for sled inside --data
+    /// (one machine); postgres://USER:PASSWORD@HOST:PORT/DATABASE[?schema=NAME]
+    /// for PostgreSQL, shared by several hosts (--data then keeps only this
+    /// host's compile cache, pid file and mailbox). Prefer the environment
+    /// variable: a password on the command line shows in `ps`.
+    #[arg(long = "store", env = "PORTICO_STORE", hide_env_values = true)]
+    store: Option<String>,
+}
+
+impl StoreArgs {
+    fn location(&self) -> anyhow::Result<Location> {
+        Location::parse(self.store.as_deref()).map_err(|e| anyhow::anyhow!("--store: {e}"))
+    }
+
+    /// Opens the store, or says in one line what was tried and what would be right.
+    pub(crate) fn open(&self, data: &Path, clock: Clock) -> anyhow::Result<Store> {
+        let location = self.location()?;
+        Store::open_at(data, &location, clock).map_err(|e| match (&location, e) {
+            // Says which directory and what to do already.
+            (_, e @ crate::store::StoreError::InUse(_)) => anyhow::Error::new(e),
+            (Location::Sled, e) => anyhow::anyhow!(
+                "opening the data directory {}: {e}",
+                data.display()
+            ),
+            (Location::Postgres(_), e @ crate::store::StoreError::Unavailable { .. }) => {
+                anyhow::anyhow!(
+                    "cannot open the store: {e}; check that PostgreSQL runs there and that --store is postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+                )
+            }
+            (Location::Postgres(_), e) => anyhow::anyhow!(
+                "opening the store {}: {e}",
+                location.describe(data)
+            ),
+        })
+    }
 }
 
 /// Entry point of the `portico` binary.
@@ -234,7 +313,12 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
-        Command::Check { config, data, .. } => return check(&config, data.as_deref()),
+        Command::Check {
+            config,
+            data,
+            store,
+            ..
+        } => return check(&config, data.as_deref(), &store),
         Command::New { id, lang, dir, sdk } => new(&id, lang, dir.as_deref(), sdk.as_deref()),
         Command::Dev {
             dir,
@@ -248,6 +332,7 @@ pub fn main() -> ExitCode {
         Command::Serve {
             config,
             data,
+            store,
             listen,
             secure_cookies,
             max_concurrent_calls,
@@ -257,6 +342,7 @@ pub fn main() -> ExitCode {
         } => serve(
             &config,
             &data,
+            &store,
             listen,
             secure_cookies,
             false,
@@ -268,15 +354,18 @@ pub fn main() -> ExitCode {
         Command::Demo {
             config,
             data,
+            store,
             listen,
+            edge,
         } => serve(
             &config,
             &data,
+            &store,
             listen,
             false,
             true,
             crate::runtime::MAX_CONCURRENT_CALLS as usize,
-            EdgeArgs::none(),
+            edge,
             MailArgs::none(),
             None,
         ),
@@ -284,9 +373,17 @@ pub fn main() -> ExitCode {
             crate::ops::pidfile::signal_reload(&data, std::time::Duration::from_secs(wait))
                 .map(|message| println!("{message}"))
         }
+        Command::Export { store, to } => crate::ops::transfer::export(&store, &to),
+        Command::Import {
+            store,
+            from,
+            replace,
+        } => crate::ops::transfer::import(&store, &from, replace),
         Command::Operator {
-            action: OperatorAction::Add { email, data },
-        } => crate::ops::operator::add(&email, &data).map(|message| println!("{message}")),
+            action: OperatorAction::Add { email, data, store },
+        } => store.location().and_then(|location| {
+            crate::ops::operator::add(&email, &data, &location).map(|message| println!("{message}"))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -371,17 +468,44 @@ fn new(
             println!("  portico dev     # the demo portal with this area, rebuilt on every save");
             println!("  cargo build --release --target wasm32-wasip2 && portico check areas.yaml");
         }
-        crate::dev::new::Lang::Python => {}
+        crate::dev::new::Lang::Python => {
+            println!(
+                "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt   # once"
+            );
+            println!("  .venv/bin/pytest   # its tests, on the SDK's fake host");
+            println!(
+                "  portico dev        # the demo portal with this area, rebuilt on every save"
+            );
+            println!(
+                "  .venv/bin/python -m portico_sdk.build . -o build/{id}.wasm && portico check areas.yaml"
+            );
+        }
     }
     if let Sdk::Version(v) = &sdk {
+        let index = match lang {
+            crate::dev::new::Lang::Rust => "crates.io",
+            crate::dev::new::Lang::Python => "PyPI",
+        };
         println!(
-            "(The SDK comes from crates.io, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
+            "(The SDK comes from {index}, portico-sdk {v}; pass --sdk DIR to use a checkout.)"
         );
     }
     Ok(())
 }
 
-fn check(config: &Path, data: Option<&Path>) -> ExitCode {
+fn check(config: &Path, data: Option<&Path>, store: &StoreArgs) -> ExitCode {
+    if store.store.is_some() {
+        let dir = data
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
+        match store.open(&dir, Clock::system()) {
+            Ok(s) => println!("ok  store: {}", s.location()),
+            Err(e) => {
+                eprintln!("portico: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let runtime = match Runtime::new() {
         Ok(r) => match check_cache_dir(data) {
             Some(dir) => r.with_compile_cache(dir),
@@ -426,6 +550,7 @@ fn check(config: &Path, data: Option<&Path>) -> ExitCode {
 fn serve(
     config: &Path,
     data: &Path,
+    store: &StoreArgs,
     listen: SocketAddr,
     secure_cookies: bool,
     demo: bool,
@@ -445,13 +570,8 @@ fn serve(
         );
     }
     let clock = host_clock(secure_cookies)?;
-    let store = Store::open_with_clock(data, clock).map_err(|e| match e {
-        // Says which directory and what to do already.
-        crate::store::StoreError::InUse(_) => anyhow::Error::new(e),
-        e => {
-            anyhow::Error::new(e).context(format!("opening the data directory {}", data.display()))
-        }
-    })?;
+    let store = store.open(data, clock)?;
+    tracing::info!(store = store.location(), "store open");
     let mailer = crate::mail::Mailer::new(
         &crate::mail::MailConfig {
             smtp_url: mail.smtp_url,
@@ -540,6 +660,8 @@ fn serve(
             let addr = listener.local_addr()?;
             state.set_public_url(&format!("http://{addr}"));
             tracing::info!(to = %state.mailer().describe(), "mail");
+            crate::hosts::start_heartbeat(state.clone(), format!("http://{addr}")).await;
+            let host_state = state.clone();
             // Tests and scripts read this line to find the port.
             println!("Portico listening on http://{addr}");
             if demo {
@@ -552,6 +674,7 @@ fn serve(
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
+            crate::hosts::stopped(&host_state);
             tracing::info!("stopped");
             Ok(())
         })
@@ -568,6 +691,7 @@ pub(crate) fn serve_dev(
     serve(
         config,
         data,
+        &StoreArgs::default(),
         listen,
         false,
         true,

@@ -14,13 +14,27 @@
 //!   false), or a
 //!   message out of attempts, marks the flow failed and sends the sender
 //!   area a `delivery-failed` message (payload: the original id, recipient,
-//!   kind and reason), queued in the same transaction.
+//!   kind and reason), queued in the same transaction. The reason is a
+//!   message reference (`i18n:delivery.… {args}`, the area's title in both
+//!   languages): the sender shows it with `{{ t_message(reason) }}` in its
+//!   reader's language; the log and the outbox record keep it in English.
 //! - Timers (contract 1.1.0): each pass first moves the timers that are due
 //!   by the host's clock into the outbox (`store/timers.rs`); from there a
 //!   timer is a message like any other, to its own area.
 //! - Crash safety: the message leaves the outbox in the same transaction as
 //!   the recipient's writes; a crash before that redelivers it, and the
 //!   recipient's inbox record lets a redelivery be recognised.
+//! - Several hosts on one store: before delivering a message a host claims
+//!   it — one transaction reads it from the outbox and takes its
+//!   destination's lease (`store/leases.rs`) — renews the lease every
+//!   [`LEASE_RENEW_MS`](crate::store::LEASE_RENEW_MS) while the call runs,
+//!   and releases its leases when the pass ends. Another host finds the
+//!   destination busy and holds back all its messages, so one destination
+//!   is never delivered by two hosts at once and order per destination
+//!   holds. A host killed mid-delivery leaves its lease to expire
+//!   ([`LEASE_MS`](crate::store::LEASE_MS)); then another host takes over.
+//!   Due timers move to the outbox in one transaction per batch, so two
+//!   hosts promoting at once never move one twice.
 //! - Every call goes through [`crate::runtime::Sandbox::call`] like a page:
 //!   it takes the area's and the sandbox's slots without waiting (a busy
 //!   sandbox is retried later) and runs on this task.
@@ -28,7 +42,7 @@
 use crate::access::{self, Party, Place, Reason, Verdict};
 use crate::catalog::Catalog;
 use crate::runtime::{Answer, Call, CallKind};
-use crate::store::{OutboxEntry, OutgoingMessage, Store, new_message_id};
+use crate::store::{Claim, LEASE_RENEW_MS, OutboxEntry, OutgoingMessage, Store, new_message_id};
 use crate::web::AppState;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -65,6 +79,12 @@ pub const HOLD_ENV: &str = "PORTICO_HOLD_DELIVERY";
 /// test cannot otherwise hit (`tests/timers.rs`).
 pub const KILL_AFTER_PROMOTION_ENV: &str = "PORTICO_TEST_KILL_AFTER_PROMOTION";
 
+/// Tests only, and only with the movable clock: set to `1`, the host kills
+/// itself with SIGKILL right after it has claimed a message (its lease is
+/// written) and before the recipient's call — a host dying mid-delivery
+/// (`tests/multihost.rs`).
+pub const KILL_AFTER_CLAIM_ENV: &str = "PORTICO_TEST_KILL_AFTER_CLAIM";
+
 /// Kind of the notice a sender gets when its message cannot be delivered.
 pub const DELIVERY_FAILED: &str = "delivery-failed";
 
@@ -100,19 +120,15 @@ async fn pass(state: &AppState) -> usize {
             if store.clock().is_movable()
                 && std::env::var(KILL_AFTER_PROMOTION_ENV).is_ok_and(|v| v == "1")
             {
-                tracing::warn!(
-                    "{KILL_AFTER_PROMOTION_ENV}=1: killing this process before delivery"
-                );
-                let _ = rustix::process::kill_process(
-                    rustix::process::getpid(),
-                    rustix::process::Signal::KILL,
-                );
+                kill_self(KILL_AFTER_PROMOTION_ENV);
             }
         }
         Err(e) => tracing::error!(error = %e, "moving due timers to the outbox failed"),
     }
     let catalog = state.catalog();
+    let host = crate::hosts::id();
     let mut held: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut leased: Vec<(String, String)> = Vec::new();
     let mut after: Option<String> = None;
     let mut seen = 0;
     let mut settled = 0;
@@ -121,7 +137,7 @@ async fn pass(state: &AppState) -> usize {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "reading the outbox failed");
-                return settled;
+                break;
             }
         };
         let full = page.len() == DELIVERY_PAGE;
@@ -136,7 +152,37 @@ async fn pass(state: &AppState) -> usize {
                 held.insert(dest);
                 continue;
             }
-            match deliver(state, &store, &catalog, &entry).await {
+            // The page may be stale: the claim reads the message again.
+            let entry = match store.claim_delivery(host, &entry.message.id, store.clock().now_ms())
+            {
+                Ok(Claim::Claimed(entry)) => entry,
+                Ok(Claim::Gone) => continue,
+                Ok(Claim::Busy { .. } | Claim::NotDue(_)) => {
+                    held.insert(dest);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(message = %entry.message.id, error = %e, "claiming a message failed");
+                    held.insert(dest);
+                    continue;
+                }
+            };
+            if !leased.contains(&dest) {
+                leased.push(dest.clone());
+            }
+            if store.clock().is_movable()
+                && std::env::var(KILL_AFTER_CLAIM_ENV).is_ok_and(|v| v == "1")
+            {
+                kill_self(KILL_AFTER_CLAIM_ENV);
+            }
+            match renewing(
+                &store,
+                host,
+                &dest,
+                deliver(state, &store, &catalog, &entry),
+            )
+            .await
+            {
                 Ok(true) => settled += 1,
                 Ok(false) => {
                     held.insert(dest);
@@ -151,7 +197,41 @@ async fn pass(state: &AppState) -> usize {
             break;
         }
     }
+    if let Err(e) = store.release_leases(host, &leased) {
+        // They expire by themselves.
+        tracing::warn!(error = %e, "releasing delivery leases failed");
+    }
     settled
+}
+
+/// Runs `work` (one delivery) while renewing this host's lease on `dest`.
+async fn renewing<T>(
+    store: &Store,
+    host: &str,
+    dest: &(String, String),
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    let every = Duration::from_millis(LEASE_RENEW_MS);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            () = tokio::time::sleep(every) => {
+                match store.renew_lease(host, &dest.0, &dest.1, store.clock().now_ms()) {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(structure = %dest.0, area = %dest.1,
+                        "this host's delivery lease was taken over while it delivered (it stalled past the lease); the message may be delivered twice"),
+                    Err(e) => tracing::warn!(error = %e, "renewing a delivery lease failed"),
+                }
+            }
+        }
+    }
+}
+
+/// Tests only: SIGKILL this process (the hook `env` asked for it).
+fn kill_self(env: &str) {
+    tracing::warn!("{env}=1: killing this process");
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
 }
 
 /// Runs a durable store write (it waits for fsync) off the async workers.
@@ -216,14 +296,28 @@ async fn deliver(
             Ok(false)
         }
         Refusal::Retry(reason) | Refusal::Final(reason) => {
+            // A reference the sender area shows in its reader's language
+            // (`t_message`); the log and the outbox record keep English.
             let reason = if attempts >= MAX_DELIVERY_ATTEMPTS {
-                format!("gave up after {attempts} attempts: {reason}")
+                crate::i18n::reference(
+                    "delivery.gave-up",
+                    &[
+                        ("attempts", &attempts.to_string()),
+                        (
+                            "reason",
+                            &crate::i18n::translate_message(crate::i18n::Lang::En, None, &reason),
+                        ),
+                    ],
+                )
             } else {
                 reason
             };
+            let bounce_reason = reason;
+            let reason =
+                crate::i18n::translate_message(crate::i18n::Lang::En, None, &bounce_reason);
             tracing::warn!(message = %m.id, %reason, "delivery failed for good; telling the sender");
             let now = store.clock().now_ms();
-            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &reason, now));
+            let bounce = (m.kind != DELIVERY_FAILED).then(|| bounce(m, &bounce_reason, now));
             let id = m.id.clone();
             durably(store, move |s| {
                 s.delivery_failed(&id, &reason, bounce.as_ref(), now)
@@ -268,9 +362,9 @@ async fn try_deliver(
 ) -> Result<(), Refusal> {
     let storage = |e: crate::store::StoreError| Refusal::Retry(format!("storage: {e}"));
     let Some(structure) = store.structure(&m.to_structure).map_err(storage)? else {
-        return Err(Refusal::Final(format!(
-            "no structure is registered with the identifier {}",
-            m.to_structure
+        return Err(Refusal::Final(crate::i18n::reference(
+            "delivery.no-structure",
+            &[("id", &m.to_structure)],
         )));
     };
     let Some(area) = catalog
@@ -278,12 +372,19 @@ async fn try_deliver(
         .iter()
         .find(|a| a.spec.id.as_str() == m.to_area)
     else {
-        return Err(Refusal::Final(format!(
-            "this portal has no area `{}`",
-            m.to_area
+        return Err(Refusal::Final(crate::i18n::reference(
+            "delivery.no-area",
+            &[("area", &m.to_area)],
         )));
     };
     let spec = &area.spec;
+    // The area's title in both languages, for the sender's reader.
+    let title = || {
+        crate::i18n::both(
+            spec.title.in_lang(crate::i18n::Lang::Fr),
+            spec.title.in_lang(crate::i18n::Lang::En),
+        )
+    };
     let installs = store.installs(&m.to_structure).map_err(storage)?;
     let facts = store.facts(&m.to_structure).map_err(storage)?;
     let place = Place {
@@ -301,23 +402,34 @@ async fn try_deliver(
             )));
         }
         Verdict::Closed(Reason::UserArea) => {
-            return Err(Refusal::Final(format!(
-                "area `{}` belongs to users, not structures",
-                m.to_area
+            return Err(Refusal::Final(crate::i18n::reference_with(
+                "delivery.user-area",
+                &[("area", title())],
             )));
         }
         Verdict::Closed(Reason::NotAdded) => {
-            return Err(Refusal::Final(format!(
-                "{} has not added the area “{}”",
-                structure.name,
-                spec.title.en()
+            return Err(Refusal::Final(crate::i18n::reference_with(
+                "delivery.not-added",
+                &[
+                    ("structure", structure.name.clone().into()),
+                    ("area", title()),
+                ],
             )));
         }
         Verdict::Closed(reason) => {
-            return Err(Refusal::Final(format!(
-                "the area “{}” is not open to {}: {reason}",
-                spec.title.en(),
-                structure.name
+            return Err(Refusal::Final(crate::i18n::reference_with(
+                "delivery.closed",
+                &[
+                    ("structure", structure.name.clone().into()),
+                    ("area", title()),
+                    (
+                        "reason",
+                        crate::i18n::both(
+                            &reason.text(crate::i18n::Lang::Fr),
+                            &reason.text(crate::i18n::Lang::En),
+                        ),
+                    ),
+                ],
             )));
         }
     }

@@ -375,8 +375,10 @@ pub fn translate_message(lang: Lang, area: Option<&Messages>, message: &str) -> 
 
 /// `key` with its arguments; an argument that is a nested message
 /// (`{"i18n": key, "args": …}`, made by the SDK's `i18n::compose`) is
-/// translated in its turn, at most [`MAX_NESTING`] levels deep. A string
-/// argument is never translated, whatever it says.
+/// translated in its turn, at most [`MAX_NESTING`] levels deep; one that is
+/// a text in both languages (`{"fr": …, "en": …}`, [`both`]: an area's
+/// title) shows the reader's. A string argument is never translated,
+/// whatever it says.
 fn translate_key(
     lang: Lang,
     area: Option<&Messages>,
@@ -390,7 +392,10 @@ fn translate_key(
             serde_json::Value::Object(o) if depth < MAX_NESTING => {
                 match o.get("i18n").and_then(|k| k.as_str()) {
                     Some(k) => translate_key(lang, area, k, o.get("args"), depth + 1),
-                    None => v.to_string(),
+                    None => match o.get(lang.as_str()).and_then(|t| t.as_str()) {
+                        Some(text) => text.to_owned(),
+                        None => v.to_string(),
+                    },
                 }
             }
             other => other.to_string(),
@@ -416,6 +421,31 @@ pub fn reference(key: &str, args: &[(&str, &str)]) -> String {
         .map(|(n, v)| ((*n).to_owned(), serde_json::Value::String((*v).to_owned())))
         .collect();
     format!("{MESSAGE_PREFIX}{key} {}", serde_json::Value::Object(args))
+}
+
+/// `text` with the message reference it ends with (`… : i18n:KEY {args}`,
+/// a host refusal quoted in an error) translated; any other text unchanged.
+pub fn translate_embedded(lang: Lang, text: &str) -> String {
+    match text.find(MESSAGE_PREFIX) {
+        Some(at) => format!(
+            "{}{}",
+            &text[..at],
+            translate_message(lang, None, &text[at..])
+        ),
+        None => text.to_owned(),
+    }
+}
+
+/// A message argument given in both languages (an area's title, a reason
+/// written for each): the reader sees theirs ([`translate_message`]).
+pub fn both(fr: &str, en: &str) -> serde_json::Value {
+    serde_json::json!({ "fr": fr, "en": en })
+}
+
+/// A reference (as [`reference`]) whose arguments may be nested messages or
+/// texts in both languages ([`both`]).
+pub fn reference_with(key: &str, args: &[(&str, serde_json::Value)]) -> String {
+    portico_contract::i18n::reference_with(key, args)
 }
 
 /// `key` from the host's catalogue in the language of the request being
@@ -716,6 +746,23 @@ mod tests {
         assert_eq!(
             translate_message(Lang::En, Some(&area), m),
             "Nothing at line i18n:nothing"
+        );
+        assert_eq!(
+            translate_embedded(Lang::En, "host call failed: i18n:refusal.no-structure"),
+            "host call failed: This structure does not exist."
+        );
+        // A text in both languages shows the reader's.
+        let m = reference_with(
+            "at",
+            &[("what", both("Factures", "Invoices")), ("n", "2".into())],
+        );
+        assert_eq!(
+            translate_message(Lang::Fr, Some(&area), &m),
+            "Factures à la ligne 2"
+        );
+        assert_eq!(
+            translate_message(Lang::En, Some(&area), &m),
+            "Invoices at line 2"
         );
         // Nesting is bounded: past MAX_NESTING the object shows as data.
         let mut deep = r#"{"i18n": "nothing", "args": null}"#.to_string();

@@ -33,6 +33,7 @@ pub mod delivery;
 pub mod demo;
 pub mod dev;
 pub mod directory;
+pub mod hosts;
 pub mod i18n;
 pub mod mail;
 pub mod ops;

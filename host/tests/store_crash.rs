@@ -9,17 +9,26 @@
 //! A killed process loses only what it had not handed to the kernel, so this
 //! catches a missing or misplaced flush (sled buffers writes in memory), not a
 //! missing fsync: that needs power loss, which a test cannot cause.
+//!
+//! It runs on the backend under test (`PORTICO_TEST_STORE`), and once more on
+//! PostgreSQL whenever a server is given (`PORTICO_TEST_POSTGRES`): there the
+//! writer is a host killed mid-transaction, and "acknowledged" means COMMIT
+//! returned; the killed connections' open transactions must leave nothing
+//! half-written.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use portico::store::{INLINE_LIMIT, Namespace, NewUser, Store};
+use portico::clock::Clock;
+use portico::store::{INLINE_LIMIT, Location, Namespace, NewUser, Store, testing};
 
 /// Selects writer mode; its value is the data directory.
 const WRITER_DIR: &str = "PORTICO_CRASH_WRITER_DIR";
 /// Which round the writer is in, so keys of successive rounds differ.
 const WRITER_ROUND: &str = "PORTICO_CRASH_WRITER_ROUND";
+/// `postgres` to write on the test server, else sled.
+const WRITER_STORE: &str = "PORTICO_CRASH_WRITER_STORE";
 const WRITER_THREADS: usize = 4;
 /// Acknowledgements the parent waits for before killing the writer.
 const ACKS_BEFORE_KILL: usize = 80;
@@ -57,7 +66,13 @@ fn value_for(key: &str, n: usize) -> Vec<u8> {
 fn crash_writer_child() {
     let dir = std::env::var(WRITER_DIR).expect("writer mode needs its data directory");
     let round = std::env::var(WRITER_ROUND).expect("writer mode needs its round");
-    let store = Store::open(Path::new(&dir)).expect("writer opens the store");
+    let postgres = std::env::var(WRITER_STORE).as_deref() == Ok("postgres");
+    let store = Store::open_at(
+        Path::new(&dir),
+        &location(Path::new(&dir), postgres),
+        Clock::system(),
+    )
+    .expect("writer opens the store");
     std::thread::scope(|s| {
         for t in 0..WRITER_THREADS {
             let (store, round) = (&store, &round);
@@ -98,8 +113,34 @@ fn ack(line: &str) {
         .expect("stdout");
 }
 
+/// Where the store of `dir` is: sled, or its schema on the test server.
+fn location(dir: &Path, postgres: bool) -> Location {
+    if postgres {
+        testing::postgres_location(dir).expect("PORTICO_TEST_POSTGRES is set")
+    } else {
+        Location::Sled
+    }
+}
+
 #[test]
 fn store_acknowledged_writes_survive_kill_9() {
+    acknowledged_writes_survive_kill_9(testing::on_postgres());
+}
+
+/// The same on PostgreSQL, whatever the backend under test.
+#[test]
+fn store_acknowledged_writes_survive_kill_9_on_postgres() {
+    if testing::postgres_url().is_none() {
+        return testing::skipped();
+    }
+    if testing::on_postgres() {
+        eprintln!("covered by store_acknowledged_writes_survive_kill_9 in this run");
+        return;
+    }
+    acknowledged_writes_survive_kill_9(true);
+}
+
+fn acknowledged_writes_survive_kill_9(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut acked: Vec<String> = Vec::new();
@@ -114,6 +155,7 @@ fn store_acknowledged_writes_survive_kill_9() {
             ])
             .env(WRITER_DIR, dir.path())
             .env(WRITER_ROUND, round.to_string())
+            .env(WRITER_STORE, if postgres { "postgres" } else { "sled" })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -146,7 +188,8 @@ fn store_acknowledged_writes_survive_kill_9() {
         }
         child.wait().unwrap();
 
-        let store = Store::open(dir.path()).expect("reopen after kill -9");
+        let store = Store::open_at(dir.path(), &location(dir.path(), postgres), Clock::system())
+            .expect("reopen after kill -9");
         let mut files = 0;
         for a in &acked {
             let parts: Vec<&str> = a.split(' ').collect();
@@ -170,7 +213,7 @@ fn store_acknowledged_writes_survive_kill_9() {
                 _ => panic!("unexpected line {a}"),
             }
         }
-        assert!(files > 0, "no value went through the file store");
+        assert!(files > 0, "no value went through the large-value store");
         drop(store);
     }
     assert!(acked.len() >= ROUNDS * ACKS_BEFORE_KILL);

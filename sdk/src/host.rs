@@ -128,6 +128,95 @@ mod wasm {
         wit::flows::deliveries(limit).map_err(Into::into)
     }
 
+    fn api_client(c: wit::api_clients::Client) -> crate::api_clients::Client {
+        use crate::api_clients::{Access, Client, Grant, Mode};
+        Client {
+            id: c.id,
+            name: c.name,
+            grants: c
+                .grants
+                .into_iter()
+                .map(|g| Grant {
+                    area: g.area,
+                    access: match g.access {
+                        wit::api_clients::Access::Read => Access::Read,
+                        wit::api_clients::Access::ReadWrite => Access::ReadWrite,
+                    },
+                })
+                .collect(),
+            mode: match c.mode {
+                wit::api_clients::ClientMode::Qualification => Mode::Qualification,
+                wit::api_clients::ClientMode::Production => Mode::Production,
+            },
+            expires_ms: c.expires_ms,
+            created_ms: c.created_ms,
+            revoked_ms: c.revoked_ms,
+            overlap_until_ms: c.overlap_until_ms,
+        }
+    }
+
+    fn api_issued(i: wit::api_clients::Issued) -> crate::api_clients::Issued {
+        crate::api_clients::Issued {
+            client: api_client(i.client),
+            secret: i.secret,
+        }
+    }
+
+    pub(crate) fn api_clients_list() -> Result<Vec<crate::api_clients::Client>, HostError> {
+        Ok(wit::api_clients::list()?
+            .into_iter()
+            .map(api_client)
+            .collect())
+    }
+
+    pub(crate) fn api_clients_grantable()
+    -> Result<Vec<crate::api_clients::GrantableArea>, HostError> {
+        Ok(wit::api_clients::grantable()?
+            .into_iter()
+            .map(|a| crate::api_clients::GrantableArea {
+                id: a.id,
+                title: a.title,
+            })
+            .collect())
+    }
+
+    pub(crate) fn api_clients_create(
+        new: &crate::api_clients::NewClient,
+    ) -> Result<crate::api_clients::Issued, HostError> {
+        use crate::api_clients::{Access, Mode};
+        let new = wit::api_clients::NewClient {
+            name: new.name.clone(),
+            grants: new
+                .grants
+                .iter()
+                .map(|g| wit::api_clients::Grant {
+                    area: g.area.clone(),
+                    access: match g.access {
+                        Access::Read => wit::api_clients::Access::Read,
+                        Access::ReadWrite => wit::api_clients::Access::ReadWrite,
+                    },
+                })
+                .collect(),
+            mode: match new.mode {
+                Mode::Qualification => wit::api_clients::ClientMode::Qualification,
+                Mode::Production => wit::api_clients::ClientMode::Production,
+            },
+            expires_ms: new.expires_ms,
+        };
+        Ok(api_issued(wit::api_clients::create(&new)?))
+    }
+
+    pub(crate) fn api_clients_rotate(
+        id: &str,
+        overlap_until_ms: u64,
+    ) -> Result<crate::api_clients::Issued, HostError> {
+        Ok(api_issued(wit::api_clients::rotate(id, overlap_until_ms)?))
+    }
+
+    pub(crate) fn api_clients_revoke(id: &str) -> Result<crate::api_clients::Client, HostError> {
+        Ok(api_client(wit::api_clients::revoke(id)?))
+    }
+
     pub(crate) fn directory_members() -> Result<Vec<Member>, HostError> {
         let members = wit::directory::members()?;
         Ok(members

@@ -146,16 +146,19 @@ pub fn in_language(text: &str, lang: &str, area_catalogue: Option<&str>) -> Stri
         Some((k, a)) => (k, serde_json::from_str::<serde_json::Value>(a).ok()),
         None => (reference, None),
     };
-    render(key, args.as_ref(), area_catalogue, sdk, 0)
+    render(key, args.as_ref(), area_catalogue, sdk, lang, 0)
 }
 
 /// `key` from `area_catalogue` then `sdk`, its arguments filled in; nested
-/// messages (see [`compose`]) rendered in their turn, [`MAX_NESTING`] deep.
+/// messages (see [`compose`]) rendered in their turn, [`MAX_NESTING`] deep;
+/// a text in both languages (`{"fr": …, "en": …}`, as the host writes an
+/// area's title) in `lang`'s.
 fn render(
     key: &str,
     args: Option<&serde_json::Value>,
     area_catalogue: Option<&str>,
     sdk: &str,
+    lang: &str,
     depth: usize,
 ) -> String {
     let lookup = |source: &str| -> Option<String> {
@@ -178,8 +181,11 @@ fn render(
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Object(o) if depth < MAX_NESTING => {
                     match o.get("i18n").and_then(|k| k.as_str()) {
-                        Some(k) => render(k, o.get("args"), area_catalogue, sdk, depth + 1),
-                        None => value.to_string(),
+                        Some(k) => render(k, o.get("args"), area_catalogue, sdk, lang, depth + 1),
+                        None => match o.get(if lang == "fr" { "fr" } else { "en" }) {
+                            Some(serde_json::Value::String(t)) => t.clone(),
+                            _ => value.to_string(),
+                        },
                     }
                 }
                 other => other.to_string(),

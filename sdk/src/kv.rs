@@ -183,6 +183,23 @@ pub fn list_json<T: DeserializeOwned>(
     Ok(Page { items, next })
 }
 
+/// Every JSON entry whose key starts with `prefix`, in key order, read
+/// [`MAX_LIST_LIMIT`] at a time: for an area's own lists, which it knows to
+/// stay small (a structure's statements, its requests of a campaign…).
+/// Page with [`list_json`] what may grow without bound.
+pub fn list_all_json<T: DeserializeOwned>(prefix: &str) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = list_json::<T>(prefix, after.as_deref(), MAX_LIST_LIMIT)?;
+        out.extend(page.items.into_iter().map(|(_, v)| v));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
 fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| {
         Error::Failed(format!(
@@ -198,4 +215,37 @@ fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Vec<u8>, Error>
             "kv key `{key}`: cannot encode the value as JSON: {e}"
         ))
     })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::testing::TestHost;
+    use crate::{Area, Context, Request, Response};
+
+    struct Count;
+    impl Area for Count {
+        fn templates() -> &'static [(&'static str, &'static str)] {
+            &[]
+        }
+        fn handle(_: &Context, _: &Request) -> Result<Response, Error> {
+            let all: Vec<u32> = list_all_json("n/")?;
+            let ordered = all.windows(2).all(|w| w[0] < w[1]);
+            Ok(Response::redirect(format!("/{}/{ordered}", all.len())))
+        }
+    }
+
+    #[test]
+    fn list_all_json_reads_past_one_page_in_key_order() {
+        let total = MAX_LIST_LIMIT + 3;
+        let mut host = TestHost::new().grant(&["kv"]).kv_entry("other/1", b"1");
+        for n in 0..total {
+            host = host.kv_entry(&format!("n/{n:06}"), n.to_string().as_bytes());
+        }
+        let answer = host.handle::<Count>(&Request::get("/"));
+        assert_eq!(
+            answer.redirect_target(),
+            Some(format!("/{total}/true").as_str())
+        );
+    }
 }

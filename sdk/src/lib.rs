@@ -82,7 +82,9 @@
 extern crate self as portico_sdk;
 
 pub mod account;
+pub mod api_clients;
 pub mod attachments;
+pub mod attention;
 pub mod directory;
 mod error;
 mod export;
@@ -98,6 +100,8 @@ mod response;
 pub mod siret;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+#[cfg(not(target_arch = "wasm32"))]
+mod testing_html;
 pub mod time;
 pub mod timers;
 mod types;
@@ -112,7 +116,7 @@ pub use types::{
 
 /// The semver of the WIT contract this SDK implements (`portico:area@…`).
 /// An area built with this SDK needs a host implementing 1.2 or a later 1.x
-/// (1.1.0 added [`timers`] and `messages.lookup`, 1.2.0 [`flows`]).
+/// (1.1.0 added [`timers`] and `messages.lookup`, 1.2.0 [`api_clients`] and [`flows`]).
 pub const API_VERSION: &str = "1.2.0";
 
 /// What an area implements. The host creates a fresh instance per call, so

@@ -152,6 +152,8 @@ struct State {
     flow_files: BTreeMap<(String, String), crate::Download>,
     /// Deposits made through `flows.deposit`: (file name, bytes, qualification).
     deposits: Vec<(String, Vec<u8>, bool)>,
+    /// `api-clients`: the structure's clients and, per client, its secrets.
+    api_clients: Vec<(crate::api_clients::Client, Vec<String>)>,
 }
 
 impl State {
@@ -224,6 +226,7 @@ impl State {
             flows: BTreeMap::new(),
             flow_files: BTreeMap::new(),
             deposits: Vec::new(),
+            api_clients: Vec::new(),
         }
     }
 
@@ -682,7 +685,41 @@ impl TestHost {
                 "the response renders template `{template}`, which templates() does not declare (declared: {declared:?})"
             );
         }
+        // Rendered as the host renders it: a template that does not compile
+        // or render, or a POST form without `{{ csrf_field() }}`, fails here.
+        if let Err(why) = self.try_render::<A>(request, &response) {
+            panic!("{why}");
+        }
         response
+    }
+
+    /// The HTML the host would show inside its layout for `response` (a
+    /// view, or an invalid form's view with its errors and the values
+    /// submitted by `request`), rendered with the area's templates like the
+    /// host does (minijinja, `t()`, `csrf_field()`, the `date`, `number`,
+    /// `amount` filters), in English. [`TestHost::handle`] renders every view
+    /// this way and panics on a template error; this returns the HTML to
+    /// assert on.
+    ///
+    /// Panics if `response` is not a view or an invalid form.
+    pub fn html<A: Area>(&self, request: &Request, response: &Response) -> String {
+        match self.try_render::<A>(request, response) {
+            Ok(Some(html)) => html,
+            Ok(None) => panic!("the response is not a page: {response:?}"),
+            Err(why) => panic!("{why}"),
+        }
+    }
+
+    fn try_render<A: Area>(
+        &self,
+        request: &Request,
+        response: &Response,
+    ) -> Result<Option<String>, String> {
+        let en = A::messages()
+            .iter()
+            .find(|(lang, _)| *lang == "en")
+            .map(|(_, source)| *source);
+        crate::testing_html::render(A::templates(), en, &self.context(), &request.form, response)
     }
 
     /// Runs `A::on_message` with [`TestHost::context`]; the error is the
@@ -1189,7 +1226,7 @@ pub(crate) mod imports {
             // syntax (SIRET included) and the structure name.
             let identifier =
                 portico_contract::identifier::parse(new.identifier_type, &new.identifier)
-                    .map_err(|e| FieldError::new("identifier", e.to_string()));
+                    .map_err(|e| FieldError::new("identifier", e.message()));
             let name = portico_contract::names::structure_name(&new.name).map_err(|r| match r {
                 portico_contract::Refusal::Invalid { field, message } => {
                     FieldError::new(field, message)
@@ -1541,6 +1578,149 @@ pub(crate) mod imports {
         })
     }
 
+    // ---- api-clients: the host's rules (host/src/runtime/host/api_clients.rs) ----
+
+    fn enter_api_clients(s: &mut State) -> Result<(), HostError> {
+        s.enter("api-clients")?;
+        s.current_structure("api-clients")?;
+        if !s.role.is_some_and(Role::is_manager) {
+            return Err(HostError::NotFound(
+                "only a primary or secondary manager of this structure can do this".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fake's grantable areas: the tabs, except this area.
+    fn grantable_in(s: &State) -> Vec<crate::api_clients::GrantableArea> {
+        s.tabs
+            .iter()
+            .filter(|t| t.id != s.area)
+            .map(|t| crate::api_clients::GrantableArea {
+                id: t.id.clone(),
+                title: t.title.clone(),
+            })
+            .collect()
+    }
+
+    fn fake_secret(s: &mut State) -> String {
+        s.next_message += 1;
+        format!("pcs_test{:056}", s.next_message)
+    }
+
+    pub(crate) fn api_clients_list() -> Result<Vec<crate::api_clients::Client>, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            Ok(s.api_clients.iter().map(|(c, _)| c.clone()).collect())
+        })
+    }
+
+    pub(crate) fn api_clients_grantable()
+    -> Result<Vec<crate::api_clients::GrantableArea>, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            Ok(grantable_in(s))
+        })
+    }
+
+    pub(crate) fn api_clients_create(
+        new: &crate::api_clients::NewClient,
+    ) -> Result<crate::api_clients::Issued, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            let mut errors = Vec::new();
+            let name = new.name.trim();
+            if name.is_empty() || name.chars().count() > 80 {
+                errors.push(FieldError::new("name", "1 to 80 characters"));
+            }
+            let open = grantable_in(s);
+            if new.grants.is_empty()
+                || new
+                    .grants
+                    .iter()
+                    .any(|g| !open.iter().any(|a| a.id == g.area))
+            {
+                errors.push(FieldError::new(
+                    "grants",
+                    "at least one area, among grantable()",
+                ));
+            }
+            if new.expires_ms <= s.now_ms || new.expires_ms > s.now_ms + 2 * 365 * 86_400_000 {
+                errors.push(FieldError::new(
+                    "expires",
+                    "after now, at most two years ahead",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(HostError::Invalid(errors));
+            }
+            s.next_message += 1;
+            let client = crate::api_clients::Client {
+                id: format!("pc_test{:025}", s.next_message),
+                name: name.to_owned(),
+                grants: new.grants.clone(),
+                mode: new.mode,
+                expires_ms: new.expires_ms,
+                created_ms: s.now_ms,
+                revoked_ms: None,
+                overlap_until_ms: None,
+            };
+            let secret = fake_secret(s);
+            s.api_clients.push((client.clone(), vec![secret.clone()]));
+            s.audit(
+                "api-client.create",
+                serde_json::json!({ "client": client.name, "client_id": client.id }),
+            );
+            Ok(crate::api_clients::Issued { client, secret })
+        })
+    }
+
+    pub(crate) fn api_clients_rotate(
+        id: &str,
+        overlap_until_ms: u64,
+    ) -> Result<crate::api_clients::Issued, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            if overlap_until_ms > s.now_ms + 30 * 86_400_000 {
+                return Err(invalid("overlap", "at most 30 days ahead"));
+            }
+            let now = s.now_ms;
+            let secret = fake_secret(s);
+            let Some((client, secrets)) = s
+                .api_clients
+                .iter_mut()
+                .find(|(c, _)| c.id == id && c.active(now))
+            else {
+                return Err(HostError::NotFound(format!("no API client {id}")));
+            };
+            client.overlap_until_ms = (overlap_until_ms > now).then_some(overlap_until_ms);
+            secrets.push(secret.clone());
+            let client = client.clone();
+            s.audit(
+                "api-client.rotate",
+                serde_json::json!({ "client": client.name, "client_id": client.id }),
+            );
+            Ok(crate::api_clients::Issued { client, secret })
+        })
+    }
+
+    pub(crate) fn api_clients_revoke(id: &str) -> Result<crate::api_clients::Client, HostError> {
+        with_state(|s| {
+            enter_api_clients(s)?;
+            let now = s.now_ms;
+            let Some((client, _)) = s.api_clients.iter_mut().find(|(c, _)| c.id == id) else {
+                return Err(HostError::NotFound(format!("no API client {id}")));
+            };
+            client.revoked_ms.get_or_insert(now);
+            let client = client.clone();
+            s.audit(
+                "api-client.revoke",
+                serde_json::json!({ "client": client.name, "client_id": client.id }),
+            );
+            Ok(client)
+        })
+    }
+
     pub(crate) fn directory_history(limit: u32) -> Result<Vec<AuditEntry>, HostError> {
         with_state(|s| {
             s.enter_manager()?;
@@ -1772,6 +1952,79 @@ mod contract_tests {
         assert!(
             matches!(&answer, crate::Response::Failed(m) if m.contains("100 timers")),
             "{answer:?}"
+        );
+    }
+
+    /// An area answering `page.html` (the source given) with some data.
+    macro_rules! one_page_area {
+        ($name:ident, $source:expr) => {
+            struct $name;
+            impl crate::Area for $name {
+                fn templates() -> &'static [(&'static str, &'static str)] {
+                    &[("page.html", $source)]
+                }
+                fn messages() -> &'static [(&'static str, &'static str)] {
+                    &[("en", r#"{"hi": "Hello, {name}!"}"#), ("fr", r#"{"hi": "Bonjour, {name} !"}"#)]
+                }
+                fn handle(
+                    _: &crate::Context,
+                    _: &crate::Request,
+                ) -> Result<crate::Response, crate::Error> {
+                    let data = serde_json::json!({ "total": "1234.5", "on": "2027-03-31", "list": [1] });
+                    Ok(crate::Response::View(crate::View::new("page.html", "t", &data)?))
+                }
+            }
+        };
+    }
+    one_page_area!(
+        Good,
+        "<h1>{{ t(\"hi\", name=ctx.user.first_name) }}</h1><p>{{ data.total|amount }} on {{ data.on|date }}</p><form method=\"post\" action=\"{{ ctx.base_path }}/x\">{{ csrf_field() }}</form>"
+    );
+    one_page_area!(
+        Unclosed,
+        "<ul>\n{% for x in data.list %}\n<li>{{ x }}</li>\n"
+    );
+    one_page_area!(UnknownFilter, "<p>\n{{ data.total|money }}</p>");
+    one_page_area!(
+        NoCsrf,
+        "<form method=\"post\" action=\"/s/1/pages/pay\"><button>Pay</button></form>"
+    );
+
+    fn render_panic<A: crate::Area>() -> String {
+        let host = TestHost::new();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            host.handle::<A>(&crate::Request::get("/"))
+        }));
+        let payload = caught.expect_err("the mistake fails the test");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_test_host_renders_templates_and_reports_their_mistakes_with_the_line() {
+        let host = TestHost::new();
+        let request = crate::Request::get("/");
+        let page = host.handle::<Good>(&request);
+        let html = host.html::<Good>(&request, &page);
+        assert!(html.contains("<h1>Hello, Ada!</h1>"), "{html}");
+        assert!(html.contains("€1,234.50 on March 31, 2027"), "{html}");
+        let unclosed = render_panic::<Unclosed>();
+        assert!(
+            unclosed.contains("template `page.html`, line 3: syntax error"),
+            "{unclosed}"
+        );
+        let filter = render_panic::<UnknownFilter>();
+        assert!(filter.contains("template `page.html`, line 2"), "{filter}");
+        assert!(
+            filter.contains("money"),
+            "names the unknown filter: {filter}"
+        );
+        let csrf = render_panic::<NoCsrf>();
+        assert!(
+            csrf.contains("the POST form to /s/1/pages/pay has no {{ csrf_field() }}"),
+            "{csrf}"
         );
     }
 

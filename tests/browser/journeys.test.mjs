@@ -41,8 +41,8 @@ const HOST_TEXT = Object.fromEntries(
 );
 const SCREENSHOTS = join(REPO, 'tests', 'output', 'browser');
 
-/** How long the server may take to print its listening line (it compiles the plugins first). */
-const SERVER_START_MS = 180_000;
+/** How long the server may take to print its listening line: it compiles the plugins (once: the compile cache keeps them), then seeds the demo through real area calls (about two minutes of a debug build on a loaded 2-core machine). */
+const SERVER_START_MS = 420_000;
 /** Upper bound of one browser action or navigation: a stuck page fails fast. */
 const ACTION_MS = 15_000;
 
@@ -120,7 +120,16 @@ function startPortico(data) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       PORTICO,
-      ['serve', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data')],
+      // `demo`: `serve` with the demo's people and pieces seeded (through
+      // real area calls), so every built-in area page has something to show.
+      // The browser contexts stand for different people on different
+      // machines: each sends its own client address through the loopback
+      // "proxy" (see `journey`), so the per-address sign-up budget counts
+      // each person, as it would in production.
+      [
+        'demo', '--listen', '127.0.0.1:0', '--config', join(REPO, 'areas.yaml'), '--data', join(data, 'data'),
+        '--trusted-proxy', '127.0.0.1/32',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         // The compile cache the Rust tests share (target/tmp): the Python area is compiled once.
@@ -165,11 +174,15 @@ function startPortico(data) {
  * expected when it names a page navigation answered with that status. Any
  * other failed load (a missing stylesheet, a favicon 404) still fails.
  */
+let contextCounter = 0;
 async function journey(name, { expectedStatuses = [], lang = 'en', audit = true } = {}) {
+  contextCounter += 1;
   const context = await browser.newContext({
     baseURL: baseUrl,
     viewport: { width: 1100, height: 800 },
     locale: lang === 'fr' ? 'fr-FR' : 'en-GB',
+    // This context's own client address (documentation range, RFC 5737).
+    extraHTTPHeaders: { 'X-Forwarded-For': `198.51.100.${contextCounter % 250}` },
   });
   context.setDefaultTimeout(ACTION_MS);
   const raw = await context.newPage();
@@ -417,11 +430,11 @@ async function signUp(page, first, email, lang) {
   await confirmAndSignIn(page, email, lang);
 }
 
-async function createStructure(page, siret, name) {
+async function createStructure(page, siret, name, kind = 'private') {
   await page.selectOption('#identifier-type', 'siret');
   await page.fill('#identifier', siret);
   await page.fill('#name', name);
-  await page.selectOption('#kind', 'private');
+  await page.selectOption('#kind', kind);
   await Promise.all([
     page.waitForLoadState('load'),
     page.click('form[action$="/structures"] button[type=submit]'),
@@ -730,3 +743,377 @@ test('a supplier adds Payment delays (a Python area), corrects a form and sees t
   await page.screenshot({ path: join(SCREENSHOTS, 'payment-delays.png'), fullPage: true });
   await j.finish();
 });
+
+// ---- the State procedures, in French (issue 13) ------------------------------------
+
+/** An area's catalogue text (plugins/<area>/i18n/<lang>.json), placeholders filled. */
+function areaText(area, lang, key, args = {}) {
+  const catalogue = JSON.parse(readFileSync(join(REPO, 'plugins', area, 'i18n', `${lang}.json`), 'utf8'));
+  const text = key.split('.').reduce((o, k) => o?.[k], catalogue);
+  assert.equal(typeof text, 'string', `${area} message ${key} missing in ${lang}`);
+  return text.replace(/\{([a-z0-9_-]+)\}/g, (_, n) => String(args[n] ?? `{${n}}`));
+}
+
+/** A PDF of about `kb` kB: more than one file part past 190 KiB. */
+function pdfBytes(what, kb = 1) {
+  return Buffer.concat([
+    Buffer.from(`%PDF-1.4\n% ${what}\n`),
+    Buffer.alloc(kb * 1000, 'x'),
+    Buffer.from('\n%%EOF\n'),
+  ]);
+}
+
+/** Signs up a new person who creates a structure (private or public) and adds `area` to it. */
+async function personWithArea(page, lang, first, siret, name, kind, area) {
+  await signUp(page, first, freshEmail(first.toLowerCase().normalize('NFD').replace(/[^a-z]/g, '')), lang);
+  await createStructure(page, siret, name, kind);
+  await page.waitForURL(`**/s/${siret}/homepage`);
+  await page.goto(`/s/${siret}/manager-activities/areas`);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.click(`main form[action$="/areas/add"]:has(input[value="${area}"]) button[type=submit]`),
+  ]);
+}
+
+/** Follows the form's link to Manager activities → Bank details and saves them. */
+async function addBankDetails(page, holder) {
+  await Promise.all([page.waitForLoadState('load'), page.click('#bank-missing a')]);
+  await page.fill('#holder', holder);
+  await page.fill('#iban', 'FR76 3000 6000 0112 3456 7890 189');
+  await page.fill('#bic', 'AGRIFRPP');
+  await Promise.all([page.waitForLoadState('load'), page.click('main form[action$="/bank"] button[type=submit]')]);
+}
+
+/** Clicks `link`, which downloads a file; resolves with the file's bytes. */
+async function download(page, link) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(link)]);
+  return readFileSync(await file.path());
+}
+
+/** Reloads `url` until `locator` reads `text` (messages between structures are delivered in the background). */
+async function reloadUntil(page, url, locator, text) {
+  for (let i = 0; i < 100; i += 1) {
+    await page.goto(url);
+    if ((await page.locator(locator).count()) > 0 && (await page.locator(locator).first().innerText()).includes(text)) return;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`${url}: ${locator} never read “${text}”`);
+}
+
+/** `days` before today, `YYYY-MM-DD` (the portal runs on the real clock here). */
+function daysAgo(days) {
+  return new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+test('[fr] un interprète dépose un mémoire de frais de justice, la juridiction le certifie', async () => {
+  const lang = 'fr';
+  const t = (key, args) => areaText('justice-costs', lang, key, args);
+  // The Tribunal judiciaire de Lyon's structure in the area's referential (data/courts.json).
+  const COURT = '11004000200013';
+  const court = await journey('justice-court', { lang });
+  await personWithArea(court.page, lang, 'Claire', COURT, 'Tribunal judiciaire de Lyon', 'public', 'justice-costs');
+  const provider = await journey('justice-provider', { lang, expectedStatuses: [422] });
+  const { page } = provider;
+  const siret = freshSiret();
+  await personWithArea(page, lang, 'Sophie', siret, 'Sophie Martin, interprète', 'private', 'justice-costs');
+
+  // The form, step by step; no requisition attached: the error sits beside its field.
+  await page.goto(`/s/${siret}/justice-costs/new`);
+  assert.equal(await page.locator('#bank-missing').count(), 1, 'the form says where to add bank details');
+  await page.fill('#q', 'Lyon');
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[name=op][value=search]')]);
+  await page.selectOption('#court', 'TJ69123');
+  await page.fill('#number', 'M-2026-001');
+  await page.selectOption('#decision-kind', 'requisition');
+  await page.fill('#decision-reference', 'PV 2026/00123');
+  await page.fill('#decision-date', daysAgo(30));
+  await page.fill('#mission-end', daysAgo(20));
+  await page.check('input[name="vat-option"][value="debits"]');
+  await page.fill('#line-label-1', 'Interprétariat en garde à vue, 3 heures');
+  await page.fill('#line-amount-1', '1 234,56');
+  await page.selectOption('#line-kind-2', 'disbursement');
+  await page.fill('#line-label-2', 'Frais de péage');
+  await page.fill('#line-amount-2', '18,40');
+  await Promise.all([page.waitForLoadState('load'), page.click('main button.primary[type=submit]')]);
+  assert.equal(await assertErrorBeside(page, 'doc-requisition'), t('error.doc-requisition'));
+  assert.equal(await page.inputValue('#number'), 'M-2026-001', 'nothing typed is lost');
+
+  // Attached (a 400 kB scan: it crosses in several parts), saved: the summary.
+  const requisition = pdfBytes('réquisition', 400);
+  await page.setInputFiles('#doc-requisition', { name: 'requisition.pdf', mimeType: 'application/pdf', buffer: requisition });
+  await Promise.all([page.waitForURL('**/statement/*?done=saved'), page.click('main button.primary[type=submit]')]);
+  assert.equal(await page.locator('#status').innerText(), t('status.BROUILLON'));
+  const statement = page.url().replace(/\?.*$/, '');
+
+  // Bank details first, from the link the page gives; then send.
+  await addBankDetails(page, 'Sophie Martin');
+  await page.goto(statement);
+  await Promise.all([page.waitForURL('**?done=sent'), page.click('main form[action$="/send"] button[type=submit]')]);
+  assert.equal(await page.locator('#status').innerText(), t('status.MISE_A_DISPOSITION'));
+  assert.equal(await page.locator('a[href$="/edit"]').count(), 0, 'a statement made available cannot be changed');
+
+  // The jurisdiction: its inbox, the statement, the requisition's very bytes, certified.
+  const c = court.page;
+  const inbox = `/s/${COURT}/justice-costs`;
+  await reloadUntil(c, inbox, '#received', 'M-2026-001');
+  await Promise.all([c.waitForLoadState('load'), c.click('#received a:has-text("M-2026-001")')]);
+  assert.match(await c.locator('main').innerText(), /Sophie Martin, interprète/);
+  const got = await download(c, '#documents a');
+  assert.ok(got.equals(requisition), `the jurisdiction downloaded ${got.length} bytes, not the ${requisition.length} attached`);
+  await c.check('input[name="action"][value="certify"]');
+  await Promise.all([c.waitForURL('**?done=1'), c.click('main form[action$="/decide"] button[type=submit]')]);
+  assert.equal(await c.locator('#status').innerText(), t('status.CERTIFIE'));
+
+  // The provider sees the step on the homepage, then on the statement with its date.
+  await reloadUntil(page, `/s/${siret}/homepage`, 'main', 'M-2026-001');
+  assert.match(await page.locator('main').innerText(), new RegExp(t('status.CERTIFIE')));
+  await page.goto(statement);
+  assert.equal(await page.locator('#status').innerText(), t('status.CERTIFIE'));
+  assert.match(await page.locator('#history').innerText(), new RegExp(t('status.CERTIFIE')));
+  await court.finish();
+  await provider.finish();
+});
+
+test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane la traite', async () => {
+  const lang = 'fr';
+  const t = (key, args) => areaText('ict-refunds', lang, key, args);
+  // The campaigns' customs office (data/rates.json).
+  const CUSTOMS = '11000201100044';
+  const customs = await journey('ict-customs', { lang });
+  await personWithArea(customs.page, lang, 'Marc', CUSTOMS, 'DGDDI — service TIC agricole', 'public', 'ict-refunds');
+  const farm = await journey('ict-farm', { lang, expectedStatuses: [422] });
+  const { page } = farm;
+  const siret = freshSiret();
+  await personWithArea(page, lang, 'Anne', siret, 'EARL des Trois Chênes', 'private', 'ict-refunds');
+
+  // The form: a fuel invoice without its copy is refused beside the field.
+  await page.goto(`/s/${siret}/ict-refunds/new?campaign=2024`);
+  await page.selectOption('#category', 'farming-company');
+  const rib = pdfBytes('RIB EARL des Trois Chênes');
+  const copy = pdfBytes('facture GNR', 300);
+  await page.setInputFiles('#rib', { name: 'rib.pdf', mimeType: 'application/pdf', buffer: rib });
+  await page.fill('#supplier-1', 'Coopérative Agricole du Val');
+  await page.fill('#date-1', '2024-03-12');
+  await page.selectOption('#product-1', 'gnr');
+  await page.fill('#volume-1', '12,5');
+  await page.fill('#advances', '50');
+  await Promise.all([page.waitForLoadState('load'), page.click('main button.primary[type=submit]')]);
+  assert.equal(await assertErrorBeside(page, 'copy-1'), t('error.copy'));
+  assert.equal(await page.inputValue('#supplier-1'), 'Coopérative Agricole du Val');
+
+  // With the copy: the refund, line by line, before sending.
+  await page.setInputFiles('#rib', { name: 'rib.pdf', mimeType: 'application/pdf', buffer: rib });
+  await page.setInputFiles('#copy-1', { name: 'facture-gnr.pdf', mimeType: 'application/pdf', buffer: copy });
+  await Promise.all([page.waitForURL('**/request/2024?done=saved'), page.click('main button.primary[type=submit]')]);
+  const computation = await page.locator('#computation').innerText();
+  assert.match(computation, /Coopérative Agricole du Val/);
+  // 12,08 €/hl × 12,5 hl = 151,00 €; minus 50,00 € of advances.
+  assert.match(await page.locator('#total-gross').innerText(), /151,00/);
+  assert.match(await page.locator('#total-refund').innerText(), /101,00/);
+  assert.equal(await page.locator('#rates-illustrative').innerText(), t('rates.illustrative'));
+
+  await addBankDetails(page, 'EARL des Trois Chênes');
+  const summary = `/s/${siret}/ict-refunds/request/2024`;
+  await page.goto(summary);
+  await Promise.all([page.waitForURL('**?done=sent'), page.click('main form[action$="/send"] button[type=submit]')]);
+  assert.equal(await page.locator('#status').innerText(), t('status.MISE_A_DISPOSITION'));
+
+  // The customs: the request, the RIB and the copy as attached, an adjusted amount with its reason.
+  const c = customs.page;
+  await reloadUntil(c, `/s/${CUSTOMS}/ict-refunds`, '#received', 'EARL des Trois Chênes');
+  await Promise.all([c.waitForLoadState('load'), c.click('#received a:has-text("EARL des Trois Chênes")')]);
+  assert.ok((await download(c, '#rib-file')).equals(rib), 'the RIB as the farm attached it');
+  assert.ok((await download(c, '#computation a')).equals(copy), 'the invoice copy as the farm attached it');
+  await c.check('input[name="action"][value="adjust"]');
+  await c.fill('#amount', '90,00');
+  await c.fill('#reason', 'Une partie du gazole a servi hors exploitation.');
+  await Promise.all([c.waitForURL('**?done=1'), c.click('main form[action$="/decide"] button[type=submit]')]);
+  assert.equal(await c.locator('#status').innerText(), t('status.AJUSTEE'));
+
+  // The farm follows it in its event thread.
+  await reloadUntil(page, summary, '#status', t('status.AJUSTEE'));
+  assert.match(await page.locator('main').innerText(), /Une partie du gazole a servi hors exploitation\./);
+  assert.match(await page.locator('#total-refund').innerText(), /90,00/);
+  await customs.finish();
+  await farm.finish();
+});
+
+// ---- public works and subcontracting, in both languages (issue 12) ------------------
+
+/** Adds one more area to the structure whose Manager activities `page` can open. */
+async function addArea(page, siret, area) {
+  await page.goto(`/s/${siret}/manager-activities/areas`);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.click(`main form[action$="/areas/add"]:has(input[value="${area}"]) button[type=submit]`),
+  ]);
+}
+
+for (const lang of LANGS) {
+  test(`[${lang}] a monthly works statement goes through the firm, the MOE, the MOA and the financial service; a subcontractor's request is validated`, async () => {
+    const w = (key, args) => areaText('work-invoices', lang, key, args);
+    const v = (key, args) => areaText('invoices-to-validate', lang, key, args);
+    const r = (key, args) => areaText('received-invoices', lang, key, args);
+    const cast = {};
+    for (const [role, first, name, kind] of [
+      ['firm', 'Florence', 'Bâtiments Florence', 'private'],
+      ['moe', 'Mathieu', "Atelier d'architecture Mathieu", 'private'],
+      ['moa', 'Agnès', 'Commune de Villebois', 'public'],
+      ['fin', 'Fabrice', 'Service facturier de Villebois', 'public'],
+    ]) {
+      // 404: a piece opened before it arrived (messages are delivered in the background).
+      const j = await journey(`works-${role}`, { lang, expectedStatuses: [422, 404] });
+      const siret = freshSiret();
+      await personWithArea(j.page, lang, first, siret, name, kind, 'work-invoices');
+      cast[role] = { ...j, siret, name };
+    }
+    // Received invoices comes with every public structure (areas.yaml: install default).
+    const { firm, moe, moa, fin } = cast;
+    const number = `M-2026-${lang.toUpperCase()}`;
+
+    // The firm sets up the contract's identity sheet once; a wrong MOE SIRET is refused beside its field.
+    const f = firm.page;
+    await f.goto(`/s/${firm.siret}/work-invoices/contract/new`);
+    await f.fill('#number', number);
+    await f.fill('#object', "Rénovation de l'aile nord");
+    await f.fill('#moe', BAD_SIRET);
+    await f.fill('#moa', moa.siret);
+    await f.fill('#financial', fin.siret);
+    await f.fill('#order_number', 'EJ-2026-0500');
+    await Promise.all([f.waitForLoadState('load'), f.click('main button.primary[type=submit]')]);
+    await assertErrorBeside(f, 'moe');
+    await f.fill('#moe', moe.siret);
+    await Promise.all([f.waitForURL('**?done=created'), f.click('main button.primary[type=submit]')]);
+
+    // The monthly draft statement (A4) with its supporting document: the MOE's turn, 7 days.
+    await f.fill('#amount', '10000');
+    const situation = pdfBytes('situation de travaux n° 1', 250);
+    await f.setInputFiles('#documents', { name: 'situation-01.pdf', mimeType: 'application/pdf', buffer: situation });
+    await Promise.all([f.waitForURL('**/file/**'), f.click('main form[action$="/deposit"] button[type=submit]')]);
+    const filePath = new URL(f.url()).pathname.replace(`/s/${firm.siret}/work-invoices`, '');
+    assert.equal(await f.locator('#status').innerText(), w('status.MISE_A_DISPOSITION_MOE'));
+    assert.match(await f.locator('#turn').innerText(), literally(moe.name));
+    assert.match(await f.locator('#days-left').innerText(), literally(w('days.many', { days: 7 })));
+    const at = (who) => `/s/${who.siret}/work-invoices${filePath}`;
+
+    // The MOE corrects the amount (never a refusal for that) and issues the payment statement (A16).
+    await reloadUntil(moe.page, at(moe), '#status', w('status.MISE_A_DISPOSITION_MOE'));
+    assert.match(await moe.page.locator('#turn').innerText(), literally(w('turn.you')));
+    assert.ok((await download(moe.page, '#timeline a')).equals(situation), "the MOE downloads the firm's document as attached");
+    await moe.page.fill('#form-statement #amount', '9500');
+    await moe.page.fill('#form-statement #comment', 'Lot peinture : 95 % réalisés');
+    await Promise.all([moe.page.waitForLoadState('load'), moe.page.click('#form-statement button[type=submit]')]);
+    assert.equal(await moe.page.locator('#status').innerText(), w('status.MISE_A_DISPOSITION_MOA'));
+
+    // The MOA validates (A19): the piece goes to the financial service.
+    await reloadUntil(moa.page, at(moa), '#status', w('status.MISE_A_DISPOSITION_MOA'));
+    await Promise.all([moa.page.waitForLoadState('load'), moa.page.click('#form-validate button[type=submit]')]);
+    assert.equal(await moa.page.locator('#status').innerText(), w('status.TRANSMISE_MOA'));
+
+    // The financial service finds it in Received invoices and pays it.
+    const invoice = `/s/${fin.siret}/received-invoices/invoice/${firm.siret}/${number}~1`;
+    await reloadUntil(fin.page, invoice, 'main h1', number);
+    for (const status of ['MISE_A_DISPOSITION_COMPTABLE', 'MISE_EN_PAIEMENT']) {
+      await fin.page.check(`input[name="status"][value="${status}"]`);
+      await Promise.all([fin.page.waitForLoadState('load'), fin.page.click('main form button[type=submit]')]);
+      assert.match(await fin.page.locator('main h1').innerText(), literally(r(`status.${status}`)));
+    }
+
+    // Every actor sees the whole file on one timeline: A4, A16, A19, paid.
+    await reloadUntil(f, at(firm), '#status', w('status.MISE_EN_PAIEMENT'));
+    const timeline = await f.locator('#timeline').innerText();
+    for (const code of ['A4', 'A16', 'A19']) assert.match(timeline, literally(w(`piece.${code}`)));
+    assert.match(timeline, /9[\s\u202f.,]?500/);
+
+    // Invoices to validate: a subcontractor of the firm asks for payment (A9); the firm validates.
+    const sub = await journey('itv-subcontractor', { lang, expectedStatuses: [422] });
+    const subSiret = freshSiret();
+    await personWithArea(sub.page, lang, 'Sami', subSiret, 'Sami Peinture', 'private', 'invoices-to-validate');
+    await addArea(f, firm.siret, 'invoices-to-validate');
+    const s = sub.page;
+    await s.goto(`/s/${subSiret}/invoices-to-validate/new`);
+    await s.selectOption('#framework', 'A9_FACTURE_SOUSTRAITANT');
+    await s.fill('#number', `ST-${lang}-001`);
+    await s.fill('#date', daysAgo(2));
+    await s.fill('#validator', firm.siret);
+    await s.fill('#recipient', fin.siret);
+    await s.fill('#line-1-designation', 'Peinture des couloirs');
+    await s.fill('#line-1-quantity', '1');
+    await s.fill('#line-1-unit_price', '2400');
+    await s.fill('#line-1-vat_rate', '20');
+    const quote = pdfBytes('situation de travaux');
+    await s.setInputFiles('#attachments', { name: 'situation.pdf', mimeType: 'application/pdf', buffer: quote });
+    await Promise.all([s.waitForURL('**/request/**'), s.click('main button.primary[type=submit]')]);
+    const request = s.url().replace(/\?.*$/, '');
+    assert.match(await s.locator('#turn').innerText(), literally('Bâtiments Florence'));
+
+    await reloadUntil(f, `/s/${firm.siret}/invoices-to-validate`, 'main', `ST-${lang}-001`);
+    await Promise.all([f.waitForLoadState('load'), f.click(`main a:has-text("ST-${lang}-001")`)]);
+    assert.ok((await download(f, '#files a')).equals(quote), 'the validator downloads the attachment as sent');
+    await Promise.all([f.waitForLoadState('load'), f.click('#validate button[type=submit]')]);
+    assert.equal(await f.locator('#confirm-error').count(), 1, 'validating needs the "I am the prime contractor" tick');
+    await f.check('#confirm');
+    await f.fill('#message', 'Travaux conformes au marché.');
+    await Promise.all([f.waitForLoadState('load'), f.click('#validate button[type=submit]')]);
+    assert.equal(await f.locator('#status').innerText(), v('vstatus.VALIDEE'));
+    await reloadUntil(s, request, 'main', v('status.VALIDEE_1'));
+
+    for (const j of [firm, moe, moa, fin, sub]) await j.finish();
+  });
+}
+
+/**
+ * The demo's people (host/src/demo.rs): a supplier's primary manager, a
+ * public body's, a secondary manager and a plain user whose subscription
+ * waits. Each one's pages differ (roles, kinds of structure).
+ */
+const DEMO_PEOPLE = [
+  ['claire.martin@ateliers-dupont.example', 'demo-supplier-2026'],
+  ['paul.bernard@prefecture.example', 'demo-public-2026'],
+  ['ines.roux@ateliers-dupont.example', 'demo-user-2026'],
+];
+/** Links of an area page followed, per area: the pages one click away (details, forms). */
+const LINKS_PER_AREA = 6;
+/** Links that download a file rather than show a page. */
+const DOWNLOAD = /\.(csv|pdf|xml|zip|json|txt)(\?|$)|\/(download|export|attachments?|files?)(\/|$|\?)/i;
+
+for (const lang of LANGS) {
+  // The journeys visit some pages; this visits every built-in area's tab,
+  // and the pages its links lead to, as each demo person: each page gets the
+  // same audit (one h1, axe-core, no sideways scroll at 375 px).
+  test(`[${lang}] every area page of the demo passes the audit`, { timeout: 900_000 }, async () => {
+    const j = await journey('demo-area-pages', { lang });
+    const { page } = j;
+    const visited = [];
+    for (const [email, password] of DEMO_PEOPLE) {
+      await page.goto('/login');
+      await page.fill('#email', email);
+      await page.fill('#password', password);
+      await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
+      assert.equal(await page.locator('form.logout').count(), 1, `${email} signs in`);
+      const tabs = await page.locator('nav.tabs a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      // My account and the structure's homepage, then every other tab.
+      for (const tab of [...new Set(tabs)]) {
+        await page.goto(tab);
+        visited.push(tab);
+        const shapes = new Set();
+        const links = await page
+          .locator('main a[href]')
+          .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+        for (const href of links) {
+          const path = href.split('#')[0];
+          if (!path.startsWith(`${tab}/`) && !path.startsWith(`${tab}?`)) continue;
+          if (DOWNLOAD.test(path)) continue;
+          const shape = path.replace(/[0-9]+/g, '#');
+          if (shapes.has(shape) || shapes.size >= LINKS_PER_AREA) continue;
+          shapes.add(shape);
+          await page.goto(path);
+          visited.push(path);
+        }
+      }
+      await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')]);
+    }
+    assert.ok(visited.length >= 20, `the demo's people see many pages: ${visited.join(' ')}`);
+    await j.finish();
+  });
+}

@@ -40,6 +40,7 @@ impl Host {
             .arg(super::plugin_dir())
             .arg("--data")
             .arg(dir.join("data"))
+            .args(super::store_args(&dir.join("data")))
             .env("RUST_LOG", "info")
             .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
             .env_remove("PORTICO_HOLD_DELIVERY")

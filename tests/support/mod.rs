@@ -136,6 +136,33 @@ pub fn directory_areas() -> String {
     )
 }
 
+/// The `--store` arguments of a host whose data directory is `data`: none on
+/// sled, a PostgreSQL schema of its own under `PORTICO_TEST_STORE=postgres`
+/// (the same one each time for the same `data`, so a restarted host finds its
+/// data). See `portico::store::testing`.
+pub fn store_args(data: &Path) -> Vec<String> {
+    match portico::store::testing::store_url(data) {
+        Some(url) => vec!["--store".into(), url],
+        None => Vec::new(),
+    }
+}
+
+/// Opens the store of the host whose data directory is `data` (stopped or
+/// killed), on the backend under test.
+pub fn open_store(data: &Path) -> portico::store::Store {
+    portico::store::Store::open_at(
+        data,
+        &portico::store::testing::location(data),
+        portico::clock::Clock::system(),
+    )
+    .expect("the store opens")
+}
+
+/// Whether this run's hosts use PostgreSQL (`PORTICO_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    portico::store::testing::on_postgres()
+}
+
 /// The bearer token test portals want on `/metrics` ([`Client::metrics`]).
 pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
@@ -204,7 +231,8 @@ impl Portal {
         cmd.args([command, "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .arg("--data")
-            .arg(dir.path().join("data"));
+            .arg(dir.path().join("data"))
+            .args(store_args(&dir.path().join("data")));
         if command == "serve" {
             // The demo serves the repository's areas.yaml, plugins beside it.
             cmd.args(["--metrics-token", METRICS_TOKEN])

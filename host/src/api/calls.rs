@@ -68,7 +68,11 @@ pub(crate) async fn area_call(
 ) -> Response {
     let sid = params.get("structure").map(String::as_str).unwrap_or("");
     let area_id = params.get("area").map(String::as_str).unwrap_or("");
-    let rest = format!("/{}", params.get("rest").map(String::as_str).unwrap_or(""));
+    // A trailing slash names the same page (no redirect for programs).
+    let rest = format!(
+        "/{}",
+        params.get("rest").map_or("", |r| r.trim_end_matches('/'))
+    );
     if sid != principal.structure {
         return not_found();
     }

@@ -21,6 +21,7 @@
 //! and will record the call.
 
 pub mod calls;
+pub mod openapi;
 pub mod token;
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Login throttling: growing delays, counted three ways, in memory.
+//! Login throttling: growing delays, counted three ways, across hosts.
 //!
 //! A failed sign-in counts against
 //! - the **account from this address** ([`PAIR_RULE`]): a person's own typos,
@@ -19,11 +19,12 @@
 //! exists. Counts live in memory only: a restart forgets them, which keeps no
 //! personal data on disk. Emails and addresses are held as SHA-256 digests.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Store;
 
 use sha2::{Digest, Sha256};
 
@@ -65,105 +66,143 @@ pub const ACCOUNT_RULE: Rule = Rule {
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How long a successful sign-in makes its address known to the account.
 pub const KNOWN_ADDRESS_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-/// Keys tracked per table; past it the oldest are evicted. Bounds memory
-/// (~100 bytes a key) whatever the number of emails or addresses tried.
-pub const MAX_TRACKED_KEYS: usize = 100_000;
 
 type Digest32 = [u8; 32];
 
 /// Counts sign-in failures and says how long the next attempt must wait.
-/// Cheap to clone; all clones share the counts.
+/// The counts live in the store (`store/limits.rs`), so every host serving
+/// the portal counts the same failures. Cheap to clone.
 #[derive(Clone)]
 pub struct LoginThrottle {
-    inner: Arc<Mutex<Tables>>,
+    store: Store,
 }
 
-struct Tables {
-    pairs: Table<Digest32>,
-    addresses: Table<IpAddr>,
-    accounts: Table<Digest32>,
-    /// (account, address) pairs that signed in, with when.
-    known: Table<Digest32>,
+/// The store's budgets (one per table).
+const PAIRS: &str = "login-pair";
+const ADDRESSES: &str = "login-address";
+const ACCOUNTS: &str = "login-account";
+const KNOWN: &str = "login-known";
+
+/// One key's failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Failures {
+    failures: u32,
+    last_failure_ms: u64,
+    /// No attempt before this time, ms since the epoch.
+    wait_until_ms: Option<u64>,
 }
 
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self::new()
+impl Failures {
+    /// Failures are forgotten after a quiet [`FAILURE_WINDOW`] following the
+    /// last failure or the end of the wait, whichever is later.
+    fn forgotten_at(&self) -> u64 {
+        let quiet_since = self.wait_until_ms.map_or(self.last_failure_ms, |until| {
+            until.max(self.last_failure_ms)
+        });
+        quiet_since + ms(FAILURE_WINDOW)
     }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl LoginThrottle {
-    /// An empty throttle with the default rules and [`MAX_TRACKED_KEYS`].
-    pub fn new() -> Self {
-        Self::with_capacity(MAX_TRACKED_KEYS)
-    }
-
-    fn with_capacity(cap: usize) -> Self {
-        LoginThrottle {
-            inner: Arc::new(Mutex::new(Tables {
-                pairs: Table::new(PAIR_RULE, cap),
-                addresses: Table::new(ADDRESS_RULE, cap),
-                accounts: Table::new(ACCOUNT_RULE, cap),
-                known: Table::new(PAIR_RULE, cap),
-            })),
-        }
+    /// The throttle of the portal whose store is `store`.
+    pub fn new(store: Store) -> Self {
+        LoginThrottle { store }
     }
 
     /// `Err(wait)` when this attempt must wait. Call it before verifying the
-    /// password, and do not verify when it fails.
-    pub fn check(&self, email: &str, ip: IpAddr, now: Instant) -> Result<(), Duration> {
-        let t = self.lock();
+    /// password, and do not verify when it fails. A store that cannot be
+    /// read lets the attempt through (and says so in the log): the sign-in
+    /// itself then fails on the same store.
+    pub fn check(&self, email: &str, ip: IpAddr, now_ms: u64) -> Result<(), Duration> {
         let (account, pair, address) = keys(email, ip);
-        let mut wait = t
-            .pairs
-            .wait(&pair, now)
-            .max(t.addresses.wait(&address, now));
-        if !t.is_known(&pair, now) {
-            wait = wait.max(t.accounts.wait(&account, now));
+        let mut wait = self
+            .wait(PAIRS, &pair, now_ms)
+            .max(self.wait(ADDRESSES, &address, now_ms));
+        if !self.is_known(&pair, now_ms) {
+            wait = wait.max(self.wait(ACCOUNTS, &account, now_ms));
         }
         if wait.is_zero() { Ok(()) } else { Err(wait) }
     }
 
     /// A wrong password or an unknown email.
-    pub fn record_failure(&self, email: &str, ip: IpAddr, now: Instant) {
-        let mut t = self.lock();
+    pub fn record_failure(&self, email: &str, ip: IpAddr, now_ms: u64) {
         let (account, pair, address) = keys(email, ip);
-        t.pairs.fail(pair, now);
-        t.addresses.fail(address, now);
-        t.accounts.fail(account, now);
+        self.fail(PAIRS, PAIR_RULE, &pair, now_ms);
+        self.fail(ADDRESSES, ADDRESS_RULE, &address, now_ms);
+        self.fail(ACCOUNTS, ACCOUNT_RULE, &account, now_ms);
     }
 
     /// A successful sign-in: the pair's failures are forgotten and the
     /// address becomes known to the account. The address keeps its count
     /// (one valid sign-in must not reset an attacker's budget for other
     /// accounts), and so does the account (an attack from elsewhere goes on).
-    pub fn record_success(&self, email: &str, ip: IpAddr, now: Instant) {
-        let mut t = self.lock();
+    pub fn record_success(&self, email: &str, ip: IpAddr, now_ms: u64) {
         let (_, pair, _) = keys(email, ip);
-        t.pairs.forget(&pair);
-        t.known.forget(&pair);
-        t.known.fail(pair, now);
+        let forget = self
+            .store
+            .limit_update(PAIRS, &pair, now_ms, |_: Option<Failures>| (None, ()));
+        let known = self
+            .store
+            .limit_update(KNOWN, &pair, now_ms, |_: Option<u64>| {
+                (Some((now_ms, now_ms + ms(KNOWN_ADDRESS_FOR))), ())
+            });
+        if let Err(e) = forget.and(known) {
+            tracing::error!(error = %e, "recording a sign-in in the throttle failed");
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
-        // Counters stay consistent even if a holder panicked: keep going.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn wait(&self, budget: &str, key: &[u8], now_ms: u64) -> Duration {
+        match self.store.limit_get::<Failures>(budget, key, now_ms) {
+            Ok(found) => found
+                .and_then(|f| f.wait_until_ms)
+                .map_or(Duration::ZERO, |until| {
+                    Duration::from_millis(until.saturating_sub(now_ms))
+                }),
+            Err(e) => {
+                tracing::error!(error = %e, "reading the sign-in throttle failed; not throttling");
+                Duration::ZERO
+            }
+        }
+    }
+
+    fn is_known(&self, pair: &Digest32, now_ms: u64) -> bool {
+        self.store
+            .limit_get::<u64>(KNOWN, pair, now_ms)
+            .is_ok_and(|k| k.is_some())
+    }
+
+    fn fail(&self, budget: &str, rule: Rule, key: &[u8], now_ms: u64) {
+        let done = self
+            .store
+            .limit_update(budget, key, now_ms, |found: Option<Failures>| {
+                // A record past its quiet window reads as absent: starting over.
+                let mut entry = found
+                    .filter(|f| f.forgotten_at() > now_ms)
+                    .unwrap_or(Failures {
+                        failures: 0,
+                        last_failure_ms: now_ms,
+                        wait_until_ms: None,
+                    });
+                entry.failures = entry.failures.saturating_add(1);
+                entry.last_failure_ms = now_ms;
+                if entry.failures > rule.free {
+                    entry.wait_until_ms =
+                        Some(now_ms + ms(delay(rule, entry.failures - rule.free - 1)));
+                }
+                (Some((entry, entry.forgotten_at())), ())
+            });
+        if let Err(e) = done {
+            tracing::error!(error = %e, "counting a failed sign-in failed");
+        }
     }
 }
 
-impl Tables {
-    fn is_known(&self, pair: &Digest32, now: Instant) -> bool {
-        self.known
-            .entries
-            .get(pair)
-            .is_some_and(|e| now.saturating_duration_since(e.last_failure) < KNOWN_ADDRESS_FOR)
-    }
-}
-
-/// (account, account from address, address) keys.
-fn keys(email: &str, ip: IpAddr) -> (Digest32, Digest32, IpAddr) {
+/// (account, account from address, address) keys, all digests.
+fn keys(email: &str, ip: IpAddr) -> (Digest32, Digest32, Digest32) {
     let email = email.trim().to_lowercase();
     let address = ip_key(ip);
     let account: Digest32 = Sha256::digest(email.as_bytes()).into();
@@ -172,6 +211,7 @@ fn keys(email: &str, ip: IpAddr) -> (Digest32, Digest32, IpAddr) {
         .chain_update(address.to_string().as_bytes())
         .finalize()
         .into();
+    let address: Digest32 = Sha256::digest(address.to_string().as_bytes()).into();
     (account, pair, address)
 }
 
@@ -218,142 +258,48 @@ pub fn in_words_in(lang: crate::i18n::Lang, wait: Duration) -> String {
 /// A rate limit per key (an account, an address, an email): `burst`
 /// requests at once, then one per `interval` (the generic cell rate
 /// algorithm). For actions that cost the portal or reveal something:
-/// directory searches, mails sent on request. In memory, bounded.
+/// directory searches, mails sent on request. Counted in the store, across
+/// hosts.
 #[derive(Clone)]
 pub struct CellRateLimit {
+    budget: &'static str,
     burst: u32,
     interval: Duration,
-    /// Key digest → theoretical arrival time of the next request.
-    inner: Arc<Mutex<HashMap<Digest32, Instant>>>,
 }
 
 impl CellRateLimit {
-    /// `burst` requests at once, then one per `interval`.
-    pub fn new(burst: u32, interval: Duration) -> Self {
+    /// `burst` requests at once, then one per `interval`, counted under
+    /// `budget` (a name of its own).
+    pub const fn new(budget: &'static str, burst: u32, interval: Duration) -> Self {
         CellRateLimit {
-            burst: burst.max(1),
+            budget,
+            burst: if burst == 0 { 1 } else { burst },
             interval,
-            inner: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
     /// Counts one request for `key`; `Err(wait)` when it must wait that long
-    /// (and is not counted).
-    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+    /// (and is not counted). A store that fails lets it through (logged).
+    pub fn take(&self, store: &Store, key: &str, now_ms: u64) -> Result<(), Duration> {
         let digest: Digest32 = Sha256::digest(key.as_bytes()).into();
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_TRACKED_KEYS && !map.contains_key(&digest) {
-            map.retain(|_, tat| *tat > now);
-            if map.len() >= MAX_TRACKED_KEYS {
-                map.clear(); // under a flood of keys: forget, never grow
+        let interval = ms(self.interval);
+        let allowed_until = now_ms + interval * u64::from(self.burst - 1);
+        // The record is the theoretical arrival time of the next request.
+        let taken = store.limit_update(self.budget, &digest, now_ms, |tat: Option<u64>| {
+            let tat = tat.unwrap_or(now_ms).max(now_ms);
+            if tat > allowed_until {
+                (
+                    Some((tat, tat)),
+                    Err(Duration::from_millis(tat - allowed_until)),
+                )
+            } else {
+                (Some((tat + interval, tat + interval)), Ok(()))
             }
-        }
-        let tat = map.get(&digest).copied().unwrap_or(now).max(now);
-        let allowed_until = now + self.interval * (self.burst - 1);
-        if tat > allowed_until {
-            return Err(tat - allowed_until);
-        }
-        map.insert(digest, tat + self.interval);
-        Ok(())
-    }
-}
-
-struct Entry {
-    failures: u32,
-    last_failure: Instant,
-    /// No attempt before this instant.
-    wait_until: Option<Instant>,
-    /// Insertion number, to match this entry with its place in `order`.
-    seq: u64,
-}
-
-impl Entry {
-    /// Failures are forgotten after a quiet [`FAILURE_WINDOW`] following the
-    /// last failure or the end of the wait, whichever is later.
-    fn is_stale(&self, now: Instant) -> bool {
-        let quiet_since = self
-            .wait_until
-            .map_or(self.last_failure, |until| until.max(self.last_failure));
-        now.saturating_duration_since(quiet_since) >= FAILURE_WINDOW
-    }
-}
-
-struct Table<K> {
-    rule: Rule,
-    cap: usize,
-    entries: HashMap<K, Entry>,
-    /// Keys in insertion order, for evicting the oldest. A key forgotten and
-    /// re-inserted leaves a stale `(seq, key)` here, skipped by the seq check.
-    order: VecDeque<(u64, K)>,
-    next_seq: u64,
-}
-
-impl<K: Hash + Eq + Clone> Table<K> {
-    fn new(rule: Rule, cap: usize) -> Self {
-        Table {
-            rule,
-            cap,
-            entries: HashMap::new(),
-            order: VecDeque::new(),
-            next_seq: 0,
-        }
-    }
-
-    fn wait(&self, key: &K, now: Instant) -> Duration {
-        self.entries
-            .get(key)
-            .and_then(|entry| entry.wait_until)
-            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now))
-    }
-
-    fn fail(&mut self, key: K, now: Instant) {
-        if self.entries.get(&key).is_some_and(|e| e.is_stale(now)) {
-            // Starting over: also move to the back of the eviction order.
-            self.forget(&key);
-        }
-        if !self.entries.contains_key(&key) {
-            self.make_room();
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.order.push_back((seq, key.clone()));
-            let fresh = Entry {
-                failures: 0,
-                last_failure: now,
-                wait_until: None,
-                seq,
-            };
-            self.entries.insert(key.clone(), fresh);
-        }
-        let rule = self.rule;
-        let Some(entry) = self.entries.get_mut(&key) else {
-            return;
-        };
-        entry.failures = entry.failures.saturating_add(1);
-        entry.last_failure = now;
-        if entry.failures > rule.free {
-            entry.wait_until = Some(now + delay(rule, entry.failures - rule.free - 1));
-        }
-    }
-
-    fn forget(&mut self, key: &K) {
-        self.entries.remove(key);
-        // Its `order` slot goes stale; compact once stale slots dominate.
-        if self.order.len() > 2 * self.cap.max(self.entries.len()) {
-            let entries = &self.entries;
-            self.order
-                .retain(|(seq, key)| entries.get(key).is_some_and(|e| e.seq == *seq));
-        }
-    }
-
-    fn make_room(&mut self) {
-        while self.entries.len() >= self.cap {
-            let Some((seq, key)) = self.order.pop_front() else {
-                break;
-            };
-            if self.entries.get(&key).is_some_and(|e| e.seq == seq) {
-                self.entries.remove(&key);
-            }
-        }
+        });
+        taken.unwrap_or_else(|e| {
+            tracing::error!(error = %e, budget = self.budget, "a rate limit could not be counted; letting it through");
+            Ok(())
+        })
     }
 }
 
@@ -367,17 +313,19 @@ fn delay(rule: Rule, over: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::temp_store;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     const IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
     const OTHER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
     const SEC: Duration = Duration::from_secs(1);
+    const T0: u64 = 1_700_000_000_000;
 
     fn ip(n: u32) -> IpAddr {
         IpAddr::V4(Ipv4Addr::from(0xC633_6400 + n)) // 198.51.100.0/24 and on
     }
 
-    fn fail_times(t: &LoginThrottle, email: &str, ip: IpAddr, now: Instant, n: u32) {
+    fn fail_times(t: &LoginThrottle, email: &str, ip: IpAddr, now: u64, n: u32) {
         for i in 0..n {
             assert!(t.check(email, ip, now).is_ok(), "attempt {i}");
             t.record_failure(email, ip, now);
@@ -386,8 +334,9 @@ mod tests {
 
     #[test]
     fn typos_pass_then_the_wait_grows_and_is_capped() {
-        let t = LoginThrottle::new();
-        let mut now = Instant::now();
+        let (_dir, store) = temp_store();
+        let t = LoginThrottle::new(store);
+        let mut now = T0;
         fail_times(&t, "a@example.fr", IP, now, PAIR_RULE.free);
         t.record_failure("a@example.fr", IP, now);
         let mut expected = PAIR_RULE.first_delay;
@@ -395,7 +344,7 @@ mod tests {
             assert_eq!(t.check("a@example.fr", IP, now), Err(expected));
             // Case and spaces do not make a different account.
             assert!(t.check(" A@Example.FR ", IP, now).is_err());
-            now += expected;
+            now += ms(expected);
             assert!(t.check("a@example.fr", IP, now).is_ok());
             t.record_failure("a@example.fr", IP, now);
             expected = (expected * 2).min(PAIR_RULE.max_delay);
@@ -405,8 +354,9 @@ mod tests {
 
     #[test]
     fn an_attacker_elsewhere_does_not_make_the_owner_wait() {
-        let t = LoginThrottle::new();
-        let now = Instant::now();
+        let (_dir, store) = temp_store();
+        let t = LoginThrottle::new(store);
+        let now = T0;
         // The owner signed in from home before.
         t.record_success("owner@example.fr", IP, now);
         // An attacker guesses from many addresses, a few tries each.
@@ -425,8 +375,9 @@ mod tests {
 
     #[test]
     fn one_address_guessing_many_accounts_waits_but_others_do_not() {
-        let t = LoginThrottle::new();
-        let now = Instant::now();
+        let (_dir, store) = temp_store();
+        let t = LoginThrottle::new(store);
+        let now = T0;
         for i in 0..ADDRESS_RULE.free {
             let email = format!("user{i}@example.fr");
             assert!(t.check(&email, IP, now).is_ok(), "attempt {i}");
@@ -440,17 +391,18 @@ mod tests {
         // Another client (say, behind the same trusted proxy) is not affected.
         assert!(t.check("new@example.fr", OTHER_IP, now).is_ok());
         assert!(
-            t.check("new@example.fr", IP, now + ADDRESS_RULE.first_delay)
+            t.check("new@example.fr", IP, now + ms(ADDRESS_RULE.first_delay))
                 .is_ok()
         );
     }
 
     #[test]
     fn failures_are_forgotten_after_a_quiet_window() {
-        let t = LoginThrottle::new();
-        let start = Instant::now();
+        let (_dir, store) = temp_store();
+        let t = LoginThrottle::new(store);
+        let start = T0;
         fail_times(&t, "a@example.fr", IP, start, PAIR_RULE.free);
-        let later = start + FAILURE_WINDOW;
+        let later = start + ms(FAILURE_WINDOW);
         fail_times(&t, "a@example.fr", IP, later, PAIR_RULE.free);
         t.record_failure("a@example.fr", IP, later);
         assert!(t.check("a@example.fr", IP, later).is_err());
@@ -458,8 +410,9 @@ mod tests {
 
     #[test]
     fn success_clears_the_pair_but_not_the_address() {
-        let t = LoginThrottle::new();
-        let now = Instant::now();
+        let (_dir, store) = temp_store();
+        let t = LoginThrottle::new(store);
+        let now = T0;
         fail_times(&t, "a@example.fr", IP, now, 4);
         t.record_success("a@example.fr", IP, now);
         fail_times(&t, "a@example.fr", IP, now, 4);
@@ -473,8 +426,9 @@ mod tests {
 
     #[test]
     fn ipv6_counts_per_slash_64() {
-        let t = LoginThrottle::new();
-        let now = Instant::now();
+        let (_dir, store) = temp_store();
+        let t = LoginThrottle::new(store);
+        let now = T0;
         for i in 0..=ADDRESS_RULE.free {
             let ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, i as u16));
             t.record_failure(&format!("user{i}@example.fr"), ip, now);
@@ -489,19 +443,20 @@ mod tests {
 
     #[test]
     fn a_rate_limit_allows_a_burst_then_one_per_interval() {
-        let limit = CellRateLimit::new(3, 10 * SEC);
-        let now = Instant::now();
+        let (_dir, store) = temp_store();
+        let limit = CellRateLimit::new("test", 3, 10 * SEC);
+        let now = T0;
         for _ in 0..3 {
-            assert!(limit.take("ada", now).is_ok());
+            assert!(limit.take(&store, "ada", now).is_ok());
         }
-        assert_eq!(limit.take("ada", now), Err(10 * SEC));
-        assert!(limit.take("bob", now).is_ok(), "per key");
-        assert!(limit.take("ada", now + 10 * SEC).is_ok());
-        assert!(limit.take("ada", now + 10 * SEC).is_err());
+        assert_eq!(limit.take(&store, "ada", now), Err(10 * SEC));
+        assert!(limit.take(&store, "bob", now).is_ok(), "per key");
+        assert!(limit.take(&store, "ada", now + 10_000).is_ok());
+        assert!(limit.take(&store, "ada", now + 10_000).is_err());
         // A quiet minute refills the burst.
-        let later = now + 60 * SEC;
+        let later = now + 60_000;
         for _ in 0..3 {
-            assert!(limit.take("ada", later).is_ok());
+            assert!(limit.take(&store, "ada", later).is_ok());
         }
     }
 
@@ -522,22 +477,24 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_bounded_by_evicting_the_oldest() {
-        let t = LoginThrottle::with_capacity(3);
-        let now = Instant::now();
-        for i in 0..10 {
-            t.record_failure(&format!("new{i}@example.fr"), ip(i), now);
+    fn two_hosts_on_one_store_count_the_same_failures() {
+        let (_dir, store) = temp_store();
+        let (a, b) = (
+            LoginThrottle::new(store.clone()),
+            LoginThrottle::new(store.clone()),
+        );
+        // Failures alternate between the hosts behind a load balancer.
+        for i in 0..PAIR_RULE.free {
+            let host = if i % 2 == 0 { &a } else { &b };
+            assert!(host.check("a@example.fr", IP, T0).is_ok());
+            host.record_failure("a@example.fr", IP, T0);
         }
-        let tables = t.lock();
-        assert_eq!(tables.accounts.entries.len(), 3);
-        assert_eq!(tables.pairs.entries.len(), 3);
-        assert!(tables.addresses.entries.len() <= 3);
-        drop(tables);
-        // Forget/re-insert churn does not let the order queue grow unbounded.
-        for _ in 0..100 {
-            t.record_failure("churn@example.fr", IP, now);
-            t.record_success("churn@example.fr", IP, now);
-        }
-        assert!(t.lock().pairs.order.len() <= 2 * 3 + 1);
+        a.record_failure("a@example.fr", IP, T0);
+        assert_eq!(b.check("a@example.fr", IP, T0), Err(PAIR_RULE.first_delay));
+        // Nothing lingers once every count is past its quiet window.
+        assert!(store.limit_records().unwrap() > 0);
+        let much_later = T0 + ms(ACCOUNT_RULE.max_delay) + ms(FAILURE_WINDOW) + 1;
+        store.purge_limits(much_later).unwrap();
+        assert_eq!(store.limit_records().unwrap(), 0);
     }
 }

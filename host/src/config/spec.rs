@@ -212,6 +212,9 @@ words! {
         /// The current structure's data flows: list, report, original,
         /// deposit, webhook log (contract 1.2.0; structure-scoped areas only).
         Flows => "flows",
+        /// Privileged: the current structure's API clients (contract 1.2.0;
+        /// held by the area `edi-api-connections` alone).
+        ApiClients => "api-clients",
     }
 }
 
@@ -243,9 +246,10 @@ impl Capability {
     /// The scope a privileged capability is bound to, if any.
     pub fn required_scope(self) -> Option<Scope> {
         match self {
-            Capability::Directory | Capability::Timers | Capability::Flows => {
-                Some(Scope::Structure)
-            }
+            Capability::Directory
+            | Capability::Timers
+            | Capability::Flows
+            | Capability::ApiClients => Some(Scope::Structure),
             Capability::Account => Some(Scope::User),
             _ => None,
         }

@@ -17,6 +17,9 @@ use super::{
 };
 use crate::directory::{Role, StructureKind};
 
+/// The one area that may hold the `api-clients` capability.
+pub(crate) const API_CLIENTS_AREA: &str = "edi-api-connections";
+
 /// Validates a parsed file. `text` is the file's text (for line numbers),
 /// `path` the file's name (for messages and to resolve plugins).
 pub(super) fn validate(
@@ -468,6 +471,18 @@ impl<'a> Validator<'a> {
                 );
             }
         }
+        if capabilities.contains(&Capability::ApiClients)
+            && id
+                .as_ref()
+                .is_some_and(|id| id.as_str() != API_CLIENTS_AREA)
+        {
+            cx.error(
+                "capabilities",
+                format!(
+                    "capability `api-clients` is privileged: only the area `{API_CLIENTS_AREA}` may hold it (it makes API clients and their secrets); remove it"
+                ),
+            );
+        }
         for capability in &capabilities {
             let Some(bound) = capability.required_scope() else {
                 continue;
@@ -479,6 +494,9 @@ impl<'a> Validator<'a> {
                         "a timer is a message to the area of the current structure"
                     }
                     Capability::Flows => "flows belong to the current structure",
+                    Capability::ApiClients => {
+                        "it makes the structure's API clients and their secrets"
+                    }
                     _ => "it acts on the current user's own account",
                 };
                 let privileged = if matches!(capability, Capability::Timers | Capability::Flows) {

@@ -2,7 +2,8 @@
 //! structure, agent Marc Lefort), a farm (EARL des Trois Chênes, manager
 //! Anne Dubois, with bank details) and an accounting firm (Compta Rurale,
 //! Julien Petit) whose accountant is linked to the farm through a link
-//! request and subscribed to the area, and who filed the farm's 2024
+//! request and subscribed to the area, whose firm declared filing for the
+//! farm, and who filed the farm's 2024
 //! request for it: made available, waiting for the customs. Made through
 //! the areas' own calls; runs once; needs the delivery worker.
 
@@ -109,6 +110,11 @@ pub(crate) async fn seed(state: &crate::web::AppState) -> anyhow::Result<()> {
         ("bic", "AGRIFRPP".into()),
     ];
     demo_call(state, anne, farm, "manager-activities", "/bank", bank).await?;
+    // The firm declares, from its own structure, that it files for the
+    // farm: the farm's area must know it before the request names the firm.
+    let mandate = vec![("op", "add".to_string()), ("farm", farm.to_string())];
+    demo_call(state, julien, firm, AREA, "/mandates", mandate).await?;
+    wait_for_delivery(store).await?;
     let pdf = |what: &str| format!("%PDF-1.4\n% {what}\n%%EOF\n").into_bytes();
     let form = vec![
         ("campaign", "2024".to_string()),

@@ -67,12 +67,55 @@ const RUST: &[TemplateFile] = &[
     ),
 ];
 
+/// The Python project (`sdk/templates/python/`).
+const PYTHON: &[TemplateFile] = &[
+    (
+        "requirements.txt",
+        include_str!("../../../sdk/templates/python/requirements.txt"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../../../sdk/templates/python/gitignore"),
+    ),
+    (
+        "README.md",
+        include_str!("../../../sdk/templates/python/README.md"),
+    ),
+    (
+        "areas.yaml",
+        include_str!("../../../sdk/templates/python/areas.yaml"),
+    ),
+    (
+        "app.py",
+        include_str!("../../../sdk/templates/python/app.py"),
+    ),
+    (
+        "templates/page.html",
+        include_str!("../../../sdk/templates/python/templates/page.html"),
+    ),
+    (
+        "i18n/en.json",
+        include_str!("../../../sdk/templates/python/i18n/en.json"),
+    ),
+    (
+        "i18n/fr.json",
+        include_str!("../../../sdk/templates/python/i18n/fr.json"),
+    ),
+    (
+        "tests/conftest.py",
+        include_str!("../../../sdk/templates/python/tests/conftest.py"),
+    ),
+    (
+        "tests/test_app.py",
+        include_str!("../../../sdk/templates/python/tests/test_app.py"),
+    ),
+];
+
 /// The files of a project in `lang`.
-fn files(lang: Lang) -> Result<&'static [TemplateFile], NewError> {
+fn files(lang: Lang) -> &'static [TemplateFile] {
     match lang {
-        Lang::Rust => Ok(RUST),
-        // The Python SDK's template lands with the Python SDK (issue 15).
-        Lang::Python => Err(NewError::NoTemplate(lang)),
+        Lang::Rust => RUST,
+        Lang::Python => PYTHON,
     }
 }
 
@@ -104,6 +147,18 @@ impl Sdk {
         }
     }
 
+    /// The line of a Python project's `requirements.txt` that names the
+    /// SDK (with its `build` and `test` extras: componentize-py, pytest).
+    fn pip_requirement(&self) -> String {
+        match self {
+            Sdk::Path(p) => format!(
+                "portico-sdk[build,test] @ file://{}",
+                p.join("python").display()
+            ),
+            Sdk::Version(v) => format!("portico-sdk[build,test]=={v}"),
+        }
+    }
+
     /// The `portico-sdk = …` line of a Rust project's `Cargo.toml`.
     fn cargo_dependency(&self) -> String {
         match self {
@@ -131,11 +186,6 @@ pub enum NewError {
         "{0} already exists and is not empty: nothing was written; choose another --dir, or remove it first"
     )]
     Exists(PathBuf),
-    /// No template for this language in this build.
-    #[error(
-        "there is no {0} template in this build of portico yet: start from sdk/python/examples/hello (see sdk/python/README.md)"
-    )]
-    NoTemplate(Lang),
     /// Writing failed (what was written is removed again).
     #[error("writing {path}: {source}")]
     Io {
@@ -210,9 +260,16 @@ fn reserved(lang: Lang, id: &str) -> bool {
         "portico-contract",
         "wit-bindgen",
     ];
+    // The area's class is the id in CamelCase (`supplier-notes` →
+    // `SupplierNotes`): it must not hide a name `app.py` imports or a
+    // Python constant.
+    const PYTHON: &[&str] = &[
+        "area", "context", "form", "request", "response", "view", "optional", "true", "false",
+        "none",
+    ];
     match lang {
         Lang::Rust => RUST.contains(&id),
-        Lang::Python => false,
+        Lang::Python => PYTHON.contains(&id),
     }
 }
 
@@ -256,7 +313,7 @@ pub fn create(id: &str, lang: Lang, dir: Option<&Path>, sdk: &Sdk) -> Result<Cre
     if reserved(lang, id) {
         return Err(NewError::Reserved(id.to_owned(), lang));
     }
-    let files = files(lang)?;
+    let files = files(lang);
     let dir = dir.map_or_else(|| PathBuf::from(id), Path::to_path_buf);
     let existed = dir.exists();
     if existed {
@@ -277,11 +334,23 @@ pub fn create(id: &str, lang: Lang, dir: Option<&Path>, sdk: &Sdk) -> Result<Cre
         ("__AREA_TITLE__", title(id)),
         ("__CRATE_FILE__", id.replace('-', "_")),
         ("__SDK_DEPENDENCY__", sdk.cargo_dependency()),
+        ("__SDK_REQUIREMENT__", sdk.pip_requirement()),
+        (
+            "__SDK_SOURCE__",
+            match sdk.checkout() {
+                Some(p) => format!("the checkout at `{}`", p.join("python").display()),
+                None => "the package index (PyPI)".to_owned(),
+            },
+        ),
         (
             "__SDK_README__",
-            match sdk.checkout() {
-                Some(p) => format!("`{}`", p.join("README.md").display()),
-                None => "https://docs.rs/portico-sdk".to_owned(),
+            match (sdk.checkout(), lang) {
+                (Some(p), Lang::Rust) => format!("`{}`", p.join("README.md").display()),
+                (Some(p), Lang::Python) => {
+                    format!("`{}`", p.join("python/README.md").display())
+                }
+                (None, Lang::Rust) => "https://docs.rs/portico-sdk".to_owned(),
+                (None, Lang::Python) => "https://pypi.org/project/portico-sdk/".to_owned(),
             },
         ),
         (
@@ -393,6 +462,63 @@ mod tests {
         let yaml = std::fs::read_to_string(dir.join("areas.yaml")).unwrap();
         assert!(yaml.contains("id: supplier-notes"), "{yaml}");
         assert!(yaml.contains("release/supplier_notes.wasm"), "{yaml}");
+    }
+
+    #[test]
+    fn the_python_project_names_the_area_everywhere_and_the_sdk_by_absolute_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("supplier-notes");
+        let created = create("supplier-notes", Lang::Python, Some(&dir), &sdk()).unwrap();
+        for rel in [
+            "app.py",
+            "tests/test_app.py",
+            "requirements.txt",
+            "areas.yaml",
+        ] {
+            assert!(created.files.contains(&rel), "{rel}");
+        }
+        for rel in &created.files {
+            let text = std::fs::read_to_string(dir.join(rel)).unwrap();
+            assert!(
+                !text.contains("__AREA") && !text.contains("__SDK"),
+                "{rel} keeps a placeholder:\n{text}"
+            );
+        }
+        let app = std::fs::read_to_string(dir.join("app.py")).unwrap();
+        assert!(app.contains("class SupplierNotes(Area):"), "{app}");
+        assert!(app.contains("Plugin = export(SupplierNotes)"), "{app}");
+        let requirements = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
+        let line = requirements
+            .lines()
+            .find(|l| l.starts_with("portico-sdk"))
+            .unwrap();
+        let path = line.split_once("file://").unwrap().1;
+        assert!(Path::new(path).join("pyproject.toml").exists(), "{line}");
+        let yaml = std::fs::read_to_string(dir.join("areas.yaml")).unwrap();
+        assert!(yaml.contains("plugin: build/supplier-notes.wasm"), "{yaml}");
+        let published = tmp.path().join("published");
+        create(
+            "notes",
+            Lang::Python,
+            Some(&published),
+            &Sdk::Version("0.1.0".into()),
+        )
+        .unwrap();
+        let requirements = std::fs::read_to_string(published.join("requirements.txt")).unwrap();
+        assert!(
+            requirements.contains("portico-sdk[build,test]==0.1.0"),
+            "{requirements}"
+        );
+    }
+
+    #[test]
+    fn a_python_id_that_would_hide_an_import_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p");
+        let err = create("response", Lang::Python, Some(&dir), &sdk()).unwrap_err();
+        assert!(matches!(err, NewError::Reserved(..)), "{err}");
+        assert!(err.to_string().contains("Python project"), "{err}");
+        assert!(!dir.exists());
     }
 
     #[test]

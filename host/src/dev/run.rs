@@ -32,25 +32,43 @@ pub struct Project {
     entry: String,
     /// The `plugin:` value of the entry (where its own build lands).
     plugin: String,
-    /// The cargo package name.
-    package: String,
+    /// What the area is written in, and how it builds.
+    lang: ProjectLang,
+}
+
+/// How a project builds.
+#[derive(Debug, PartialEq, Eq)]
+enum ProjectLang {
+    /// `Cargo.toml`: `cargo build --release --target wasm32-wasip2`; the
+    /// cargo package name.
+    Rust { package: String },
+    /// `app.py`: `python -m portico_sdk.build` (componentize-py), with the
+    /// project's `.venv` when it has one.
+    Python,
 }
 
 impl Project {
-    /// Reads `DIR/Cargo.toml` and `DIR/areas.yaml` (as `portico new` writes them).
+    /// Reads `DIR/Cargo.toml` (or `DIR/app.py`) and `DIR/areas.yaml` (as
+    /// `portico new` writes them).
     pub fn open(dir: &Path) -> anyhow::Result<Project> {
         let dir = dir
             .canonicalize()
             .with_context(|| format!("{}: no such directory", dir.display()))?;
         let manifest = dir.join("Cargo.toml");
-        let cargo = std::fs::read_to_string(&manifest).with_context(|| {
-            format!(
-                "{} is not an area project: it has no Cargo.toml (make one with `portico new ID`)",
-                dir.display()
-            )
-        })?;
-        let package = toml_value(&cargo, "name")
-            .with_context(|| format!("{}: no `name = \"…\"` in [package]", manifest.display()))?;
+        let lang = if !manifest.exists() && dir.join("app.py").exists() {
+            ProjectLang::Python
+        } else {
+            let cargo = std::fs::read_to_string(&manifest).with_context(|| {
+                format!(
+                    "{} is not an area project: it has no Cargo.toml (Rust) or app.py (Python); make one with `portico new ID [--lang python]`",
+                    dir.display()
+                )
+            })?;
+            let package = toml_value(&cargo, "name").with_context(|| {
+                format!("{}: no `name = \"…\"` in [package]", manifest.display())
+            })?;
+            ProjectLang::Rust { package }
+        };
         let areas = dir.join("areas.yaml");
         let yaml = std::fs::read_to_string(&areas).with_context(|| {
             format!(
@@ -78,8 +96,60 @@ impl Project {
             id,
             entry,
             plugin,
-            package,
+            lang,
         })
+    }
+
+    /// The build command, for the terminal.
+    pub fn build_command(&self) -> String {
+        match self.lang {
+            ProjectLang::Rust { .. } => "cargo build --release --target wasm32-wasip2".to_owned(),
+            ProjectLang::Python => format!(
+                "{} -m portico_sdk.build . (componentize-py)",
+                self.python().display()
+            ),
+        }
+    }
+
+    /// The project's Python: its `.venv`'s, else `$PORTICO_PYTHON`, else `python3`.
+    fn python(&self) -> PathBuf {
+        let venv = self.dir.join(".venv/bin/python");
+        if venv.exists() {
+            return venv;
+        }
+        std::env::var_os("PORTICO_PYTHON")
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from("python3"), PathBuf::from)
+    }
+
+    /// Builds a Python project into `target/portico-dev/build/ID.wasm`.
+    fn build_python(&self) -> Result<PathBuf, String> {
+        let out_dir = self.work_dir().join("build");
+        std::fs::create_dir_all(&out_dir)
+            .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+        let wasm = out_dir.join(format!("{}.wasm", self.id));
+        let python = self.python();
+        let out = Command::new(&python)
+            .args(["-m", "portico_sdk.build", "."])
+            .arg("-o")
+            .arg(&wasm)
+            .current_dir(&self.dir)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+        if out.status.success() && wasm.exists() {
+            return Ok(wasm);
+        }
+        let mut text = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !stdout.trim().is_empty() {
+            text = format!("{}\n{text}", stdout.trim());
+        }
+        if text.contains("No module named portico_sdk") {
+            text.push_str(
+                "\n(install the SDK in the project's .venv: see its README, `pip install -r requirements.txt`)",
+            );
+        }
+        Err(text)
     }
 
     /// Where `portico dev` keeps its files.
@@ -89,6 +159,10 @@ impl Project {
 
     /// Builds the component; its path, or the compiler's words.
     pub fn build(&self) -> Result<PathBuf, String> {
+        let package = match &self.lang {
+            ProjectLang::Rust { package } => package,
+            ProjectLang::Python => return self.build_python(),
+        };
         let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
             .args([
                 "build",
@@ -123,7 +197,7 @@ impl Project {
         let target = self.target_dir()?;
         let wasm = target
             .join("wasm32-wasip2/release")
-            .join(format!("{}.wasm", self.package.replace('-', "_")));
+            .join(format!("{}.wasm", package.replace('-', "_")));
         if wasm.exists() {
             Ok(wasm)
         } else {
@@ -231,7 +305,7 @@ fn install(built: &Path, installed: &Path) -> std::io::Result<()> {
 fn report_build_error(state: Option<&AppState>, id: &str, text: &str) {
     eprintln!("portico dev: the build failed; the last good version keeps serving:\n{text}");
     if let Some(state) = state {
-        state.set_dev_notice(id, Some(format!("cargo build:\n{text}")));
+        state.set_dev_notice(id, Some(format!("build:\n{text}")));
     }
 }
 
@@ -243,7 +317,13 @@ fn next_change(rx: &mpsc::Receiver<notify::Result<notify::Event>>, dir: &Path) -
         !matches!(e.kind, notify::EventKind::Access(_))
             && e.paths.iter().any(|p| {
                 !p.starts_with(&target)
-                    && !p.components().any(|c| c.as_os_str() == ".git")
+                    // Tools' directories: git, a Python venv and caches, a Python build.
+                    && !p.components().any(|c| {
+                        [".git", ".venv", "__pycache__", ".pytest_cache"]
+                            .iter()
+                            .any(|d| c.as_os_str() == *d)
+                    })
+                    && !p.starts_with(dir.join("build"))
                     && !p
                         .file_name()
                         .and_then(|n| n.to_str())
@@ -393,9 +473,10 @@ pub fn run(opts: DevOptions) -> anyhow::Result<()> {
         .with_context(|| format!("watching {}", project.dir.display()))?;
 
     eprintln!(
-        "portico dev: building `{}` in {} (cargo build --release --target wasm32-wasip2)…",
+        "portico dev: building `{}` in {} ({})…",
         project.id,
-        project.dir.display()
+        project.dir.display(),
+        project.build_command()
     );
     loop {
         match project.build() {
@@ -443,7 +524,9 @@ mod tests {
             id: "notes".into(),
             entry: entry.into(),
             plugin: "target/x.wasm".into(),
-            package: "notes".into(),
+            lang: ProjectLang::Rust {
+                package: "notes".into(),
+            },
         }
     }
 
@@ -488,11 +571,27 @@ mod tests {
         )
         .unwrap();
         let p = Project::open(&dir).unwrap();
+        assert_eq!(p.id, "supplier-notes");
         assert_eq!(
-            (p.id.as_str(), p.package.as_str()),
-            ("supplier-notes", "supplier-notes")
+            p.lang,
+            ProjectLang::Rust {
+                package: "supplier-notes".into()
+            }
         );
         assert_eq!(p.plugin, "target/wasm32-wasip2/release/supplier_notes.wasm");
         assert!(p.entry.starts_with("  - id: supplier-notes"), "{}", p.entry);
+
+        let py = tmp.path().join("py-notes");
+        super::super::new::create(
+            "py-notes",
+            super::super::new::Lang::Python,
+            Some(&py),
+            &super::super::new::Sdk::default_for_this_build(),
+        )
+        .unwrap();
+        let p = Project::open(&py).unwrap();
+        assert_eq!((p.id.as_str(), &p.lang), ("py-notes", &ProjectLang::Python));
+        assert_eq!(p.plugin, "build/py-notes.wasm");
+        assert!(p.build_command().contains("portico_sdk.build"));
     }
 }

@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod operator;
 pub mod pidfile;
 pub mod reload;
+pub mod transfer;
 mod watch;
 
 pub use metrics::Metrics;

@@ -2,7 +2,7 @@
 //! creating the account (with a generated password) if it does not exist.
 
 use crate::auth::Passwords;
-use crate::store::{NewUser, Store};
+use crate::store::{Location, NewUser, Store};
 use std::path::Path;
 
 /// Characters of a generated password: no look-alikes (0/O, 1/l/I).
@@ -10,21 +10,23 @@ const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVW
 /// Length of a generated password: ~140 bits from a 56-letter alphabet.
 const PASSWORD_LEN: usize = 24;
 
-/// Makes `email` an operator in the data directory `data`; returns what to
-/// tell the person at the terminal (including a new password, once).
-pub fn add(email: &str, data: &Path) -> anyhow::Result<String> {
+/// Makes `email` an operator in the store at `location` (sled: in the data
+/// directory `data`); returns what to tell the person at the terminal
+/// (including a new password, once). On PostgreSQL it works while servers run.
+pub fn add(email: &str, data: &Path, location: &Location) -> anyhow::Result<String> {
     let email = crate::auth::normalize_email(email).map_err(|e| {
         anyhow::anyhow!(
             "{}",
             crate::i18n::translate_message(crate::i18n::Lang::En, None, &e)
         )
     })?;
-    let store = Store::open(data).map_err(|e| match e {
-        crate::store::StoreError::InUse(_) => {
-            anyhow::anyhow!("{e}; stop the server, run this command, then start it again")
-        }
-        e => anyhow::anyhow!("cannot open the data directory {}: {e}", data.display()),
-    })?;
+    let store =
+        Store::open_at(data, location, crate::clock::Clock::system()).map_err(|e| match e {
+            crate::store::StoreError::InUse(_) => {
+                anyhow::anyhow!("{e}; stop the server, run this command, then start it again")
+            }
+            e => anyhow::anyhow!("cannot open the store {}: {e}", location.describe(data)),
+        })?;
     if let Some(user) = store.user_by_email(&email)? {
         if user.operator {
             return Ok(format!("{email} is already an operator"));

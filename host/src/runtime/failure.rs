@@ -128,7 +128,9 @@ impl AreaFailure {
     pub fn public_message(&self) -> String {
         match self {
             AreaFailure::Panic { .. } => "the area crashed".to_string(),
-            other => other.to_string(),
+            // A host refusal the area passed on (`host call failed: not
+            // found: i18n:refusal.…`) reads in the reader's language.
+            other => crate::i18n::translate_embedded(crate::i18n::current(), &other.to_string()),
         }
     }
 

@@ -252,9 +252,11 @@ impl Call<'_> {
             user: party.user,
             structure: party.structure.map(convert::structure),
             role: party.role.map(convert::role),
-            locale: "en".into(),
+            // The page's language, as the edge negotiated it for this
+            // request (French outside a request: deliveries, timers).
+            locale: crate::i18n::current().as_str().into(),
             now_ms: self.now_ms,
-            tabs: party.tabs,
+            tabs: party.tabs.to_vec(),
         }
     }
 
@@ -298,7 +300,7 @@ impl Call<'_> {
                 user_id: Some(u.id.to_string()),
                 structure: Some(structure),
                 role: Some(*role),
-                tabs: tabs.clone(),
+                tabs,
                 owner: Owner::Structure(structure.id.to_string()),
             },
             CallKind::UserPage { user: u, tabs, .. } => Party {
@@ -306,7 +308,7 @@ impl Call<'_> {
                 user_id: Some(u.id.to_string()),
                 structure: None,
                 role: None,
-                tabs: tabs.clone(),
+                tabs,
                 owner: Owner::User(u.id.to_string()),
             },
             // A message is addressed to the structure, not to a member.
@@ -320,7 +322,7 @@ impl Call<'_> {
                 user_id: None,
                 structure: Some(structure),
                 role: None,
-                tabs: Vec::new(),
+                tabs: &[],
                 owner: Owner::Structure(structure.id.to_string()),
             },
         }
@@ -333,6 +335,7 @@ struct Party<'a> {
     user_id: Option<String>,
     structure: Option<&'a Structure>,
     role: Option<Role>,
-    tabs: Vec<wit::Tab>,
+    /// Borrowed: only the context copies them (the scope needs none).
+    tabs: &'a [wit::Tab],
     owner: Owner,
 }

@@ -1,7 +1,8 @@
 //! The storage seam: a small ordered key-value interface with named trees and
 //! multi-tree transactions. Everything above it (users, sessions, kv…) speaks
-//! only this, so a PostgreSQL (a table per tree, serializable transactions) or
-//! FoundationDB/TiKV backend (a key prefix per tree) can replace sled later.
+//! only this: sled (`sled_backend.rs`, the default) and PostgreSQL
+//! (`pg_backend.rs`: a table per tree, serializable transactions); a
+//! FoundationDB/TiKV backend (a key prefix per tree) would fit too.
 //!
 //! Deliberately small: no range scan inside a transaction (sled's
 //! transactional trees cannot do one), no reverse scan (keys that must read
@@ -88,11 +89,24 @@ pub enum TreeId {
     WebhookQueue,
     /// (structure, inverted time, id) → one webhook delivery attempt, for the log.
     WebhookLog,
+    /// (structure, area) → the delivery lease of that destination: which
+    /// host delivers its messages now, until when (`leases.rs`).
+    Leases,
+    /// Host id → that host's heartbeat (address, version, catalogue
+    /// generation, last seen): the hosts serving this portal (`hosts.rs`).
+    Hosts,
+    /// (budget, key digest) → a throttling or rate counter shared by every
+    /// host (`limits.rs`): sign-in failures, mail budgets, search budgets.
+    Limits,
+    /// sha256 of a value → the value, for values over `INLINE_LIMIT` on a
+    /// backend without a file store of its own (PostgreSQL, `blobs.rs`);
+    /// empty on sled, whose large values are files.
+    LargeValues,
 }
 
 impl TreeId {
     /// Every tree; a backend creates them all at open.
-    pub const ALL: [TreeId; 33] = [
+    pub const ALL: [TreeId; 37] = [
         TreeId::Users,
         TreeId::UsersByEmail,
         TreeId::Sessions,
@@ -126,6 +140,10 @@ impl TreeId {
         TreeId::Webhooks,
         TreeId::WebhookQueue,
         TreeId::WebhookLog,
+        TreeId::Leases,
+        TreeId::Hosts,
+        TreeId::Limits,
+        TreeId::LargeValues,
     ];
 
     /// The stable on-disk name (sled tree name, table name). Never rename one:
@@ -165,6 +183,10 @@ impl TreeId {
             TreeId::Webhooks => "webhooks",
             TreeId::WebhookQueue => "webhook-queue",
             TreeId::WebhookLog => "webhook-log",
+            TreeId::Leases => "leases",
+            TreeId::Hosts => "hosts",
+            TreeId::Limits => "limits",
+            TreeId::LargeValues => "large-values",
         }
     }
 

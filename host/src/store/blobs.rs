@@ -1,8 +1,18 @@
-//! Large values: a content-addressed file store, and the tagged encoding that
-//! says whether a stored value is inline or a reference into it.
+//! Large values: where values over [`INLINE_LIMIT`] live, and the tagged
+//! encoding that says whether a stored value is inline or a reference.
 //!
-//! Files live at `<data>/files/ab/cdef…` (the sha256 in hex, split after two
-//! characters so no directory grows huge). Identical values share one file.
+//! Two homes ([`LargeValues`]):
+//! - on sled, a content-addressed file store: files at `<data>/files/ab/cdef…`
+//!   (the sha256 in hex, split after two characters so no directory grows
+//!   huge), written and fsynced *before* the transaction that references
+//!   them, so a reference never dangles;
+//! - on PostgreSQL, rows of their own table (`TreeId::LargeValues`, sha256 →
+//!   bytes, `bytea` that PostgreSQL TOASTs out of line), written *in* the
+//!   transaction of the record that references them ([`Encoded::put_row`]):
+//!   every host sees them, a backup of the database holds them, and an
+//!   aborted transaction leaves nothing behind.
+//!
+//! Identical values share one file (one row).
 //!
 //! Not done yet: garbage collection. A file whose last reference is deleted
 //! or overwritten stays on disk, as do temp files of a writer that crashed
@@ -16,6 +26,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
+use super::backend::{Backend, TreeId, Tx};
 use super::sled_backend::fsync_path;
 
 /// Values longer than this go to the file store and only their hash to sled.
@@ -105,6 +116,94 @@ fn encode_file(r: FileRef) -> Vec<u8> {
     out.extend_from_slice(&r.hash);
     out.extend_from_slice(&r.len.to_be_bytes());
     out
+}
+
+/// Where large values live (see the module's doc).
+pub(crate) enum LargeValues {
+    /// Files beside the sled database.
+    Files(FileStore),
+    /// Rows of the backend's `TreeId::LargeValues` tree.
+    Table,
+}
+
+/// A value encoded for the backend: the bytes to store under its key, and,
+/// for a large value kept in the table, the row that must be written in the
+/// same transaction ([`Encoded::put_row`]).
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    stored: Vec<u8>,
+    row: Option<(FileRef, Vec<u8>)>,
+}
+
+impl Encoded {
+    /// The tagged bytes to store under the record's key.
+    pub(crate) fn stored(&self) -> &[u8] {
+        &self.stored
+    }
+
+    /// Writes the large value's row, if it has one, in the transaction that
+    /// stores the reference. Call it in every transaction that stores
+    /// [`Encoded::stored`].
+    pub(crate) fn put_row(&self, tx: &mut dyn Tx) -> Result<(), StoreError> {
+        match &self.row {
+            Some((r, bytes)) => tx.put(TreeId::LargeValues, &r.hash, bytes),
+            None => Ok(()),
+        }
+    }
+}
+
+impl LargeValues {
+    /// Encodes `value` for the backend: inline, or a reference to its file
+    /// (written durably now) or to its row (written by [`Encoded::put_row`]).
+    pub(crate) fn encode(&self, value: &[u8]) -> Result<Encoded, StoreError> {
+        match self {
+            LargeValues::Files(files) => Ok(Encoded {
+                stored: files.encode(value)?,
+                row: None,
+            }),
+            LargeValues::Table if value.len() <= INLINE_LIMIT => Ok(Encoded {
+                stored: encode_inline(value),
+                row: None,
+            }),
+            LargeValues::Table => {
+                let r = FileRef::of(value);
+                Ok(Encoded {
+                    stored: encode_file(r),
+                    row: Some((r, value.to_vec())),
+                })
+            }
+        }
+    }
+
+    /// The value a tagged encoding stands for, reading (and verifying) its
+    /// file or row if it is a reference.
+    pub(crate) fn decode(
+        &self,
+        backend: &dyn Backend,
+        stored: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        match self {
+            LargeValues::Files(files) => files.decode(stored),
+            LargeValues::Table => match Stored::decode(stored)? {
+                Stored::Inline(b) => Ok(b.to_vec()),
+                Stored::File(r) => {
+                    let bytes = backend.get(TreeId::LargeValues, &r.hash)?.ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "large value {} is missing from its table",
+                            hex::encode(r.hash)
+                        ))
+                    })?;
+                    if FileRef::of(&bytes) != r {
+                        return Err(StoreError::Corrupt(format!(
+                            "large value {} does not match its hash",
+                            hex::encode(r.hash)
+                        )));
+                    }
+                    Ok(bytes)
+                }
+            },
+        }
+    }
 }
 
 /// The content-addressed file store.

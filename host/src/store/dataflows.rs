@@ -407,11 +407,11 @@ impl Store {
         from_area: &str,
     ) -> Result<()> {
         let now = flow.created_ms;
-        let stored_original = self.inner.files.encode(original)?;
+        let stored_original = self.inner.large.encode(original)?;
         let mut stored = Vec::with_capacity(invoices.len());
         for (n, f) in invoices.iter().enumerate() {
             // A lone file is its own invoice: the file store keeps one copy.
-            stored.push((n, self.inner.files.encode(&f.bytes)?));
+            stored.push((n, self.inner.large.encode(&f.bytes)?));
         }
         let messages: Vec<OutgoingMessage> = flow
             .invoices
@@ -442,14 +442,16 @@ impl Store {
             tx.put(
                 TreeId::DataFlowFiles,
                 &file_key(&flow.id, "original"),
-                &stored_original,
+                stored_original.stored(),
             )?;
+            stored_original.put_row(tx)?;
             for (n, s) in &stored {
                 tx.put(
                     TreeId::DataFlowFiles,
                     &file_key(&flow.id, &n.to_string()),
-                    s,
+                    s.stored(),
                 )?;
+                s.put_row(tx)?;
             }
             for m in &messages {
                 queue(tx, m, now)?;
@@ -517,7 +519,7 @@ impl Store {
             .backend()
             .get(TreeId::DataFlowFiles, &file_key(flow, which))?
         {
-            Some(stored) => Ok(Some(self.inner.files.decode(&stored)?)),
+            Some(stored) => Ok(Some(self.large_decode(&stored)?)),
             None => Ok(None),
         }
     }

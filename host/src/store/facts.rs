@@ -20,7 +20,7 @@ fn key(structure: &str, area: &str, name: &str) -> Vec<u8> {
 
 impl Store {
     fn decode_fact(&self, stored: &[u8]) -> Result<Value> {
-        let bytes = self.inner.files.decode(stored)?;
+        let bytes = self.large_decode(stored)?;
         serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("fact value: {e}")))
     }
 
@@ -29,11 +29,12 @@ impl Store {
     pub fn set_fact(&self, structure: &str, area: &str, name: &str, value: Value) -> Result<()> {
         let json = serde_json::to_vec(&value)
             .map_err(|e| StoreError::Invalid(format!("fact {area}.{name}: {e}")))?;
-        let stored = self.inner.files.encode(&json)?;
+        let stored = self.inner.large.encode(&json)?;
         let key = key(structure, area, name);
         self.write(|tx| {
             require_structure(tx, structure)?;
-            tx.put(TreeId::Facts, &key, &stored)
+            stored.put_row(tx)?;
+            tx.put(TreeId::Facts, &key, stored.stored())
         })
     }
 

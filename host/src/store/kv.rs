@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::backend::{TreeId, Tx};
-use super::blobs::Stored;
+use super::blobs::{Encoded, Stored};
 use super::keys::{KeyBuf, split_part};
 use super::{Result, Store, StoreError, check_list_limit, utf8};
 
@@ -105,15 +105,16 @@ pub(super) fn tx_kv_write(
     tx: &mut dyn Tx,
     full: &[u8],
     key_len: usize,
-    stored: Option<&[u8]>,
+    stored: Option<&Encoded>,
 ) -> Result<KvWrite> {
     let size = |s: &[u8]| -> Result<i64> { Ok(key_len as i64 + Stored::decode(s)?.len() as i64) };
     let old = tx.get(TreeId::Kv, full)?;
     let old_size = old.as_deref().map(size).transpose()?.unwrap_or(0);
     let new_size = match stored {
         Some(s) => {
-            tx.put(TreeId::Kv, full, s)?;
-            size(s)?
+            s.put_row(tx)?;
+            tx.put(TreeId::Kv, full, s.stored())?;
+            size(s.stored())?
         }
         None => {
             if old.is_some() {
@@ -204,7 +205,7 @@ impl Store {
         let k = ns.key(key)?;
         self.backend()
             .get(TreeId::Kv, &k)?
-            .map(|v| self.inner.files.decode(&v))
+            .map(|v| self.large_decode(&v))
             .transpose()
     }
 
@@ -212,7 +213,7 @@ impl Store {
     pub fn kv_set(&self, ns: &Namespace, key: &str, value: &[u8]) -> Result<()> {
         let k = ns.key(key)?;
         check_value(value)?;
-        let stored = self.inner.files.encode(value)?;
+        let stored = self.inner.large.encode(value)?;
         let prefix = ns.prefix();
         self.write(|tx| {
             let w = tx_kv_write(tx, &k, key.len(), Some(&stored))?;
@@ -247,7 +248,7 @@ impl Store {
                 check_value(v)?;
                 // Written before the transaction; if the swap fails the file
                 // is merely unreferenced (see `blobs.rs` on collection).
-                Some(self.inner.files.encode(v)?)
+                Some(self.inner.large.encode(v)?)
             }
             None => None,
         };
@@ -262,7 +263,7 @@ impl Store {
             if !matches {
                 return Ok(false);
             }
-            let w = tx_kv_write(tx, &k, key.len(), stored.as_deref())?;
+            let w = tx_kv_write(tx, &k, key.len(), stored.as_ref())?;
             tx_add_usage(tx, &prefix, w.delta)?;
             Ok(true)
         })
@@ -292,7 +293,7 @@ impl Store {
                 let key = k
                     .strip_prefix(ns_prefix.as_slice())
                     .ok_or_else(|| StoreError::Corrupt("kv scan left its namespace".into()))?;
-                Ok((utf8("kv key", key)?, self.inner.files.decode(&v)?))
+                Ok((utf8("kv key", key)?, self.large_decode(&v)?))
             })
             .collect()
     }
@@ -414,7 +415,7 @@ mod tests {
             Namespace::structure("notes", "13000165200010"),
             Namespace::user("inbox", "u1"),
         ];
-        let store = Store::open(dir.path()).unwrap();
+        let store = crate::store::test_support::open_in(dir.path());
         for (i, ns) in spaces.iter().enumerate() {
             for j in 0..=i * 300 {
                 store.kv_set(ns, &format!("rec/{j}"), &vec![1; j]).unwrap();
@@ -440,7 +441,7 @@ mod tests {
             })
             .unwrap();
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = crate::store::test_support::open_in(dir.path());
         for (ns, want) in spaces.iter().zip(&expected) {
             assert_eq!(store.kv_usage(ns).unwrap(), *want, "{ns:?}");
             assert!(*want > 0);

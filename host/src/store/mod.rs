@@ -1,14 +1,21 @@
 //! Every piece of persistent state, behind one typed API ([`Store`]) over a
-//! small ordered key-value seam ([`backend::Backend`]). This is the only
-//! module that touches sled, and only in `sled_backend.rs`.
+//! small ordered key-value seam ([`backend::Backend`]) with two
+//! implementations, chosen by [`Location`]: sled (`sled_backend.rs`, the
+//! default, one machine) and PostgreSQL (`pg_backend.rs`, `--store
+//! postgres://…`, several hosts). This is the only module that touches
+//! either.
 //!
-//! Layout of a data directory:
+//! Layout of a data directory on sled:
 //! - `db/`: the sled database (one sled tree per [`backend::TreeId`]);
 //! - `files/`: values over [`INLINE_LIMIT`], content-addressed (`blobs.rs`).
 //!
+//! On PostgreSQL everything is in the database (large values in a table of
+//! their own); the data directory keeps only what is local to a host.
+//!
 //! Durability: every public method that writes returns `Ok` only once the
 //! write is on stable storage (sled flushed *and* its files fsynced, see
-//! `sled_backend.rs`); concurrent writers share one sync (`group_commit.rs`).
+//! `sled_backend.rs`; a PostgreSQL COMMIT, see `pg_backend.rs`); concurrent
+//! writers share one sync (`group_commit.rs`).
 //! The one exception, [`Store::touch_session`], says why on its doc.
 //!
 //! Records are JSON: simple to read when debugging a data directory, and
@@ -20,6 +27,7 @@ pub mod backend;
 mod blobs;
 mod group_commit;
 mod keys;
+mod pg_backend;
 mod sled_backend;
 
 mod account_links;
@@ -27,8 +35,11 @@ mod api_clients;
 mod audit;
 pub mod dataflows;
 mod facts;
+mod hosts;
 mod installs;
 mod kv;
+mod leases;
+mod limits;
 mod link_requests;
 mod outbox;
 mod page;
@@ -36,7 +47,10 @@ mod services;
 mod sessions;
 mod structures;
 mod subscriptions;
+#[doc(hidden)]
+pub mod testing;
 mod timers;
+mod transfer;
 mod users;
 
 pub use account_links::{AccountLink, LinkProblem};
@@ -46,7 +60,9 @@ pub use api_clients::{
 };
 pub use audit::AuditEntry;
 pub use blobs::INLINE_LIMIT;
+pub use hosts::{HEARTBEAT_MS, HOST_FORGET_MS, HOST_LIVE_MS, HostBeat};
 pub use kv::{MAX_KEY_BYTES, MAX_LIST, MAX_VALUE_BYTES, Namespace, Owner};
+pub use leases::{Claim, DestinationLease, LEASE_MS, LEASE_RENEW_MS, Lease};
 pub use link_requests::{LinkRequest, MAX_REQUEST_SERVICES};
 pub use outbox::{
     CallBatch, FactChange, Flow, FlowState, MAX_MESSAGES_PER_CALL, MAX_PAYLOAD_BYTES, OutboxEntry,
@@ -61,6 +77,7 @@ pub use timers::{
     MAX_PENDING_TIMERS, MAX_TIMER_HORIZON_MS, MAX_TIMER_PAYLOAD_BYTES, MAX_TIMERS_PER_CALL,
     TimerEntry, new_timer_id,
 };
+pub use transfer::Summary;
 pub use users::{NewUser, User, UserId};
 
 use std::path::{Path, PathBuf};
@@ -72,8 +89,9 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
 use backend::{Backend, Entry, TreeId, Tx};
-use blobs::FileStore;
+use blobs::{FileStore, LargeValues};
 use group_commit::GroupCommit;
+use pg_backend::{PgBackend, PgTarget};
 use sled_backend::SledBackend;
 
 /// The on-disk format this build reads and writes (the `format` key of the
@@ -178,7 +196,9 @@ pub struct Store {
 
 struct Inner {
     backend: Box<dyn Backend>,
-    files: FileStore,
+    large: LargeValues,
+    /// Where the records are, for logs and messages.
+    location: String,
     commit: GroupCommit,
     data_dir: PathBuf,
     /// A [`SyncMode`] as `u8`; [`SyncMode::Grouped`] unless a benchmark says otherwise.
@@ -216,7 +236,40 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("data_dir", &self.inner.data_dir)
+            .field("location", &self.inner.location)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a store keeps its records: the `--store` option.
+#[derive(Clone, Debug)]
+pub enum Location {
+    /// sled, in `<data>/db` (and large values in `<data>/files`): the default.
+    Sled,
+    /// A PostgreSQL database (`postgres://…`), shared by every host.
+    Postgres(PgLocation),
+}
+
+/// A parsed `postgres://` URL (its password is never shown).
+#[derive(Clone, Debug)]
+pub struct PgLocation(Box<PgTarget>);
+
+impl Location {
+    /// Parses a `--store` value: absent (or `sled`) for sled in the data
+    /// directory, or a `postgres://` URL. The error says what would be right.
+    pub fn parse(store: Option<&str>) -> std::result::Result<Location, String> {
+        match store.map(str::trim) {
+            None | Some("") | Some("sled") => Ok(Location::Sled),
+            Some(url) => PgTarget::parse(url).map(|t| Location::Postgres(PgLocation(Box::new(t)))),
+        }
+    }
+
+    /// For messages: "sled in DIR/db" or "PostgreSQL at HOST:PORT (…)".
+    pub fn describe(&self, data_dir: &Path) -> String {
+        match self {
+            Location::Sled => format!("sled in {}", data_dir.join("db").display()),
+            Location::Postgres(PgLocation(t)) => t.shown().to_string(),
+        }
     }
 }
 
@@ -230,16 +283,31 @@ impl Store {
 
     /// [`Store::open`] with the host's clock (a movable one in tests).
     pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Store> {
+        Store::open_at(data_dir, &Location::Sled, clock)
+    }
+
+    /// Opens the store at `location`; `data_dir` is the host's local
+    /// directory (created if needed), which also holds sled's files.
+    pub fn open_at(data_dir: &Path, location: &Location, clock: Clock) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
-        let backend = SledBackend::open(&data_dir.join("db")).map_err(|e| match e {
-            StoreError::InUse(_) => StoreError::InUse(data_dir.to_path_buf()),
-            other => other,
-        })?;
-        let files = FileStore::open(&data_dir.join("files"))?;
+        let (backend, large): (Box<dyn Backend>, LargeValues) = match location {
+            Location::Sled => {
+                let backend = SledBackend::open(&data_dir.join("db")).map_err(|e| match e {
+                    StoreError::InUse(_) => StoreError::InUse(data_dir.to_path_buf()),
+                    other => other,
+                })?;
+                let files = FileStore::open(&data_dir.join("files"))?;
+                (Box::new(backend), LargeValues::Files(files))
+            }
+            Location::Postgres(PgLocation(target)) => {
+                (Box::new(PgBackend::open(target)?), LargeValues::Table)
+            }
+        };
         let store = Store {
             inner: Arc::new(Inner {
-                backend: Box::new(backend),
-                files,
+                backend,
+                large,
+                location: location.describe(data_dir),
                 commit: GroupCommit::default(),
                 data_dir: data_dir.to_path_buf(),
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
@@ -249,6 +317,15 @@ impl Store {
         };
         store.check_format()?;
         store.index_structure_names()?;
+        if matches!(location, Location::Sled) {
+            let stale = store.forget_leases()?;
+            if stale > 0 {
+                tracing::info!(
+                    leases = stale,
+                    "delivery leases of an earlier process forgotten (sled: no other host can hold them)"
+                );
+            }
+        }
         Ok(store)
     }
 
@@ -301,6 +378,16 @@ impl Store {
     /// The directory this store was opened on.
     pub fn data_dir(&self) -> &Path {
         &self.inner.data_dir
+    }
+
+    /// Where the records are: "sled in DIR/db" or "PostgreSQL at …".
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// A stored (tagged) value's bytes, reading its file or row if large.
+    fn large_decode(&self, stored: &[u8]) -> Result<Vec<u8>> {
+        self.inner.large.decode(self.backend(), stored)
     }
 
     /// Checks the directory's format, migrating older ones. Runs at open,
@@ -457,11 +544,19 @@ fn check_list_limit(limit: usize) -> Result<()> {
 pub(crate) mod test_support {
     use super::*;
 
-    /// A store in a fresh temporary directory (kept alive by the guard).
+    /// A store in a fresh temporary directory (kept alive by the guard):
+    /// sled, or a fresh schema on PostgreSQL under `PORTICO_TEST_STORE=postgres`
+    /// (see `testing.rs`).
     pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open store");
+        let store = Store::open_at(dir.path(), &testing::location(dir.path()), Clock::system())
+            .expect("open store");
         (dir, store)
+    }
+
+    /// Opens (again) the test store of `dir`, on the backend under test.
+    pub(crate) fn open_in(dir: &Path) -> Store {
+        Store::open_at(dir, &testing::location(dir), Clock::system()).expect("open store")
     }
 }
 
@@ -469,33 +564,167 @@ pub(crate) mod test_support {
 mod tests {
     use super::*;
 
+    use test_support::open_in;
+
     #[test]
-    fn reopening_keeps_data_and_a_second_open_is_refused() {
+    fn reopening_keeps_data_and_a_second_open_is_refused_on_sled_shared_on_postgres() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_in(dir.path());
         let ns = Namespace::structure("notes", "73282932000074");
         store.kv_set(&ns, "k", b"v").unwrap();
-        assert!(
-            Store::open(dir.path()).is_err(),
-            "sled's lock refuses a second opener"
-        );
+        if testing::on_postgres() {
+            // Several hosts on one database: a second store sees the first's writes.
+            let second = open_in(dir.path());
+            assert_eq!(second.kv_get(&ns, "k").unwrap().as_deref(), Some(&b"v"[..]));
+            second.kv_set(&ns, "k2", b"w").unwrap();
+            assert_eq!(store.kv_get(&ns, "k2").unwrap().as_deref(), Some(&b"w"[..]));
+        } else {
+            assert!(
+                Store::open(dir.path()).is_err(),
+                "sled's lock refuses a second opener"
+            );
+        }
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_in(dir.path());
         assert_eq!(store.kv_get(&ns, "k").unwrap().as_deref(), Some(&b"v"[..]));
     }
 
     #[test]
     fn an_unknown_format_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_in(dir.path());
         store
             .write(|tx| tx.put(TreeId::Meta, b"format", b"99"))
             .unwrap();
         drop(store);
-        let err = Store::open(dir.path()).unwrap_err();
+        let err = Store::open_at(dir.path(), &testing::location(dir.path()), Clock::system())
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::Corrupt(ref m) if m.contains("99")),
             "{err}"
+        );
+    }
+
+    /// Read-modify-write transactions from many threads at once: every
+    /// increment counts (sled retries conflicts, PostgreSQL serialization
+    /// failures), none is lost or applied twice.
+    #[test]
+    fn concurrent_read_modify_write_transactions_lose_no_update() {
+        let (_dir, store) = test_support::temp_store();
+        let threads = 6;
+        let each = 25;
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let store = &store;
+                s.spawn(move || {
+                    for _ in 0..each {
+                        store
+                            .write(|tx| {
+                                let n = tx
+                                    .get(TreeId::Meta, b"counter")?
+                                    .map(|v| u64::from_be_bytes(v.try_into().unwrap()))
+                                    .unwrap_or(0);
+                                tx.put(TreeId::Meta, b"counter", &(n + 1).to_be_bytes())
+                            })
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let n = store
+            .backend()
+            .get(TreeId::Meta, b"counter")
+            .unwrap()
+            .unwrap();
+        assert_eq!(u64::from_be_bytes(n.try_into().unwrap()), threads * each);
+    }
+
+    /// A transaction's reads see its own writes, an aborted one leaves
+    /// nothing (not even a large value's row), scans keep key order within
+    /// a prefix.
+    #[test]
+    fn transactions_see_their_writes_and_an_abort_leaves_nothing() {
+        let (_dir, store) = test_support::temp_store();
+        let err = store
+            .write(|tx| {
+                tx.put(TreeId::Meta, b"a", b"1")?;
+                assert_eq!(tx.get(TreeId::Meta, b"a")?.as_deref(), Some(&b"1"[..]));
+                assert!(tx.delete(TreeId::Meta, b"a")?);
+                assert_eq!(tx.get(TreeId::Meta, b"a")?, None);
+                tx.put(TreeId::Meta, b"b", b"2")?;
+                tx.put(TreeId::LargeValues, b"h", &vec![7; INLINE_LIMIT * 2])?;
+                Err::<(), _>(StoreError::Invalid("abort".into()))
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+        assert_eq!(store.backend().get(TreeId::Meta, b"b").unwrap(), None);
+        assert_eq!(
+            store.backend().get(TreeId::LargeValues, b"h").unwrap(),
+            None
+        );
+
+        store
+            .write(|tx| {
+                for k in [&b"p\xff"[..], b"p\x00", b"p", b"q", b"o\xff", b"p\x01\x02"] {
+                    tx.put(TreeId::Meta, k, k)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let keys = |after: Option<&[u8]>, limit| -> Vec<Vec<u8>> {
+            store
+                .backend()
+                .scan(TreeId::Meta, b"p", after, limit)
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        let all: Vec<Vec<u8>> = vec![
+            b"p".to_vec(),
+            b"p\x00".to_vec(),
+            b"p\x01\x02".to_vec(),
+            b"p\xff".to_vec(),
+        ];
+        assert_eq!(keys(None, 10), all);
+        assert_eq!(keys(None, 2), all[..2]);
+        assert_eq!(keys(Some(b"p\x00"), 10), all[2..]);
+        assert_eq!(keys(Some(b"a"), 10), all, "an `after` before the prefix");
+        assert_eq!(keys(Some(b"p\xff"), 10), Vec::<Vec<u8>>::new());
+        let ff = store
+            .backend()
+            .scan(TreeId::Meta, b"\xff", None, 10)
+            .unwrap();
+        assert!(ff.is_empty(), "{ff:?}");
+    }
+
+    /// Values over the inline limit round-trip through the large-value home
+    /// of the backend (files on sled, a table on PostgreSQL).
+    #[test]
+    fn large_values_round_trip_through_their_home() {
+        let (_dir, store) = test_support::temp_store();
+        let ns = Namespace::structure("notes", "73282932000074");
+        let big: Vec<u8> = (0..INLINE_LIMIT * 3).map(|i| (i % 251) as u8).collect();
+        store.kv_set(&ns, "big", &big).unwrap();
+        assert_eq!(store.kv_get(&ns, "big").unwrap().as_deref(), Some(&big[..]));
+        let rows = store
+            .backend()
+            .scan(TreeId::LargeValues, b"", None, 10)
+            .unwrap();
+        if testing::on_postgres() {
+            assert_eq!(rows.len(), 1, "one row, in the database");
+            assert_eq!(rows[0].1, big);
+        } else {
+            assert!(rows.is_empty(), "sled keeps large values in files");
+        }
+        assert!(
+            store
+                .kv_cas(&ns, "big", Some(&big), Some(b"small"))
+                .unwrap()
+        );
+        assert_eq!(
+            store.kv_get(&ns, "big").unwrap().as_deref(),
+            Some(&b"small"[..])
         );
     }
 }

@@ -234,7 +234,7 @@ impl Store {
 
     /// Decodes stored bytes read by [`Store::kv_get_raw`] into the value.
     pub fn kv_decode(&self, stored: &[u8]) -> Result<Vec<u8>> {
-        self.inner.files.decode(stored)
+        self.large_decode(stored)
     }
 
     /// Commits a call's batch in one transaction and returns once it is
@@ -255,7 +255,7 @@ impl Store {
                     // Large values go to the file store before the
                     // transaction; an aborted commit leaves an unreferenced
                     // file (see `blobs.rs` on collection).
-                    Some(self.inner.files.encode(v)?)
+                    Some(self.inner.large.encode(v)?)
                 }
                 None => None,
             };
@@ -271,7 +271,7 @@ impl Store {
         let mut facts = Vec::with_capacity(batch.facts.len());
         for f in &batch.facts {
             let stored = match &f.value {
-                Some(v) => Some(self.inner.files.encode(&encode(v)?)?),
+                Some(v) => Some(self.inner.large.encode(&encode(v)?)?),
                 None => None,
             };
             facts.push((f, fact_key(&f.structure, &f.area, &f.name), stored));
@@ -286,7 +286,7 @@ impl Store {
             }
             let mut delta = 0;
             for (full, key_len, stored) in &writes {
-                delta += tx_kv_write(tx, full, *key_len, stored.as_deref())?.delta;
+                delta += tx_kv_write(tx, full, *key_len, stored.as_ref())?.delta;
             }
             if let Some(prefix) = &usage_key {
                 tx_add_usage(tx, prefix, delta)?;
@@ -295,7 +295,8 @@ impl Store {
                 match stored {
                     Some(s) => {
                         require_structure(tx, &f.structure)?;
-                        tx.put(TreeId::Facts, key, s)?;
+                        s.put_row(tx)?;
+                        tx.put(TreeId::Facts, key, s.stored())?;
                     }
                     None => {
                         tx.delete(TreeId::Facts, key)?;
@@ -465,7 +466,7 @@ impl Store {
                 out.push((
                     super::utf8("kv owner", owner)?,
                     super::utf8("kv key", key)?,
-                    self.inner.files.decode(v)?,
+                    self.large_decode(v)?,
                 ));
             }
             Ok(())

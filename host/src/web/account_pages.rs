@@ -148,7 +148,7 @@ pub(crate) async fn login(
         auth::normalize_email(&email_input).unwrap_or_else(|_| email_input.to_ascii_lowercase());
     let password = form.get("password").unwrap_or("").to_string();
     let next = safe_next(form.get("next"));
-    let now = state.clock().instant();
+    let now = state.clock().now_ms();
 
     let failed = |state: &AppState,
                   message: &str,
@@ -385,7 +385,7 @@ pub(crate) async fn signup(
             tr("form.correct-fields", &[]),
         );
     };
-    let now = state.clock().instant();
+    let now = state.clock().now_ms();
     if let Err(wait) = state.inner.budgets.signup_per_ip.hit(&ip.to_string(), now) {
         return too_many(
             form_again(

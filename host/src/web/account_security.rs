@@ -167,7 +167,7 @@ async fn current_password_ok(
     ip: IpAddr,
     password: String,
 ) -> Result<(), String> {
-    let now = state.clock().instant();
+    let now = state.clock().now_ms();
     if let Err(wait) = state.inner.throttle.check(&me.user.email, ip, now) {
         return Err(tr(
             "security.too-many-passwords",
@@ -246,7 +246,7 @@ pub(crate) async fn change_email(
         .inner
         .budgets
         .per_recipient
-        .hit(&new_email, state.clock().instant())
+        .hit(&new_email, state.clock().now_ms())
     {
         return Err(AppError::TooMany(wait.as_secs().max(1)));
     }

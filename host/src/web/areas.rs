@@ -159,6 +159,9 @@ struct Prepared {
     area_index: usize,
     read: PageRead,
     tabs: Vec<Tab>,
+    /// `tabs` as a template value, made once for the area's context and
+    /// the layout (a shared value: cloning it copies nothing).
+    tab_values: Value,
     base_path: String,
     /// What this area's forms are for: posts are checked against it, and
     /// `csrf_field()` prints its token.
@@ -193,7 +196,10 @@ async fn serve_with(
     let json = wants_json(req.headers());
     let Some(me) = state.signed_in(req.headers())? else {
         if json {
-            return Err(AppError::Forbidden("Sign in first.".into()));
+            return Err(AppError::Forbidden(crate::i18n::reference(
+                "error.sign-in-first",
+                &[],
+            )));
         }
         let next = req
             .uri()
@@ -287,6 +293,11 @@ async fn serve_with(
             (read, tabs, base, scope)
         }
     };
+    let tab_values = Value::from(
+        tabs.iter()
+            .map(|t| context! { id => t.id.as_str(), title => t.title.as_str(), href => t.href.as_str() })
+            .collect::<Vec<_>>(),
+    );
     let prepared = Prepared {
         request_id: rid.0.clone(),
         me,
@@ -294,6 +305,7 @@ async fn serve_with(
         area_index,
         read,
         tabs,
+        tab_values,
         base_path,
         form_scope,
     };
@@ -646,7 +658,7 @@ fn render_view(
         ),
     })?;
     // Charts are drawn by the host, after the check (see `charts`).
-    let content = super::charts::expand(&content);
+    let content = super::charts::expand(content);
     let title =
         crate::i18n::translate_message(crate::i18n::current(), Some(&loaded.messages), &view.title);
     Ok(layout(state, p, &title, content))
@@ -673,18 +685,8 @@ fn area_ctx(p: &Prepared) -> Value {
             email => p.me.user.email.clone(),
         },
         structure, role,
-        tabs => tabs_value(p),
+        tabs => p.tab_values.clone(),
     }
-}
-
-/// The tab bar as a template value (shared by the area's context and the layout).
-fn tabs_value(p: &Prepared) -> Value {
-    Value::from(
-        p.tabs
-            .iter()
-            .map(|t| context! { id => t.id.as_str(), title => t.title.as_str(), href => t.href.as_str() })
-            .collect::<Vec<_>>(),
-    )
 }
 
 /// The host layout around `content`.
@@ -707,7 +709,7 @@ fn layout(state: &AppState, p: &Prepared, title: &str, content: String) -> Strin
         structure,
         invitation => p.read.memberships.is_empty(),
         unverified => (!p.me.user.email_verified).then(|| p.me.user.email.clone()),
-        tabs => tabs_value(p),
+        tabs => p.tab_values.clone(),
         current_area => area.spec.id.as_str(),
         dev_notice => state.dev_notice(area.spec.id.as_str()),
         content => Value::from_safe_string(content),
@@ -793,7 +795,10 @@ fn failure_page(
     // The cause, whatever it is (a trap, a refused answer, the area's own
     // `failed` message), with the request id the person sees on the panel.
     // Escaped and capped: an area's words never reach the log raw.
-    let mut cause = crate::runtime::host::log::escape(&failure.to_string());
+    let mut cause = crate::runtime::host::log::escape(&crate::i18n::translate_embedded(
+        crate::i18n::Lang::En,
+        &failure.to_string(),
+    ));
     if cause.len() > MAX_LOGGED_CAUSE {
         let cut = cause.floor_char_boundary(MAX_LOGGED_CAUSE);
         cause.truncate(cut);

@@ -135,7 +135,7 @@ impl AppState {
                 catalog: RwLock::new(Arc::new(catalog)),
                 sandbox: Arc::new(Sandbox::new(runtime, store.clone())),
                 passwords: Passwords::new()?,
-                throttle: LoginThrottle::new(),
+                throttle: LoginThrottle::new(store.clone()),
                 policy: SessionPolicy::default(),
                 secure_cookies,
                 pages: templates::host_environment(),
@@ -143,9 +143,24 @@ impl AppState {
                 edge,
                 mailer: Mailer::new(&MailConfig::default(), store.data_dir())?,
                 budgets: MailBudgets {
-                    signup_per_ip: RateLimit::new(SIGNUP_PER_ADDRESS, SIGNUP_WINDOW),
-                    forgot_per_ip: RateLimit::new(FORGOT_PER_ADDRESS, FORGOT_WINDOW),
-                    per_recipient: RateLimit::new(MAIL_PER_RECIPIENT, MAIL_WINDOW),
+                    signup_per_ip: RateLimit::new(
+                        store.clone(),
+                        "signup-address",
+                        SIGNUP_PER_ADDRESS,
+                        SIGNUP_WINDOW,
+                    ),
+                    forgot_per_ip: RateLimit::new(
+                        store.clone(),
+                        "forgot-address",
+                        FORGOT_PER_ADDRESS,
+                        FORGOT_WINDOW,
+                    ),
+                    per_recipient: RateLimit::new(
+                        store.clone(),
+                        "mail-recipient",
+                        MAIL_PER_RECIPIENT,
+                        MAIL_WINDOW,
+                    ),
                 },
                 public_url: OnceLock::new(),
                 dev_notices: Default::default(),
@@ -390,11 +405,16 @@ pub fn app(state: AppState) -> Router {
     };
     let api_routes = Router::new()
         .route("/oauth/token", post(crate::api::token::issue))
+        .route("/api/openapi.json", get(crate::api::openapi::serve))
         .layer(DefaultBodyLimit::max(crate::api::token::MAX_TOKEN_BODY))
         .merge(
             Router::new()
                 .route(
                     "/api/v1/s/{structure}/{area}",
+                    axum::routing::any(crate::api::calls::area_call),
+                )
+                .route(
+                    "/api/v1/s/{structure}/{area}/",
                     axum::routing::any(crate::api::calls::area_call),
                 )
                 .route(

@@ -138,6 +138,7 @@ pub(crate) async fn console(
     };
     let (flows, support) = messaging_overview(&state)?;
     let mailbox = mailbox_overview(&state);
+    let hosts = hosts_overview(&state)?;
     let pages = &state.inner.pages;
     let content = pages
         .get_template("ops.html")
@@ -154,6 +155,11 @@ pub(crate) async fn console(
                 timers_shown => CONSOLE_TIMERS,
                 clock_offset => clock_offset(&state),
                 clock_env => crate::clock::TEST_CLOCK_ENV,
+                hosts => hosts.rows,
+                hosts_live => hosts.live,
+                catalogues_differ => hosts.catalogues_differ,
+                this_host => crate::hosts::id(),
+                leases => hosts.leases,
             })
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering ops.html: {e}")))?;
@@ -220,6 +226,65 @@ fn pending_timers(state: &AppState) -> Result<Vec<minijinja::Value>, minijinja::
             }
         })
         .collect())
+}
+
+/// The hosts serving this portal (their heartbeats) and the destinations
+/// being delivered (their leases).
+struct HostsOverview {
+    rows: Vec<minijinja::Value>,
+    live: usize,
+    catalogues_differ: bool,
+    leases: Vec<minijinja::Value>,
+}
+
+fn hosts_overview(state: &AppState) -> Result<HostsOverview, AppError> {
+    use crate::store::HOST_LIVE_MS;
+    let now = state.clock().now_ms();
+    let me = crate::hosts::id();
+    let hosts = state.store().hosts()?;
+    let live: Vec<_> = hosts
+        .iter()
+        .filter(|h| h.id == me || now.saturating_sub(h.last_seen_ms) < HOST_LIVE_MS)
+        .collect();
+    let catalogues_differ = live.iter().any(|h| h.catalogue != live[0].catalogue);
+    let rows = hosts
+        .iter()
+        .map(|h| {
+            let gone = now.saturating_sub(h.last_seen_ms);
+            context! {
+                id => h.id.clone(),
+                me => h.id == me,
+                live => h.id == me || gone < HOST_LIVE_MS,
+                gone_secs => gone / 1000,
+                address => h.address.clone(),
+                version => h.version.clone(),
+                generation => h.generation,
+                catalogue => h.catalogue.clone(),
+                areas => h.areas,
+                started => super::areas::format_time(h.started_ms),
+                last_seen => super::areas::format_time(h.last_seen_ms),
+            }
+        })
+        .collect();
+    let leases = state
+        .store()
+        .leases()?
+        .into_iter()
+        .filter(|l| l.lease.expires_ms > now)
+        .map(|l| {
+            context! {
+                destination => format!("{} / {}", l.structure, l.area),
+                host => l.lease.host,
+                until => super::areas::format_time(l.lease.expires_ms),
+            }
+        })
+        .collect();
+    Ok(HostsOverview {
+        rows,
+        live: live.len(),
+        catalogues_differ,
+        leases,
+    })
 }
 
 /// How far a test clock was moved, shown so nobody mistakes it for real time.

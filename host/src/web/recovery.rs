@@ -175,7 +175,7 @@ pub(crate) async fn forgot(
             );
         }
     };
-    let now = state.clock().instant();
+    let now = state.clock().now_ms();
     if let Err(wait) = state.inner.budgets.forgot_per_ip.hit(&ip.to_string(), now) {
         let page = again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -364,7 +364,7 @@ pub(crate) async fn reset(
     state
         .inner
         .throttle
-        .record_success(&user.email, ip, state.clock().instant());
+        .record_success(&user.email, ip, state.clock().now_ms());
     audit(&state, &user.id, "account.password-reset");
     state.mailer().send(letters::password_changed(
         language_of(user.language.as_deref(), crate::i18n::current()),
@@ -494,7 +494,7 @@ pub(crate) async fn resend(
         .inner
         .budgets
         .per_recipient
-        .hit(&me.user.email, state.clock().instant())
+        .hit(&me.user.email, state.clock().now_ms())
     {
         return Err(AppError::TooMany(wait.as_secs().max(1)));
     }

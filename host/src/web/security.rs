@@ -61,7 +61,9 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     let started = Instant::now();
     let id = new_request_id();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // A shared handle on the request's bytes, not a copy of its path.
+    let uri = req.uri().clone();
+    let path = uri.path();
     let json = wants_json(req.headers());
     let lang = crate::i18n::negotiate(
         super::session::cookie(req.headers(), crate::i18n::LANG_COOKIE).as_deref(),
@@ -71,8 +73,18 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     );
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(lang);
-    // Kept to draw the header and tabs of an error page (HTML only).
-    let request_headers = (!json).then(|| req.headers().clone());
+    // Kept to draw the header and tabs of an error page (HTML only): the
+    // session cookie is all that needs, so only the `Cookie` values are
+    // kept (shared bytes, no copy), not every header of every request.
+    let cookies: Vec<HeaderValue> = if json {
+        Vec::new()
+    } else {
+        req.headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .cloned()
+            .collect()
+    };
 
     let mut response = crate::i18n::REQUEST_LANG.scope(lang, next.run(req)).await;
 
@@ -84,9 +96,11 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
         } else {
             let heading = crate::i18n::host_text(lang, status_heading_key(status.as_u16()), &[]);
             let html = crate::i18n::REQUEST_LANG.sync_scope(lang, || {
-                let chrome = request_headers
-                    .as_ref()
-                    .and_then(|h| super::areas::error_chrome(&state, h, &path));
+                let mut request_headers = HeaderMap::new();
+                for value in cookies {
+                    request_headers.append(header::COOKIE, value);
+                }
+                let chrome = super::areas::error_chrome(&state, &request_headers, path);
                 render_error_page(&state, &heading, &page.message, &id, chrome)
             });
             axum::response::Html(html).into_response()
@@ -142,8 +156,7 @@ pub(crate) async fn edge(State(state): State<AppState>, mut req: Request, next: 
     let area = response
         .extensions()
         .get::<AreaTag>()
-        .map(|a| a.0.clone())
-        .unwrap_or_else(|| "-".into());
+        .map_or("-", |a| a.0.as_str());
     tracing::info!(
         request_id = %id,
         method = %method,

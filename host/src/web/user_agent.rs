@@ -22,10 +22,19 @@ pub(crate) fn keep(header: Option<&str>) -> String {
     out
 }
 
-/// The browser and system named by a `User-Agent`, e.g. "Chrome 131 on Windows".
+/// The browser and system named by a `User-Agent`, e.g. "Chrome 131 on
+/// Windows", in the language of the request being served.
 pub(crate) fn describe(ua: &str) -> String {
+    describe_in(crate::i18n::current(), ua)
+}
+
+/// [`describe`] in `lang`: "Chrome 131 sur Windows".
+pub(crate) fn describe_in(lang: crate::i18n::Lang, ua: &str) -> String {
+    let text = |key: &str, args: &[(&str, &str)]| {
+        crate::i18n::host_text(lang, &format!("security.ua.{key}"), args)
+    };
     if ua.trim().is_empty() {
-        return "Unknown browser".into();
+        return text("unknown", &[]);
     }
     let version = |marker: &str| -> Option<String> {
         let at = ua.find(marker)? + marker.len();
@@ -37,14 +46,19 @@ pub(crate) fn describe(ua: &str) -> String {
         ("Edg/", "Edge"),
         ("OPR/", "Opera"),
         ("Firefox/", "Firefox"),
-        ("HeadlessChrome/", "Chrome (headless)"),
+        ("HeadlessChrome/", "HeadlessChrome"),
         ("Chrome/", "Chrome"),
         ("CriOS/", "Chrome"),
         ("FxiOS/", "Firefox"),
         ("curl/", "curl"),
     ]
     .iter()
-    .find_map(|(marker, name)| version(marker).map(|v| format!("{name} {v}")))
+    .find_map(|(marker, name)| {
+        version(marker).map(|v| match *name {
+            "HeadlessChrome" => text("headless-chrome", &[("version", &v)]),
+            _ => format!("{name} {v}"),
+        })
+    })
     .or_else(|| {
         ua.contains("Safari/")
             .then(|| version("Version/").map_or("Safari".into(), |v| format!("Safari {v}")))
@@ -58,7 +72,7 @@ pub(crate) fn describe(ua: &str) -> String {
             .take(40)
             .collect();
         if first.is_empty() {
-            "Unknown browser".into()
+            text("unknown", &[])
         } else {
             first
         }
@@ -76,7 +90,7 @@ pub(crate) fn describe(ua: &str) -> String {
     .find(|(marker, _)| ua.contains(marker))
     .map(|(_, name)| *name);
     match system {
-        Some(system) => format!("{browser} on {system}"),
+        Some(system) => text("on", &[("browser", &browser), ("system", system)]),
         None => browser,
     }
 }
@@ -116,7 +130,16 @@ mod tests {
             ("", "Unknown browser"),
             ("reqwest", "reqwest"),
         ] {
-            assert_eq!(describe(ua), expected, "{ua}");
+            assert_eq!(describe_in(crate::i18n::Lang::En, ua), expected, "{ua}");
+        }
+        for (ua, expected) in [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "Firefox 133 sous Linux",
+            ),
+            ("", "Navigateur inconnu"),
+        ] {
+            assert_eq!(describe_in(crate::i18n::Lang::Fr, ua), expected, "{ua}");
         }
     }
 

@@ -11,26 +11,34 @@
 //! request for a campaign is refused with a link to the first.
 //!
 //! Delegation: an accounting firm's people are linked to each farm through
-//! the host's link requests, so they file in the farm's structure; naming
-//! the firm's identifier on the request copies it (and every status) to the
-//! firm's own list, which shows whose request is whose.
+//! the host's link requests, so they file in the farm's structure. The firm
+//! first declares, from its own structure (`POST /mandates`), the farms it
+//! files for; each farm's area is told (`mandate`, `mandate-withdrawn`).
+//! A request may name a firm only if that firm declared the farm, and the
+//! firm's side keeps a farm's copy (and every status) only while it files
+//! for that farm; its list shows whose request is whose.
 //!
 //! Customs side (a public structure with the area): requests arrive as
 //! `request-sent`; it accepts, adjusts the amount with a reason, or rejects
 //! with a reason; the farm (and its firm) get each step as `status-changed`
 //! and follow it in the event thread.
 //!
-//! Storage (kv): `req/{year}`, `file/{year}/…`; the firm: `client/{farm}/{year}`;
-//! the customs: `recv/{farm}/{year}`.
+//! The RIB and the invoices' copies travel to the customs with the request
+//! (`file-part` messages ahead of it, see `portico_sdk::attachments`): the
+//! customs download them from their own copy.
+//!
+//! Storage (kv): `req/{year}`, `file/{year}/…`, `firm/{firm}` the firms that
+//! declared filing for the farm; the firm: `mandate/{farm}`,
+//! `client/{farm}/{year}`; the customs: `recv/{farm}/{year}`, `received-file/…`.
 
 pub mod model;
 
 use model::{Event, Firm, Invoice, RefundRequest};
 use portico_sdk::attachments::{self, FileRef};
+use portico_sdk::attention::{self, Item};
 use portico_sdk::{
     Area, Context, Error, FieldError, Message, Request, Response, StructureKind, View, facts,
-    i18n::{in_language, message},
-    kv, messages,
+    i18n::message, kv, messages,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -41,8 +49,8 @@ const BANK: (&str, &str) = ("manager-activities", "bank-details");
 const MAX_VOLUME: i64 = 1_000_000_000;
 /// Longest supplier name or reason.
 const MAX_TEXT_CHARS: usize = 200;
-/// Items read per storage page.
-const LIST_PAGE: u32 = 1000;
+/// This area's id, which the messages between farms and firms name.
+const AREA: &str = "ict-refunds";
 
 /// The ICT refunds area.
 pub struct IctRefunds;
@@ -72,6 +80,7 @@ impl Area for IctRefunds {
             (false, _, [""]) => list(cx, req, customs),
             (false, false, ["new"]) => Ok(Response::View(form_view(cx, req, None)?)),
             (true, false, ["save"]) => save(cx, req),
+            (true, false, ["mandates"]) => mandates(cx, req),
             (false, false, ["request", year]) => summary(cx, req, year),
             (false, false, ["request", year, "edit"]) => {
                 let r = load(year)?;
@@ -93,16 +102,25 @@ impl Area for IctRefunds {
                     req.query_value("done"),
                 )?))
             }
+            (false, true, ["received", farm, year, "file", n]) => {
+                let r: RefundRequest = get(&format!("recv/{farm}/{year}"))?;
+                file(&r, n)
+            }
             (true, true, ["received", farm, year, "decide"]) => decide(cx, req, farm, year),
             _ => Ok(Response::not_found()),
         }
     }
 
     fn on_message(cx: &Context, msg: &Message) -> Result<(), Error> {
+        // The RIB's and the copies' bytes, ahead of the request.
+        if attachments::receive(msg)? {
+            return Ok(());
+        }
         match msg.kind.as_str() {
             "request-sent" => received(cx, msg),
             "status-changed" => status_changed(cx, msg),
             "client-request" => client_request(msg),
+            "mandate" | "mandate-withdrawn" => mandate_changed(msg),
             _ => Ok(()),
         }
     }
@@ -123,16 +141,7 @@ fn store(r: &RefundRequest) -> Result<(), Error> {
 }
 
 fn all<T: for<'de> Deserialize<'de>>(prefix: &str) -> Result<Vec<T>, Error> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = kv::list_json::<T>(prefix, after.as_deref(), LIST_PAGE)?;
-        out.extend(page.items.into_iter().map(|(_, v)| v));
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return Ok(out),
-        }
-    }
+    kv::list_all_json(prefix)
 }
 
 /// A field error with a message of the catalogue.
@@ -168,11 +177,7 @@ fn file(r: &RefundRequest, n: &str) -> Result<Response, Error> {
             .map(|i| &i.copy)
     };
     match f {
-        Some(f) => Ok(Response::download(
-            &f.name,
-            &f.content_type,
-            attachments::load(f)?,
-        )),
+        Some(f) => attachments::download(f),
         None => Ok(Response::not_found()),
     }
 }
@@ -204,6 +209,7 @@ fn request_json(r: &RefundRequest) -> Value {
         "adjusted": r.adjusted.map(model::decimal),
         "refund": model::decimal(r.refund()),
         "source": campaign.as_ref().map(|c| c.source.clone()),
+        "illustrative": campaign.as_ref().is_some_and(|c| c.illustrative),
         "customs": campaign.map(|c| c.customs),
         "history": r.history.iter().rev().collect::<Vec<_>>(),
     })
@@ -211,37 +217,23 @@ fn request_json(r: &RefundRequest) -> Value {
 
 // ---- the attention list of the homepage ---------------------------------------
 
-fn both(key: &str, args: &[(&str, &str)]) -> (String, String) {
-    let text = message(key, args);
-    let [(_, fr), (_, en)] = <IctRefunds as Area>::messages() else {
-        return (text.clone(), text);
-    };
-    (
-        in_language(&text, "fr", Some(fr)),
-        in_language(&text, "en", Some(en)),
-    )
-}
-
-fn publish(items: Vec<Value>) -> Result<(), Error> {
-    if items.is_empty() {
-        facts::clear("attention")?;
-        return Ok(());
-    }
-    facts::set_json("attention", &json!({ "items": items }))
-}
-
 fn publish_farm() -> Result<(), Error> {
     let items = all::<RefundRequest>("req/")?
         .into_iter()
         .filter(|r| r.unseen)
         .map(|r| {
             let year = r.year.to_string();
-            let (fr, en) = both("attention.request", &[("year", &year)]);
-            let (sfr, sen) = both(&format!("status.{}", r.status), &[]);
-            json!({"href": format!("/request/{year}"), "tone": model::tone(&r.status), "fr": format!("{fr} {sfr}"), "en": format!("{en} {sen}")})
+            Item::new::<IctRefunds>(
+                format!("/request/{year}"),
+                model::tone(&r.status),
+                &[
+                    &message("attention.request", &[("year", &year)]),
+                    &message(&format!("status.{}", r.status), &[]),
+                ],
+            )
         })
-        .collect();
-    publish(items)
+        .collect::<Vec<_>>();
+    attention::publish(&items)
 }
 
 fn publish_customs() -> Result<(), Error> {
@@ -249,13 +241,7 @@ fn publish_customs() -> Result<(), Error> {
         .iter()
         .filter(|r| r.status == "MISE_A_DISPOSITION")
         .count();
-    if waiting == 0 {
-        return publish(Vec::new());
-    }
-    let (fr, en) = both("attention.to-process", &[("count", &waiting.to_string())]);
-    publish(vec![
-        json!({"href": "", "tone": "progress", "fr": fr, "en": en}),
-    ])
+    attention::waiting::<IctRefunds>(waiting, "attention.to-process")
 }
 
 // ---- the farm's pages ---------------------------------------------------------------
@@ -280,6 +266,12 @@ fn list(cx: &Context, req: &Request, customs: bool) -> Result<Response, Error> {
             &json!({"side": "customs", "received": rows}),
         )?));
     }
+    Ok(Response::View(list_view(cx, req)?))
+}
+
+/// The farm's (or firm's) list: its requests, those it filed for the farms
+/// it declared, those farms, and the firms that file for it.
+fn list_view(cx: &Context, req: &Request) -> Result<View, Error> {
     let mine: Vec<Value> = all::<RefundRequest>("req/")?
         .iter()
         .map(request_json)
@@ -293,15 +285,17 @@ fn list(cx: &Context, req: &Request, customs: bool) -> Result<Response, Error> {
         .map(|c| c.year)
         .filter(|y| !mine.iter().any(|m| m["year"] == *y))
         .collect();
-    Ok(Response::View(View::new(
+    View::new(
         "list.html",
         &message("title", &[]),
         &json!({
             "side": "farm", "requests": mine, "clients": clients, "open": open,
             "bank": bank_details()?.is_some(), "bank_href": bank_href(cx),
             "done": req.query_value("done"),
+            "mandates": all::<Firm>("mandate/")?,
+            "firms": all::<Firm>("firm/")?,
         }),
-    )?))
+    )
 }
 
 fn values(req: &Request, r: Option<&RefundRequest>) -> serde_json::Map<String, Value> {
@@ -341,7 +335,7 @@ fn values(req: &Request, r: Option<&RefundRequest>) -> serde_json::Map<String, V
 fn form_view(cx: &Context, req: &Request, r: Option<&RefundRequest>) -> Result<View, Error> {
     let campaigns: Vec<Value> = model::campaigns()
         .iter()
-        .map(|c| json!({"year": c.year, "source": c.source, "customs": c.customs.name, "rates": c.rates}))
+        .map(|c| json!({"year": c.year, "source": c.source, "illustrative": c.illustrative, "customs": c.customs.name, "rates": c.rates}))
         .collect();
     let values = values(req, r);
     let chosen = values
@@ -372,6 +366,7 @@ fn form_view(cx: &Context, req: &Request, r: Option<&RefundRequest>) -> Result<V
             "editing": r.map(|r| r.year),
             "bank": bank_details()?.is_some(),
             "bank_href": bank_href(cx),
+            "firms": all::<Firm>("firm/")?,
         }),
     )
 }
@@ -427,10 +422,16 @@ fn save(cx: &Context, req: &Request) -> Result<Response, Error> {
                     && s.kind == StructureKind::Private
                     && Some(&s.id) != cx.structure.as_ref().map(|x| &x.id) =>
             {
-                firm = Some(Firm {
-                    id: s.id,
-                    name: s.name,
-                });
+                // The firm must have declared, from its own structure, that
+                // it files for this farm.
+                if kv::get_json::<Firm>(&format!("firm/{}", s.id))?.is_some() {
+                    firm = Some(Firm {
+                        id: s.id,
+                        name: s.name,
+                    });
+                } else {
+                    errors.push(fe("firm", "error.firm-no-mandate", &[("name", &s.name)]));
+                }
             }
             _ => errors.push(fe("firm", "error.firm", &[("value", &firm_id)])),
         }
@@ -500,6 +501,19 @@ fn save(cx: &Context, req: &Request) -> Result<Response, Error> {
     }
     if rows.is_empty() {
         errors.push(fe("supplier-1", "error.no-invoice", &[]));
+    }
+    // What one sending carries: the RIB and every copy, kept or new.
+    let rib_size = rib_upload
+        .map(|u| u.bytes.len())
+        .or(existing.as_ref().map(|r| r.rib.size))
+        .unwrap_or(0);
+    let sizes = rows.iter().map(|row| match (&row.6, &row.7) {
+        (Some(up), _) => up.bytes.len(),
+        (None, Some(stored)) => stored.size,
+        (None, None) => 0,
+    });
+    if let Err(m) = attachments::check_sendable(std::iter::once(rib_size).chain(sizes)) {
+        errors.push(FieldError::new("rib", m));
     }
     if !errors.is_empty() {
         let summary = if errors.len() == 1 {
@@ -603,6 +617,10 @@ fn send(cx: &Context, year: &str) -> Result<Response, Error> {
     if bank.is_none() {
         problems.push(FieldError::new("bank", message("error.no-bank", &[])));
     }
+    let files = std::iter::once(&r.rib).chain(r.invoices.iter().map(|i| &i.copy));
+    if let Err(m) = attachments::check_sendable(files.map(|f| f.size)) {
+        problems.push(FieldError::new("documents", m));
+    }
     let present = messages::lookup(&campaign.customs.siret)?
         .is_some_and(|s| s.active && s.kind == StructureKind::Public);
     if !present {
@@ -627,6 +645,9 @@ fn send(cx: &Context, year: &str) -> Result<Response, Error> {
         by: who(cx),
         comment: String::new(),
     });
+    for f in std::iter::once(&r.rib).chain(r.invoices.iter().map(|i| &i.copy)) {
+        attachments::send(&campaign.customs.siret, &cx.area, f)?;
+    }
     messages::send_json(&campaign.customs.siret, &cx.area, "request-sent", &r)?;
     if let Some(f) = &r.firm {
         messages::send_json(&f.id, &cx.area, "client-request", &r)?;
@@ -683,8 +704,12 @@ fn client_request(msg: &Message) -> Result<(), Error> {
     let Ok(r) = serde_json::from_str::<RefundRequest>(&msg.payload) else {
         return Ok(());
     };
-    // A farm speaks only for itself.
-    if r.farm_id != msg.from_structure || msg.from_area != "ict-refunds" {
+    // A farm speaks only for itself, and the firm keeps only the requests
+    // of the farms it declared filing for.
+    if r.farm_id != msg.from_structure || msg.from_area != AREA {
+        return Ok(());
+    }
+    if kv::get_json::<Firm>(&format!("mandate/{}", r.farm_id))?.is_none() {
         return Ok(());
     }
     kv::set_json(&format!("client/{}/{}", r.farm_id, r.year), &r)
@@ -693,11 +718,16 @@ fn client_request(msg: &Message) -> Result<(), Error> {
 // ---- the customs' side ------------------------------------------------------------
 
 fn received(_cx: &Context, msg: &Message) -> Result<(), Error> {
-    let Ok(r) = serde_json::from_str::<RefundRequest>(&msg.payload) else {
+    let Ok(mut r) = serde_json::from_str::<RefundRequest>(&msg.payload) else {
         return Ok(());
     };
     if r.farm_id != msg.from_structure {
         return Ok(());
+    }
+    // The files' bytes came ahead as parts, filed under the farm.
+    r.rib = attachments::received(&msg.from_structure, &r.rib);
+    for i in &mut r.invoices {
+        i.copy = attachments::received(&msg.from_structure, &i.copy);
     }
     let key = format!("recv/{}/{}", r.farm_id, r.year);
     // One request per farm and campaign: a copy already here stays.
@@ -791,4 +821,197 @@ fn decide(cx: &Context, req: &Request, farm: &str, year: &str) -> Result<Respons
     Ok(Response::redirect(
         cx.href(&format!("/received/{farm}/{year}?done=1")),
     ))
+}
+
+// ---- delegation: the farms a firm files for ------------------------------------
+
+/// `mandate` / `mandate-withdrawn`: what a firm says of itself to a farm.
+#[derive(Debug, Serialize, Deserialize)]
+struct Mandate {
+    /// The firm's name, as its structure has it.
+    name: String,
+}
+
+/// The firm declares (`op=add`, `farm`) or withdraws (`op=remove`) a farm
+/// it files for; the farm's area is told.
+fn mandates(cx: &Context, req: &Request) -> Result<Response, Error> {
+    let me = cx.structure.clone().ok_or(Error::NotFound)?;
+    let farm: String = req
+        .form_value("farm")
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let payload = Mandate {
+        name: me.name.clone(),
+    };
+    if req.form_value("op") == Some("remove") {
+        if kv::get_json::<Firm>(&format!("mandate/{farm}"))?.is_some() {
+            kv::delete(&format!("mandate/{farm}"))?;
+            messages::send_json(&farm, AREA, "mandate-withdrawn", &payload)?;
+        }
+        return Ok(Response::redirect(cx.href("/?done=withdrawn")));
+    }
+    let found = messages::lookup(&farm)?
+        .filter(|s| s.active && s.kind == StructureKind::Private && s.id != me.id);
+    let Some(found) = found else {
+        let errors = vec![fe("farm", "error.farm", &[("value", &farm)])];
+        let view = list_view(cx, req)?;
+        return Ok(Response::invalid(
+            message("form.fix-one", &[]),
+            errors,
+            view,
+        ));
+    };
+    kv::set_json(
+        &format!("mandate/{}", found.id),
+        &Firm {
+            id: found.id.clone(),
+            name: found.name,
+        },
+    )?;
+    messages::send_json(&found.id, AREA, "mandate", &payload)?;
+    Ok(Response::redirect(cx.href("/?done=declared")))
+}
+
+/// On the farm's side: a firm declared filing for it, or withdrew.
+fn mandate_changed(msg: &Message) -> Result<(), Error> {
+    if msg.from_area != AREA {
+        return Ok(());
+    }
+    let Ok(m) = serde_json::from_str::<Mandate>(&msg.payload) else {
+        return Ok(());
+    };
+    let key = format!("firm/{}", msg.from_structure);
+    if msg.kind == "mandate" {
+        kv::set_json(
+            &key,
+            &Firm {
+                id: msg.from_structure.clone(),
+                name: m.name,
+            },
+        )
+    } else {
+        kv::delete(&key)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_sdk::messages::{Recipient, register_test_recipient};
+    use portico_sdk::testing::TestHost;
+
+    const FARM: &str = "44311871000013";
+    /// The test host's own structure plays the firm.
+    const FIRM: &str = "73282932000074";
+
+    fn farm_recipient() {
+        register_test_recipient(Recipient {
+            id: FARM.into(),
+            name: "EARL des Trois Chênes".into(),
+            kind: StructureKind::Private,
+            active: true,
+            services: Vec::new(),
+            recipient_rule: "none".into(),
+        });
+    }
+
+    fn from(structure: &str, kind: &str, payload: &str) -> Message {
+        Message {
+            id: format!("{structure}-{kind}-{}", payload.len()),
+            from_structure: structure.into(),
+            from_area: AREA.into(),
+            kind: kind.into(),
+            payload: payload.into(),
+        }
+    }
+
+    fn client_copy() -> String {
+        let r = RefundRequest {
+            year: 2024,
+            category: "farming-company".into(),
+            farm_id: FARM.into(),
+            farm_name: "EARL des Trois Chênes".into(),
+            filed_by: "Paul".into(),
+            firm: Some(Firm {
+                id: FIRM.into(),
+                name: "Acme Supplies".into(),
+            }),
+            rib: FileRef {
+                name: "rib.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1,
+                key: "file/2024/rib/1".into(),
+            },
+            bank: None,
+            invoices: Vec::new(),
+            advances: 0,
+            adjusted: None,
+            status: "MISE_A_DISPOSITION".into(),
+            history: Vec::new(),
+            unseen: false,
+        };
+        serde_json::to_string(&r).unwrap()
+    }
+
+    #[test]
+    fn a_firm_keeps_a_farms_requests_only_while_it_files_for_that_farm() {
+        farm_recipient();
+        let host = TestHost::new()
+            .area(AREA)
+            .grant(&["kv", "messages", "facts"]);
+        // Not declared: the farm's copy is dropped.
+        host.deliver::<IctRefunds>(&from(FARM, "client-request", &client_copy()))
+            .unwrap();
+        assert!(host.kv_json(&format!("client/{FARM}/2024")).is_none());
+        // Declared from the firm's structure: the farm is told, copies kept.
+        let declared =
+            host.handle::<IctRefunds>(&Request::post("/mandates", [("op", "add"), ("farm", FARM)]));
+        assert!(declared.redirect_target().is_some(), "{declared:?}");
+        let told = host.sent_messages();
+        assert_eq!(
+            (told[0].to_structure.as_str(), told[0].kind.as_str()),
+            (FARM, "mandate")
+        );
+        host.deliver::<IctRefunds>(&from(FARM, "client-request", &client_copy()))
+            .unwrap();
+        assert!(host.kv_json(&format!("client/{FARM}/2024")).is_some());
+        // Withdrawn: the farm is told, and later copies are dropped.
+        host.handle::<IctRefunds>(&Request::post(
+            "/mandates",
+            [("op", "remove"), ("farm", FARM)],
+        ));
+        assert_eq!(host.sent_messages()[1].kind, "mandate-withdrawn");
+        assert!(host.kv_json(&format!("mandate/{FARM}")).is_none());
+        // An unknown SIRET is refused on its field.
+        let wrong = host.handle::<IctRefunds>(&Request::post(
+            "/mandates",
+            [("op", "add"), ("farm", "12345678901234")],
+        ));
+        assert!(matches!(wrong, Response::Invalid(ref i) if i.fields[0].field == "farm"));
+    }
+
+    #[test]
+    fn a_farm_learns_which_firms_file_for_it_from_the_firms_alone() {
+        let host = TestHost::new()
+            .area(AREA)
+            .grant(&["kv", "messages", "facts"]);
+        let mandate = r#"{"name":"Compta Rurale"}"#;
+        host.deliver::<IctRefunds>(&from("80123456700015", "mandate", mandate))
+            .unwrap();
+        assert_eq!(
+            host.kv_json("firm/80123456700015").unwrap()["name"],
+            "Compta Rurale"
+        );
+        // Another area of the firm cannot speak for it.
+        let mut forged = from("51234567800019", "mandate", mandate);
+        forged.from_area = "sent-requests".into();
+        host.deliver::<IctRefunds>(&forged).unwrap();
+        assert!(host.kv_json("firm/51234567800019").is_none());
+        host.deliver::<IctRefunds>(&from("80123456700015", "mandate-withdrawn", mandate))
+            .unwrap();
+        assert!(host.kv_json("firm/80123456700015").is_none());
+    }
 }

@@ -33,6 +33,10 @@ pub struct Campaign {
     pub year: u32,
     /// Where the rates come from.
     pub source: String,
+    /// Whether the rates are illustrative (not yet the published notice's):
+    /// every page that computes a refund says so.
+    #[serde(default)]
+    pub illustrative: bool,
     /// Who processes the requests.
     pub customs: Customs,
     /// Refund per unit, by product.

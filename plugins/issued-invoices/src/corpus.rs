@@ -1,5 +1,5 @@
-//! The public EN 16931 conformance corpus kept in `tests/fixtures/en16931`
-//! (see its `ORIGIN.md`), and the one change made to an example before it
+//! The public EN 16931 conformance corpus (not kept in this repository; see
+//! `tests/fixtures/en16931/README.md`), and the one change made to an example before it
 //! is deposited on a portal: the seller's and buyer's legal registration
 //! identifiers (BT-30, BT-47) become SIRETs of structures that exist there,
 //! with scheme 0009. Done here, in code, so the files stay as published.

@@ -175,17 +175,7 @@ pub const RECIPIENT_STATUSES: [&str; 10] = [
 ];
 
 /// A stored file (main deposit or attachment), kept in chunks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRef {
-    /// File name, with its extension.
-    pub name: String,
-    /// Media type as given.
-    pub content_type: String,
-    /// Size in bytes.
-    pub size: usize,
-    /// Storage key prefix of its chunks.
-    pub key: String,
-}
+pub use portico_sdk::attachments::FileRef;
 
 /// One line of the invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

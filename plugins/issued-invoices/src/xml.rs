@@ -146,6 +146,7 @@ pub fn read(bytes: &[u8]) -> Result<(Invoice, Vec<Finding>), String> {
         ("CrossIndustryInvoice", CII) => {
             let (inv, mut findings) = cii::read(root);
             findings.extend(syntax::check(root, inv.syntax));
+            findings.retain(|f| !syntax::waived(&f.rule, inv.specification.as_deref()));
             Ok((inv, findings))
         }
         (name, ns) => Err(compose(

@@ -28,10 +28,10 @@ pub mod model;
 
 use model::{Bank, Court, Decision, Document, Event, Line, Statement};
 use portico_sdk::attachments::{self, FileRef};
+use portico_sdk::attention::{self, Item};
 use portico_sdk::{
     Area, Context, Error, FieldError, Message, Request, Response, StructureKind, View, facts,
-    i18n::{in_language, message},
-    kv, messages,
+    i18n::message, kv, messages,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -48,8 +48,6 @@ const MAX_TEXT_CHARS: usize = 200;
 const MAX_REASON_CHARS: usize = 1000;
 /// Largest amount of one line: 10 million euros, in cents.
 const MAX_LINE_CENTS: i64 = 1_000_000_000;
-/// Statements read per storage page.
-const LIST_PAGE: u32 = 1000;
 /// Items of the homepage's attention list.
 const ATTENTION_ITEMS: usize = 8;
 
@@ -118,6 +116,10 @@ impl Area for JusticeCosts {
     }
 
     fn on_message(cx: &Context, msg: &Message) -> Result<(), Error> {
+        // The documents' bytes, ahead of the statement that names them.
+        if attachments::receive(msg)? {
+            return Ok(());
+        }
         match msg.kind.as_str() {
             "statement-sent" => received(cx, msg),
             "status-changed" => status_changed(cx, msg),
@@ -141,19 +143,6 @@ fn store(st: &Statement) -> Result<(), Error> {
     kv::set_json(&key(&st.id), st)
 }
 
-fn all<T: for<'de> Deserialize<'de>>(prefix: &str) -> Result<Vec<T>, Error> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = kv::list_json::<T>(prefix, after.as_deref(), LIST_PAGE)?;
-        out.extend(page.items.into_iter().map(|(_, v)| v));
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return Ok(out),
-        }
-    }
-}
-
 /// A statement the provider may still change: a draft, or one the
 /// jurisdiction asked to correct.
 fn editable(st: &Statement) -> bool {
@@ -166,13 +155,12 @@ fn who(cx: &Context) -> String {
         .to_string()
 }
 
+/// A document as a download: the provider's own copy, or the jurisdiction's
+/// copy of the bytes the provider sent with the statement ("not found"
+/// while they are still arriving).
 fn download(doc: Option<&Document>) -> Result<Response, Error> {
     match doc {
-        Some(d) => Ok(Response::download(
-            &d.file.name,
-            &d.file.content_type,
-            attachments::load(&d.file)?,
-        )),
+        Some(d) => attachments::download(&d.file),
         None => Ok(Response::not_found()),
     }
 }
@@ -220,7 +208,7 @@ fn statement_json(st: &Statement) -> Value {
 }
 
 fn list(cx: &Context, req: &Request) -> Result<Response, Error> {
-    let mut list: Vec<Statement> = all("st/")?;
+    let mut list: Vec<Statement> = kv::list_all_json("st/")?;
     list.sort_by_key(|s| std::cmp::Reverse(s.history.first().map_or(0, |e| e.at_ms)));
     let rows: Vec<Value> = list.iter().map(statement_json).collect();
     Ok(Response::View(View::new(
@@ -523,6 +511,17 @@ fn save(cx: &Context, req: &Request, id: Option<&str>) -> Result<Response, Error
             }
         }
     }
+    // What one sending carries: the documents kept and the new ones.
+    let sizes = documents
+        .iter()
+        .filter(|d| !uploads.iter().any(|(k, _)| *k == d.kind))
+        .map(|d| d.file.size)
+        .chain(uploads.iter().map(|(_, up)| up.bytes.len()));
+    if let Err(m) = attachments::check_sendable(sizes)
+        && let Some((kind, _)) = uploads.last()
+    {
+        errors.push(FieldError::new(format!("doc-{kind}"), m));
+    }
     let has = |kind: &str| {
         documents.iter().any(|d| d.kind == kind) || uploads.iter().any(|(k, _)| *k == kind)
     };
@@ -639,6 +638,9 @@ fn send(cx: &Context, id: &str) -> Result<Response, Error> {
     if bank.is_none() {
         problems.push(FieldError::new("bank", message("error.no-bank", &[])));
     }
+    if let Err(m) = attachments::check_sendable(st.documents.iter().map(|d| d.file.size)) {
+        problems.push(FieldError::new("documents", m));
+    }
     let on_portal = messages::lookup(&st.court.siret)?
         .is_some_and(|r| r.active && r.kind == StructureKind::Public);
     if !on_portal {
@@ -668,6 +670,9 @@ fn send(cx: &Context, id: &str) -> Result<Response, Error> {
             String::new()
         },
     });
+    for d in &st.documents {
+        attachments::send(&st.court.siret, &cx.area, &d.file)?;
+    }
     messages::send_json(&st.court.siret, &cx.area, "statement-sent", &st)?;
     store(&st)?;
     publish_provider()?;
@@ -716,7 +721,7 @@ fn delivery_failed(cx: &Context, msg: &Message) -> Result<(), Error> {
         return Ok(());
     }
     let to = v["to-structure"].as_str().unwrap_or("");
-    for mut st in all::<Statement>("st/")? {
+    for mut st in kv::list_all_json::<Statement>("st/")? {
         if st.status == "MISE_A_DISPOSITION" && st.court.siret == to {
             st.status = "BROUILLON".into();
             st.history.push(Event {
@@ -734,54 +739,26 @@ fn delivery_failed(cx: &Context, msg: &Message) -> Result<(), Error> {
 
 // ---- the homepage's attention list --------------------------------------------
 
-/// One line of the homepage's "needs your attention", in both languages.
-#[derive(Serialize)]
-struct Attention {
-    href: String,
-    tone: &'static str,
-    fr: String,
-    en: String,
-}
-
-fn both(key: &str, args: &[(&str, &str)]) -> (String, String) {
-    let text = message(key, args);
-    let [(_, fr), (_, en)] = <JusticeCosts as Area>::messages() else {
-        return (text.clone(), text);
-    };
-    (
-        in_language(&text, "fr", Some(fr)),
-        in_language(&text, "en", Some(en)),
-    )
-}
-
-fn publish(items: Vec<Attention>) -> Result<(), Error> {
-    if items.is_empty() {
-        facts::clear("attention")?;
-        return Ok(());
-    }
-    facts::set_json("attention", &json!({ "items": items }))
-}
-
 /// The provider's side: statements whose new status was not seen yet.
 fn publish_provider() -> Result<(), Error> {
-    let mut list: Vec<Statement> = all("st/")?;
+    let mut list: Vec<Statement> = kv::list_all_json("st/")?;
     list.retain(|s| s.unseen);
     list.sort_by_key(|s| std::cmp::Reverse(s.history.last().map_or(0, |e| e.at_ms)));
     let items = list
         .iter()
         .take(ATTENTION_ITEMS)
         .map(|s| {
-            let status = both(&format!("status.{}", s.status), &[]);
-            let (fr, en) = both("attention.statement", &[("number", &s.number)]);
-            Attention {
-                href: format!("/statement/{}", s.id),
-                tone: model::tone(&s.status),
-                fr: format!("{fr} {}", status.0),
-                en: format!("{en} {}", status.1),
-            }
+            Item::new::<JusticeCosts>(
+                format!("/statement/{}", s.id),
+                model::tone(&s.status),
+                &[
+                    &message("attention.statement", &[("number", &s.number)]),
+                    &message(&format!("status.{}", s.status), &[]),
+                ],
+            )
         })
-        .collect();
-    publish(items)
+        .collect::<Vec<_>>();
+    attention::publish(&items)
 }
 
 // ---- the jurisdiction's side ---------------------------------------------------
@@ -819,7 +796,10 @@ fn received(cx: &Context, msg: &Message) -> Result<(), Error> {
     {
         return Ok(());
     }
-    // Files stay with the provider; the jurisdiction keeps their names.
+    // The documents' bytes came ahead as parts, filed under the provider.
+    for d in &mut st.documents {
+        d.file = attachments::received(&msg.from_structure, &d.file);
+    }
     st.unseen = false;
     let mut r = existing.unwrap_or(Received {
         statement: st.clone(),
@@ -833,7 +813,7 @@ fn received(cx: &Context, msg: &Message) -> Result<(), Error> {
 }
 
 fn inbox(cx: &Context) -> Result<Response, Error> {
-    let mut list: Vec<Received> = all("recv/")?;
+    let mut list: Vec<Received> = kv::list_all_json("recv/")?;
     list.sort_by_key(|r| std::cmp::Reverse(r.received_ms));
     let rows: Vec<Value> = list
         .iter()
@@ -930,18 +910,28 @@ fn decide(cx: &Context, req: &Request, provider: &str, id: &str) -> Result<Respo
 
 /// The jurisdiction's side: how many statements wait for a decision.
 fn publish_court() -> Result<(), Error> {
-    let waiting = all::<Received>("recv/")?
+    let waiting = kv::list_all_json::<Received>("recv/")?
         .iter()
         .filter(|r| r.statement.status == "MISE_A_DISPOSITION")
         .count();
-    if waiting == 0 {
-        return publish(Vec::new());
+    attention::waiting::<JusticeCosts>(waiting, "attention.to-process")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attention_items_read_in_both_languages() {
+        let item = Item::new::<JusticeCosts>(
+            "/statement/000001",
+            "done",
+            &[
+                &message("attention.statement", &[("number", "M-1")]),
+                &message("status.CERTIFIE", &[]),
+            ],
+        );
+        assert_eq!(item.fr, "Mémoire M-1 : Certifié");
+        assert_eq!(item.en, "Statement M-1: Certified");
     }
-    let (fr, en) = both("attention.to-process", &[("count", &waiting.to_string())]);
-    publish(vec![Attention {
-        href: String::new(),
-        tone: "progress",
-        fr,
-        en,
-    }])
 }

@@ -255,7 +255,7 @@ fn create_structure(req: &Request) -> Result<Response, Error> {
     let identifier = if identifier_type == Some(IdentifierType::Siret) {
         form.field("identifier")
             .required()
-            .check_with(|v| siret::validate(v).map(drop).map_err(|e| e.to_string()))
+            .check_with(|v| siret::validate(v).map(drop).map_err(|e| e.message()))
             .value()
     } else {
         form.field("identifier")

@@ -22,6 +22,7 @@
 pub mod model;
 
 use model::{Actor, Contract, Dossier, Event, Kind, Party, Piece};
+use portico_sdk::attachments::{self, FileRef};
 use portico_sdk::{
     Area, Context, Error, Form, Message, Request, Response, StructureKind, View, facts, i18n, kv,
     messages, timers,
@@ -56,6 +57,10 @@ impl Area for WorkInvoices {
             ("row.html", include_str!("../templates/row.html")),
             ("amount.html", include_str!("../templates/amount.html")),
             (
+                "documents.html",
+                include_str!("../templates/documents.html"),
+            ),
+            (
                 "contract-new.html",
                 include_str!("../templates/contract-new.html"),
             ),
@@ -87,12 +92,17 @@ impl Area for WorkInvoices {
                 let d = load_dossier(s, n, no)?;
                 Ok(Response::View(file_view(cx, &d, req.query_value("done"))?))
             }
+            (false, ["file", s, n, no, "piece", i, j]) => piece_file(cx, s, n, no, i, j),
             (true, ["file", s, n, no, action]) => act(cx, req, s, n, no, action),
             _ => Ok(Response::not_found()),
         }
     }
 
     fn on_message(cx: &Context, msg: &Message) -> Result<(), Error> {
+        // A piece's documents, ahead of the file that names them.
+        if attachments::receive(msg)? {
+            return Ok(());
+        }
         match msg.kind.as_str() {
             "contract" => contract_received(cx, msg),
             "dossier" => dossier_received(cx, msg),
@@ -243,7 +253,13 @@ fn create_contract(cx: &Context, req: &Request) -> Result<Response, Error> {
         )
         .value();
     let object = form.field("object").required().max_chars(200).value();
-    let moe_id = form.field("moe").required().check_with(siret).value();
+    // An MOE absent from the portal: the firm deposits straight to the MOA.
+    let moe_absent = req.form_value("moe_absent") == Some("yes");
+    let moe_id = if moe_absent {
+        String::new()
+    } else {
+        form.field("moe").required().check_with(siret).value()
+    };
     let moa_id = form.field("moa").required().check_with(siret).value();
     let fin_id = form.field("financial").required().check_with(siret).value();
     let order_number = form.field("order_number").max_chars(50).value();
@@ -311,7 +327,8 @@ fn create_contract(cx: &Context, req: &Request) -> Result<Response, Error> {
         financial,
         order_number,
         service_code,
-        moe_delegation,
+        moe_delegation: moe_delegation && !moe_absent,
+        moe_absent,
         moe_days,
         moa_days,
         dg_days,
@@ -374,7 +391,9 @@ fn contract_view(cx: &Context, c: &Contract, done: Option<&str>) -> Result<View,
 
 /// `POST /contract/{s}/{n}/deposit`: the firm deposits a monthly draft
 /// statement (A4) or its final draft (A7), addressed to the MOE; the
-/// payment period starts now (the MOE's receipt).
+/// payment period starts now (the MOE's receipt). When the MOE does not use
+/// the portal, an initial submission to the MOA (A6, or A7 for the MOA's
+/// general statement), whose receipt starts the period.
 fn deposit(cx: &Context, req: &Request, s: &str, n: &str) -> Result<Response, Error> {
     let c = load_contract(s, n)?;
     let me = me(cx)?;
@@ -393,6 +412,7 @@ fn deposit(cx: &Context, req: &Request, s: &str, n: &str) -> Result<Response, Er
         .value();
     let (net, rate) = amount_fields(&mut form, None);
     let comment = form.field("comment").max_chars(MAX_COMMENT_CHARS).value();
+    let uploads = documents(&mut form, req, &c);
     if kind == "final"
         && existing
             .iter()
@@ -406,23 +426,49 @@ fn deposit(cx: &Context, req: &Request, s: &str, n: &str) -> Result<Response, Er
     } else {
         Kind::Monthly
     };
-    let code = if kind == Kind::Final { "A7" } else { "A4" };
+    // Addressed to the MOE; without one on the portal, an initial
+    // submission to the MOA (the firm's A6 validated account statement, or
+    // its final draft A7 for the MOA's general statement).
+    let (code, step, holder, days, status) = match (kind, c.moe_absent) {
+        (Kind::Monthly, false) => (
+            "A4",
+            "A16",
+            Actor::Moe,
+            c.moe_days,
+            "MISE_A_DISPOSITION_MOE",
+        ),
+        (Kind::Final, false) => (
+            "A7",
+            "A17",
+            Actor::Moe,
+            c.moe_days,
+            "MISE_A_DISPOSITION_MOE",
+        ),
+        (Kind::Monthly, true) => (
+            "A6",
+            "A19",
+            Actor::Moa,
+            c.moa_days,
+            "MISE_A_DISPOSITION_MOA",
+        ),
+        (Kind::Final, true) => ("A7", "A20", Actor::Moa, c.dg_days, "MISE_A_DISPOSITION_MOA"),
+    };
     let now = cx.now_ms;
     let mut d = Dossier {
         contract: c.clone(),
         no: existing.iter().map(|d| d.no).max().unwrap_or(0) + 1,
         kind,
         version: 1,
-        step: if kind == Kind::Final { "A17" } else { "A16" }.into(),
-        holder: Some(Actor::Moe),
+        step: step.into(),
+        holder: Some(holder),
         since_ms: now,
-        due_ms: Some(now + c.moe_days * model::DAY_MS),
+        due_ms: Some(now + days * model::DAY_MS),
         overdue: false,
         payment_from_ms: now,
         payment_due_ms: now + c.payment_days * model::DAY_MS,
         tacit_open: false,
         sent_to_financial: false,
-        status: "MISE_A_DISPOSITION_MOE".into(),
+        status: status.into(),
         pieces: vec![Piece {
             code: code.into(),
             by: Actor::Supplier,
@@ -432,9 +478,10 @@ fn deposit(cx: &Context, req: &Request, s: &str, n: &str) -> Result<Response, Er
             vat_rate: rate,
             comment: comment.clone(),
             late: false,
+            files: Vec::new(),
         }],
         events: vec![Event {
-            status: "MISE_A_DISPOSITION_MOE".into(),
+            status: status.into(),
             at_ms: now,
             by: Some(Actor::Supplier),
             person: who(cx),
@@ -442,6 +489,7 @@ fn deposit(cx: &Context, req: &Request, s: &str, n: &str) -> Result<Response, Er
             comment,
         }],
     };
+    d.pieces[0].files = share(cx, &d, &uploads)?;
     changed(cx, &mut d)?;
     publish_turns(cx)?;
     Ok(Response::redirect(cx.href(&format!(
@@ -550,6 +598,11 @@ fn act(
                 .value();
         }
     }
+    let uploads = if matches!(action, "statement" | "validate" | "tacit-draft" | "sign") {
+        documents(&mut form, req, &d.contract)
+    } else {
+        Vec::new()
+    };
     form.finish(|| file_view(cx, &d, None))?;
     let now = cx.now_ms;
     let late = d.due_ms.is_some_and(|due| now > due);
@@ -559,6 +612,7 @@ fn act(
         d.holder.unwrap_or(Actor::Supplier)
     };
     if !code.is_empty() {
+        let files = share(cx, &d, &uploads)?;
         d.pieces.push(Piece {
             code: code.into(),
             by,
@@ -568,6 +622,7 @@ fn act(
             vat_rate: rate,
             comment: comment.clone(),
             late: late && action != "tacit-draft",
+            files,
         });
     }
     d.events.push(Event {
@@ -730,6 +785,7 @@ fn step_due(cx: &Context, msg: &Message) -> Result<(), Error> {
             vat_rate: rate,
             comment: String::new(),
             late: false,
+            files: Vec::new(),
         });
         d.events.push(Event {
             status: "DGD_TACITE".into(),
@@ -932,10 +988,13 @@ fn file_view(cx: &Context, d: &Dossier, done: Option<&str>) -> Result<View, Erro
             "payment_from_ms": d.payment_from_ms,
             "payment_due_ms": d.payment_due_ms,
             "payment_days_left": model::days_left(cx.now_ms, d.payment_due_ms),
-            "pieces": d.pieces.iter().map(|p| json!({
+            "pieces": d.pieces.iter().enumerate().map(|(i, p)| json!({
                 "code": p.code, "by": p.by, "by_name": d.contract.party(p.by).name, "person": p.person,
                 "at_ms": p.at_ms, "net": money::cents(p.net), "vat_rate": money::rate(p.vat_rate),
                 "comment": p.comment, "late": p.late,
+                "files": p.files.iter().enumerate().map(|(j, f)| json!({
+                    "name": f.name, "size": f.size, "href": format!("{base}/piece/{i}/{j}"),
+                })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "events": d.events.iter().rev().map(|e| json!({
                 "status": e.status, "tone": model::tone(&e.status), "at_ms": e.at_ms,
@@ -1006,4 +1065,91 @@ fn publish_turns(cx: &Context) -> Result<(), Error> {
         "turns",
         &json!({"your_turn": your_turn, "waiting": waiting, "overdue": overdue, "items": items}),
     )
+}
+
+// ---------------------------------------------------------------- documents
+
+/// Most documents on one piece.
+const MAX_FILES: usize = 5;
+
+/// The piece's documents (`documents`, several files), each checked
+/// against the portal's upload rules, and all together against what one
+/// sending carries to every party; errors go on the field.
+fn documents<'r>(form: &mut Form, req: &'r Request, c: &Contract) -> Vec<&'r portico_sdk::Upload> {
+    let uploads: Vec<&portico_sdk::Upload> = req
+        .files
+        .iter()
+        .filter(|u| u.field == "documents" && !u.filename.is_empty())
+        .collect();
+    if uploads.len() > MAX_FILES {
+        form.error(
+            "documents",
+            i18n::message("error.too-many-files", &[("max", &MAX_FILES.to_string())]),
+        );
+        return Vec::new();
+    }
+    for up in &uploads {
+        if let Err(m) = attachments::check(up) {
+            form.error("documents", m);
+            return Vec::new();
+        }
+    }
+    // Every other party receives every byte, in this one call.
+    let destinations = c.structures().len().saturating_sub(1);
+    if let Err(m) =
+        attachments::check_sendable_to(uploads.iter().map(|u| u.bytes.len()), destinations)
+    {
+        form.error("documents", m);
+        return Vec::new();
+    }
+    uploads
+}
+
+/// Stores the piece's documents and sends their bytes to every other party
+/// (ahead of the file's new version, which names them).
+fn share(
+    cx: &Context,
+    d: &Dossier,
+    uploads: &[&portico_sdk::Upload],
+) -> Result<Vec<FileRef>, Error> {
+    let me = me(cx)?;
+    let mut out = Vec::new();
+    for (j, up) in uploads.iter().enumerate() {
+        let key = format!("doc/{}/{}/{}/{j}", d.key(), d.pieces.len(), cx.now_ms);
+        let file = attachments::save(&key, up)?;
+        for s in d.contract.structures() {
+            if s != me.id {
+                attachments::send(&s, &cx.area, &file)?;
+            }
+        }
+        out.push(file);
+    }
+    Ok(out)
+}
+
+/// `GET /file/{s}/{n}/{no}/piece/{i}/{j}`: a piece's document, from this
+/// structure's own storage if it deposited the piece, else from the copy
+/// of the bytes its depositor sent (filed under the depositor).
+fn piece_file(
+    cx: &Context,
+    s: &str,
+    n: &str,
+    no: &str,
+    i: &str,
+    j: &str,
+) -> Result<Response, Error> {
+    let d = load_dossier(s, n, no)?;
+    let me = me(cx)?;
+    let piece = i.parse::<usize>().ok().and_then(|i| d.pieces.get(i));
+    let Some((piece, file)) =
+        piece.and_then(|p| Some((p, j.parse::<usize>().ok().and_then(|j| p.files.get(j))?)))
+    else {
+        return Ok(Response::not_found());
+    };
+    let depositor = &d.contract.party(piece.by).id;
+    if *depositor == me.id {
+        attachments::download(file)
+    } else {
+        attachments::download(&attachments::received(depositor, file))
+    }
 }

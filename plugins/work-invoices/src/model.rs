@@ -80,6 +80,11 @@ pub struct Contract {
     /// Whether the MOE holds the delegation to issue the general
     /// statement itself (A18 instead of A17).
     pub moe_delegation: bool,
+    /// The MOE does not use the portal (brief §6.3: "initial
+    /// submission"): the firm deposits its statements straight to the MOA
+    /// (A6 monthly, A7 final), and `moe` is empty.
+    #[serde(default)]
+    pub moe_absent: bool,
     /// MOE days per step.
     pub moe_days: u64,
     /// MOA days per payment statement.
@@ -118,7 +123,8 @@ impl Contract {
         let mut out: Vec<String> = Vec::new();
         for a in [Actor::Supplier, Actor::Moe, Actor::Moa, Actor::Financial] {
             let id = &self.party(a).id;
-            if !out.contains(id) {
+            // An actor absent from the portal has no structure.
+            if !id.is_empty() && !out.contains(id) {
                 out.push(id.clone());
             }
         }
@@ -131,7 +137,7 @@ impl Contract {
     }
 }
 
-/// One piece of the file (A4, A16, A19, A7, A17, A18, A20, A8, A22, A23).
+/// One piece of the file (A4, A6, A16, A19, A7, A17, A18, A20, A8, A22, A23).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Piece {
     /// Framework code (short: `A4`).
@@ -150,6 +156,10 @@ pub struct Piece {
     pub comment: String,
     /// Deposited after its step's deadline: marked forever.
     pub late: bool,
+    /// Supporting documents, as the depositor's structure stores them; the
+    /// other parties hold copies of the bytes filed under the depositor.
+    #[serde(default)]
+    pub files: Vec<portico_sdk::attachments::FileRef>,
 }
 
 /// One event of the timeline.

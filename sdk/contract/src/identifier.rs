@@ -12,6 +12,29 @@ pub struct IdentifierError {
     pub reason: String,
     /// The expected format for the chosen type.
     pub expected: &'static str,
+    /// The catalogue key of the message (`identifier.*` or `siret.*`, in the
+    /// SDK's catalogue); see [`IdentifierError::message`].
+    pub key: &'static str,
+    /// Its arguments (the expected format is a nested message).
+    args: Vec<(&'static str, serde_json::Value)>,
+}
+
+impl IdentifierError {
+    /// The message for the person who typed the identifier, as a reference
+    /// (`i18n:identifier.… {args}`) the host shows in the reader's
+    /// language, the expected format included. [`Display`](fmt::Display)
+    /// is the English text, for logs.
+    ///
+    /// ```
+    /// use portico_contract::{IdentifierType, identifier};
+    /// let e = identifier::parse(IdentifierType::Ridet, "12").unwrap_err();
+    /// assert!(e.message().starts_with("i18n:identifier.not-ridet {"));
+    /// assert!(e.message().contains(r#""i18n":"identifier.format.ridet""#));
+    /// assert!(e.message().contains(r#""value":"12""#));
+    /// ```
+    pub fn message(&self) -> String {
+        crate::i18n::reference_with(self.key, &self.args)
+    }
 }
 
 impl fmt::Display for IdentifierError {
@@ -43,45 +66,88 @@ pub fn normalize(input: &str) -> String {
 /// ```
 pub fn parse(ty: IdentifierType, input: &str) -> Result<String, IdentifierError> {
     let s = normalize(input);
-    let fail = |reason: String| IdentifierError {
-        reason,
-        expected: ty.expected_format(),
+    // The expected format, as a nested message.
+    let format = crate::i18n::nested(&format!("identifier.format.{}", ty.as_str()));
+    let fail = |reason: String, key: &'static str, value: Option<&str>| {
+        let mut args = vec![("expected", format.clone())];
+        if let Some(v) = value {
+            args.push(("value", serde_json::Value::String(v.to_owned())));
+        }
+        IdentifierError {
+            reason,
+            expected: ty.expected_format(),
+            key,
+            args,
+        }
     };
     if s.is_empty() {
-        return Err(fail("the identifier is empty".into()));
+        return Err(fail(
+            "the identifier is empty".into(),
+            "identifier.empty",
+            None,
+        ));
     }
     // The checks below slice by bytes: anything but ASCII is refused first,
     // so no slice can fall inside a multi-byte character.
     if ty != IdentifierType::Siret && !s.is_ascii() {
-        return Err(fail(format!(
-            "`{s}` contains characters other than letters, digits, dots or dashes"
-        )));
+        return Err(fail(
+            format!("`{s}` contains characters other than letters, digits, dots or dashes"),
+            "identifier.characters",
+            Some(&s),
+        ));
     }
     let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     let alnum = |t: &str| t.bytes().all(|b| b.is_ascii_alphanumeric());
     match ty {
         IdentifierType::Siret => {
-            siret::validate(&s).map_err(|e| fail(e.reason()))?;
+            siret::validate(&s).map_err(|e| {
+                let (key, args) = e.key();
+                IdentifierError {
+                    reason: e.reason(),
+                    expected: ty.expected_format(),
+                    key,
+                    args: args
+                        .into_iter()
+                        .map(|(n, v)| (n, serde_json::Value::String(v)))
+                        .collect(),
+                }
+            })?;
         }
         IdentifierType::Eu => {
             if s.starts_with("FR") {
-                return Err(fail("French structures register with their SIRET".into()));
+                return Err(fail(
+                    "French structures register with their SIRET".into(),
+                    "identifier.eu-french",
+                    None,
+                ));
             }
             let ok = (4..=15).contains(&s.len())
                 && s.as_bytes()[..2].iter().all(u8::is_ascii_alphabetic)
                 && alnum(&s[2..]);
             if !ok {
-                return Err(fail(format!("`{s}` is not an intra-EU VAT number")));
+                return Err(fail(
+                    format!("`{s}` is not an intra-EU VAT number"),
+                    "identifier.not-eu",
+                    Some(&s),
+                ));
             }
         }
         IdentifierType::Ridet => {
             if s.len() != 10 || !all_digits(&s) {
-                return Err(fail(format!("`{s}` is not a RIDET number")));
+                return Err(fail(
+                    format!("`{s}` is not a RIDET number"),
+                    "identifier.not-ridet",
+                    Some(&s),
+                ));
             }
         }
         IdentifierType::Tahiti => {
             if s.len() != 9 || !alnum(&s[..6]) || !all_digits(&s[6..]) {
-                return Err(fail(format!("`{s}` is not a TAHITI number")));
+                return Err(fail(
+                    format!("`{s}` is not a TAHITI number"),
+                    "identifier.not-tahiti",
+                    Some(&s),
+                ));
             }
         }
         IdentifierType::OutsideEu | IdentifierType::PrivateIndividual | IdentifierType::Other => {
@@ -89,7 +155,11 @@ pub fn parse(ty: IdentifierType, input: &str) -> Result<String, IdentifierError>
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
             if !ok {
-                return Err(fail(format!("`{s}` is not a valid identifier")));
+                return Err(fail(
+                    format!("`{s}` is not a valid identifier"),
+                    "identifier.invalid",
+                    Some(&s),
+                ));
             }
         }
     }
@@ -120,6 +190,46 @@ mod tests {
         );
         let err = parse(IdentifierType::Siret, "00000000000000").unwrap_err();
         assert!(err.reason.contains("nine zeros"), "{err}");
+        assert_eq!(err.message(), "i18n:siret.impossible-siren");
+    }
+
+    /// Every key an error can carry is in the SDK's catalogue, in both
+    /// languages (the host's catalogue includes it).
+    #[test]
+    fn every_message_key_is_in_the_sdk_catalogue() {
+        let catalogue = |lang: &str| -> serde_json::Value {
+            let path = format!("{}/../i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        };
+        let inputs = [
+            "",
+            "é",
+            "FR123",
+            "x",
+            "1234567",
+            "12345678912345",
+            "00000000000000",
+            "123a",
+        ];
+        for lang in ["fr", "en"] {
+            let c = catalogue(lang);
+            let has = |key: &str| {
+                key.split('.')
+                    .try_fold(&c, |v, k| v.get(k))
+                    .is_some_and(|v| v.is_string())
+            };
+            for ty in IdentifierType::ALL {
+                assert!(
+                    has(&format!("identifier.format.{}", ty.as_str())),
+                    "{lang}: {ty}"
+                );
+                for input in inputs {
+                    if let Err(e) = parse(ty, input) {
+                        assert!(has(e.key), "{lang}: {} ({ty}, {input:?})", e.key);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

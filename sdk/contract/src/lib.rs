@@ -9,6 +9,8 @@
 //!   [`RequestStatus`]) with their wire spelling and labels.
 //! - [`siret`]: the SIRET rule (Luhn, La Poste's exception, no all-zero SIREN).
 //! - [`identifier`]: every identifier type's syntax, SIRET included.
+//! - [`i18n`]: message references (`i18n:KEY {args}`), as the host and the
+//!   SDK translate them; the SIRET and identifier errors give theirs.
 //! - [`limits`]: what one host call may store or send (kv, facts, messages, timers),
 //!   each check answering a [`Refusal`] with the message the area receives.
 //! - [`names`]: the syntax of area ids, fact names, services and names of
@@ -19,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod i18n;
 pub mod identifier;
 pub mod limits;
 pub mod names;

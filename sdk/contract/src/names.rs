@@ -40,8 +40,10 @@ pub fn service_code(input: &str) -> Result<String, Refusal> {
     } else {
         Err(Refusal::Invalid {
             field: "code",
-            message: format!(
-                "a service code is 1 to {MAX_SERVICE_CODE} letters, digits, - or _ (e.g. SRV-ACCOUNTING)"
+            // "a service code is 1 to … letters, digits, - or _ (e.g. SRV-ACCOUNTING)"
+            message: crate::i18n::reference(
+                "name.service-code",
+                &[("max", MAX_SERVICE_CODE.to_string())],
             ),
         })
     }
@@ -52,7 +54,11 @@ pub fn service_code(input: &str) -> Result<String, Refusal> {
 pub fn service_name(input: &str) -> Result<String, Refusal> {
     label(input, MAX_SERVICE_NAME).ok_or_else(|| Refusal::Invalid {
         field: "name",
-        message: format!("the name is required, at most {MAX_SERVICE_NAME} characters"),
+        // "the name is required, at most … characters"
+        message: crate::i18n::reference(
+            "name.required-max",
+            &[("max", MAX_SERVICE_NAME.to_string())],
+        ),
     })
 }
 
@@ -61,7 +67,11 @@ pub fn service_name(input: &str) -> Result<String, Refusal> {
 pub fn structure_name(input: &str) -> Result<String, Refusal> {
     label(input, MAX_STRUCTURE_NAME).ok_or_else(|| Refusal::Invalid {
         field: "name",
-        message: format!("the name is required, at most {MAX_STRUCTURE_NAME} characters"),
+        // "the name is required, at most … characters"
+        message: crate::i18n::reference(
+            "name.required-max",
+            &[("max", MAX_STRUCTURE_NAME.to_string())],
+        ),
     })
 }
 

@@ -47,6 +47,36 @@ impl SiretError {
     }
 }
 
+impl SiretError {
+    /// The catalogue key of this error's message (`siret.*` in the SDK's
+    /// catalogue, `sdk/i18n/*.json`, which the host's includes) and its
+    /// arguments.
+    pub fn key(&self) -> (&'static str, Vec<(&'static str, String)>) {
+        match self {
+            Self::Empty => ("siret.empty", Vec::new()),
+            Self::NotDigits => ("siret.not-digits", Vec::new()),
+            Self::WrongLength(n) => ("siret.wrong-length", vec![("count", n.to_string())]),
+            Self::ImpossibleSiren => ("siret.impossible-siren", Vec::new()),
+            Self::BadChecksum => ("siret.bad-checksum", Vec::new()),
+        }
+    }
+
+    /// The message for the person who typed the number, as a reference
+    /// (`i18n:siret.… {args}`) that the host shows in the reader's language
+    /// (and the SDK's test host in English): what an area returns as a
+    /// form error. [`Display`](fmt::Display) is the English text, for logs.
+    ///
+    /// ```
+    /// use portico_contract::siret;
+    /// let e = siret::validate("123").unwrap_err();
+    /// assert_eq!(e.message(), r#"i18n:siret.wrong-length {"count":"3"}"#);
+    /// ```
+    pub fn message(&self) -> String {
+        let (key, args) = self.key();
+        crate::i18n::reference(key, &args)
+    }
+}
+
 impl fmt::Display for SiretError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const FORMAT: &str = "a SIRET is 14 digits, e.g. 732 829 320 00074";

@@ -6,6 +6,7 @@ use crate::auth;
 use crate::config::Install;
 use crate::directory::RequestStatus;
 use crate::directory::{Identifier, IdentifierType, StructureKind};
+use crate::i18n::reference;
 use crate::runtime::bindings::portico::area::account::{
     AreaSubscription, Host, LinkRequest, Membership, NewStructure, Profile, StructureMatch,
 };
@@ -15,9 +16,9 @@ use crate::store::{MIN_NAME_PREFIX, NewStructure as StoreNewStructure, StoreErro
 
 /// Structure searches per account: 20 at once, then one every 6 seconds.
 /// Each costs index reads and reveals a little of the directory.
-static SEARCHES: std::sync::LazyLock<crate::auth::CellRateLimit> = std::sync::LazyLock::new(|| {
-    crate::auth::CellRateLimit::new(20, std::time::Duration::from_secs(6))
-});
+/// Counted in the store: every host of the portal shares the budget.
+static SEARCHES: crate::auth::CellRateLimit =
+    crate::auth::CellRateLimit::new("structure-search", 20, std::time::Duration::from_secs(6));
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -41,16 +42,13 @@ impl HostState {
             .store()?
             .user(user_id)
             .map_err(|e| store_error(scope, e))?
-            .ok_or_else(|| HostError::NotFound("account not found".into()))?;
+            .ok_or_else(|| HostError::NotFound(reference("refusal.no-account-here", &[])))?;
         if user.email_verified {
             return Ok(());
         }
         Err(HostError::Invalid(vec![field(
             field_name,
-            format!(
-                "Confirm your email address before {doing}: open the link we sent to {}, or ask for a new one from the notice at the top of the page.",
-                user.email
-            ),
+            reference(doing, &[("email", &user.email)]),
         )]))
     }
 }
@@ -63,7 +61,7 @@ impl Host for HostState {
             .store()?
             .user(&user_id)
             .map_err(|e| store_error(&scope, e))?
-            .ok_or_else(|| HostError::NotFound("account not found".into()))?;
+            .ok_or_else(|| HostError::NotFound(reference("refusal.no-account-here", &[])))?;
         Ok(Profile {
             email: user.email,
             first_name: user.first_name,
@@ -124,16 +122,18 @@ impl Host for HostState {
             let valid: Vec<&str> = IdentifierType::ALL.iter().map(|t| t.as_str()).collect();
             errors.push(field(
                 "identifier-type",
-                format!(
-                    "unknown identifier type `{}`; choose one of {}",
-                    new.identifier_type,
-                    valid.join(", ")
+                reference(
+                    "refusal.identifier-type",
+                    &[
+                        ("value", &new.identifier_type),
+                        ("choices", &valid.join(", ")),
+                    ],
                 ),
             ));
         }
         let identifier = ty.and_then(|ty| {
             Identifier::parse(ty, &new.identifier)
-                .map_err(|e| errors.push(field("identifier", e.to_string())))
+                .map_err(|e| errors.push(field("identifier", e.message())))
                 .ok()
         });
         let name = portico_contract::names::structure_name(&new.name)
@@ -152,14 +152,28 @@ impl Host for HostState {
             return Err(HostError::Invalid(errors));
         };
         let user_id = UserId::new(self.user()?);
-        self.require_confirmed_email(&scope, &user_id, "identifier", "creating a structure")?;
+        self.require_confirmed_email(
+            &scope,
+            &user_id,
+            "identifier",
+            "refusal.confirm-email-create",
+        )?;
         let created = self
             .store()?
-            .create_structure(StoreNewStructure { identifier_type: ty, id: identifier, name, kind }, &user_id, self.now_ms())
+            .create_structure(
+                StoreNewStructure {
+                    identifier_type: ty,
+                    id: identifier,
+                    name,
+                    kind,
+                },
+                &user_id,
+                self.now_ms(),
+            )
             .map_err(|e| match e {
                 crate::store::StoreError::Conflict(_) => HostError::Invalid(vec![field(
                     "identifier",
-                    "a structure with this identifier already exists; ask its managers to link you to it",
+                    reference("refusal.structure-exists", &[]),
                 )]),
                 other => store_error(&scope, other),
             })?;
@@ -182,19 +196,21 @@ impl Host for HostState {
         if compact.chars().count() < MIN_NAME_PREFIX {
             return Err(HostError::Invalid(vec![field(
                 "query",
-                format!(
-                    "enter the structure's full identifier (14 digits for a SIRET), or at least {MIN_NAME_PREFIX} letters of a public body's name; suppliers are found by their identifier only"
+                reference(
+                    "refusal.search-query",
+                    &[("min", &MIN_NAME_PREFIX.to_string())],
                 ),
             )]));
         }
         let user_id = UserId::new(self.user()?);
-        let now = self.store()?.clock().instant();
-        if let Err(wait) = SEARCHES.take(user_id.as_str(), now) {
+        let store = self.store()?;
+        let now = store.clock().now_ms();
+        if let Err(wait) = SEARCHES.take(store, user_id.as_str(), now) {
             return Err(HostError::Invalid(vec![field(
                 "query",
-                format!(
-                    "You searched many times in a short while. Wait {} and try again.",
-                    crate::auth::throttle::in_words(wait)
+                reference(
+                    "refusal.search-throttled",
+                    &[("wait", &crate::auth::throttle::in_words(wait))],
                 ),
             )]));
         }
@@ -233,20 +249,28 @@ impl Host for HostState {
         let scope = self.authorize(HostCall::AccountLinks)?.clone();
         let err = |e| store_error(&scope, e);
         let user_id = UserId::new(self.user()?);
-        self.require_confirmed_email(&scope, &user_id, "structure", "asking to join a structure")?;
+        self.require_confirmed_email(&scope, &user_id, "structure", "refusal.confirm-email-join")?;
         let store = self.store()?.clone();
         let structure = store
             .structure(&structure_id)
             .map_err(err)?
             .filter(|s| s.active)
-            .ok_or_else(|| HostError::NotFound(format!("no active structure {structure_id}")))?;
+            .ok_or_else(|| {
+                HostError::NotFound(reference(
+                    "refusal.no-active-structure",
+                    &[("id", &structure_id)],
+                ))
+            })?;
         let known = store.services(&structure_id).map_err(err)?;
         let mut codes: Vec<String> = Vec::new();
         for code in services {
             if !known.iter().any(|s| s.active && s.code == code) {
                 return Err(HostError::Invalid(vec![field(
                     "services",
-                    format!("{} has no active service `{code}`", structure.name),
+                    reference(
+                        "refusal.no-service",
+                        &[("structure", &structure.name), ("code", &code)],
+                    ),
                 )]));
             }
             if !codes.contains(&code) {
@@ -353,19 +377,17 @@ impl Host for HostState {
             .area(&area)
             .filter(|a| a.spec.install == Install::OnRequest)
         else {
-            return Err(HostError::NotFound(format!(
-                "no area `{area}` is offered by subscription"
+            return Err(HostError::NotFound(reference(
+                "refusal.not-by-subscription",
+                &[("area", &area)],
             )));
         };
         // Asked of the one access rule: only an area this member could open
         // once subscribed (added, available, open to their role) is asked for.
         let err = |e| store_error(&scope, e);
         let store = self.store()?;
-        let not_here = || {
-            HostError::NotFound(format!(
-                "area `{area}` is not added to a structure you belong to"
-            ))
-        };
+        let not_here =
+            || HostError::NotFound(reference("refusal.area-not-yours", &[("area", &area)]));
         let structure = store
             .structure(&structure_id)
             .map_err(err)?
@@ -392,9 +414,13 @@ impl Host for HostState {
             Verdict::Open | Verdict::Closed(Reason::NotSubscribed) => {}
             Verdict::Closed(Reason::NotAdded) => return Err(not_here()),
             Verdict::Closed(reason) => {
-                return Err(HostError::NotFound(format!(
-                    "area `{area}` cannot be used in {}: {reason}",
-                    structure.name
+                return Err(HostError::NotFound(reference(
+                    "refusal.area-unusable",
+                    &[
+                        ("area", &area),
+                        ("structure", &structure.name),
+                        ("reason", &reason.to_string()),
+                    ],
                 )));
             }
         }
@@ -403,9 +429,9 @@ impl Host for HostState {
         store
             .request_subscription(&structure_id, &user_id, &area, mode, self.now_ms())
             .map_err(|e| match e {
-                StoreError::NotFound(_) => HostError::NotFound(format!(
-                    "area `{area}` is not added to a structure you belong to"
-                )),
+                StoreError::NotFound(_) => {
+                    HostError::NotFound(reference("refusal.area-not-yours", &[("area", &area)]))
+                }
                 other => store_error(&scope, other),
             })?;
         if let Err(e) = store.audit(

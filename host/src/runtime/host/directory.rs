@@ -13,6 +13,7 @@ use crate::access::{self, Reason};
 use crate::catalog::Catalog;
 use crate::config::{Install, Scope};
 use crate::directory::{RecipientRule, Role};
+use crate::i18n::reference;
 use crate::runtime::bindings::portico::area::directory::{
     AreaOffer, AuditEntry, Host, LinkRequest, Member, RecipientRule as WitRule,
     StructureSettings as Settings, Subscription,
@@ -70,10 +71,7 @@ fn field(field: &str, message: impl Into<String>) -> HostError {
 /// `secondary-manager` or `user`; the primary role only moves by transfer.
 fn assignable(role: types::Role) -> Result<Role, HostError> {
     match convert::role_from(role) {
-        Role::PrimaryManager => Err(field(
-            "role",
-            "choose secondary manager or user; the primary manager role is given by a transfer from the current primary manager",
-        )),
+        Role::PrimaryManager => Err(field("role", reference("refusal.role-primary", &[]))),
         r => Ok(r),
     }
 }
@@ -120,11 +118,7 @@ impl HostState {
             .role_in(&user, &structure)
             .map_err(|e| store_error(&scope, e))?
             .filter(|r| need == Need::Member || r.is_manager())
-            .ok_or_else(|| {
-                HostError::NotFound(
-                    "only a primary or secondary manager of this structure can do this".into(),
-                )
-            })?;
+            .ok_or_else(|| HostError::NotFound(reference("refusal.managers-only", &[])))?;
         Ok(Caller {
             scope,
             store,
@@ -142,7 +136,9 @@ impl HostState {
             .store
             .role_in(&id, &c.structure)
             .map_err(|e| c.err(e))?
-            .ok_or_else(|| HostError::NotFound(format!("no member {user_id} in this structure")))?;
+            .ok_or_else(|| {
+                HostError::NotFound(reference("refusal.no-member", &[("id", user_id)]))
+            })?;
         Ok((id, role))
     }
 
@@ -152,7 +148,7 @@ impl HostState {
             .store
             .structure(&c.structure)
             .map_err(|e| c.err(e))?
-            .ok_or_else(|| HostError::NotFound("structure not found".into()))?;
+            .ok_or_else(|| HostError::NotFound(reference("refusal.no-structure", &[])))?;
         let installs = c.store.installs(&c.structure).map_err(|e| c.err(e))?;
         let facts = c.store.facts(&c.structure).map_err(|e| c.err(e))?;
         let place = access::Place {
@@ -190,8 +186,9 @@ impl HostState {
         if Self::offers(&catalog, c)?.iter().any(|o| o.id == area) {
             Ok(())
         } else {
-            Err(HostError::NotFound(format!(
-                "no area `{area}` can be added to this structure"
+            Err(HostError::NotFound(reference(
+                "refusal.area-not-offered",
+                &[("area", area)],
             )))
         }
     }
@@ -262,13 +259,16 @@ impl Host for HostState {
             .ok_or_else(|| {
                 field(
                     "email",
-                    format!("no account uses {email}; the person must sign up first, or ask to be linked from My account"),
+                    reference("refusal.no-account", &[("email", &email)]),
                 )
             })?;
         c.store
             .add_member(&c.structure, &user.id, role)
             .map_err(|e| match e {
-                StoreError::Conflict(_) => field("email", format!("{email} is already a member")),
+                StoreError::Conflict(_) => field(
+                    "email",
+                    reference("refusal.already-member", &[("email", &email)]),
+                ),
                 other => c.err(other),
             })?;
         c.audit(
@@ -301,9 +301,10 @@ impl Host for HostState {
     fn transfer_primary(&mut self, user_id: String) -> Result<(), HostError> {
         let c = self.caller(HostCall::DirectoryMembership, Need::Manager)?;
         if c.role != Role::PrimaryManager {
-            return Err(HostError::Conflict(
-                "only the primary manager can transfer the role".into(),
-            ));
+            return Err(HostError::Conflict(reference(
+                "refusal.transfer-primary-only",
+                &[],
+            )));
         }
         let (id, _) = Self::member_of(&c, &user_id)?;
         c.store
@@ -373,7 +374,7 @@ impl Host for HostState {
             .store
             .structure(&c.structure)
             .map_err(|e| c.err(e))?
-            .ok_or_else(|| HostError::NotFound("structure not found".into()))?;
+            .ok_or_else(|| HostError::NotFound(reference("refusal.no-structure", &[])))?;
         Ok(Settings {
             kind: convert::kind(s.kind),
             active: s.active,
@@ -425,8 +426,9 @@ impl Host for HostState {
             .uninstall_area(&c.structure, &area)
             .map_err(|e| c.err(e))?;
         if !removed {
-            return Err(HostError::NotFound(format!(
-                "area `{area}` is not added to this structure"
+            return Err(HostError::NotFound(reference(
+                "refusal.area-not-added",
+                &[("area", &area)],
             )));
         }
         c.audit("area.remove", serde_json::json!({ "area": area }));
@@ -536,12 +538,15 @@ fn email_of(c: &Caller, id: &UserId) -> String {
 /// checked first, so a stale id refuses the whole batch before any change.
 fn decide_links(c: &Caller, user_ids: Vec<String>, role: Option<Role>) -> Result<(), HostError> {
     if user_ids.is_empty() {
-        return Err(field("user-ids", "select at least one request"));
+        return Err(field("user-ids", reference("refusal.select-requests", &[])));
     }
     if user_ids.len() > MAX_BULK {
-        return Err(HostError::LimitExceeded(format!(
-            "at most {MAX_BULK} requests are decided at once, not {}",
-            user_ids.len()
+        return Err(HostError::LimitExceeded(reference(
+            "refusal.bulk-limit",
+            &[
+                ("max", &MAX_BULK.to_string()),
+                ("count", &user_ids.len().to_string()),
+            ],
         )));
     }
     let pending = c.store.link_requests(&c.structure).map_err(|e| c.err(e))?;
@@ -550,8 +555,9 @@ fn decide_links(c: &Caller, user_ids: Vec<String>, role: Option<Role>) -> Result
             .iter()
             .any(|r| r.user.as_str() == id && r.status == crate::directory::RequestStatus::Pending);
         if !waiting {
-            return Err(HostError::NotFound(format!(
-                "no pending link request from {id} in this structure"
+            return Err(HostError::NotFound(reference(
+                "refusal.no-pending-request",
+                &[("id", id)],
             )));
         }
     }

@@ -5,6 +5,7 @@
 //! [`HostCall::capability`] is the whole permission model on one screen.
 
 mod account;
+mod api_clients;
 mod directory;
 mod facts;
 mod flows;
@@ -93,6 +94,8 @@ pub enum HostCall {
     FlowsRead,
     /// `flows.deposit` (contract 1.2.0)
     FlowsDeposit,
+    /// `api-clients.*` (contract 1.2.0)
+    ApiClients,
 }
 
 impl HostCall {
@@ -120,6 +123,7 @@ impl HostCall {
             LogWrite => Capability::Log,
             TimersSchedule | TimersCancel => Capability::Timers,
             FlowsRead | FlowsDeposit => Capability::Flows,
+            ApiClients => Capability::ApiClients,
         }
     }
 }

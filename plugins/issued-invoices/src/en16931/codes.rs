@@ -1,6 +1,6 @@
 //! The code lists of EN 16931 (BR-CL-…) as the CEN/TC 434 validation
-//! artefacts list them (`tests/fixtures/en16931/schematron/`, commit in
-//! ORIGIN.md); the conformance test fails when a list here differs from
+//! artefacts list them (`EN16931_SCHEMATRON_DIR`, see tests/fixtures/en16931/README.md, commit in
+//! that README); the conformance test fails when a list here differs from
 //! the files. Each list is space-separated with a space at each end, so a
 //! code is found as " CODE ".
 

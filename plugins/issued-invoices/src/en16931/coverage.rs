@@ -1,6 +1,6 @@
 //! Which of the CEN/TC 434 artefacts' assertions Portico checks, and why
 //! the others do not apply. The conformance test reads every assertion id
-//! of the schematron files (`tests/fixtures/en16931/schematron/`) and fails
+//! of the schematron files (`EN16931_SCHEMATRON_DIR`, see tests/fixtures/en16931/README.md) and fails
 //! on one that `status` does not place, on a "warning" that the artefacts
 //! make fatal, and on a checked code list that differs from theirs.
 

@@ -3,7 +3,7 @@
 //! restrictions (UBL-SR, UBL-DT, UBL-CR, CII-SR, CII-DT) and the few
 //! business rules on elements the model does not keep (BR-51, BR-54,
 //! BR-57, BR-65). Each entry follows one assertion of the CEN/TC 434
-//! artefacts (`tests/fixtures/en16931/schematron/`); elements are matched
+//! artefacts (`EN16931_SCHEMATRON_DIR`, see tests/fixtures/en16931/README.md); elements are matched
 //! by local name, which is unambiguous within each syntax.
 
 use super::codes::{self, listed};
@@ -236,6 +236,18 @@ fn place(n: Node<'_, '_>) -> String {
         .collect();
     names.reverse();
     names.join("/")
+}
+
+/// Whether a profile's own rules set aside one of the CEN syntax rules.
+/// Factur-X's Minimum, Basic WL, Basic and Extended profiles (and ZUGFeRD
+/// 2's) are validated against Factur-X's own XSD and schematron, not CEN's
+/// CII binding: their amount type carries an optional `currencyID` (the
+/// FNFE's published French examples write it on every amount), and no
+/// Factur-X schematron has CII-DT-031. A plain CII file, or Factur-X's
+/// EN 16931 profile (`urn:cen.eu:en16931:2017`), keeps CEN's rule.
+pub fn waived(rule: &str, specification: Option<&str>) -> bool {
+    let spec = specification.unwrap_or("").to_ascii_lowercase();
+    rule == "CII-DT-031" && (spec.contains("factur-x.eu:") || spec.contains("zugferd.de:"))
 }
 
 /// Checks the document's syntax-level rules; empty when it conforms.

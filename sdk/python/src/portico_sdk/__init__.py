@@ -58,7 +58,7 @@ from .types import (
 
 #: The contract this SDK is built against (``portico:area@…``): it needs a host
 #: implementing 1.1 or a later 1.x (1.1.0 added ``timers`` and ``messages.lookup``).
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,6 @@
+"""Lets the tests import the area (app.py, one directory up)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -98,6 +98,7 @@ pub mod log;
 pub mod messages;
 mod response;
 pub mod siret;
+pub mod tally;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 #[cfg(not(target_arch = "wasm32"))]

@@ -22,6 +22,7 @@ use model::{FileRef, HistoryEntry, Invoice, InvoiceInput, LineInput};
 use portico_sdk::messages::{self, Recipient};
 use portico_sdk::{
     Area, Context, Error, FieldError, Form, Message, Request, Response, View, facts, i18n, kv,
+    tally,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -109,7 +110,78 @@ fn load(id: &str) -> Result<Invoice, Error> {
 }
 
 fn store(inv: &Invoice) -> Result<(), Error> {
-    kv::set_json(&format!("inv/{}", inv.id), inv)
+    kv::set_json(&format!("inv/{}", inv.id), inv)?;
+    track(&inv.id, Some(inv))
+}
+
+/// The homepage's overview is a tally (`portico_sdk::tally`, kv
+/// `overview/…`), and the invoices to acknowledge are kv `ack/{id}`: each
+/// change moves them, so no call reads every invoice (a flow of 10,000
+/// would otherwise cost 10,000 reads per invoice).
+const OVERVIEW_TALLY: &str = "overview";
+
+/// How many invoices to acknowledge the homepage fact lists by name.
+const ACKNOWLEDGE_SHOWN: u32 = 20;
+
+/// Invoice `id`'s part in the overview and the list to acknowledge, now
+/// that it is `inv` (`None`: deleted).
+fn track(id: &str, inv: Option<&Invoice>) -> Result<(), Error> {
+    tally::record(
+        OVERVIEW_TALLY,
+        id,
+        inv.map(contribution).as_ref(),
+        rebuild_overview,
+    )?;
+    match inv {
+        Some(i) if i.needs_acknowledgement() => {
+            kv::set_json(&format!("ack/{id}"), &to_acknowledge(i))
+        }
+        _ => kv::delete(&format!("ack/{id}"))
+            .map(|_| ())
+            .map_err(Into::into),
+    }
+}
+
+/// One invoice's counts in the overview: its status, and the month it was
+/// paid with the days from deposit to payment.
+fn contribution(inv: &Invoice) -> tally::Counts {
+    let mut c = tally::Counts::new();
+    c.insert(format!("status/{}", model::known_status(&inv.status)), 1);
+    if inv.needs_acknowledgement() {
+        c.insert("to-acknowledge".into(), 1);
+    }
+    let at = |status: &str| {
+        inv.history
+            .iter()
+            .find(|h| h.status == status)
+            .map(|h| h.at_ms)
+    };
+    if let (Some(d), Some(p)) = (at("DEPOSEE"), at("MISE_EN_PAIEMENT")) {
+        let month = &portico_sdk::time::format_date(p)[..7];
+        c.insert(format!("paid/{month}/count"), 1);
+        c.insert(
+            format!("paid/{month}/days"),
+            p.saturating_sub(d) / 86_400_000,
+        );
+    }
+    c
+}
+
+fn to_acknowledge(i: &Invoice) -> serde_json::Value {
+    json!({"id": i.id, "number": i.number, "status": i.status, "label": model::status_label(&i.status)})
+}
+
+/// The tally and the list to acknowledge from every invoice: once, when an
+/// area upgraded with invoices already stored first needs them.
+fn rebuild_overview() -> Result<Vec<(String, tally::Counts)>, Error> {
+    let invoices = all_invoices()?;
+    for i in invoices.iter().filter(|i| i.needs_acknowledgement()) {
+        kv::set_json(&format!("ack/{}", i.id), &to_acknowledge(i))?;
+    }
+    Ok(invoices
+        .iter()
+        .map(|i| (i.id.clone(), contribution(i)))
+        .collect())
 }
 
 fn all_invoices() -> Result<Vec<Invoice>, Error> {
@@ -148,30 +220,27 @@ const OVERVIEW_MONTHS: usize = 24;
 /// The homepage's picture of this supplier, from the invoices themselves:
 /// how many are in each status, and per month of payment the number paid
 /// and the days from deposit to payment (summed, for an average).
-fn overview(invoices: &[Invoice]) -> serde_json::Value {
-    let mut by_status = std::collections::BTreeMap::<&str, u64>::new();
-    let mut months = std::collections::BTreeMap::<String, (u64, u64)>::new();
-    for inv in invoices {
-        *by_status
-            .entry(model::known_status(&inv.status))
-            .or_default() += 1;
-        let deposited = inv
-            .history
-            .iter()
-            .find(|h| h.status == "DEPOSEE")
-            .map(|h| h.at_ms);
-        let paid = inv
-            .history
-            .iter()
-            .find(|h| h.status == "MISE_EN_PAIEMENT")
-            .map(|h| h.at_ms);
-        if let (Some(d), Some(p)) = (deposited, paid) {
-            let month = portico_sdk::time::format_date(p)[..7].to_owned();
-            let entry = months.entry(month).or_default();
-            entry.0 += 1;
-            entry.1 += p.saturating_sub(d) / 86_400_000;
+fn overview(totals: &tally::Counts) -> serde_json::Value {
+    let by_status: std::collections::BTreeMap<&str, u64> = totals
+        .iter()
+        .filter_map(|(k, n)| Some((k.strip_prefix("status/")?, *n)))
+        .collect();
+    let mut months = std::collections::BTreeMap::<&str, (u64, u64)>::new();
+    for (k, n) in totals {
+        let Some(rest) = k.strip_prefix("paid/") else {
+            continue;
+        };
+        let Some((month, what)) = rest.split_once('/') else {
+            continue;
+        };
+        let entry = months.entry(month).or_default();
+        match what {
+            "count" => entry.0 = *n,
+            "days" => entry.1 = *n,
+            _ => {}
         }
     }
+    months.retain(|_, (n, _)| *n > 0);
     let payments: Vec<_> = months
         .iter()
         .rev()
@@ -185,17 +254,16 @@ fn overview(invoices: &[Invoice]) -> serde_json::Value {
 /// Publishes what the homepage shows: invoices returned and not yet
 /// acknowledged, and the overview of statuses and payment delays.
 fn publish_to_acknowledge() -> Result<(), Error> {
-    let invoices = all_invoices()?;
-    facts::set_json("overview", &overview(&invoices))?;
-    let items: Vec<serde_json::Value> = invoices
-        .iter()
-        .filter(|i| i.needs_acknowledgement())
-        .map(|i| json!({"id": i.id, "number": i.number, "status": i.status, "label": model::status_label(&i.status)}))
+    let totals = tally::totals(OVERVIEW_TALLY, rebuild_overview)?;
+    facts::set_json("overview", &overview(&totals))?;
+    // The first few (a fact stays small); the count is all of them.
+    let items: Vec<serde_json::Value> = kv::list_json("ack/", None, ACKNOWLEDGE_SHOWN)?
+        .items
+        .into_iter()
+        .map(|(_, v)| v)
         .collect();
-    facts::set_json(
-        "to-acknowledge",
-        &json!({"count": items.len(), "items": items}),
-    )
+    let count = totals.get("to-acknowledge").copied().unwrap_or(0);
+    facts::set_json("to-acknowledge", &json!({"count": count, "items": items}))
 }
 
 fn history(
@@ -684,6 +752,7 @@ fn delete_draft(cx: &Context, id: &str) -> Result<Response, Error> {
     }
     kv::delete(&format!("inv/{id}"))?;
     kv::delete(&format!("num/{}", inv.number))?;
+    track(id, None)?;
     publish_to_acknowledge()?;
     Ok(Response::redirect(cx.href("/")))
 }

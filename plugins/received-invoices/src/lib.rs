@@ -9,7 +9,7 @@
 
 use portico_sdk::{
     Area, Context, Error, Form, HostError, Message, Request, Response, View, facts, i18n, kv,
-    messages,
+    messages, tally,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -251,7 +251,56 @@ fn load(supplier: &str, id: &str) -> Result<Received, Error> {
 }
 
 fn save(r: &Received) -> Result<(), Error> {
-    kv::set_json(&key(&r.supplier_id, &r.invoice_id), r)
+    kv::set_json(&key(&r.supplier_id, &r.invoice_id), r)?;
+    tally::record(
+        OVERVIEW_TALLY,
+        &format!("{}/{}", r.supplier_id, r.invoice_id),
+        Some(&contribution(r)),
+        rebuild_overview,
+    )?;
+    Ok(())
+}
+
+/// The homepage's overview is a tally (`portico_sdk::tally`, kv
+/// `overview/…`) that each change moves: no call reads every invoice (10,000
+/// invoices arriving would otherwise cost 10,000 reads each).
+const OVERVIEW_TALLY: &str = "overview";
+
+/// One invoice's counts in the overview: its status while it waits for
+/// this structure, and the month it was paid with the days from receipt.
+fn contribution(r: &Received) -> tally::Counts {
+    let mut c = tally::Counts::new();
+    if badge(&r.status) == "waiting" {
+        c.insert(format!("waiting/{}", known(&r.status)), 1);
+    }
+    let paid = r
+        .history
+        .iter()
+        .find(|h| h.status == "MISE_EN_PAIEMENT")
+        .map(|h| h.at_ms);
+    if let Some(p) = paid {
+        let month = &portico_sdk::time::format_date(p)[..7];
+        c.insert(format!("paid/{month}/count"), 1);
+        c.insert(
+            format!("paid/{month}/days"),
+            p.saturating_sub(r.received_ms) / 86_400_000,
+        );
+    }
+    c
+}
+
+/// The tally from every invoice: once, when an area upgraded with invoices
+/// already stored first needs it.
+fn rebuild_overview() -> Result<Vec<(String, tally::Counts)>, Error> {
+    Ok(all()?
+        .iter()
+        .map(|r| {
+            (
+                format!("{}/{}", r.supplier_id, r.invoice_id),
+                contribution(r),
+            )
+        })
+        .collect())
 }
 
 fn all() -> Result<Vec<Received>, Error> {
@@ -358,28 +407,30 @@ fn invoice_completed(cx: &Context, msg: &Message) -> Result<(), Error> {
 /// shows the last twelve; two years keep the fact under its 4 KiB).
 const OVERVIEW_MONTHS: usize = 24;
 
-/// The homepage's picture of this public structure, from the invoices it
-/// received: how many wait for it in each status, and per month of payment
-/// the number paid and the days from receipt to payment (summed).
-fn overview(received: &[Received]) -> Value {
-    let mut waiting = std::collections::BTreeMap::<&str, u64>::new();
-    let mut months = std::collections::BTreeMap::<String, (u64, u64)>::new();
-    for r in received {
-        if badge(&r.status) == "waiting" {
-            *waiting.entry(known(&r.status)).or_default() += 1;
-        }
-        let paid = r
-            .history
-            .iter()
-            .find(|h| h.status == "MISE_EN_PAIEMENT")
-            .map(|h| h.at_ms);
-        if let Some(p) = paid {
-            let month = portico_sdk::time::format_date(p)[..7].to_owned();
-            let entry = months.entry(month).or_default();
-            entry.0 += 1;
-            entry.1 += p.saturating_sub(r.received_ms) / 86_400_000;
+/// The homepage's picture of this public structure, from the tally of the
+/// invoices it received: how many wait for it in each status, and per month
+/// of payment the number paid and the days from receipt to payment (summed).
+fn overview(totals: &tally::Counts) -> Value {
+    let waiting: std::collections::BTreeMap<&str, u64> = totals
+        .iter()
+        .filter_map(|(k, n)| Some((k.strip_prefix("waiting/")?, *n)))
+        .collect();
+    let mut months = std::collections::BTreeMap::<&str, (u64, u64)>::new();
+    for (k, n) in totals {
+        let Some(rest) = k.strip_prefix("paid/") else {
+            continue;
+        };
+        let Some((month, what)) = rest.split_once('/') else {
+            continue;
+        };
+        let entry = months.entry(month).or_default();
+        match what {
+            "count" => entry.0 = *n,
+            "days" => entry.1 = *n,
+            _ => {}
         }
     }
+    months.retain(|_, (n, _)| *n > 0);
     let payments: Vec<_> = months
         .iter()
         .rev()
@@ -394,7 +445,8 @@ fn overview(received: &[Received]) -> Value {
 /// not grant `facts` loses the picture, not the invoice: the refusal is
 /// logged and processing goes on.
 fn publish_overview() -> Result<(), Error> {
-    match facts::set_json("overview", &overview(&all()?)) {
+    let totals = tally::totals(OVERVIEW_TALLY, rebuild_overview)?;
+    match facts::set_json("overview", &overview(&totals)) {
         Err(Error::Host(HostError::CapabilityDenied(why))) => {
             portico_sdk::log::warn(&format!("no homepage overview: {why}"));
             Ok(())

@@ -775,6 +775,15 @@ async function personWithArea(page, lang, first, siret, name, kind, area) {
   ]);
 }
 
+/** Signs in as one of the demo's people (host/src/demo), who already has its structure and areas. */
+async function signInAs(page, email, password) {
+  await page.goto('/login');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForLoadState('load'), page.click('main button[type=submit]')]);
+  assert.equal(await page.locator('form.logout').count(), 1, `${email} signs in`);
+}
+
 /** Follows the form's link to Manager activities → Bank details and saves them. */
 async function addBankDetails(page, holder) {
   await Promise.all([page.waitForLoadState('load'), page.click('#bank-missing a')]);
@@ -810,8 +819,9 @@ test('[fr] un interprète dépose un mémoire de frais de justice, la juridictio
   const t = (key, args) => areaText('justice-costs', lang, key, args);
   // The Tribunal judiciaire de Lyon's structure in the area's referential (data/courts.json).
   const COURT = '11004000200013';
+  // The demo seeds it with its clerk (host/src/demo/justice.rs).
   const court = await journey('justice-court', { lang });
-  await personWithArea(court.page, lang, 'Claire', COURT, 'Tribunal judiciaire de Lyon', 'public', 'justice-costs');
+  await signInAs(court.page, 'helene.girard@tj-lyon.example', 'demo-court-2026');
   const provider = await journey('justice-provider', { lang, expectedStatuses: [422] });
   const { page } = provider;
   const siret = freshSiret();
@@ -879,17 +889,19 @@ test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane l
   const t = (key, args) => areaText('ict-refunds', lang, key, args);
   // The campaigns' customs office (data/rates.json).
   const CUSTOMS = '11000201100044';
+  // The demo seeds it with its agent (host/src/demo/ict.rs), and a farm of
+  // its own (EARL des Trois Chênes): this journey's farm has another name.
   const customs = await journey('ict-customs', { lang });
-  await personWithArea(customs.page, lang, 'Marc', CUSTOMS, 'DGDDI — service TIC agricole', 'public', 'ict-refunds');
+  await signInAs(customs.page, 'marc.lefort@douane.example', 'demo-customs-2026');
   const farm = await journey('ict-farm', { lang, expectedStatuses: [422] });
   const { page } = farm;
   const siret = freshSiret();
-  await personWithArea(page, lang, 'Anne', siret, 'EARL des Trois Chênes', 'private', 'ict-refunds');
+  await personWithArea(page, lang, 'Anne', siret, 'GAEC du Moulin Neuf', 'private', 'ict-refunds');
 
   // The form: a fuel invoice without its copy is refused beside the field.
   await page.goto(`/s/${siret}/ict-refunds/new?campaign=2024`);
   await page.selectOption('#category', 'farming-company');
-  const rib = pdfBytes('RIB EARL des Trois Chênes');
+  const rib = pdfBytes('RIB GAEC du Moulin Neuf');
   const copy = pdfBytes('facture GNR', 300);
   await page.setInputFiles('#rib', { name: 'rib.pdf', mimeType: 'application/pdf', buffer: rib });
   await page.fill('#supplier-1', 'Coopérative Agricole du Val');
@@ -912,7 +924,7 @@ test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane l
   assert.match(await page.locator('#total-refund').innerText(), /101,00/);
   assert.equal(await page.locator('#rates-illustrative').innerText(), t('rates.illustrative'));
 
-  await addBankDetails(page, 'EARL des Trois Chênes');
+  await addBankDetails(page, 'GAEC du Moulin Neuf');
   const summary = `/s/${siret}/ict-refunds/request/2024`;
   await page.goto(summary);
   await Promise.all([page.waitForURL('**?done=sent'), page.click('main form[action$="/send"] button[type=submit]')]);
@@ -920,8 +932,8 @@ test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane l
 
   // The customs: the request, the RIB and the copy as attached, an adjusted amount with its reason.
   const c = customs.page;
-  await reloadUntil(c, `/s/${CUSTOMS}/ict-refunds`, '#received', 'EARL des Trois Chênes');
-  await Promise.all([c.waitForLoadState('load'), c.click('#received a:has-text("EARL des Trois Chênes")')]);
+  await reloadUntil(c, `/s/${CUSTOMS}/ict-refunds`, '#received', 'GAEC du Moulin Neuf');
+  await Promise.all([c.waitForLoadState('load'), c.click('#received a:has-text("GAEC du Moulin Neuf")')]);
   assert.ok((await download(c, '#rib-file')).equals(rib), 'the RIB as the farm attached it');
   assert.ok((await download(c, '#computation a')).equals(copy), 'the invoice copy as the farm attached it');
   await c.check('input[name="action"][value="adjust"]');

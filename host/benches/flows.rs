@@ -76,6 +76,9 @@ async fn run(total: usize, per_flow: usize) {
         .unwrap()
         .to_path_buf();
     let dir = tempfile::tempdir().unwrap();
+    // 10,000 invoices with their files pass the default 64 MiB per area and
+    // structure (about 6.5 kB each): as a large supplier's deployment would,
+    // the invoice areas get 1 GiB.
     let mut yaml = String::from("areas:\n");
     for (id, kinds, caps) in [
         (
@@ -90,7 +93,7 @@ async fn run(total: usize, per_flow: usize) {
         std::fs::copy(repo.join(format!("plugins/{id}.wasm")), &plugin)
             .expect("run ./.ci/build-plugins first");
         yaml.push_str(&format!(
-            "  - id: {id}\n    title: {id}\n    plugin: {}\n    version: 1.0.0\n    structure-kinds: [{kinds}]\n    capabilities: [{caps}]\n    limits: {{ memory-mib: 128, timeout-ms: 10000 }}\n",
+            "  - id: {id}\n    title: {id}\n    plugin: {}\n    version: 1.0.0\n    structure-kinds: [{kinds}]\n    capabilities: [{caps}]\n    limits: {{ memory-mib: 128, timeout-ms: 10000, storage-mib: 1024 }}\n",
             plugin.display()
         ));
     }

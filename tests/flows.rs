@@ -302,6 +302,92 @@ async fn flows_of_ubl_zip_and_factur_x_are_followed_to_the_last_invoice() {
 }
 
 #[tokio::test]
+async fn a_kill_9_in_the_middle_of_the_integration_loses_nothing_and_sends_nothing_twice() {
+    // The flow is acknowledged with delivery held...
+    let portal = Portal::start_with(
+        tempfile::tempdir().unwrap(),
+        &flow_areas(),
+        &[],
+        &[("PORTICO_HOLD_DELIVERY", "1")],
+    );
+    let (supplier, _buyer) = supplier_and_buyer(&portal).await;
+    let zip = zip_of(&[
+        ("a.xml", ubl("MID-1").as_bytes()),
+        ("b.xml", ubl("MID-2").as_bytes()),
+        ("c.xml", ubl("MID-3").as_bytes()),
+    ]);
+    let page = deposit(&supplier, "mid.zip", zip, "production").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let id = flow_id(&page);
+    let dir = portal.stop();
+
+    // ...then a host integrates the first invoice (kept, sent to the buyer,
+    // its verdict queued, all committed) and is killed with SIGKILL before
+    // the others. It may die before it even says it listens: run it bare.
+    let data = dir.path().join("data");
+    let mut host = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.path().join("areas.yaml"))
+        .arg("--plugin-dir")
+        .arg(support::plugin_dir())
+        .arg("--data")
+        .arg(&data)
+        .args(support::store_args(&data))
+        .env(
+            "PORTICO_COMPILE_CACHE",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"),
+        )
+        .env("PORTICO_TEST_MOVABLE_CLOCK", "1")
+        .env("PORTICO_TEST_KILL_AFTER_DELIVERIES", "1")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("portico starts");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = host.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = host.kill();
+            panic!("the host was to kill itself after its first delivery");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+
+    // Restarted: every invoice integrated once, the buyer has each once.
+    let portal = Portal::start_in(dir, &flow_areas(), &[]);
+    let supplier = portal.client();
+    supplier.log_in("claire@example.com", PASSWORD).await;
+    let buyer = portal.client();
+    buyer.log_in("paul@example.com", PASSWORD).await;
+    let f = settled(&supplier, &id).await;
+    assert_eq!(f["status"], "integrated", "{f:#}");
+    let numbers: Vec<&str> = f["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["MID-1", "MID-2", "MID-3"]);
+    eventually("the buyer to receive all three", WAIT, || async {
+        let r = buyer
+            .get_json(&format!("/s/{BUYER}/received-invoices"))
+            .await;
+        (r.json()["total"] == 3).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let total = buyer
+        .get_json(&format!("/s/{BUYER}/received-invoices"))
+        .await
+        .json()["total"]
+        .clone();
+    assert_eq!(total, 3, "each invoice reaches the buyer once");
+}
+
+#[tokio::test]
 async fn a_kill_9_after_the_deposit_loses_nothing_acknowledged() {
     // Delivery held: the deposit is acknowledged, its integration not begun.
     let portal = Portal::start_with(

@@ -85,6 +85,14 @@ pub const KILL_AFTER_PROMOTION_ENV: &str = "PORTICO_TEST_KILL_AFTER_PROMOTION";
 /// (`tests/multihost.rs`).
 pub const KILL_AFTER_CLAIM_ENV: &str = "PORTICO_TEST_KILL_AFTER_CLAIM";
 
+/// Tests only, and only with the movable clock: set to `N`, the host kills
+/// itself with SIGKILL right after its `N`th delivery has committed — a host
+/// dying in the middle of a flow's integration (`tests/flows.rs`).
+pub const KILL_AFTER_DELIVERIES_ENV: &str = "PORTICO_TEST_KILL_AFTER_DELIVERIES";
+
+/// Deliveries this process has committed (for [`KILL_AFTER_DELIVERIES_ENV`]).
+static DELIVERED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Kind of the notice a sender gets when its message cannot be delivered.
 pub const DELIVERY_FAILED: &str = "delivery-failed";
 
@@ -183,7 +191,16 @@ async fn pass(state: &AppState) -> usize {
             )
             .await
             {
-                Ok(true) => settled += 1,
+                Ok(true) => {
+                    settled += 1;
+                    let n = DELIVERED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    if store.clock().is_movable()
+                        && std::env::var(KILL_AFTER_DELIVERIES_ENV)
+                            .is_ok_and(|v| v.parse::<usize>() == Ok(n))
+                    {
+                        kill_self(KILL_AFTER_DELIVERIES_ENV);
+                    }
+                }
                 Ok(false) => {
                     held.insert(dest);
                 }

@@ -21,8 +21,9 @@ fn fixtures() -> PathBuf {
 }
 
 /// The public corpus: the directory `EN16931_CORPUS_DIR` names, else a local
-/// copy in tests/fixtures/en16931 (git ignores it); `None`, said on stderr,
-/// when neither is there.
+/// copy in tests/fixtures/en16931 (git ignores it), else
+/// `../shared/en16931-corpus` beside the checkout; `None`, said on stderr,
+/// when none is there.
 fn corpus() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("EN16931_CORPUS_DIR") {
         let dir = PathBuf::from(dir);
@@ -36,6 +37,12 @@ fn corpus() -> Option<PathBuf> {
     let local = fixtures().join("en16931");
     if local.join("examples").is_dir() {
         return Some(local);
+    }
+    // Where this project's machines keep fetched data: beside the checkout,
+    // in the steering repository's shared/ (never committed here).
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/en16931-corpus");
+    if shared.join("examples").is_dir() {
+        return Some(shared);
     }
     eprintln!(
         "skipped: the public EN 16931 corpus is not here; \

@@ -420,3 +420,130 @@ async fn a_kill_9_after_the_deposit_loses_nothing_acknowledged() {
         .collect();
     assert_eq!(numbers, ["KILL-1", "KILL-2", "KILL-3"]);
 }
+
+/// `n` bytes of XML comment that deflate does not shrink much (the ZIP's
+/// bomb check refuses members that inflate too far).
+fn padding(n: usize) -> String {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut s = String::with_capacity(n + 16);
+    s.push_str("<!-- ");
+    while s.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.push_str(&format!("{x:016x}"));
+    }
+    s.push_str(" -->");
+    s
+}
+
+#[tokio::test]
+async fn a_full_storage_is_reported_at_once_with_what_would_help() {
+    // Issued invoices with the smallest storage quota: 1 MiB per structure.
+    let areas = flow_areas().replacen(
+        "messages, flows, log]\n    limits: { memory-mib: 128, timeout-ms: 5000 }",
+        "messages, flows, log]\n    limits: { memory-mib: 128, timeout-ms: 5000, storage-mib: 1 }",
+        1,
+    );
+    assert!(areas.contains("storage-mib: 1 }"), "{areas}");
+    let portal = Portal::start(&areas);
+    let (supplier, _buyer) = supplier_and_buyer(&portal).await;
+    // Three invoices of ~450 KB each (a comment inside): the first two fit
+    // the quota, the third does not.
+    let pad = padding(450 * 1024);
+    let invoices: Vec<(String, String)> = (1..=3)
+        .map(|i| {
+            (
+                format!("big-{i}.xml"),
+                ubl(&format!("FULL-2026-{i:03}")).replacen(
+                    "<cbc:IssueDate>",
+                    &format!("{pad}<cbc:IssueDate>"),
+                    1,
+                ),
+            )
+        })
+        .collect();
+    let members: Vec<(&str, &[u8])> = invoices
+        .iter()
+        .map(|(n, x)| (n.as_str(), x.as_bytes()))
+        .collect();
+    let page = deposit(&supplier, "big.zip", zip_of(&members), "production").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    // Settled within the test's patience: a full storage is not retried
+    // for 40 minutes before anyone hears of it.
+    let f = settled(&supplier, &flow_id(&page)).await;
+    assert_eq!(f["status"], "partially-integrated", "{f:#}");
+    let report = f["report"].as_array().unwrap();
+    let verdicts: Vec<&str> = report
+        .iter()
+        .map(|i| i["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["receivable", "receivable", "not-receivable"],
+        "{f:#}"
+    );
+    let e = &report[2]["errors"][0];
+    assert_eq!(e["code"], "FLOW-STORAGE-FULL", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("is full")
+            && message.contains("of its 1 MiB")
+            && !message.contains("i18n:"),
+        "the message says what is full, in words: {e}"
+    );
+    let fix = e["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("storage-mib") && !fix.contains("adds the"),
+        "the fix is about storage, not about adding the area: {e}"
+    );
+}
+
+#[tokio::test]
+async fn a_due_date_past_the_legal_delay_is_receivable_with_errors() {
+    let portal = Portal::start(&flow_areas());
+    let (supplier, buyer) = supplier_and_buyer(&portal).await;
+    // Due 60 days after its issue date: a public buyer has 30 to pay.
+    let late = ubl("LATE-2026-001").replace(
+        "<cbc:DueDate>2026-12-20</cbc:DueDate>",
+        "<cbc:DueDate>2027-01-19</cbc:DueDate>",
+    );
+    assert!(late.contains("2027-01-19"), "the fixture changed");
+    for mode in ["qualification", "production"] {
+        let page = deposit(&supplier, "late.xml", late.clone().into_bytes(), mode).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let id = flow_id(&page);
+        let f = settled(&supplier, &id).await;
+        assert_eq!(f["status"], "integrated", "accepted all the same: {f:#}");
+        let i = &f["report"][0];
+        assert_eq!(i["verdict"], "receivable-with-errors", "{f:#}");
+        let e = &i["errors"][0];
+        assert_eq!(
+            (e["code"].as_str(), e["field"].as_str()),
+            (Some("CHORUS-PAYMENT-DELAY"), Some("BT-9")),
+            "{e}"
+        );
+        assert!(
+            e["message"].as_str().unwrap().contains("60 days")
+                && e["fix"].as_str().unwrap().contains("30 days"),
+            "{e}"
+        );
+        assert_eq!(i["invoice-id"].is_string(), mode == "production", "{i}");
+        let html = supplier
+            .get(&format!("/s/{SUPPLIER}/{AREA}/flow/{id}"))
+            .await;
+        assert!(
+            html.body.contains("Receivable with errors"),
+            "{}",
+            html.body
+        );
+    }
+    // Accepted means sent: the buyer has it.
+    eventually("the buyer to receive it", WAIT, || async {
+        let r = buyer
+            .get_json(&format!("/s/{BUYER}/received-invoices"))
+            .await;
+        (r.json()["total"] == 1).then_some(())
+    })
+    .await;
+}

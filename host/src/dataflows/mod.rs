@@ -281,6 +281,52 @@ pub fn deposit(store: &Store, req: DepositRequest<'_>) -> Result<DataFlow, Depos
     Ok(flow)
 }
 
+/// The error of an invoice Issued invoices never processed: what the
+/// delivery worker said (`reason`, a message reference), in both languages,
+/// and the fix that fits it.
+fn not_integrated(reason: &str) -> FlowError {
+    use crate::i18n::{Lang, MESSAGE_PREFIX, translate_message};
+    let key = reason
+        .strip_prefix(MESSAGE_PREFIX)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or("");
+    let (code, fr, en) = match key {
+        crate::delivery::QUOTA_FULL => (
+            "FLOW-STORAGE-FULL",
+            "Supprimez les brouillons et pièces dont la structure n'a plus besoin dans « Factures émises », ou demandez à l'exploitant du portail d'augmenter `limits.storage-mib` de l'espace, puis déposez à nouveau les factures non intégrées.",
+            "Delete drafts and files the structure no longer needs in “Issued invoices”, or ask the portal's operator to raise the area's `limits.storage-mib`; then deposit the invoices that were not integrated again.",
+        ),
+        "delivery.not-added" | "delivery.closed" => (
+            "FLOW-NOT-INTEGRATED",
+            "Un gestionnaire ajoute l'espace « Factures émises » à la structure, puis déposez le flux à nouveau.",
+            "A manager adds the “Issued invoices” area to the structure, then deposit the flow again.",
+        ),
+        _ => (
+            "FLOW-NOT-INTEGRATED",
+            "Déposez le flux à nouveau plus tard ; si cette erreur revient, donnez le numéro du flux à l'exploitant du portail.",
+            "Deposit the flow again later; if this error comes back, give the flow number to the portal's operator.",
+        ),
+    };
+    FlowError {
+        code: code.into(),
+        field: String::new(),
+        message: Text {
+            fr: format!(
+                "« Factures émises » n'a pas pu traiter cette facture : {}",
+                translate_message(Lang::Fr, None, reason)
+            ),
+            en: format!(
+                "Issued invoices could not process this invoice: {}",
+                translate_message(Lang::En, None, reason)
+            ),
+        },
+        fix: Text {
+            fr: fr.into(),
+            en: en.into(),
+        },
+    }
+}
+
 /// Handles a message addressed to the platform; `Ok(true)` once it left the
 /// outbox. Called by the delivery worker instead of an area's `on-message`.
 pub fn receive(store: &Store, m: &OutgoingMessage) -> Result<bool, StoreError> {
@@ -317,18 +363,7 @@ pub fn receive(store: &Store, m: &OutgoingMessage) -> Result<bool, StoreError> {
                         number: String::new(),
                         recipient: String::new(),
                         invoice_id: None,
-                        errors: vec![FlowError {
-                            code: "FLOW-NOT-INTEGRATED".into(),
-                            field: String::new(),
-                            message: Text {
-                                fr: format!("Émission des factures n'a pas pu traiter cette facture : {reason}"),
-                                en: format!("Issued invoices could not process this invoice: {reason}"),
-                            },
-                            fix: Text {
-                                fr: "Un gestionnaire ajoute l'espace « Factures émises » à la structure, puis déposez le flux à nouveau.".into(),
-                                en: "A manager adds the “Issued invoices” area to the structure, then deposit the flow again.".into(),
-                            },
-                        }],
+                        errors: vec![not_integrated(&reason)],
                     };
                     store.flow_invoice_result(&m.to_structure, &outcome, m, now)?;
                 }

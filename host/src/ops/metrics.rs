@@ -101,7 +101,8 @@ impl Metrics {
                 AreaFailure::BadAnswer { .. }
                 | AreaFailure::Reported { .. }
                 | AreaFailure::Conflict { .. }
-                | AreaFailure::Storage { .. } => s.errors += 1,
+                | AreaFailure::Storage { .. }
+                | AreaFailure::StorageQuota { .. } => s.errors += 1,
             }
             s.last_error = Some((now_ms, message));
         });

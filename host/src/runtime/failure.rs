@@ -64,6 +64,18 @@ pub enum AreaFailure {
         /// Why, in plain words (the system's are in the log).
         reason: String,
     },
+    /// A message's call was refused a write by the area's storage quota
+    /// (`limits.storage-mib`) for this structure, and the area gave up:
+    /// retrying cannot help until data is deleted or the quota raised.
+    #[error(
+        "the area's storage for this structure is full ({used_mib} MiB used of its {limit_mib} MiB, `limits.storage-mib` in areas.yaml)"
+    )]
+    StorageQuota {
+        /// The area's quota, MiB.
+        limit_mib: u32,
+        /// What the namespace used when the write was refused, MiB (rounded up).
+        used_mib: u64,
+    },
     /// Every sandbox slot is busy; retry shortly.
     #[error("the portal is busy; retry in a moment")]
     Busy,

@@ -421,6 +421,15 @@ impl Runtime {
                 .await;
             let answer = result?;
             if !answer.commits() {
+                // A message the area refused because its storage is full:
+                // the host says so (the area's own words may not), and the
+                // delivery worker does not retry it.
+                if let (Returned::OnMessage(Err(_)), Some(used)) = (&answer, state.quota_refused) {
+                    return Err(AreaFailure::StorageQuota {
+                        limit_mib: spec.limits.storage_mib,
+                        used_mib: used.div_ceil(1 << 20),
+                    });
+                }
                 return Ok(answer);
             }
             match commit(state).await {

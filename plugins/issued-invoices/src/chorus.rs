@@ -123,6 +123,40 @@ pub fn buyer_siret(inv: &en::Invoice) -> Result<String, Finding> {
         .ok_or_else(|| Finding::new("CHORUS-BUYER", "BT-47", others.join(", "), ""))
 }
 
+/// Days a public buyer has to pay an invoice (Code de la commande
+/// publique, art. R2192-10: the State, its public bodies and local
+/// authorities; public health bodies have 50, art. R2192-11). A due date
+/// further away does not make an invoice unreceivable, but the buyer owes
+/// payment within the legal delay whatever the invoice says: the sender is
+/// told (Chorus Pro's "receivable with errors").
+pub const LEGAL_PAYMENT_DAYS: i64 = 30;
+
+/// Days from the issue date (BT-2) to the due date (BT-9), when the
+/// invoice gives both.
+pub fn payment_days(inv: &en::Invoice) -> Option<i64> {
+    Some(day_number(inv.due_date.as_deref()?)? - day_number(inv.issue_date.as_deref()?)?)
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (H. Hinnant's
+/// days-from-civil); `None` for anything else.
+fn day_number(iso: &str) -> Option<i64> {
+    let mut parts = iso.splitn(3, '-');
+    let (y, m, d): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 /// Routing checks against the recipient's directory entry: (form field,
 /// finding). One place for the form and the deposits.
 pub fn routing(
@@ -480,6 +514,25 @@ pub fn apply(inv: &en::Invoice, out: &mut Invoice, recipient: Option<&Recipient>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn payment_days_count_calendar_days_across_months_and_leap_years() {
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(day_number("2000-03-01"), Some(11_017));
+        assert_eq!(day_number("2026-13-01"), None);
+        assert_eq!(day_number("20261120"), None);
+        let mut inv = en::Invoice {
+            issue_date: Some("2026-11-20".into()),
+            due_date: Some("2026-12-20".into()),
+            ..en::Invoice::default()
+        };
+        assert_eq!(payment_days(&inv), Some(30));
+        inv.issue_date = Some("2028-02-01".into());
+        inv.due_date = Some("2028-03-02".into());
+        assert_eq!(payment_days(&inv), Some(30), "2028 is a leap year");
+        inv.due_date = None;
+        assert_eq!(payment_days(&inv), None);
+    }
+
     use super::*;
 
     #[test]

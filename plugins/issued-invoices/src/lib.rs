@@ -1418,9 +1418,30 @@ fn flow_invoice(cx: &Context, msg: &Message) -> Result<(), Error> {
     };
     let number = doc.number.clone().unwrap_or_default();
     let recipient_id = chorus::buyer_siret(&doc).unwrap_or_default();
+    // What does not refuse the invoice but its sender must know.
+    let notices: Vec<serde_json::Value> = chorus::payment_days(&doc)
+        .filter(|days| *days > chorus::LEGAL_PAYMENT_DAYS)
+        .map(|days| {
+            let days = days.to_string();
+            let legal = chorus::LEGAL_PAYMENT_DAYS.to_string();
+            let args = [("days", days.as_str()), ("legal", legal.as_str())];
+            flow_error(
+                "CHORUS-PAYMENT-DELAY",
+                "BT-9",
+                &i18n::message("flow.payment-delay", &args),
+                &i18n::message("flow.payment-delay-fix", &args),
+            )
+        })
+        .into_iter()
+        .collect();
+    let verdict = if notices.is_empty() {
+        "receivable"
+    } else {
+        "receivable-with-errors"
+    };
     if qualification {
         // Checked and reported; nothing kept, nothing sent.
-        return answer("receivable", &number, &recipient_id, None, Vec::new());
+        return answer(verdict, &number, &recipient_id, None, notices);
     }
     let now = cx.now_ms;
     let id = new_id(now)?;
@@ -1436,13 +1457,7 @@ fn flow_invoice(cx: &Context, msg: &Message) -> Result<(), Error> {
     send(cx, &mut inv)?;
     store(&inv)?;
     publish_to_acknowledge()?;
-    answer(
-        "receivable",
-        &inv.number,
-        &inv.recipient_id,
-        Some(&id),
-        Vec::new(),
-    )
+    answer(verdict, &inv.number, &inv.recipient_id, Some(&id), notices)
 }
 
 /// Tells the platform an invoice's status changed, for the structure's

@@ -97,6 +97,7 @@ impl HostState {
                 let used = exact.saturating_sub(replaced);
                 if used + add > quota {
                     self.storage_used = Some(exact);
+                    self.quota_refused = Some(exact);
                     return Err(HostError::LimitExceeded(format!(
                         "storage quota of {} MiB reached for area `{}` here ({} bytes used, this write needs {add}); raise `limits.storage-mib` in areas.yaml or delete data",
                         quota >> 20,

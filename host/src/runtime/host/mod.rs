@@ -184,6 +184,10 @@ pub struct HostState {
     /// Bytes the namespace uses, as measured at this call's first write and
     /// counted up since (see `kv::reserve`).
     storage_used: Option<u64>,
+    /// Set when this call was refused a write by the storage quota: bytes
+    /// used then. A delivery refused this way is not retried (see
+    /// [`crate::runtime::AreaFailure::StorageQuota`]).
+    pub(crate) quota_refused: Option<u64>,
     /// Bytes this call has written through `log`, against `log::MAX_CALL_LOG`.
     pub(super) log_bytes: usize,
     wasi: WasiCtx,
@@ -226,6 +230,7 @@ impl HostState {
             host_calls: 0,
             storage_quota: u64::from(spec.limits.storage_mib) << 20,
             storage_used: None,
+            quota_refused: None,
             log_bytes: 0,
             wasi,
             table: ResourceTable::new(),

@@ -27,6 +27,8 @@
 # file, nor load plugins built for a newer contract).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=host/benches/common.sh
+source host/benches/common.sh
 
 MODE=${1:-both}
 DURATION=${DURATION:-10}
@@ -103,33 +105,7 @@ stop_server() {
     SERVER_PID=
 }
 
-# The token of the form on page $1 that posts to $2 (default: the first
-# form's; cookies in $WORK/jar). The header's language switch has a token
-# of its own, and an area's forms carry the area's.
-csrf_of() {
-    curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE$1" | python3 -c '
-import html, re, sys
-page, action = html.unescape(sys.stdin.read()), sys.argv[1]
-at = page.find("action=\"" + action + "\"") if action else 0
-m = re.compile(r"name=\"_csrf\" value=\"([^\"]*)\"").search(page, max(at, 0))
-print(m.group(1) if m else "")' "${2:-}"
-}
 
-# The path and query of the newest e-mail confirmation link in the
-# server's mailbox (quoted-printable decoded), or nothing.
-confirmation_link() {
-    python3 - "$WORK/data/mailbox" <<'PY'
-import email, email.policy, pathlib, re, sys
-box = pathlib.Path(sys.argv[1])
-mails = sorted(box.glob("*.eml")) if box.is_dir() else []
-for path in reversed(mails):
-    body = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_content()
-    m = re.search(r"https?://[^/\s]+(/email/confirm\?t=\S+)", body)
-    if m:
-        print(m.group(1))
-        break
-PY
-}
 
 # Signs up a primary manager and creates the structure; sets COOKIE.
 sign_in() {
@@ -144,7 +120,7 @@ sign_in() {
     # and signs nobody in until it is opened: open it, then sign in. An
     # older build (a baseline) signed the person in at once and mails nothing.
     local link
-    link=$(confirmation_link)
+    link=$(confirmation_link "$WORK/data/mailbox")
     if [[ -n "$link" ]]; then
         token=$(csrf_of "$link")
         curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \

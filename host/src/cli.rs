@@ -595,89 +595,95 @@ fn serve(
     );
     // Plugins are compiled before the async runtime starts: no request waits on it.
     let catalog = Catalog::build(config, &runtime, false).map_err(|e| anyhow::anyhow!("{e}"))?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(async move {
-            if demo {
-                crate::demo::seed(&store)
-                    .await
-                    .context("seeding demo data")?;
-            }
-            let state = AppState::with_edge(
-                catalog,
-                runtime.clone(),
-                store,
-                secure_cookies,
-                edge.policy(),
-            )?
-            .with_mailer(mailer)?;
-            if let Some(url) = &public_url {
-                state.set_public_url(url);
-            }
-            let slots = state.limit_concurrent_calls(max_concurrent_calls);
-            if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
-                tracing::info!(slots, "sandboxed calls limited");
-            }
-            let reloader = Reloader::start(config, runtime, state.clone())
-                .context("starting the reload watcher")?;
-            if let Some(on_ready) = on_ready {
-                on_ready(state.clone(), reloader.clone()).context("starting portico dev")?;
-            }
-            tokio::spawn(reload_on_sighup(reloader));
-            let _pid = PidFile::create(data)
-                .with_context(|| format!("writing the pid file in {}", data.display()))?;
-            crate::delivery::spawn(state.clone());
-            crate::dataflows::webhooks::spawn(state.store().clone());
-            if demo {
-                // Made through the areas themselves, with delivery running.
-                if let Err(e) = crate::demo::seed_invoices(&state).await {
-                    tracing::warn!(error = %format!("{e:#}"), "demo invoices were not seeded");
-                }
-                if let Err(e) = crate::demo::justice::seed(&state).await {
-                    tracing::warn!(error = %format!("{e:#}"), "demo justice costs were not seeded");
-                }
-                if let Err(e) = crate::demo::ict::seed(&state).await {
-                    tracing::warn!(error = %format!("{e:#}"), "demo ICT refunds were not seeded");
-                }
-            }
-            // Before the main address's line, which tests and scripts wait for.
-            if let Some(metrics_addr) = edge.metrics_listen {
-                let listener = tokio::net::TcpListener::bind(metrics_addr)
-                    .await
-                    .with_context(|| format!("listening for /metrics on {metrics_addr}"))?;
-                println!("Metrics on http://{}/metrics", listener.local_addr()?);
-                let metrics = crate::web::metrics_app(state.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = axum::serve(listener, metrics).await {
-                        tracing::error!(error = %e, "the /metrics listener stopped");
-                    }
-                });
-            }
-            let listener = tokio::net::TcpListener::bind(listen)
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if store.over_network() {
+        // Store calls are synchronous and block their worker for a round
+        // trip to PostgreSQL (pg_backend.rs, "Threads"): with one worker per
+        // core, two requests would be in flight on two cores. More workers
+        // keep the cores busy while some wait (BENCHMARKS.md, §7).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        builder.worker_threads((cores * PG_WORKERS_PER_CORE).max(PG_MIN_WORKERS));
+    }
+    builder.enable_all().build()?.block_on(async move {
+        if demo {
+            crate::demo::seed(&store)
                 .await
-                .with_context(|| format!("listening on {listen}"))?;
-            let addr = listener.local_addr()?;
-            state.set_public_url(&format!("http://{addr}"));
-            tracing::info!(to = %state.mailer().describe(), "mail");
-            crate::hosts::start_heartbeat(state.clone(), format!("http://{addr}")).await;
-            let host_state = state.clone();
-            // Tests and scripts read this line to find the port.
-            println!("Portico listening on http://{addr}");
-            if demo {
-                crate::demo::print_credentials(addr);
+                .context("seeding demo data")?;
+        }
+        let state = AppState::with_edge(
+            catalog,
+            runtime.clone(),
+            store,
+            secure_cookies,
+            edge.policy(),
+        )?
+        .with_mailer(mailer)?;
+        if let Some(url) = &public_url {
+            state.set_public_url(url);
+        }
+        let slots = state.limit_concurrent_calls(max_concurrent_calls);
+        if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
+            tracing::info!(slots, "sandboxed calls limited");
+        }
+        let reloader = Reloader::start(config, runtime, state.clone())
+            .context("starting the reload watcher")?;
+        if let Some(on_ready) = on_ready {
+            on_ready(state.clone(), reloader.clone()).context("starting portico dev")?;
+        }
+        tokio::spawn(reload_on_sighup(reloader));
+        let _pid = PidFile::create(data)
+            .with_context(|| format!("writing the pid file in {}", data.display()))?;
+        crate::delivery::spawn(state.clone());
+        crate::dataflows::webhooks::spawn(state.store().clone());
+        if demo {
+            // Made through the areas themselves, with delivery running.
+            if let Err(e) = crate::demo::seed_invoices(&state).await {
+                tracing::warn!(error = %format!("{e:#}"), "demo invoices were not seeded");
             }
-            axum::serve(
-                listener,
-                app(state).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
+            if let Err(e) = crate::demo::justice::seed(&state).await {
+                tracing::warn!(error = %format!("{e:#}"), "demo justice costs were not seeded");
+            }
+            if let Err(e) = crate::demo::ict::seed(&state).await {
+                tracing::warn!(error = %format!("{e:#}"), "demo ICT refunds were not seeded");
+            }
+        }
+        // Before the main address's line, which tests and scripts wait for.
+        if let Some(metrics_addr) = edge.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(metrics_addr)
+                .await
+                .with_context(|| format!("listening for /metrics on {metrics_addr}"))?;
+            println!("Metrics on http://{}/metrics", listener.local_addr()?);
+            let metrics = crate::web::metrics_app(state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, metrics).await {
+                    tracing::error!(error = %e, "the /metrics listener stopped");
+                }
+            });
+        }
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .context("serving")?;
-            crate::hosts::stopped(&host_state);
-            tracing::info!("stopped");
-            Ok(())
-        })
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        state.set_public_url(&format!("http://{addr}"));
+        tracing::info!(to = %state.mailer().describe(), "mail");
+        crate::hosts::start_heartbeat(state.clone(), format!("http://{addr}")).await;
+        let host_state = state.clone();
+        // Tests and scripts read this line to find the port.
+        println!("Portico listening on http://{addr}");
+        if demo {
+            crate::demo::print_credentials(addr);
+        }
+        axum::serve(
+            listener,
+            app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+        crate::hosts::stopped(&host_state);
+        tracing::info!("stopped");
+        Ok(())
+    })
 }
 
 /// `portico dev`'s portal: the demo on `config`, with `on_ready` called
@@ -723,6 +729,11 @@ fn host_clock(secure_cookies: bool) -> anyhow::Result<Clock> {
         _ => Ok(Clock::system()),
     }
 }
+
+/// Tokio workers per core when the store is PostgreSQL (see `serve`).
+const PG_WORKERS_PER_CORE: usize = 8;
+/// The fewest tokio workers when the store is PostgreSQL.
+const PG_MIN_WORKERS: usize = 16;
 
 /// Where compiled plugins are cached, under the data directory.
 const COMPILE_CACHE_DIR: &str = "cache";

@@ -199,6 +199,9 @@ struct Inner {
     large: LargeValues,
     /// Where the records are, for logs and messages.
     location: String,
+    /// Whether every store operation is a network round trip (PostgreSQL)
+    /// rather than mostly memory (sled).
+    over_network: bool,
     commit: GroupCommit,
     data_dir: PathBuf,
     /// A [`SyncMode`] as `u8`; [`SyncMode::Grouped`] unless a benchmark says otherwise.
@@ -308,6 +311,7 @@ impl Store {
                 backend,
                 large,
                 location: location.describe(data_dir),
+                over_network: matches!(location, Location::Postgres(_)),
                 commit: GroupCommit::default(),
                 data_dir: data_dir.to_path_buf(),
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
@@ -383,6 +387,13 @@ impl Store {
     /// Where the records are: "sled in DIR/db" or "PostgreSQL at …".
     pub fn location(&self) -> &str {
         &self.inner.location
+    }
+
+    /// Whether every operation is a network round trip that blocks its
+    /// thread (PostgreSQL): the server then runs more worker threads, so
+    /// that requests waiting on the database do not hold back the others.
+    pub fn over_network(&self) -> bool {
+        self.inner.over_network
     }
 
     /// A stored (tagged) value's bytes, reading its file or row if large.

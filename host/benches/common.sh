@@ -1,0 +1,30 @@
+# Helpers the load scripts share (sourced by load.sh and stores.sh): they
+# need BASE (the server's address) and WORK (the cookie jar's directory).
+
+# The token of the form on page $1 that posts to $2 (default: the first
+# form's; cookies in $WORK/jar). The header's language switch has a token
+# of its own, and an area's forms carry the area's.
+csrf_of() {
+    curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE$1" | python3 -c '
+import html, re, sys
+page, action = html.unescape(sys.stdin.read()), sys.argv[1]
+at = page.find("action=\"" + action + "\"") if action else 0
+m = re.compile(r"name=\"_csrf\" value=\"([^\"]*)\"").search(page, max(at, 0))
+print(m.group(1) if m else "")' "${2:-}"
+}
+
+# The path and query of the newest e-mail confirmation link in the mailbox
+# directory $1 (quoted-printable decoded), or nothing.
+confirmation_link() {
+    python3 - "$1" <<'PY'
+import email, email.policy, pathlib, re, sys
+box = pathlib.Path(sys.argv[1])
+mails = sorted(box.glob("*.eml")) if box.is_dir() else []
+for path in reversed(mails):
+    body = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_content()
+    m = re.search(r"https?://[^/\s]+(/email/confirm\?t=\S+)", body)
+    if m:
+        print(m.group(1))
+        break
+PY
+}

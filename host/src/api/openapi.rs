@@ -113,6 +113,12 @@ fn flow_paths(paths: &mut Map<String, Value>) {
             "content": { "application/json": { "schema": { "type": "object" } } }
         })
     };
+    let with_schema = |description: &str, schema: &str| {
+        json!({
+            "description": description,
+            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+        })
+    };
     paths.insert(
         "/api/v1/flows".into(),
         json!({
@@ -139,7 +145,7 @@ fn flow_paths(paths: &mut Map<String, Value>) {
                     "content": { "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } }
                 },
                 "responses": {
-                    "202": ok("Recorded durably; `Location: /api/v1/flows/{id}`. Follow it until its status is final, or register a webhook."),
+                    "202": with_schema("Recorded durably; `Location: /api/v1/flows/{id}`. Follow it until its status is final, or register a webhook.", "Flow"),
                     "422": error_response("Refused at once, nothing recorded: `errors`, each with its code, field, message and fix."),
                     "404": not_granted.clone()
                 }
@@ -151,7 +157,7 @@ fn flow_paths(paths: &mut Map<String, Value>) {
         json!({ "parameters": id_param.clone(), "get": {
             "summary": "One flow: its status (Chorus Pro's `IN_*` code beside) and counts",
             "tags": ["flows"], "security": bearer,
-            "responses": { "200": ok("The flow."), "404": error_response("No such flow of this structure.") }
+            "responses": { "200": with_schema("The flow.", "Flow"), "404": error_response("No such flow of this structure.") }
         } }),
     );
     paths.insert(
@@ -159,7 +165,7 @@ fn flow_paths(paths: &mut Map<String, Value>) {
         json!({ "parameters": id_param.clone(), "get": {
             "summary": "A flow's report: per invoice, its file, number, recipient and its Issued invoices id or its errors",
             "tags": ["flows"], "security": bearer,
-            "responses": { "200": ok("The report."), "404": error_response("No such flow of this structure.") }
+            "responses": { "200": with_schema("The report.", "FlowReport"), "404": error_response("No such flow of this structure.") }
         } }),
     );
     paths.insert(
@@ -330,6 +336,23 @@ pub fn document(catalog: &crate::catalog::Catalog) -> Value {
                         "content_base64": { "type": "string", "contentEncoding": "base64" }
                     }
                 },
+                "Flow": flow_schema(false),
+                "FlowReport": flow_schema(true),
+                "FlowError": {
+                    "type": "object",
+                    "required": ["code", "field", "message", "fix"],
+                    "properties": {
+                        "code": { "type": "string", "description": "The rule or error code: `BR-16` (EN 16931), `CHORUS-…` (Chorus Pro's rules), `FLOW-…` (the flow: `FLOW-FORMAT`, `FLOW-ZIP-NESTED`, `FLOW-STORAGE-FULL`…)." },
+                        "field": { "type": "string", "description": "The business term (`BT-48`), `file`, or empty." },
+                        "message": { "$ref": "#/components/schemas/Text" },
+                        "fix": { "$ref": "#/components/schemas/Text" }
+                    }
+                },
+                "Text": {
+                    "type": "object",
+                    "required": ["fr", "en"],
+                    "properties": { "fr": { "type": "string" }, "en": { "type": "string" } }
+                },
                 "FormBody": {
                     "type": "object",
                     "additionalProperties": {
@@ -346,6 +369,58 @@ pub fn document(catalog: &crate::catalog::Catalog) -> Value {
             }
         }
     })
+}
+
+/// A flow as `GET /api/v1/flows/{id}` gives it (`dataflows::summary`), and
+/// with `report` its detailed report (`dataflows::report`).
+pub(crate) fn flow_schema(report: bool) -> Value {
+    let mut properties = json!({
+        "id": { "type": "string" },
+        "created-ms": { "type": "integer" },
+        "updated-ms": { "type": "integer" },
+        "filename": { "type": "string" },
+        "format": { "type": "string", "description": "`ubl`, `cii`, `factur-x` or `zip`." },
+        "size": { "type": "integer" },
+        "sha256": { "type": "string" },
+        "mode": { "enum": ["production", "qualification"] },
+        "status": { "enum": ["received", "in-processing", "integrated", "partially-integrated", "rejected"] },
+        "chorus-status": { "type": "string", "description": "Chorus Pro's code for the same status (`IN_RECU`, `IN_EN_COURS_TRAITEMENT_CPP`, `IN_INTEGRE`, `IN_INTEGRE_PARTIEL`, `IN_REJETE`)." },
+        "source": { "enum": ["portal", "api"] },
+        "client": { "type": "string", "description": "The API client's or the person's name." },
+        "invoices": { "type": "integer" },
+        "integrated": { "type": "integer", "description": "Receivable, with or without errors." },
+        "rejected": { "type": "integer" },
+        "pending": { "type": "integer" }
+    });
+    let mut required: Vec<&str> = vec![
+        "id",
+        "status",
+        "chorus-status",
+        "mode",
+        "invoices",
+        "integrated",
+        "rejected",
+        "pending",
+    ];
+    if report {
+        properties["errors"] = json!({ "type": "array", "items": { "$ref": "#/components/schemas/FlowError" }, "description": "Errors of the file as a whole (an unreadable ZIP…)." });
+        properties["report"] = json!({ "type": "array", "items": {
+            "type": "object",
+            "required": ["index", "filename", "verdict", "errors"],
+            "properties": {
+                "index": { "type": "integer" },
+                "filename": { "type": "string" },
+                "number": { "type": "string", "description": "BT-1, once read." },
+                "recipient": { "type": "string", "description": "The buyer's SIRET, once read." },
+                "verdict": { "enum": ["pending", "receivable", "receivable-with-errors", "not-receivable"], "description": "Chorus Pro's QP_RECEVABLE, QP_RECEVABLE_AVEC_ERREUR, QP_IRRECEVABLE. Receivable with errors: integrated, with remarks to read in `errors` (e.g. `CHORUS-PAYMENT-DELAY`)." },
+                "invoice-id": { "type": ["string", "null"], "description": "Its Issued invoices id (production only)." },
+                "errors": { "type": "array", "items": { "$ref": "#/components/schemas/FlowError" } },
+                "decided-ms": { "type": ["integer", "null"] }
+            }
+        } });
+        required.extend(["errors", "report"]);
+    }
+    json!({ "type": "object", "required": required, "properties": properties })
 }
 
 /// `GET /api/openapi.json`.

@@ -360,6 +360,8 @@ async fn a_flow_by_api_is_reported_and_its_webhook_retried_until_accepted() {
     );
     let report = f.settled(&location, &token).await;
     assert_eq!(report["status"], "partially-integrated", "{report:#}");
+    // What the OpenAPI document promises is what comes back.
+    fits(&crate::api::openapi::flow_schema(true), &report, "report");
     assert_eq!(report["client"], "Compta Pro");
     assert_eq!(report["report"][0]["verdict"], "receivable");
     assert!(report["report"][0]["invoice-id"].is_string());
@@ -426,4 +428,42 @@ async fn a_flow_by_api_is_reported_and_its_webhook_retried_until_accepted() {
     verify(&hook_secret, &status_change.1, &status_change.2);
     let change: Value = serde_json::from_str(&status_change.2).unwrap();
     assert_eq!(change["data"]["number"], "API-1", "{change}");
+}
+
+/// Whether `value` keeps to `schema` as far as the flow schemas go: every
+/// key is described, every required one present, every `enum` respected,
+/// and the same for the items of arrays described inline.
+fn fits(schema: &serde_json::Value, value: &serde_json::Value, at: &str) {
+    if let Some(allowed) = schema["enum"].as_array() {
+        assert!(
+            allowed.contains(value),
+            "{at}: {value} is not one of {allowed:?}"
+        );
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        let object = value
+            .as_object()
+            .unwrap_or_else(|| panic!("{at}: {value} is not an object"));
+        for key in object.keys() {
+            assert!(
+                props.contains_key(key),
+                "{at}: `{key}` is not in the OpenAPI schema"
+            );
+        }
+        for key in schema["required"].as_array().into_iter().flatten() {
+            let key = key.as_str().unwrap();
+            assert!(
+                object.contains_key(key),
+                "{at}: required `{key}` is missing"
+            );
+        }
+        for (key, v) in object {
+            fits(&props[key], v, &format!("{at}.{key}"));
+        }
+    }
+    if schema["items"].is_object() {
+        for (i, v) in value.as_array().into_iter().flatten().enumerate() {
+            fits(&schema["items"], v, &format!("{at}[{i}]"));
+        }
+    }
 }

@@ -120,7 +120,7 @@ async fn bank(c: &Client, s: &str, holder: &str) {
     .await;
 }
 
-/// The 2024 campaign's request: GNR 14.96 €/hl in 2023 and 12.08 €/hl in
+/// The 2024 campaign's request: GNR 14.96 €/hl in 2023 and 18.10 €/hl in
 /// 2024 (data/rates.json); volumes in hundredths.
 fn request<'a>(category: &'a str, advances: &'a str, firm: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -225,13 +225,13 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     let summary = format!("{base}/request/2024");
     let json = anne.get_json(&summary).await.json();
     let r = &json["r"];
-    // 12.08 €/hl × 12.5 hl = 151.00 €; 15.86 €/MWh × 3.25 MWh = 51.545 → 51.55 €.
-    assert_eq!(r["invoices"][0]["refund"], "151.00");
-    assert_eq!(r["invoices"][0]["rate"], "12.08");
+    // 18.10 €/hl × 12.5 hl = 226.25 €; 15.86 €/MWh × 3.25 MWh = 51.545 → 51.55 €.
+    assert_eq!(r["invoices"][0]["refund"], "226.25");
+    assert_eq!(r["invoices"][0]["rate"], "18.10");
     assert_eq!(r["invoices"][1]["refund"], "51.55");
-    assert_eq!(r["gross"], "202.55");
+    assert_eq!(r["gross"], "277.80");
     assert_eq!(r["advances"], "50.00");
-    assert_eq!(r["refund"], "152.55");
+    assert_eq!(r["refund"], "227.80");
     assert!(r["source"].as_str().unwrap().contains("2014 finance law"));
     let page = anne.get(&summary).await;
     assert!(

@@ -919,9 +919,9 @@ test('[fr] une exploitation dépose sa demande de remboursement TIC, la douane l
   await Promise.all([page.waitForURL('**/request/2024?done=saved'), page.click('main button.primary[type=submit]')]);
   const computation = await page.locator('#computation').innerText();
   assert.match(computation, /Coopérative Agricole du Val/);
-  // 12,08 €/hl × 12,5 hl = 151,00 €; minus 50,00 € of advances.
-  assert.match(await page.locator('#total-gross').innerText(), /151,00/);
-  assert.match(await page.locator('#total-refund').innerText(), /101,00/);
+  // 18,10 €/hl × 12,5 hl = 226,25 €; minus 50,00 € of advances.
+  assert.match(await page.locator('#total-gross').innerText(), /226,25/);
+  assert.match(await page.locator('#total-refund').innerText(), /176,25/);
   assert.equal(await page.locator('#rates-illustrative').innerText(), t('rates.illustrative'));
 
   await addBankDetails(page, 'GAEC du Moulin Neuf');

@@ -3,7 +3,9 @@
 //! the MOE (who corrects an amount), the MOA and the financial service's
 //! Received invoices up to Payment; a refusal that stops the circuit; an
 //! MOE step done late and marked so; the end of contract with the tacit
-//! procedure (A22 → A23) across a restart. The clock moves; no sleeps.
+//! procedure (A22 → A23) across a restart; a general statement the firm
+//! does not sign in time becoming definitive (A24 after the MOE's A18, A25
+//! after the MOA's A20). The clock moves; no sleeps.
 
 mod support;
 
@@ -591,4 +593,95 @@ async fn the_end_of_contract_tacit_procedure_survives_a_restart() {
         received["inv"]["framework"],
         "A23_DECOMPTE_GENERAL_DEFINITIF_TACITE_FOURNISSEUR"
     );
+}
+
+#[tokio::test]
+async fn an_unsigned_general_statement_becomes_definitive_recorded_by_its_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::spawn(dir.path(), &catalog());
+    let mut cast = Cast::new(&host, dir.path()).await;
+    // Two contracts: the MOA notifies the general statement (A20) on the
+    // first; the MOE holds the delegation and issues it (A18) on the second.
+    create_contract(&cast.firm, "M-2026-20").await;
+    let mut delegated = sheet("M-2026-21");
+    delegated.push(("moe_delegation", "yes".into()));
+    let form: Vec<(&str, &str)> = delegated.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = cast
+        .firm
+        .submit("/contract/new", "/contract/new", &form)
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let mut files = Vec::new();
+    for number in ["M-2026-20", "M-2026-21"] {
+        eventually("the sheet to reach the MOE", || async {
+            let p = cast
+                .moe
+                .c
+                .get_json(&cast.moe.path(&format!("/contract/{FIRM}/{number}")))
+                .await;
+            (p.status == 200).then_some(())
+        })
+        .await;
+        let no = deposit(&cast.firm, number, "final", "90000").await;
+        until_step(&cast.moe, number, &no, "A17").await;
+        let ok = act(&cast.moe, number, &no, "statement", &[("amount", "")]).await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        files.push((number, no));
+    }
+    let a20 = &files[0];
+    until_step(&cast.moa, a20.0, &a20.1, "A20").await;
+    let ok = act(&cast.moa, a20.0, &a20.1, "validate", &[("comment", "")]).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    for (number, no) in &files {
+        let f = until_step(&cast.firm, number, no, "A8").await;
+        assert_eq!(f["row"]["days_left"], 30, "30 days to sign: {f}");
+    }
+    let page = cast
+        .firm
+        .c
+        .get(&cast.firm.path(&file_path(a20.0, &a20.1)))
+        .await;
+    assert!(
+        page.body.contains("id=\"sign-help\""),
+        "the firm is told what silence does: {}",
+        page.body
+    );
+
+    // The firm signs neither: 31 days on, each becomes the general and
+    // definitive statement as it stands, recorded by whoever issued it,
+    // and goes to the financial service.
+    advance(&host, 31 * DAY).await;
+    // (Everyone signs in again: a month on, their sessions have expired.)
+    cast.back(&host, dir.path()).await;
+    let expected: [(&[&str], &str); 2] = [
+        (
+            &["A7", "A17", "A20", "A25"],
+            "A25_DECOMPTE_GENERAL_DEFINITIF_MOE_PROCEDURE_TACITE",
+        ),
+        (
+            &["A7", "A18", "A24"],
+            "A24_DECOMPTE_GENERAL_DEFINITIF_TACITE_MOE",
+        ),
+    ];
+    for ((number, no), (pieces, framework)) in files.iter().zip(expected) {
+        let f = until_step(&cast.firm, number, no, "PAY").await;
+        let codes: Vec<&str> = f["pieces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, pieces, "{f}");
+        assert_eq!(
+            statuses(&f).iter().filter(|s| *s == "DGD_TACITE").count(),
+            1
+        );
+        let invoice = format!("/s/{FIN}/received-invoices/invoice/{FIRM}/{number}~{no}");
+        let received = eventually("the financial service to receive it", || async {
+            let p = cast.fin.c.get_json(&invoice).await;
+            (p.status == 200).then(|| p.json())
+        })
+        .await;
+        assert_eq!(received["inv"]["framework"], framework);
+    }
 }

@@ -8,7 +8,8 @@
 //! - Each payment is an invoicing file: monthly (A4 → MOE A16 → MOA A19 →
 //!   financial service) or final (A7 → MOE A17, or A18 with delegation →
 //!   MOA A20 → firm signs A8 → financial service; A22 → A23 when the DG
-//!   is late). The holder's area alone changes the file, checked against
+//!   is late; A24 / A25 when the firm lets the MOE's or the MOA's general
+//!   statement go unsigned, README "The tacit procedures"). The holder's area alone changes the file, checked against
 //!   the circuit ([`model::next`]), then sends the new version to every
 //!   party (`dossier` message); a copy accepts it only from the structure
 //!   that held the previous version.
@@ -179,7 +180,7 @@ fn contract_form(_cx: &Context) -> Result<View, Error> {
         &i18n::message("contract.new-title", &[]),
         &json!({"defaults": {
             "moe_days": model::MOE_DAYS, "moa_days": model::MOA_DAYS, "dg_days": model::DG_DAYS,
-            "a22_days": model::A22_DAYS, "payment_days": model::PAYMENT_DAYS,
+            "a22_days": model::A22_DAYS, "sign_days": model::SIGN_DAYS, "payment_days": model::PAYMENT_DAYS,
         }}),
     )
 }
@@ -269,6 +270,16 @@ fn create_contract(cx: &Context, req: &Request) -> Result<Response, Error> {
     let moa_days = days(&mut form, "moa_days");
     let dg_days = days(&mut form, "dg_days");
     let a22_days = days(&mut form, "a22_days");
+    // Optional (a sheet filled before it existed, or a program's): the
+    // CCAG's 30 days.
+    let sign_days = if req
+        .form_value("sign_days")
+        .is_none_or(|v| v.trim().is_empty())
+    {
+        model::SIGN_DAYS
+    } else {
+        days(&mut form, "sign_days")
+    };
     let payment_days = days(&mut form, "payment_days");
     if cx
         .structure
@@ -333,6 +344,7 @@ fn create_contract(cx: &Context, req: &Request) -> Result<Response, Error> {
         moa_days,
         dg_days,
         a22_days,
+        sign_days,
         payment_days,
         created_ms: cx.now_ms,
     };
@@ -650,6 +662,7 @@ fn move_to(d: &mut Dossier, step: &str, holder: Option<Actor>, status: &str, now
         "A19" => Some(now + c.moa_days * model::DAY_MS),
         "A20" => Some(moe_receipt + c.dg_days * model::DAY_MS),
         "A22" => Some(now + c.a22_days * model::DAY_MS),
+        "A8" => Some(now + c.sign_days * model::DAY_MS),
         "PAY" => Some(d.payment_due_ms),
         _ => None,
     };
@@ -796,6 +809,43 @@ fn step_due(cx: &Context, msg: &Message) -> Result<(), Error> {
             comment: String::new(),
         });
         move_to(&mut d, "PAY", Some(Actor::Financial), "DGD_TACITE", now);
+    } else if d.step == "A8" {
+        // The firm neither signed nor answered the general statement in
+        // time: it becomes the general and definitive statement as it
+        // stands, recorded by whoever issued it — the MOE holding the
+        // delegation (A24, after an A18) or the MOA (A25).
+        let issued_by_moe = d
+            .pieces
+            .iter()
+            .rev()
+            .find(|p| matches!(p.code.as_str(), "A18" | "A20"))
+            .is_some_and(|p| p.code == "A18");
+        let (code, by) = if issued_by_moe {
+            ("A24", Actor::Moe)
+        } else {
+            ("A25", Actor::Moa)
+        };
+        let (net, rate) = d.amount();
+        d.pieces.push(Piece {
+            code: code.into(),
+            by,
+            person: String::new(),
+            at_ms: now,
+            net,
+            vat_rate: rate,
+            comment: String::new(),
+            late: false,
+            files: Vec::new(),
+        });
+        d.events.push(Event {
+            status: "DGD_TACITE".into(),
+            at_ms: now,
+            by: Some(by),
+            person: String::new(),
+            reason: String::new(),
+            comment: String::new(),
+        });
+        move_to(&mut d, "PAY", Some(Actor::Financial), "DGD_TACITE", now);
     } else {
         if d.step == "A20" && d.kind == Kind::Final {
             d.tacit_open = true; // the 30-day wait is over: A22 may be deposited
@@ -862,6 +912,8 @@ fn framework(code: &str) -> &'static str {
         "A19" => "A19_ETAT_ACOMPTE_VALIDE_MOA",
         "A8" => "A8_DECOMPTE_GENERAL_DEFINITIF_FOURNISSEUR",
         "A23" => "A23_DECOMPTE_GENERAL_DEFINITIF_TACITE_FOURNISSEUR",
+        "A24" => "A24_DECOMPTE_GENERAL_DEFINITIF_TACITE_MOE",
+        "A25" => "A25_DECOMPTE_GENERAL_DEFINITIF_MOE_PROCEDURE_TACITE",
         _ => "A4_PROJET_DECOMPTE_MENSUEL_FOURNISSEUR",
     }
 }

@@ -20,6 +20,12 @@ pub const MOA_DAYS: u64 = 7;
 pub const DG_DAYS: u64 = 30;
 /// Days the MOA has to answer a tacit-procedure draft (A22), by default.
 pub const A22_DAYS: u64 = 10;
+/// Days the firm has to return the general statement signed (A8), by
+/// default (CCAG Travaux 2021, art. 12.4.3: 30 days from its
+/// notification). Past them, the general statement becomes the general and
+/// definitive statement as it stands: recorded by whoever issued it, the
+/// MOE with the delegation (A24) or the MOA (A25).
+pub const SIGN_DAYS: u64 = 30;
 /// The payment period, from the MOE's receipt of the request.
 pub const PAYMENT_DAYS: u64 = 30;
 
@@ -93,6 +99,9 @@ pub struct Contract {
     pub dg_days: u64,
     /// Days the MOA has to answer an A22.
     pub a22_days: u64,
+    /// Days the firm has to sign the general statement (A8).
+    #[serde(default = "default_sign_days")]
+    pub sign_days: u64,
     /// Payment period.
     pub payment_days: u64,
     /// When it was set up.
@@ -137,7 +146,12 @@ impl Contract {
     }
 }
 
-/// One piece of the file (A4, A6, A16, A19, A7, A17, A18, A20, A8, A22, A23).
+fn default_sign_days() -> u64 {
+    SIGN_DAYS
+}
+
+/// One piece of the file (A4, A6, A16, A19, A7, A17, A18, A20, A8, A22,
+/// A23, A24, A25).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Piece {
     /// Framework code (short: `A4`).

@@ -232,7 +232,18 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     assert_eq!(r["gross"], "277.80");
     assert_eq!(r["advances"], "50.00");
     assert_eq!(r["refund"], "227.80");
-    assert!(r["source"].as_str().unwrap().contains("2014 finance law"));
+    assert!(
+        r["source"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("2014 finance law")
+    );
+    assert!(
+        r["source"]["fr"]
+            .as_str()
+            .unwrap()
+            .contains("loi de finances pour 2014")
+    );
     let page = anne.get(&summary).await;
     assert!(
         page.body.contains("Refund per unit"),

@@ -26,13 +26,39 @@ pub struct Rate {
     pub refund: String,
 }
 
+/// Where a campaign's rates come from: in French and English, or one text
+/// for both (a file written before the two languages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// In each language.
+    Both {
+        /// French.
+        fr: String,
+        /// English.
+        en: String,
+    },
+    /// The same words whatever the language.
+    One(String),
+}
+
+impl Source {
+    /// Whether any language says nothing.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Source::Both { fr, en } => fr.trim().is_empty() || en.trim().is_empty(),
+            Source::One(s) => s.trim().is_empty(),
+        }
+    }
+}
+
 /// A yearly campaign (the year of the purchases).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Campaign {
     /// Year of the purchases.
     pub year: u32,
     /// Where the rates come from.
-    pub source: String,
+    pub source: Source,
     /// Whether the rates are illustrative (not yet the published notice's):
     /// every page that computes a refund says so.
     #[serde(default)]

@@ -702,6 +702,51 @@ async function assertNoErrorBeside(page, field) {
   assert.notEqual(await page.locator(`#${field}`).getAttribute('aria-invalid'), 'true');
 }
 
+for (const lang of LANGS) {
+  test(`[${lang}] an integrator's client is created, a flow is deposited and its report says what happened to the invoice`, async () => {
+    const f = (key, args) => areaText('data-flow-overview', lang, key, args);
+    const { page, finish } = await journey('flows', { lang });
+    const siret = freshSiret();
+    await personWithArea(page, lang, 'Nadia', siret, 'Menuiserie Nadia', 'private', 'edi-api-connections');
+    await addArea(page, siret, 'data-flow-overview');
+    await addArea(page, siret, 'issued-invoices');
+
+    // A client for the Data flow overview, in production; its secret shown once.
+    await page.goto(`/s/${siret}/edi-api-connections`);
+    await page.fill('#name', 'Compta Pro');
+    await page.selectOption('#grant-data-flow-overview', 'read-write');
+    await page.check('#mode-production');
+    await Promise.all([page.waitForLoadState('load'), page.click('main form[action$="/create"] button[type=submit]')]);
+    const secret = await page.locator('#client-secret').innerText();
+    assert.ok(secret.length >= 32, `a secret is shown once: ${secret}`);
+    await page.goto(`/s/${siret}/edi-api-connections`);
+    assert.ok(!(await page.content()).includes(secret), 'never shown again');
+
+    // A UBL invoice of this supplier to the demo's public body, due 71 days
+    // after its issue date: integrated, with the legal payment delay said.
+    const ubl = readFileSync(join(REPO, 'tests', 'fixtures', 'invoice-ubl.xml'), 'utf8')
+      .replaceAll('73282932000074', siret)
+      .replace('UBL-2026-001', `FLUX-${siret.slice(-5)}`)
+      .replace('<cbc:DueDate>2026-12-20</cbc:DueDate>', '<cbc:DueDate>2027-01-30</cbc:DueDate>');
+    await page.goto(`/s/${siret}/data-flow-overview`);
+    await page.setInputFiles('#file', { name: 'novembre.xml', mimeType: 'application/xml', buffer: Buffer.from(ubl) });
+    await Promise.all([page.waitForURL('**/flow/**'), page.click('main form[action$="/deposit"] button[type=submit]')]);
+    const flow = new URL(page.url()).pathname;
+    await reloadUntil(page, flow, '#flow-status', f('status.integrated'));
+    const report = await page.locator('#report').innerText();
+    assert.match(report, literally(f('verdict.receivable-with-errors')));
+    assert.match(report, /CHORUS-PAYMENT-DELAY/);
+    assert.match(report, lang === 'fr' ? /71 jours/ : /71 days/);
+    assert.match(await page.locator('#flow-status').innerText(), /IN_INTEGRE/, 'Chorus Pro\'s code, labelled');
+
+    // The list: the flow in plain words, filterable by status.
+    await page.goto(`/s/${siret}/data-flow-overview?status=integrated`);
+    assert.match(await page.locator('#flows').innerText(), /novembre\.xml/);
+    assert.equal(await page.locator('#chart').count(), 1, 'flows per day, drawn on the server');
+    await finish();
+  });
+}
+
 test('a supplier adds Payment delays (a Python area), corrects a form and sees the interest owed', async () => {
   const j = await journey('payment-delays', { expectedStatuses: [422] });
   const { page } = j;

@@ -184,6 +184,16 @@ async fn act(
     a.submit(&p, &format!("{p}/{action}"), form).await
 }
 
+/// The codes of a file's pieces, oldest first.
+fn piece_codes(f: &Value) -> Vec<&str> {
+    f["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect()
+}
+
 fn statuses(f: &Value) -> Vec<String> {
     let mut v: Vec<String> = f["events"]
         .as_array()
@@ -296,12 +306,7 @@ async fn a_monthly_cycle_through_four_actors_a_refusal_and_a_late_moe() {
     let ok = act(&cast.moa, "M-2026-07", &no, "validate", &[("comment", "")]).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let f = until_step(&cast.firm, "M-2026-07", &no, "PAY").await;
-    let codes: Vec<&str> = f["pieces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
+    let codes = piece_codes(&f);
     assert_eq!(codes, ["A4", "A16", "A19"]);
     let invoice = format!("/s/{FIN}/received-invoices/invoice/{FIRM}/M-2026-07~{no}");
     let received = eventually("the financial service to receive it", || async {
@@ -469,12 +474,7 @@ async fn a_monthly_cycle_through_four_actors_a_refusal_and_a_late_moe() {
     let ok = act(&cast.moa, "M-2026-09", &no4, "validate", &[("comment", "")]).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let f = until_step(&cast.firm, "M-2026-09", &no4, "PAY").await;
-    let codes: Vec<&str> = f["pieces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
+    let codes = piece_codes(&f);
     assert_eq!(codes, ["A6", "A19"]);
     eventually("the financial service to receive the A6 file", || async {
         let p = cast
@@ -572,12 +572,7 @@ async fn the_end_of_contract_tacit_procedure_survives_a_restart() {
     advance(&third, 42 * DAY).await;
     cast.back(&third, dir.path()).await;
     let f = until_step(&cast.firm, "M-2026-08", &no, "PAY").await;
-    let codes: Vec<&str> = f["pieces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
+    let codes = piece_codes(&f);
     assert_eq!(codes, ["A7", "A17", "A22", "A23"]);
     assert_eq!(
         statuses(&f).iter().filter(|s| *s == "DGD_TACITE").count(),
@@ -665,12 +660,7 @@ async fn an_unsigned_general_statement_becomes_definitive_recorded_by_its_issuer
     ];
     for ((number, no), (pieces, framework)) in files.iter().zip(expected) {
         let f = until_step(&cast.firm, number, no, "PAY").await;
-        let codes: Vec<&str> = f["pieces"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["code"].as_str().unwrap())
-            .collect();
+        let codes = piece_codes(&f);
         assert_eq!(codes, pieces, "{f}");
         assert_eq!(
             statuses(&f).iter().filter(|s| *s == "DGD_TACITE").count(),

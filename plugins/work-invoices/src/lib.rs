@@ -785,46 +785,18 @@ fn step_due(cx: &Context, msg: &Message) -> Result<(), Error> {
         reason: String::new(),
         comment: d.step.clone(),
     });
-    if d.step == "A22" {
-        // No answer to the tacit-procedure draft: the tacit general and
-        // definitive statement (A23), on the A22's amounts.
-        let (net, rate) = d.amount();
-        d.pieces.push(Piece {
-            code: "A23".into(),
-            by: Actor::Supplier,
-            person: String::new(),
-            at_ms: now,
-            net,
-            vat_rate: rate,
-            comment: String::new(),
-            late: false,
-            files: Vec::new(),
-        });
-        d.events.push(Event {
-            status: "DGD_TACITE".into(),
-            at_ms: now,
-            by: None,
-            person: String::new(),
-            reason: String::new(),
-            comment: String::new(),
-        });
-        move_to(&mut d, "PAY", Some(Actor::Financial), "DGD_TACITE", now);
-    } else if d.step == "A8" {
-        // The firm neither signed nor answered the general statement in
-        // time: it becomes the general and definitive statement as it
-        // stands, recorded by whoever issued it — the MOE holding the
-        // delegation (A24, after an A18) or the MOA (A25).
-        let issued_by_moe = d
-            .pieces
-            .iter()
-            .rev()
-            .find(|p| matches!(p.code.as_str(), "A18" | "A20"))
-            .is_some_and(|p| p.code == "A18");
-        let (code, by) = if issued_by_moe {
-            ("A24", Actor::Moe)
-        } else {
-            ("A25", Actor::Moa)
-        };
+    // A silence that makes the general and definitive statement, on the
+    // file's last amounts: the MOA's to the tacit-procedure draft (A23, on
+    // the firm's side), or the firm's to the general statement, recorded by
+    // whoever issued it — the MOE holding the delegation (A24, after an
+    // A18) or the MOA (A25, after an A20).
+    let tacit = match d.step.as_str() {
+        "A22" => Some(("A23", Actor::Supplier, None)),
+        "A8" if issued_by_moe(&d) => Some(("A24", Actor::Moe, Some(Actor::Moe))),
+        "A8" => Some(("A25", Actor::Moa, Some(Actor::Moa))),
+        _ => None,
+    };
+    if let Some((code, by, event_by)) = tacit {
         let (net, rate) = d.amount();
         d.pieces.push(Piece {
             code: code.into(),
@@ -840,7 +812,7 @@ fn step_due(cx: &Context, msg: &Message) -> Result<(), Error> {
         d.events.push(Event {
             status: "DGD_TACITE".into(),
             at_ms: now,
-            by: Some(by),
+            by: event_by,
             person: String::new(),
             reason: String::new(),
             comment: String::new(),
@@ -854,6 +826,16 @@ fn step_due(cx: &Context, msg: &Message) -> Result<(), Error> {
         d.version += 1;
     }
     changed(cx, &mut d)
+}
+
+/// Whether the file's general statement was the MOE's (A18, with the
+/// delegation) rather than the MOA's (A20).
+fn issued_by_moe(d: &Dossier) -> bool {
+    d.pieces
+        .iter()
+        .rev()
+        .find(|p| matches!(p.code.as_str(), "A18" | "A20"))
+        .is_some_and(|p| p.code == "A18")
 }
 
 /// Sends the payable piece to the financial service's Received invoices.

@@ -314,9 +314,15 @@ fn open(store: &str) -> (tempfile::TempDir, Store) {
 }
 
 /// Every message between the supplier and the buyer was delivered, each
-/// in one attempt: none lost, none doubled.
-fn delivered_once(store: &str) {
+/// in one attempt: none lost, none doubled. Waits for the outbox to empty
+/// first: the last status change's notice to the platform (for webhooks)
+/// may still be on its way when the status shows.
+async fn delivered_once(store: &str) {
     let (_dir, s) = open(store);
+    eventually("the outbox to empty", Duration::from_secs(30), || async {
+        s.outbox_page(None, 10).unwrap().is_empty().then_some(())
+    })
+    .await;
     let flows = s.flows_of(SUPPLIER, 100).unwrap();
     assert!(
         flows.len() >= 2,
@@ -391,7 +397,7 @@ async fn three_hosts_on_one_database_serve_one_portal() {
     )
     .await;
     until_status(&hosts[1].client(&claire_http), &id, "MISE_A_DISPOSITION").await;
-    delivered_once(&store);
+    delivered_once(&store).await;
 
     // Failed sign-ins are counted across hosts: five pass, whichever host
     // gets them, then the next waits on every host.
@@ -573,5 +579,5 @@ async fn a_host_killed_mid_delivery_hands_over_when_its_lease_expires() {
     )
     .await;
     until_status(&claire, &id, "MISE_A_DISPOSITION").await;
-    delivered_once(&store);
+    delivered_once(&store).await;
 }

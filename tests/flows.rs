@@ -85,6 +85,17 @@ fn flow_id(page: &Page) -> String {
     rest.split('?').next().unwrap().to_string()
 }
 
+/// Waits for the buyer's Received invoices to hold `n` invoices.
+async fn buyer_has(buyer: &Client, n: u64) {
+    eventually("the buyer to receive it", WAIT, || async {
+        let r = buyer
+            .get_json(&format!("/s/{BUYER}/received-invoices"))
+            .await;
+        (r.json()["total"] == n).then_some(())
+    })
+    .await;
+}
+
 /// The flow (with its report) once its status is final.
 async fn settled(c: &Client, id: &str) -> serde_json::Value {
     eventually(&format!("flow {id} to settle"), WAIT, || async {
@@ -153,13 +164,7 @@ async fn flows_of_ubl_zip_and_factur_x_are_followed_to_the_last_invoice() {
     // The good one is an issued invoice, sent: the buyer receives it.
     let inv = until_status(&supplier, &invoice, "MISE_A_DISPOSITION").await;
     assert_eq!(inv["number"], "FLOW-2026-001");
-    eventually("the buyer to receive it", WAIT, || async {
-        let r = buyer
-            .get_json(&format!("/s/{BUYER}/received-invoices"))
-            .await;
-        (r.json()["total"] == 1).then_some(())
-    })
-    .await;
+    buyer_has(&buyer, 1).await;
 
     // The page says it in words, in French too; the original is downloadable.
     let html = supplier
@@ -539,11 +544,5 @@ async fn a_due_date_past_the_legal_delay_is_receivable_with_errors() {
         );
     }
     // Accepted means sent: the buyer has it.
-    eventually("the buyer to receive it", WAIT, || async {
-        let r = buyer
-            .get_json(&format!("/s/{BUYER}/received-invoices"))
-            .await;
-        (r.json()["total"] == 1).then_some(())
-    })
-    .await;
+    buyer_has(&buyer, 1).await;
 }

@@ -28,3 +28,22 @@ for path in reversed(mails):
         break
 PY
 }
+
+# The address `portico serve` (pid $1) printed in the file $2, once it
+# listens; exits the script with its stderr (file $3) if it stopped first,
+# or after $4 tries of 0.1 s. $5 names it in the messages.
+wait_listening() {
+    local pid=$1 stdout=$2 stderr=$3 tries=$4 name=$5 base=
+    for _ in $(seq 1 "$tries"); do
+        base=$(sed -n 's/^Portico listening on \(http:[^ ]*\).*/\1/p' "$stdout")
+        [[ -n "$base" ]] && { echo "$base"; return; }
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "$name: portico exited:" >&2
+            cat "$stderr" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "$name: portico did not start within $((tries / 10)) s" >&2
+    exit 1
+}

@@ -85,18 +85,7 @@ start_server() {
     RUST_LOG=warn "${pin[@]}" "${BIN_RUN:-$BIN}" serve --listen 127.0.0.1:0 --config "${CONFIG_RUN:-areas.yaml}" --data "$WORK/data" \
         >"$WORK/stdout" 2>"$WORK/stderr" &
     SERVER_PID=$!
-    BASE=
-    for _ in $(seq 1 "${START_TRIES:-3000}"); do
-        BASE=$(sed -n 's/^Portico listening on \(http:[^ ]*\).*/\1/p' "$WORK/stdout")
-        [[ -n "$BASE" ]] && break
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "load.sh: portico exited:" >&2
-            cat "$WORK/stderr" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    [[ -n "$BASE" ]] || { echo "load.sh: portico did not start within $((${START_TRIES:-3000} / 10)) s" >&2; exit 1; }
+    BASE=$(wait_listening "$SERVER_PID" "$WORK/stdout" "$WORK/stderr" "${START_TRIES:-3000}" load.sh)
 }
 
 stop_server() {

@@ -97,18 +97,7 @@ start_servers() {
             --listen 127.0.0.1:0 --config "$WORK/areas.yaml" --plugin-dir "$PWD/plugins" \
             --data "$WORK/data-$i" "$@" >"$WORK/stdout-$i" 2>"$WORK/stderr-$i" &
         PIDS+=("$!")
-        base=
-        for _ in $(seq 1 600); do
-            base=$(sed -n 's/^Portico listening on \(http:[^ ]*\).*/\1/p' "$WORK/stdout-$i")
-            [[ -n "$base" ]] && break
-            if ! kill -0 "${PIDS[-1]}" 2>/dev/null; then
-                echo "stores.sh: portico (host $i) exited:" >&2
-                cat "$WORK/stderr-$i" >&2
-                exit 1
-            fi
-            sleep 0.1
-        done
-        [[ -n "$base" ]] || { echo "stores.sh: portico (host $i) did not start" >&2; exit 1; }
+        base=$(wait_listening "${PIDS[-1]}" "$WORK/stdout-$i" "$WORK/stderr-$i" 600 "stores.sh (host $i)")
         BASES+=("$base")
     done
     BASE=${BASES[0]}

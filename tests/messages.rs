@@ -58,21 +58,7 @@ fn spawn(config: &Path, data: &Path, hold: bool) -> (Host, String) {
 
 fn client(base: &str, http: Option<&reqwest::Client>, data: &Path) -> support::Client {
     support::Client {
-        http: http.cloned().unwrap_or_else(|| {
-            // The assertions read English words; French is the default.
-            let mut headers = reqwest::header::HeaderMap::new();
-            headers.insert(
-                reqwest::header::ACCEPT_LANGUAGE,
-                reqwest::header::HeaderValue::from_static("en"),
-            );
-            reqwest::Client::builder()
-                .default_headers(headers)
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap()
-        }),
+        http: http.cloned().unwrap_or_else(support::browser),
         base: base.to_string(),
         mailbox: Some(data.join("mailbox")),
     }

@@ -19,7 +19,7 @@ use invoicing::{
 };
 use portico::store::testing;
 use portico::store::{FlowState, Location, Store};
-use support::{Client, Portal, standard_areas};
+use support::{Client, Portal, browser, standard_areas};
 
 const PASSWORD: &str = "correct horse battery staple";
 const A: &str = SUPPLIER;
@@ -288,22 +288,6 @@ impl Host {
         std::fs::write(&tmp, yaml).unwrap();
         std::fs::rename(&tmp, self.dir.path().join("areas.yaml")).unwrap();
     }
-}
-
-/// A browser: cookies, English, no automatic redirects.
-fn browser() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT_LANGUAGE,
-        reqwest::header::HeaderValue::from_static("en"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
 }
 
 fn open(store: &str) -> (tempfile::TempDir, Store) {

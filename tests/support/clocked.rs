@@ -75,20 +75,7 @@ pub struct Actor {
 impl Actor {
     pub fn client(url: &str, dir: &Path) -> Client {
         Client {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .default_headers(
-                    [(
-                        reqwest::header::ACCEPT_LANGUAGE,
-                        reqwest::header::HeaderValue::from_static("en"),
-                    )]
-                    .into_iter()
-                    .collect(),
-                )
-                .build()
-                .unwrap(),
+            http: super::browser(),
             base: url.to_string(),
             mailbox: Some(dir.join("data").join("mailbox")),
         }

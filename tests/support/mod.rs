@@ -6,6 +6,33 @@
 pub mod clocked;
 pub mod html;
 
+/// A browser's HTTP client: cookies, no automatic redirects, 30 s, asking
+/// for `accept_language` (none if empty) with this `User-Agent` (none if
+/// empty).
+pub fn browser_with(accept_language: &str, user_agent: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if !accept_language.is_empty() {
+        headers.insert(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_str(accept_language).unwrap(),
+        );
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .user_agent(user_agent)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// A browser asking for English (the assertions read English words;
+/// French is the portal's default).
+pub fn browser() -> reqwest::Client {
+    browser_with("en", "")
+}
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -307,22 +334,8 @@ impl Portal {
     }
 
     fn client_with(&self, accept_language: &str, user_agent: &str) -> Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        if !accept_language.is_empty() {
-            headers.insert(
-                reqwest::header::ACCEPT_LANGUAGE,
-                reqwest::header::HeaderValue::from_str(accept_language).unwrap(),
-            );
-        }
         Client {
-            http: reqwest::Client::builder()
-                .default_headers(headers)
-                .user_agent(user_agent)
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            http: browser_with(accept_language, user_agent),
             base: self.url.clone(),
             mailbox: Some(self.mailbox()),
         }

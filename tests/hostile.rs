@@ -347,3 +347,42 @@ async fn sleeping_requests_end_by_their_deadline_and_take_only_their_share() {
     let after = alice.get(&format!("/s/{A}/hostile/list")).await;
     assert_eq!(after.status, 200, "the area answers again: {}", after.body);
 }
+
+/// Every call is a fresh instance, even though the host reuses a pooled slot's
+/// memory for it: a call must never see what the previous one wrote. `/residue`
+/// counts what an earlier call left in its memory image and in zeroed heap,
+/// then marks every other page of both (over a thousand separate dirty runs,
+/// far more than the pool's reset collects in one scan of the page map).
+#[tokio::test]
+async fn a_call_never_sees_what_an_earlier_call_left_in_memory() {
+    let (_portal, alice) = portal_with(&[], 5000).await;
+    let residue = format!("/s/{A}/hostile/residue");
+    let check = |page: support::Page, when: &str| {
+        assert_eq!(page.status, 200, "{when}: {}", page.body);
+        let found = page.json()["ok"].clone();
+        assert!(found["marked_pages"].as_u64().unwrap() > 1000, "{found}");
+        assert_eq!(
+            (found["image"].as_u64(), found["heap"].as_u64()),
+            (Some(0), Some(0)),
+            "{when}: a call read bytes an earlier call wrote: {found}"
+        );
+    };
+    // One after the other: the same slot, reset between calls.
+    for i in 0..12 {
+        check(alice.get_json(&residue).await, &format!("call {i}"));
+    }
+    // Side by side: several slots at once, each reused afterwards.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (alice, residue) = (alice.clone(), residue.clone());
+        calls.spawn(async move { alice.get_json(&residue).await });
+    }
+    let mut i = 0;
+    while let Some(page) = calls.join_next().await {
+        check(page.unwrap(), &format!("concurrent call {i}"));
+        i += 1;
+    }
+    for i in 0..6 {
+        check(alice.get_json(&residue).await, &format!("late call {i}"));
+    }
+}

@@ -9,7 +9,9 @@
 #
 # Usage: host/benches/python.sh [pinned|unpinned|both]   (default: both)
 # Tunables: DURATION (s per URL, 8), WARMUP (s, 2), CONNECTIONS (32),
-# ROUNDS (2: the two pages alternate, which goes first too), PORTICO_BIN.
+# ROUNDS (2: the two pages alternate, which goes first too), PORTICO_BIN,
+# PROFILES (a directory: keep a `perf record -g` of the server per page;
+# its CPU figures then include perf's own overhead).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -141,8 +143,15 @@ measure() {
     local label=$1 url=$2 out before after
     "${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $COOKIE" "$url" >/dev/null
     before=$(ticks)
+    local perf_pid=
+    if [[ -n "${PROFILES:-}" ]]; then
+        mkdir -p "$PROFILES"
+        perf record -q -F 1999 -g -p "$SERVER_PID" -o "$PROFILES/$label.perf" -- sleep "$DURATION" 2>/dev/null &
+        perf_pid=$!
+    fi
     out=$("${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$url")
     after=$(ticks)
+    [[ -z "$perf_pid" ]] || wait "$perf_pid" || true
     local rps p50 p99 requests non2xx cpu
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")

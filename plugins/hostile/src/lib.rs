@@ -26,6 +26,7 @@
 //! | `/log-flood` | 40 MiB of log in one call, with forged lines |
 //! | `/redirect-crlf` | a redirect with CR/LF in it (header injection) |
 //! | `/clock` | the finest clock readings the sandbox gives |
+//! | `/residue` | looks for what an earlier call left in memory, then leaves a mark on every other page of its data and heap |
 
 use portico_sdk::{
     Area, Context, Error, HostError, Request, Response, account, directory, facts, kv, log,
@@ -33,6 +34,7 @@ use portico_sdk::{
 };
 use serde_json::{Value, json};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The hostile area.
 pub struct Hostile;
@@ -148,6 +150,7 @@ impl Area for Hostile {
             }
             "/redirect-crlf" => Response::redirect("/s/x\r\nSet-Cookie: portico_session=stolen"),
             "/clock" => ok(clock()),
+            "/residue" => ok(residue()),
             _ => Response::not_found(),
         })
     }
@@ -257,4 +260,35 @@ fn clock() -> Value {
         "mono_sub_ms_ns": mono_ns.iter().map(|n| n % 1_000_000).max().unwrap_or(0),
         "mono_finest_step_ns": finest(&mono_ns),
     })
+}
+
+/// Bytes of the data segment `/residue` inspects: part of the component's
+/// memory image (initialised to [`IMAGE_BYTE`], not zero).
+const IMAGE_LEN: usize = 256 << 10;
+const IMAGE_BYTE: u8 = 0x5a;
+static IMAGE: [AtomicU8; IMAGE_LEN] = [const { AtomicU8::new(IMAGE_BYTE) }; IMAGE_LEN];
+
+/// Bytes of zeroed heap `/residue` inspects (memory grown past the image).
+const HEAP_LEN: usize = 8 << 20;
+
+/// Counts the bytes an earlier call left behind in the image and in fresh
+/// heap, then marks every other 4 KiB page of both: hundreds of separate
+/// dirty runs, the pattern of an interpreter's heap. Every call is a fresh
+/// instance, so every call must find `{"image": 0, "heap": 0}`, whatever the
+/// host reused for it.
+fn residue() -> Value {
+    let image = IMAGE
+        .iter()
+        .filter(|b| b.load(Ordering::Relaxed) != IMAGE_BYTE)
+        .count();
+    let mut heap = black_box(vec![0u8; HEAP_LEN]);
+    let left = heap.iter().filter(|b| **b != 0).count();
+    for page in (0..IMAGE_LEN).step_by(8192) {
+        IMAGE[page + 17].store(0xa5, Ordering::Relaxed);
+    }
+    for page in (0..HEAP_LEN).step_by(8192) {
+        heap[page + 17] = 0xa5;
+    }
+    black_box(&heap);
+    json!({ "image": image, "heap": left, "marked_pages": IMAGE_LEN / 8192 + HEAP_LEN / 8192 })
 }

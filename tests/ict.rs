@@ -225,24 +225,24 @@ async fn farms_file_once_per_campaign_firms_file_for_them_customs_decide() {
     let summary = format!("{base}/request/2024");
     let json = anne.get_json(&summary).await.json();
     let r = &json["r"];
-    // 18.10 €/hl × 12.5 hl = 226.25 €; 15.86 €/MWh × 3.25 MWh = 51.545 → 51.55 €.
+    // 18.10 €/hl × 12.5 hl = 226.25 €; 15.75 €/MWh × 3.25 MWh = 51.1875 → 51.19 €.
     assert_eq!(r["invoices"][0]["refund"], "226.25");
     assert_eq!(r["invoices"][0]["rate"], "18.10");
-    assert_eq!(r["invoices"][1]["refund"], "51.55");
-    assert_eq!(r["gross"], "277.80");
+    assert_eq!(r["invoices"][1]["refund"], "51.19");
+    assert_eq!(r["gross"], "277.44");
     assert_eq!(r["advances"], "50.00");
-    assert_eq!(r["refund"], "227.80");
+    assert_eq!(r["refund"], "227.44");
     assert!(
         r["source"]["en"]
             .as_str()
             .unwrap()
-            .contains("2014 finance law")
+            .contains("code des impositions sur les biens et services")
     );
     assert!(
         r["source"]["fr"]
             .as_str()
             .unwrap()
-            .contains("loi de finances pour 2014")
+            .contains("code des impositions sur les biens et services")
     );
     let page = anne.get(&summary).await;
     assert!(

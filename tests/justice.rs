@@ -104,7 +104,7 @@ fn statement<'a>(
 ) -> Vec<(&'a str, &'a str)> {
     vec![
         ("number", number),
-        ("court", "TJ69123"),
+        ("court", "tj69123"),
         ("decision-kind", "requisition"),
         ("decision-reference", "PV 2026/00123"),
         ("decision-date", decided),
@@ -184,7 +184,7 @@ async fn a_statement_of_costs_from_filing_to_payment() {
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(
         form.body
-            .contains("Tribunal judiciaire de Lyon — Lyon (TJ69123)")
+            .contains("Tribunal judiciaire de Lyon — Lyon (tj69123)")
     );
     assert!(form.body.contains("Manager activities → Bank details"));
     let search = multipart(

@@ -877,7 +877,7 @@ test('[fr] un interprète dépose un mémoire de frais de justice, la juridictio
   assert.equal(await page.locator('#bank-missing').count(), 1, 'the form says where to add bank details');
   await page.fill('#q', 'Lyon');
   await Promise.all([page.waitForLoadState('load'), page.click('main button[name=op][value=search]')]);
-  await page.selectOption('#court', 'TJ69123');
+  await page.selectOption('#court', 'tj69123');
   await page.fill('#number', 'M-2026-001');
   await page.selectOption('#decision-kind', 'requisition');
   await page.fill('#decision-reference', 'PV 2026/00123');

@@ -163,7 +163,7 @@ pub(crate) async fn seed(state: &crate::web::AppState) -> anyhow::Result<()> {
         let i = i as u64;
         let form = vec![
             ("number", number.to_string()),
-            ("court", "TJ69123".into()),
+            ("court", "tj69123".into()),
             ("decision-kind", "requisition".into()),
             ("decision-reference", format!("PV 2026/{:05}", 1200 + i)),
             ("decision-date", day(60 - 5 * i)),

@@ -11,7 +11,9 @@ const COURTS: &str = include_str!("../data/courts.json");
 /// A jurisdiction of the referential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Court {
-    /// Kind then the INSEE code of its seat, e.g. `TJ69123`.
+    /// The location code the Cour de cassation publishes for it (Judilibre),
+    /// e.g. `tj69123`, `ca_lyon`, `6901`; this portal's own (kind then the
+    /// INSEE code of its seat, e.g. `CPH75056`) where none is published.
     pub code: String,
     /// `TJ`, `CA`, `CPH` or `TC`.
     pub kind: String,
@@ -376,11 +378,11 @@ mod tests {
     fn the_referential_is_searchable_by_name_or_town() {
         assert!(courts().len() > 50);
         let lyon = search("lyon");
-        assert!(lyon.iter().any(|c| c.code == "TJ69123"));
+        assert!(lyon.iter().any(|c| c.code == "tj69123"));
         assert!(
             search("cour appel nimes")
                 .iter()
-                .any(|c| c.code == "CA30189")
+                .any(|c| c.code == "ca_nimes")
         );
         assert!(search("evry").iter().any(|c| c.kind == "TJ"));
         assert!(search("zzz").is_empty());

@@ -11,7 +11,8 @@
 # Tunables: DURATION (s per URL, 8), WARMUP (s, 2), CONNECTIONS (32),
 # ROUNDS (2: the two pages alternate, which goes first too), PORTICO_BIN,
 # PROFILES (a directory: keep a `perf record -g` of the server per page;
-# its CPU figures then include perf's own overhead).
+# its CPU figures then include perf's own overhead); PORTICO_PERFMAP=1 (the
+# server names the guest's functions in /tmp/perf-<pid>.map).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -222,6 +222,11 @@ impl Runtime {
             .epoch_interruption(true)
             .max_wasm_stack(MAX_WASM_STACK)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // Measuring only (BENCHMARKS.md §5): name the guest's functions in
+        // /tmp/perf-<pid>.map, for `perf` profiles of the sandboxed code.
+        if std::env::var_os("PORTICO_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(wasm_err)?;
 
         let mut linker = Linker::new(&engine);

@@ -14,7 +14,9 @@
 # (user-space work only: the kernel's share is the "sys" column of the other
 # modes). Needs valgrind; each build's compile cache and account are made by
 # a native start first. PROFILES=<dir> keeps each URL's callgrind profile
-# there (<build>.<page>.callgrind, for callgrind_annotate).
+# there (<build>.<page>.callgrind, for callgrind_annotate). In the wrk modes,
+# PERF_PROFILES=<dir> keeps a `perf record -g` of the server per URL
+# (<build>.<page>.perf; the CPU figures then include perf's overhead).
 # Tunables (environment): DURATION (s per URL, default 10), WARMUP (s, 2),
 # CONNECTIONS (32), ROUNDS (URLs are measured round-robin this many times; 1),
 # PORTICO_BIN (a prebuilt `portico` with bench-native, e.g. another commit's,
@@ -152,8 +154,15 @@ measure() {
     local label=$1 url=$2 out before after sys_before sys_after
     "${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $COOKIE" "$url" >/dev/null
     read -r before sys_before <<<"$(server_ticks)"
+    local perf_pid=
+    if [[ -n "${PERF_PROFILES:-}" ]]; then
+        mkdir -p "$PERF_PROFILES"
+        perf record -q -F 1999 -g -p "$SERVER_PID" -o "$PERF_PROFILES/${BUILD_RUN:-new}.$label.perf" -- sleep "$DURATION" 2>/dev/null &
+        perf_pid=$!
+    fi
     out=$("${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$url")
     read -r after sys_after <<<"$(server_ticks)"
+    [[ -z "$perf_pid" ]] || wait "$perf_pid" || true
     if grep -q "Non-2xx" <<<"$out"; then
         echo "load.sh: $label got error responses:" >&2
         echo "$out" >&2
@@ -173,6 +182,7 @@ measure() {
 # "base"), mode $1; results go to $WORK/results.$2.
 run_round() {
     local mode=$1 build=$2 bin=$BIN
+    BUILD_RUN=$build
     CONFIG_RUN=areas.yaml
     if [[ "$build" == base ]]; then
         bin=$BASELINE

@@ -100,36 +100,7 @@ stop_server() {
 
 # Signs up a primary manager and creates the structure; sets COOKIE.
 sign_in() {
-    rm -f "$WORK/jar"
-    local token
-    token=$(csrf_of /signup)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode first-name=Ada --data-urlencode last-name=Bench \
-        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" \
-        "$BASE/signup"
-    # A build that confirms e-mail addresses (since issue 10) mails a link
-    # and signs nobody in until it is opened: open it, then sign in. An
-    # older build (a baseline) signed the person in at once and mails nothing.
-    local link
-    link=$(confirmation_link "$WORK/data/mailbox")
-    if [[ -n "$link" ]]; then
-        token=$(csrf_of "$link")
-        curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-            --data-urlencode "t=${link#*\?t=}" "$BASE${link%%\?*}"
-        token=$(csrf_of /login)
-        curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-            --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" \
-            "$BASE/login"
-    fi
-    token=$(csrf_of /me/my-account /me/my-account/structures)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode identifier-type=siret --data-urlencode "identifier=$SIRET" \
-        --data-urlencode "name=Ateliers Dupont" --data-urlencode kind=private \
-        "$BASE/me/my-account/structures"
-    COOKIE=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7 && $6 != "portico_lang") printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$WORK/jar")
-    # Every build serves the page in English (French is the default since
-    # issue 11; a build from before it ignores the cookie).
-    COOKIE="$COOKIE; portico_lang=en"
+    bench_account "$WORK/data/mailbox" optional load.sh
     # Both pages must answer 200 with the session, or the figures mean nothing.
     for path in "/s/$SIRET/homepage" "/bench/native/s/$SIRET/homepage"; do
         local code

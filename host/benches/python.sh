@@ -15,6 +15,8 @@
 # server names the guest's functions in /tmp/perf-<pid>.map).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=host/benches/common.sh
+source host/benches/common.sh
 
 MODE=${1:-both}
 DURATION=${DURATION:-8}
@@ -88,46 +90,8 @@ start_server() {
     [[ -n "$BASE" ]] || { echo "python.sh: portico did not start" >&2; exit 1; }
 }
 stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
-csrf_of() { curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE$1" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -n 1; }
 sign_in() {
-    rm -f "$WORK/jar"
-    local token
-    token=$(csrf_of /signup)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode first-name=Ada --data-urlencode last-name=Bench \
-        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" "$BASE/signup"
-    # The sign-up asks to confirm the address: open the link of the mail
-    # the portal wrote to <data>/mailbox, press its button, then sign in.
-    local link=
-    for _ in $(seq 1 100); do
-        link=$(python3 - "$WORK/data/mailbox" <<'PY'
-import email, email.policy, pathlib, re, sys
-for path in sorted(pathlib.Path(sys.argv[1]).glob("*.eml")):
-    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    body = msg.get_body(preferencelist=("plain",))
-    found = re.search(r"https?://\S*/email/confirm\?t=\S+", body.get_content() if body else "")
-    if found:
-        print(found.group(0))
-PY
-        )
-        [[ -n "$link" ]] && break
-        sleep 0.1
-    done
-    [[ -n "$link" ]] || { echo "python.sh: no confirmation mail in $WORK/data/mailbox" >&2; exit 1; }
-    link=$(tail -n 1 <<<"$link")
-    local path="/${link#*://*/}"
-    token=$(csrf_of "$path")
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode "t=${link#*\?t=}" "$BASE/email/confirm"
-    token=$(csrf_of /login)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" "$BASE/login"
-    # The area's own form token (per-area HMAC), not the header's: the last on the page.
-    token=$(curl -fsS -b "$WORK/jar" -c "$WORK/jar" "$BASE/me/my-account" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | tail -n 1)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode identifier-type=siret --data-urlencode "identifier=$SIRET" \
-        --data-urlencode "name=Ateliers Dupont" --data-urlencode kind=private "$BASE/me/my-account/structures"
-    COOKIE=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$WORK/jar")
+    bench_account "$WORK/data/mailbox" required python.sh
     for area in hello hello-py; do
         curl -s -o "$WORK/$area.html" -H "Cookie: $COOKIE" -H "Accept-Language: en" "$BASE/s/$SIRET/$area"
         grep -q "Hello, Ada!" "$WORK/$area.html" || { echo "python.sh: $area did not answer its page" >&2; exit 1; }

@@ -115,29 +115,8 @@ stop_servers() {
 # signs in and creates the structure; sets COOKIE (valid on every host: the
 # session is in the shared store).
 sign_in() {
-    rm -f "$WORK/jar"
-    local token link code
-    token=$(csrf_of /signup)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode first-name=Ada --data-urlencode last-name=Bench \
-        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" \
-        "$BASE/signup"
-    link=$(confirmation_link "$WORK/data-1/mailbox")
-    [[ -n "$link" ]] || { echo "stores.sh: no confirmation mail in $WORK/data-1/mailbox" >&2; exit 1; }
-    token=$(csrf_of "$link")
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode "t=${link#*\?t=}" "$BASE${link%%\?*}"
-    token=$(csrf_of /login)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode email=ada@bench.example --data-urlencode "password=correct horse battery staple" \
-        "$BASE/login"
-    token=$(csrf_of /me/my-account /me/my-account/structures)
-    curl -fsS -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "_csrf=$token" \
-        --data-urlencode identifier-type=siret --data-urlencode "identifier=$SIRET" \
-        --data-urlencode "name=Ateliers Dupont" --data-urlencode kind=private \
-        "$BASE/me/my-account/structures"
-    COOKIE=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7 && $6 != "portico_lang") printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$WORK/jar")
-    COOKIE="$COOKIE; portico_lang=en"
+    local base code
+    bench_account "$WORK/data-1/mailbox" required stores.sh
     # Every host must answer both pages with the session, or the figures
     # mean nothing.
     for base in "${BASES[@]}"; do

@@ -44,6 +44,10 @@ enum Command {
         /// Sandboxed calls allowed at once (1 to 32); more wait, then get 503.
         #[arg(long, env = "PORTICO_MAX_CONCURRENT_CALLS", default_value_t = crate::runtime::MAX_CONCURRENT_CALLS as usize)]
         max_concurrent_calls: usize,
+        /// Memory for kept pages of areas that allow it (`page-cache-s` in
+        /// areas.yaml), MiB; 0 turns the page cache off.
+        #[arg(long, env = "PORTICO_PAGE_CACHE_MIB", default_value_t = crate::web::PAGE_CACHE_DEFAULT_MIB)]
+        page_cache_mib: usize,
         #[command(flatten)]
         edge: EdgeArgs,
         /// Also allow plugins under DIR (repeatable); by default they must
@@ -336,6 +340,7 @@ pub fn main() -> ExitCode {
             listen,
             secure_cookies,
             max_concurrent_calls,
+            page_cache_mib,
             edge,
             mail,
             ..
@@ -346,7 +351,10 @@ pub fn main() -> ExitCode {
             listen,
             secure_cookies,
             false,
-            max_concurrent_calls,
+            Capacity {
+                max_concurrent_calls,
+                page_cache_mib,
+            },
             edge,
             mail,
             None,
@@ -364,7 +372,7 @@ pub fn main() -> ExitCode {
             listen,
             false,
             true,
-            crate::runtime::MAX_CONCURRENT_CALLS as usize,
+            Capacity::default(),
             edge,
             MailArgs::none(),
             None,
@@ -546,6 +554,23 @@ fn check(config: &Path, data: Option<&Path>, store: &StoreArgs) -> ExitCode {
     }
 }
 
+/// How much the server may take on at once.
+struct Capacity {
+    /// `--max-concurrent-calls`.
+    max_concurrent_calls: usize,
+    /// `--page-cache-mib`.
+    page_cache_mib: usize,
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Capacity {
+            max_concurrent_calls: crate::runtime::MAX_CONCURRENT_CALLS as usize,
+            page_cache_mib: crate::web::PAGE_CACHE_DEFAULT_MIB,
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // one per `serve` flag group; a struct would only rename them
 fn serve(
     config: &Path,
@@ -554,7 +579,7 @@ fn serve(
     listen: SocketAddr,
     secure_cookies: bool,
     demo: bool,
-    max_concurrent_calls: usize,
+    capacity: Capacity,
     edge: EdgeArgs,
     mail: MailArgs,
     on_ready: Option<crate::dev::OnReady>,
@@ -617,11 +642,12 @@ fn serve(
             secure_cookies,
             edge.policy(),
         )?
-        .with_mailer(mailer)?;
+        .with_mailer(mailer)?
+        .with_page_cache_mib(capacity.page_cache_mib)?;
         if let Some(url) = &public_url {
             state.set_public_url(url);
         }
-        let slots = state.limit_concurrent_calls(max_concurrent_calls);
+        let slots = state.limit_concurrent_calls(capacity.max_concurrent_calls);
         if slots != crate::runtime::MAX_CONCURRENT_CALLS as usize {
             tracing::info!(slots, "sandboxed calls limited");
         }
@@ -701,7 +727,7 @@ pub(crate) fn serve_dev(
         listen,
         false,
         true,
-        crate::runtime::MAX_CONCURRENT_CALLS as usize,
+        Capacity::default(),
         EdgeArgs::none(),
         MailArgs::none(),
         Some(on_ready),

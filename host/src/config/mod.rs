@@ -92,8 +92,8 @@ pub use error::{ConfigError, ConfigErrors};
 pub use localized::Localized;
 pub use spec::{
     AreaId, AreaIdError, AreaSpec, AreasSpec, Capability, DEFAULT_MEMORY_MIB, DEFAULT_STORAGE_MIB,
-    DEFAULT_TIMEOUT_MS, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB, MAX_TIMEOUT_MS,
-    MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope,
+    DEFAULT_TIMEOUT_MS, Install, Limits, MAX_MEMORY_MIB, MAX_PAGE_CACHE_S, MAX_STORAGE_MIB,
+    MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope,
 };
 pub use when::{Facts, WHEN_FUEL, WhenError, WhenExplained, WhenExpr};
 

@@ -74,6 +74,7 @@ pub(super) struct RawArea {
     pub(super) plugin: Option<Checked<Scalar>>,
     pub(super) version: Option<Checked<Scalar>>,
     pub(super) order: Option<Checked<i64>>,
+    pub(super) page_cache_s: Option<Checked<i64>>,
     pub(super) scope: Option<Checked<Scalar>>,
     pub(super) install: Option<Checked<Scalar>>,
     pub(super) roles: Option<Checked<Vec<Scalar>>>,

@@ -29,6 +29,10 @@ pub const MIN_TIMEOUT_MS: u32 = 50;
 /// Longest deadline accepted: a call holds a pooled instance and a worker;
 /// longer work belongs in messages, not in a request.
 pub const MAX_TIMEOUT_MS: u32 = 30_000;
+/// Longest `page-cache-s`: an hour. A page kept longer would be late on
+/// what the clock alone changes (a deadline passing) by more than people
+/// accept from a page they reload.
+pub const MAX_PAGE_CACHE_S: u32 = 3_600;
 
 /// Default storage quota of one area for one structure (or user): kv keys
 /// plus values. Generous for forms and documents' metadata; stops a runaway
@@ -87,6 +91,10 @@ pub struct AreaSpec {
     pub requires: BTreeMap<AreaId, semver::VersionReq>,
     /// Sandbox bounds.
     pub limits: Limits,
+    /// How long (seconds) the host may serve a GET page of this area again
+    /// to the same session, from the page cache, while nothing the page
+    /// read has changed (`web/page_cache.rs`); 0 (the default): never.
+    pub page_cache_s: u32,
     /// Line of the area's item in the file.
     pub line: usize,
     /// Line of each field written (`plugin`, `limits.memory-mib`), for

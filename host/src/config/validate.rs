@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use super::lines::{ItemLines, LineIndex};
 use super::raw::{AreasFile, Checked, RawArea, RawLimits, Scalar};
 use super::spec::{
-    AreaId, AreaSpec, AreasSpec, Capability, Install, Limits, MAX_MEMORY_MIB, MAX_STORAGE_MIB,
-    MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope, list,
+    AreaId, AreaSpec, AreasSpec, Capability, Install, Limits, MAX_MEMORY_MIB, MAX_PAGE_CACHE_S,
+    MAX_STORAGE_MIB, MAX_TIMEOUT_MS, MIN_MEMORY_MIB, MIN_STORAGE_MIB, MIN_TIMEOUT_MS, Scope, list,
 };
 use super::{
     ConfigError, ConfigErrors, Localized, MAX_DESCRIPTION_CHARS, MAX_PLUGIN_BYTES, MAX_TITLE_CHARS,
@@ -131,6 +131,7 @@ struct Draft {
     /// `requires` as written: area → (requirement, line).
     requires: Vec<(String, String, usize)>,
     limits: Limits,
+    page_cache_s: u32,
     lines: ItemLines,
 }
 
@@ -153,6 +154,7 @@ impl Draft {
             capabilities: self.capabilities,
             requires,
             limits: self.limits,
+            page_cache_s: self.page_cache_s,
             line: self.lines.line,
             field_lines: self.lines.keys,
         })
@@ -327,6 +329,19 @@ impl<'a> Validator<'a> {
             });
 
         let order = cx.value("order", raw.order).unwrap_or(0);
+
+        let page_cache_s = match cx.value("page-cache-s", raw.page_cache_s) {
+            None => 0,
+            Some(s) => in_range(s, 0, MAX_PAGE_CACHE_S).unwrap_or_else(|| {
+                cx.error(
+                    "page-cache-s",
+                    format!(
+                        "page-cache-s {s} is out of range; valid range is 0 (never) to {MAX_PAGE_CACHE_S} (seconds)"
+                    ),
+                );
+                0
+            }),
+        };
 
         let scope = cx
             .value("scope", raw.scope)
@@ -529,6 +544,7 @@ impl<'a> Validator<'a> {
             capabilities,
             requires,
             limits,
+            page_cache_s,
             lines,
         }
     }

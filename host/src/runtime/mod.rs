@@ -614,6 +614,9 @@ async fn commit(mut state: host::HostState) -> Result<(), crate::store::StoreErr
     if !state.has_writes() {
         return state.commit();
     }
+    // The commit runs on another thread: the request's page (if it is
+    // recording, `store::watch`) learns from here that it wrote.
+    crate::store::watch::note_write();
     tokio::task::spawn_blocking(move || state.commit())
         .await
         .unwrap_or_else(|e| {

@@ -52,6 +52,7 @@ pub mod testing;
 mod timers;
 mod transfer;
 mod users;
+pub mod watch;
 
 pub use account_links::{AccountLink, LinkProblem};
 pub use api_clients::{
@@ -211,6 +212,9 @@ struct Inner {
     /// The host's one clock (see `crate::clock`): whoever holds the store
     /// holds the time it stamps records with.
     clock: Clock,
+    /// What a read saw can be checked against these (sled only: on
+    /// PostgreSQL other hosts write where this process cannot see).
+    generations: Option<Arc<watch::Generations>>,
 }
 
 /// A health probe's outcome: `Err((disk full, cause))`.
@@ -293,6 +297,7 @@ impl Store {
     /// directory (created if needed), which also holds sled's files.
     pub fn open_at(data_dir: &Path, location: &Location, clock: Clock) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
+        let generations = Arc::new(watch::Generations::default());
         let (backend, large): (Box<dyn Backend>, LargeValues) = match location {
             Location::Sled => {
                 let backend = SledBackend::open(&data_dir.join("db")).map_err(|e| match e {
@@ -300,7 +305,10 @@ impl Store {
                     other => other,
                 })?;
                 let files = FileStore::open(&data_dir.join("files"))?;
-                (Box::new(backend), LargeValues::Files(files))
+                // One process's store: every write passes here, so what a
+                // page read can be known unchanged (`watch.rs`).
+                let watched = watch::Watched::new(Box::new(backend), generations.clone());
+                (Box::new(watched), LargeValues::Files(files))
             }
             Location::Postgres(PgLocation(target)) => {
                 (Box::new(PgBackend::open(target)?), LargeValues::Table)
@@ -317,6 +325,7 @@ impl Store {
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
                 last_probe: std::sync::Mutex::new(None),
                 clock,
+                generations: matches!(location, Location::Sled).then_some(generations),
             }),
         };
         store.check_format()?;
@@ -331,6 +340,12 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// The change counters reads can be checked against, when this process
+    /// sees every write (sled); `None` on PostgreSQL.
+    pub fn generations(&self) -> Option<&Arc<watch::Generations>> {
+        self.inner.generations.as_ref()
     }
 
     /// Whether the store can write now, for `/healthz`: recovers a failed

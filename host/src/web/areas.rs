@@ -185,6 +185,8 @@ async fn serve(
     serve_with(state, rid, params, sid, req, Logic::Sandbox).await
 }
 
+/// A page from the page cache when it holds one that is still true
+/// (`page_cache.rs`), else [`serve_fresh`], kept if the area allows.
 async fn serve_with(
     state: AppState,
     rid: RequestId,
@@ -193,6 +195,73 @@ async fn serve_with(
     req: Request,
     logic: Logic,
 ) -> Result<Response, AppError> {
+    let cache = state.page_cache();
+    let keep_s = match params.get("area") {
+        Some(area) if req.method() == Method::GET && cache.enabled() => state
+            .catalog()
+            .areas
+            .iter()
+            .find(|a| a.spec.id.as_str() == area)
+            .map_or(0, |a| a.spec.page_cache_s),
+        _ => 0,
+    };
+    let session = (keep_s > 0)
+        .then(|| super::session::cookie(req.headers(), state.session_cookie_name()))
+        .flatten();
+    let Some(session) = session else {
+        return Ok(serve_fresh(state, rid, params, sid, req, logic).await?.0);
+    };
+    let key = super::page_cache::PageKey::new(
+        &session,
+        crate::i18n::current(),
+        wants_json(req.headers()),
+        logic == Logic::Native,
+        req.uri().path_and_query().map_or("/", |p| p.as_str()),
+    );
+    let now_ms = state.clock().now_ms();
+    if let Some(mut kept) = cache.serve(&key, now_ms, state.session_policy(), &rid.0) {
+        let area = params.get("area").cloned().unwrap_or_default();
+        kept.extensions_mut().insert(AreaTag(area));
+        return Ok(kept);
+    }
+    let epoch = cache.epoch();
+    let request_id = rid.0.clone();
+    let (fresh, reads) =
+        crate::store::watch::recording(serve_fresh(state.clone(), rid, params, sid, req, logic))
+            .await;
+    let (response, times) = fresh?;
+    let Some((session_created_ms, session_last_seen_ms)) = times else {
+        return Ok(response);
+    };
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading a page to keep: {e}")))?;
+    let response = Response::from_parts(parts, axum::body::Body::from(body.clone()));
+    let built = super::page_cache::Built {
+        reads,
+        epoch,
+        now_ms,
+        keep_s,
+        session_created_ms,
+        session_last_seen_ms,
+        request_id: &request_id,
+    };
+    state.page_cache().keep(key, &response, &body, built);
+    Ok(response)
+}
+
+/// The page, built: who asks, what they may see, the area's call, the
+/// layout. With it, the session's (created, last seen) times when the
+/// page is an area's answer (what the page cache checks a kept page by).
+async fn serve_fresh(
+    state: AppState,
+    rid: RequestId,
+    params: HashMap<String, String>,
+    sid: Option<String>,
+    req: Request,
+    logic: Logic,
+) -> Result<(Response, Option<(u64, u64)>), AppError> {
     let json = wants_json(req.headers());
     let Some(me) = state.signed_in(req.headers())? else {
         if json {
@@ -207,8 +276,9 @@ async fn serve_with(
             .map(|p| p.as_str())
             .unwrap_or("/");
         let target = format!("/login?next={}", urlencode(next));
-        return Ok(Redirect::to(&target).into_response());
+        return Ok((Redirect::to(&target).into_response(), None));
     };
+    let times = (me.session.created_ms, me.session.last_seen_ms);
     let area_id = params.get("area").cloned().unwrap_or_default();
     let rest = format!("/{}", params.get("rest").map(String::as_str).unwrap_or(""));
     let catalog = state.catalog();
@@ -311,7 +381,7 @@ async fn serve_with(
     };
     let mut response = call_area(&state, &rid, prepared, rest, json, req, logic).await?;
     response.extensions_mut().insert(AreaTag(area_id));
-    Ok(response)
+    Ok((response, Some(times)))
 }
 
 async fn call_area(

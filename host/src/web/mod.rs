@@ -12,6 +12,7 @@ mod charts;
 mod error;
 pub(crate) mod forms;
 mod ops;
+mod page_cache;
 mod recovery;
 pub(crate) mod security;
 pub(crate) mod session;
@@ -102,7 +103,12 @@ struct Inner {
     /// `portico dev` only: per area, why its newest build is not serving
     /// (compiler or load errors), shown above the area's page.
     dev_notices: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    /// Kept pages of areas that allow it (`page_cache.rs`).
+    page_cache: page_cache::PageCache,
 }
+
+/// `--page-cache-mib`'s default.
+pub const PAGE_CACHE_DEFAULT_MIB: usize = page_cache::DEFAULT_BUDGET_MIB;
 
 impl AppState {
     /// Wires the state. `secure_cookies` when served over https (adds
@@ -164,6 +170,10 @@ impl AppState {
                 },
                 public_url: OnceLock::new(),
                 dev_notices: Default::default(),
+                page_cache: page_cache::PageCache::new(
+                    PAGE_CACHE_DEFAULT_MIB,
+                    store.generations().cloned(),
+                ),
                 store,
             }),
         })
@@ -178,6 +188,24 @@ impl AppState {
         Ok(self)
     }
 
+    /// Gives the page cache `mib` of memory (0: off). Call before serving.
+    pub fn with_page_cache_mib(mut self, mib: usize) -> anyhow::Result<AppState> {
+        let inner = Arc::get_mut(&mut self.inner)
+            .ok_or_else(|| anyhow::anyhow!("the page cache is sized before the state is shared"))?;
+        inner.page_cache = page_cache::PageCache::new(mib, inner.store.generations().cloned());
+        Ok(self)
+    }
+
+    /// The page cache.
+    pub(crate) fn page_cache(&self) -> &page_cache::PageCache {
+        &self.inner.page_cache
+    }
+
+    /// (pages served from the page cache, pages looked for and built) since the start.
+    pub fn page_cache_counts(&self) -> (u64, u64) {
+        self.inner.page_cache.counts()
+    }
+
     /// `portico dev`: shows `text` (a build's or a load's errors) above
     /// `area`'s page, or clears it (`None`).
     pub fn set_dev_notice(&self, area: &str, text: Option<String>) {
@@ -190,6 +218,8 @@ impl AppState {
             Some(t) => notices.insert(area.to_owned(), t),
             None => notices.remove(area),
         };
+        drop(notices);
+        self.inner.page_cache.bump();
     }
 
     /// The `portico dev` notice of `area`, if any.
@@ -248,7 +278,11 @@ impl AppState {
             .catalog
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        std::mem::replace(&mut *current, new)
+        let old = std::mem::replace(&mut *current, new);
+        drop(current);
+        // After the swap: a page that read the old catalogue is older.
+        self.inner.page_cache.bump();
+        old
     }
 
     /// Operations state: metrics and reload history.

@@ -40,6 +40,11 @@ impl AppState {
         }
     }
 
+    /// How long sessions live, and when last-seen is written.
+    pub(crate) fn session_policy(&self) -> &auth::SessionPolicy {
+        &self.inner.policy
+    }
+
     pub(crate) fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
     }

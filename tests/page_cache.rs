@@ -202,6 +202,15 @@ async fn a_kept_page_is_served_only_while_it_is_what_a_fresh_call_would_show() {
         out.status,
         out.location
     );
+
+    // The operator sees it work.
+    let metrics = bob.metrics().await.body;
+    let hits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("portico_page_cache_hits_total "))
+        .and_then(|n| n.parse().ok())
+        .expect("the hits counter");
+    assert!(hits >= 8, "{metrics}");
 }
 
 #[tokio::test]

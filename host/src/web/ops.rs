@@ -431,6 +431,25 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         "portico_sandbox_slots_in_use {}",
         state.sandbox_slots_in_use()
     );
+    let (hits, misses) = state.page_cache_counts();
+    let _ = writeln!(
+        w,
+        "# HELP portico_page_cache_hits_total Pages served from the page cache (areas with page-cache-s)."
+    );
+    let _ = writeln!(w, "# TYPE portico_page_cache_hits_total counter");
+    let _ = writeln!(w, "portico_page_cache_hits_total {hits}");
+    let _ = writeln!(
+        w,
+        "# HELP portico_page_cache_misses_total Pages of such areas built again: none kept, or the kept one no longer true."
+    );
+    let _ = writeln!(w, "# TYPE portico_page_cache_misses_total counter");
+    let _ = writeln!(w, "portico_page_cache_misses_total {misses}");
+    let _ = writeln!(
+        w,
+        "# HELP portico_page_cache_bytes Memory the kept pages take (--page-cache-mib bounds it)."
+    );
+    let _ = writeln!(w, "# TYPE portico_page_cache_bytes gauge");
+    let _ = writeln!(w, "portico_page_cache_bytes {}", state.page_cache().bytes());
     let stats = state.ops().metrics().snapshot();
     for (name, help, get) in [
         (

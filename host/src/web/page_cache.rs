@@ -202,6 +202,14 @@ impl PageCache {
         )
     }
 
+    /// Memory the kept pages take, as counted against the budget.
+    pub(crate) fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).bytes)
+            .sum()
+    }
+
     fn shard(&self, key: &PageKey) -> std::sync::MutexGuard<'_, Shard> {
         self.shards[key.shard()]
             .lock()
@@ -293,5 +301,56 @@ impl PageCache {
             tail,
         };
         self.shard(&key).insert(key, kept, self.budget_per_shard);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> PageKey {
+        PageKey {
+            session: [n; 32],
+            lang: Lang::default(),
+            json: false,
+            native: false,
+            uri: format!("/s/1/a/{n}"),
+        }
+    }
+
+    fn page(len: usize) -> Kept {
+        Kept {
+            reads: ReadSet::default(),
+            epoch: 0,
+            fresh_until_ms: u64::MAX,
+            session_created_ms: 0,
+            session_last_seen_ms: 0,
+            content_type: HeaderValue::from_static("text/html"),
+            head: Bytes::from(vec![b'x'; len]),
+            tail: None,
+        }
+    }
+
+    #[test]
+    fn a_shard_keeps_within_its_budget_oldest_out_first() {
+        let mut shard = Shard::default();
+        let size = page(1000).bytes();
+        for n in 0..10 {
+            shard.insert(key(n), page(1000), 3 * size);
+        }
+        assert!(shard.bytes <= 3 * size);
+        let kept: Vec<u8> = (0..10)
+            .filter(|n| shard.map.contains_key(&key(*n)))
+            .collect();
+        assert_eq!(kept, vec![7, 8, 9]);
+        // A page larger than the whole budget is not kept (nor evicts).
+        shard.insert(key(42), page(10_000), 3 * size);
+        assert!(!shard.map.contains_key(&key(42)) && shard.map.len() == 3);
+        // Rebuilding one page many times does not grow the order queue.
+        for _ in 0..1000 {
+            shard.insert(key(9), page(1000), 3 * size);
+        }
+        assert!(shard.order.len() <= 2 * shard.map.len() + 64);
+        assert_eq!(shard.bytes, 3 * size);
     }
 }

@@ -27,6 +27,10 @@
 # and print this/baseline CPU per request. BASELINE_CONFIG: the areas.yaml
 # that build serves (default: this tree's; an older host may not read a newer
 # file, nor load plugins built for a newer contract).
+# UNIQUE_URLS=1: every request of wrk asks for its own URL (`?t=…&n=…`), so
+# no page is ever asked for twice: with the page cache on, each is built,
+# kept and never used — the cache's worst case (`PORTICO_PAGE_CACHE_MIB=0`
+# turns it off in both builds, for the page built every time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=host/benches/common.sh
@@ -123,7 +127,23 @@ server_ticks() {
 # throughput and latency move with whatever else runs, CPU time much less.
 measure() {
     local label=$1 url=$2 out before after sys_before sys_after
-    "${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $COOKIE" "$url" >/dev/null
+    local script=()
+    if [[ "${UNIQUE_URLS:-}" == 1 ]]; then
+        cat >"$WORK/unique.lua" <<'LUA'
+local threads = 0
+function setup(thread)
+    thread:set("id", threads)
+    threads = threads + 1
+end
+local n = 0
+function request()
+    n = n + 1
+    return wrk.format(nil, wrk.path .. "?t=" .. id .. "&n=" .. n)
+end
+LUA
+        script=(-s "$WORK/unique.lua")
+    fi
+    "${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${script[@]}" -H "Cookie: $COOKIE" "$url" >/dev/null
     read -r before sys_before <<<"$(server_ticks)"
     local perf_pid=
     if [[ -n "${PERF_PROFILES:-}" ]]; then
@@ -131,7 +151,7 @@ measure() {
         perf record -q -F 1999 -g -p "$SERVER_PID" -o "$PERF_PROFILES/${BUILD_RUN:-new}.$label.perf" -- sleep "$DURATION" 2>/dev/null &
         perf_pid=$!
     fi
-    out=$("${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$url")
+    out=$("${LOAD_PIN[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" -H "Cookie: $COOKIE" "$url")
     read -r after sys_after <<<"$(server_ticks)"
     [[ -z "$perf_pid" ]] || wait "$perf_pid" || true
     if grep -q "Non-2xx" <<<"$out"; then

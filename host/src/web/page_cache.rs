@@ -82,6 +82,7 @@ impl PageKey {
 pub(crate) struct Kept {
     reads: ReadSet,
     epoch: u64,
+    built_ms: u64,
     fresh_until_ms: u64,
     session_created_ms: u64,
     session_last_seen_ms: u64,
@@ -121,12 +122,12 @@ struct Shard {
 impl Shard {
     fn remove(&mut self, key: &PageKey) {
         if let Some((_, kept)) = self.map.remove(key) {
-            self.bytes -= kept.bytes();
+            self.bytes -= kept.bytes() + key.uri.len();
         }
     }
 
     fn insert(&mut self, key: PageKey, kept: Kept, budget: usize) {
-        let size = kept.bytes();
+        let size = kept.bytes() + key.uri.len();
         if size > budget {
             return;
         }
@@ -229,7 +230,8 @@ impl PageCache {
         let kept = self.shard(key).map.get(key).map(|(_, k)| k.clone());
         let fresh = kept.filter(|k| {
             k.epoch == self.epoch()
-                && now_ms < k.fresh_until_ms
+                // A clock moved back (tests) is not a page made in the future.
+                && (k.built_ms..k.fresh_until_ms).contains(&now_ms)
                 && policy.check(k.session_created_ms, k.session_last_seen_ms, now_ms)
                     == SessionState::Valid
                 && !policy.should_touch(k.session_last_seen_ms, now_ms)
@@ -293,6 +295,7 @@ impl PageCache {
         let kept = Kept {
             reads,
             epoch: built.epoch,
+            built_ms: built.now_ms,
             fresh_until_ms: built.now_ms + u64::from(built.keep_s) * 1000,
             session_created_ms: built.session_created_ms,
             session_last_seen_ms: built.session_last_seen_ms,
@@ -322,6 +325,7 @@ mod tests {
         Kept {
             reads: ReadSet::default(),
             epoch: 0,
+            built_ms: 0,
             fresh_until_ms: u64::MAX,
             session_created_ms: 0,
             session_last_seen_ms: 0,
@@ -334,7 +338,7 @@ mod tests {
     #[test]
     fn a_shard_keeps_within_its_budget_oldest_out_first() {
         let mut shard = Shard::default();
-        let size = page(1000).bytes();
+        let size = page(1000).bytes() + key(0).uri.len();
         for n in 0..10 {
             shard.insert(key(n), page(1000), 3 * size);
         }

@@ -74,7 +74,6 @@ pub(super) struct RawArea {
     pub(super) plugin: Option<Checked<Scalar>>,
     pub(super) version: Option<Checked<Scalar>>,
     pub(super) order: Option<Checked<i64>>,
-    pub(super) page_cache_s: Option<Checked<i64>>,
     pub(super) scope: Option<Checked<Scalar>>,
     pub(super) install: Option<Checked<Scalar>>,
     pub(super) roles: Option<Checked<Vec<Scalar>>>,
@@ -87,6 +86,7 @@ pub(super) struct RawArea {
     /// Area id → version requirement, both as written.
     pub(super) requires: Option<Checked<BTreeMap<Scalar, Scalar>>>,
     pub(super) limits: Option<Checked<RawLimits>>,
+    pub(super) page_cache_s: Option<Checked<i64>>,
 }
 
 /// `limits: { memory-mib, timeout-ms, storage-mib }`. Signed so that a negative number is

@@ -154,49 +154,6 @@ impl Shard {
     }
 }
 
-/// A body sent as the frames it is made of (the kept page's parts and the
-/// new request id): shared bytes handed to the socket's vectored write,
-/// never copied into one buffer. Its exact length makes the
-/// `Content-Length`.
-struct Frames {
-    parts: std::collections::VecDeque<Bytes>,
-    remaining: u64,
-}
-
-impl Frames {
-    fn new(parts: impl IntoIterator<Item = Bytes>) -> Frames {
-        let parts: std::collections::VecDeque<Bytes> =
-            parts.into_iter().filter(|b| !b.is_empty()).collect();
-        let remaining = parts.iter().map(|b| b.len() as u64).sum();
-        Frames { parts, remaining }
-    }
-}
-
-impl http_body::Body for Frames {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        let this = self.get_mut();
-        let next = this.parts.pop_front().map(|part| {
-            this.remaining -= part.len() as u64;
-            Ok(http_body::Frame::data(part))
-        });
-        std::task::Poll::Ready(next)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.parts.is_empty()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        http_body::SizeHint::with_exact(self.remaining)
-    }
-}
-
 /// The cache; one per server.
 pub(crate) struct PageCache {
     shards: Vec<Mutex<Shard>>,
@@ -286,15 +243,17 @@ impl PageCache {
             return None;
         };
         self.hits.fetch_add(1, Ordering::Relaxed);
-        let mut response = match &kept.tail {
-            None => kept.head.clone().into_response(),
-            Some(tail) => axum::body::Body::new(Frames::new([
-                kept.head.clone(),
-                Bytes::copy_from_slice(request_id.as_bytes()),
-                tail.clone(),
-            ]))
-            .into_response(),
+        let body = match &kept.tail {
+            None => kept.head.clone(),
+            Some(tail) => {
+                let mut body = Vec::with_capacity(kept.head.len() + request_id.len() + tail.len());
+                body.extend_from_slice(&kept.head);
+                body.extend_from_slice(request_id.as_bytes());
+                body.extend_from_slice(tail);
+                Bytes::from(body)
+            }
         };
+        let mut response = body.into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, kept.content_type.clone());
         headers.insert(HEADER, HeaderValue::from_static("hit"));

@@ -105,6 +105,11 @@ async fn a_kept_page_is_served_only_while_it_is_what_a_fresh_call_would_show() {
     let again = alice.get(&read).await;
     assert!(kept(&again), "the second read was built again");
     assert_eq!(
+        again.headers["content-length"].to_str().unwrap(),
+        again.body.len().to_string(),
+        "a kept page says its length"
+    );
+    assert_eq!(
         again.body.replace(&footer_request_id(&again), ""),
         first.body.replace(&footer_request_id(&first), "")
     );

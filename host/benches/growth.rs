@@ -202,6 +202,9 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    // The catalogues below live in temporary directories; their plugins
+    // are the repository's (as `serve --plugin-dir` would allow).
+    portico::config::allow_plugin_dirs(&[repo().join("plugins")]).expect("plugins/ exists");
     let max: usize = std::env::var("GROWTH_MAX")
         .ok()
         .and_then(|v| v.parse().ok())

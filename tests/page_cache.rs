@@ -61,15 +61,6 @@ fn footer_request_id(page: &Page) -> String {
         .to_string()
 }
 
-async fn advance(portal: &Portal, ms: u64) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/test/clock?advance-ms={ms}", portal.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-}
-
 async fn signed_up(portal: &Portal, email: &str) -> Client {
     let c = portal.client();
     c.sign_up("Alice", email, "correct horse battery").await;
@@ -163,7 +154,7 @@ async fn a_kept_page_is_served_only_while_it_is_what_a_fresh_call_would_show() {
 
     // Time: the area was told the time; past `page-cache-s` it is asked again.
     assert!(kept(&alice.get(&read).await));
-    advance(&portal, 31_000).await;
+    portal.advance_clock(31_000).await;
     assert!(
         !kept(&alice.get(&read).await),
         "a page older than page-cache-s was served"

@@ -341,6 +341,16 @@ impl Portal {
         }
     }
 
+    /// Moves the clock of a portal started with [`Portal::start_movable`].
+    pub async fn advance_clock(&self, ms: u64) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/test/clock?advance-ms={ms}", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "moving the clock");
+    }
+
     /// Where the portal writes its mail (no SMTP configured).
     pub fn mailbox(&self) -> PathBuf {
         self.data().join("mailbox")

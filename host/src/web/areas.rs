@@ -230,7 +230,11 @@ async fn serve_with(
         crate::store::watch::recording(serve_fresh(state.clone(), rid, params, sid, req, logic))
             .await;
     let (response, times) = fresh?;
-    let Some((session_created_ms, session_last_seen_ms)) = times else {
+    // Only an area's 200 that wrote nothing can be kept: others go out as
+    // they are, without reading their body here.
+    let Some((session_created_ms, session_last_seen_ms)) =
+        times.filter(|_| response.status() == StatusCode::OK && !reads.wrote())
+    else {
         return Ok(response);
     };
     let (parts, body) = response.into_parts();

@@ -297,8 +297,7 @@ impl Store {
     /// directory (created if needed), which also holds sled's files.
     pub fn open_at(data_dir: &Path, location: &Location, clock: Clock) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
-        let generations = Arc::new(watch::Generations::default());
-        let (backend, large): (Box<dyn Backend>, LargeValues) = match location {
+        let (backend, large, generations): (Box<dyn Backend>, LargeValues, _) = match location {
             Location::Sled => {
                 let backend = SledBackend::open(&data_dir.join("db")).map_err(|e| match e {
                     StoreError::InUse(_) => StoreError::InUse(data_dir.to_path_buf()),
@@ -307,11 +306,16 @@ impl Store {
                 let files = FileStore::open(&data_dir.join("files"))?;
                 // One process's store: every write passes here, so what a
                 // page read can be known unchanged (`watch.rs`).
+                let generations = Arc::new(watch::Generations::default());
                 let watched = watch::Watched::new(Box::new(backend), generations.clone());
-                (Box::new(watched), LargeValues::Files(files))
+                (
+                    Box::new(watched),
+                    LargeValues::Files(files),
+                    Some(generations),
+                )
             }
             Location::Postgres(PgLocation(target)) => {
-                (Box::new(PgBackend::open(target)?), LargeValues::Table)
+                (Box::new(PgBackend::open(target)?), LargeValues::Table, None)
             }
         };
         let store = Store {
@@ -325,7 +329,7 @@ impl Store {
                 sync_mode: AtomicU8::new(SyncMode::Grouped as u8),
                 last_probe: std::sync::Mutex::new(None),
                 clock,
-                generations: matches!(location, Location::Sled).then_some(generations),
+                generations,
             }),
         };
         store.check_format()?;

@@ -230,18 +230,9 @@ async fn serve_with(
         crate::store::watch::recording(serve_fresh(state.clone(), rid, params, sid, req, logic))
             .await;
     let (response, times) = fresh?;
-    // Only an area's 200 that wrote nothing can be kept: others go out as
-    // they are, without reading their body here.
-    let Some((session_created_ms, session_last_seen_ms)) =
-        times.filter(|_| response.status() == StatusCode::OK && !reads.wrote())
-    else {
+    let Some((session_created_ms, session_last_seen_ms)) = times else {
         return Ok(response);
     };
-    let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading a page to keep: {e}")))?;
-    let response = Response::from_parts(parts, axum::body::Body::from(body.clone()));
     let built = super::page_cache::Built {
         reads,
         epoch,
@@ -251,8 +242,10 @@ async fn serve_with(
         session_last_seen_ms,
         request_id: &request_id,
     };
-    state.page_cache().keep(key, &response, &body, built);
-    Ok(response)
+    cache
+        .keep(key, response, built)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading a page to keep: {e}")))
 }
 
 /// The page, built: who asks, what they may see, the area's call, the

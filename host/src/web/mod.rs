@@ -201,11 +201,6 @@ impl AppState {
         &self.inner.page_cache
     }
 
-    /// (pages served from the page cache, pages looked for and built) since the start.
-    pub fn page_cache_counts(&self) -> (u64, u64) {
-        self.inner.page_cache.counts()
-    }
-
     /// `portico dev`: shows `text` (a build's or a load's errors) above
     /// `area`'s page, or clears it (`None`).
     pub fn set_dev_notice(&self, area: &str, text: Option<String>) {

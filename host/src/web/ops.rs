@@ -344,6 +344,13 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// One metric without labels: its help, its type and its value.
+fn single(w: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(w, "# HELP {name} {help}");
+    let _ = writeln!(w, "# TYPE {name} {kind}");
+    let _ = writeln!(w, "{name} {value}");
+}
+
 /// `GET /metrics`: Prometheus text exposition format 0.0.4.
 /// `GET /metrics` on the main address: the bearer token, or nothing.
 pub(crate) async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -383,24 +390,27 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     };
     let catalog = state.catalog();
     let w = &mut out;
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_catalog_generation Catalog generation serving (1 = startup; +1 per successful reload)."
+        "portico_catalog_generation",
+        "gauge",
+        "Catalog generation serving (1 = startup; +1 per successful reload).",
+        generation,
     );
-    let _ = writeln!(w, "# TYPE portico_catalog_generation gauge");
-    let _ = writeln!(w, "portico_catalog_generation {generation}");
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_reload_attempts_total Catalog builds attempted (startup included), successful or not."
+        "portico_reload_attempts_total",
+        "counter",
+        "Catalog builds attempted (startup included), successful or not.",
+        attempts,
     );
-    let _ = writeln!(w, "# TYPE portico_reload_attempts_total counter");
-    let _ = writeln!(w, "portico_reload_attempts_total {attempts}");
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_last_reload_success 1 if the last reload attempt succeeded, 0 if the previous catalog kept serving."
+        "portico_last_reload_success",
+        "gauge",
+        "1 if the last reload attempt succeeded, 0 if the previous catalog kept serving.",
+        u8::from(last_ok),
     );
-    let _ = writeln!(w, "# TYPE portico_last_reload_success gauge");
-    let _ = writeln!(w, "portico_last_reload_success {}", u8::from(last_ok));
     let _ = writeln!(
         w,
         "# HELP portico_area_loaded 1 per area of the catalog whose plugin loaded, 0 if it failed."
@@ -415,41 +425,43 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             u8::from(a.loaded.is_ok())
         );
     }
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_sandbox_slots Concurrent sandboxed calls allowed."
+        "portico_sandbox_slots",
+        "gauge",
+        "Concurrent sandboxed calls allowed.",
+        state.ops().sandbox_slots(),
     );
-    let _ = writeln!(w, "# TYPE portico_sandbox_slots gauge");
-    let _ = writeln!(w, "portico_sandbox_slots {}", state.ops().sandbox_slots());
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_sandbox_slots_in_use Sandboxed calls running now."
+        "portico_sandbox_slots_in_use",
+        "gauge",
+        "Sandboxed calls running now.",
+        state.sandbox_slots_in_use(),
     );
-    let _ = writeln!(w, "# TYPE portico_sandbox_slots_in_use gauge");
-    let _ = writeln!(
+    let cache = state.page_cache();
+    let (hits, misses) = cache.counts();
+    single(
         w,
-        "portico_sandbox_slots_in_use {}",
-        state.sandbox_slots_in_use()
+        "portico_page_cache_hits_total",
+        "counter",
+        "Pages served from the page cache (areas with page-cache-s).",
+        hits,
     );
-    let (hits, misses) = state.page_cache_counts();
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_page_cache_hits_total Pages served from the page cache (areas with page-cache-s)."
+        "portico_page_cache_misses_total",
+        "counter",
+        "Pages of such areas built again: none kept, or the kept one no longer true.",
+        misses,
     );
-    let _ = writeln!(w, "# TYPE portico_page_cache_hits_total counter");
-    let _ = writeln!(w, "portico_page_cache_hits_total {hits}");
-    let _ = writeln!(
+    single(
         w,
-        "# HELP portico_page_cache_misses_total Pages of such areas built again: none kept, or the kept one no longer true."
+        "portico_page_cache_bytes",
+        "gauge",
+        "Memory the kept pages take (--page-cache-mib bounds it).",
+        cache.bytes(),
     );
-    let _ = writeln!(w, "# TYPE portico_page_cache_misses_total counter");
-    let _ = writeln!(w, "portico_page_cache_misses_total {misses}");
-    let _ = writeln!(
-        w,
-        "# HELP portico_page_cache_bytes Memory the kept pages take (--page-cache-mib bounds it)."
-    );
-    let _ = writeln!(w, "# TYPE portico_page_cache_bytes gauge");
-    let _ = writeln!(w, "portico_page_cache_bytes {}", state.page_cache().bytes());
     let stats = state.ops().metrics().snapshot();
     for (name, help, get) in [
         (

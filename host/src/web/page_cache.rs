@@ -260,50 +260,58 @@ impl PageCache {
         Some(response)
     }
 
-    /// Keeps `response` (whose body is `body`) for `key` if it may be
-    /// served again; the response is sent either way.
-    pub(crate) fn keep(&self, key: PageKey, response: &Response, body: &Bytes, built: Built<'_>) {
+    /// `response`, kept for `key` first if it may be served again (see
+    /// the module's doc). Its body is read only then.
+    pub(crate) async fn keep(
+        &self,
+        key: PageKey,
+        response: Response,
+        built: Built<'_>,
+    ) -> Result<Response, axum::Error> {
         let Some(generations) = &self.generations else {
-            return;
+            return Ok(response);
         };
-        if built.keep_s == 0
-            || built.reads.wrote()
-            || response.status() != StatusCode::OK
-            || response.headers().contains_key(header::SET_COOKIE)
-        {
-            return;
-        }
-        let Some(content_type) = response.headers().get(header::CONTENT_TYPE) else {
-            return;
+        let headers = response.headers();
+        let Some(content_type) = headers.get(header::CONTENT_TYPE).cloned() else {
+            return Ok(response);
         };
         let html = content_type.as_bytes().starts_with(b"text/html");
         let json = content_type.as_bytes().starts_with(b"application/json");
+        if built.reads.wrote()
+            || response.status() != StatusCode::OK
+            || headers.contains_key(header::SET_COOKIE)
+            || !(html || json)
+        {
+            return Ok(response);
+        }
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await?;
         let id = built.request_id.as_bytes();
-        let mut at = memchr::memmem::find_iter(body, id);
-        let (head, tail) = match (html, json, at.next(), at.next()) {
+        let mut at = memchr::memmem::find_iter(&body, id);
+        let split = match (json, at.next(), at.next()) {
             // The footer's id, and only it: the area's answer did not show it.
-            (true, _, Some(i), None) => (body.slice(..i), Some(body.slice(i + id.len()..))),
-            (_, true, None, None) => (body.clone(), None),
-            _ => return,
+            (false, Some(i), None) => Some((body.slice(..i), Some(body.slice(i + id.len()..)))),
+            (true, None, None) => Some((body.clone(), None)),
+            _ => None,
         };
         let reads = built.reads.finish();
         // Checked once more now that it is built: a write that landed
         // meanwhile makes it stale at once, and keeping it is wasted.
-        if !generations.unchanged(&reads) {
-            return;
+        if let (Some((head, tail)), true) = (split, generations.unchanged(&reads)) {
+            let kept = Kept {
+                reads,
+                epoch: built.epoch,
+                built_ms: built.now_ms,
+                fresh_until_ms: built.now_ms + u64::from(built.keep_s) * 1000,
+                session_created_ms: built.session_created_ms,
+                session_last_seen_ms: built.session_last_seen_ms,
+                content_type,
+                head,
+                tail,
+            };
+            self.shard(&key).insert(key, kept, self.budget_per_shard);
         }
-        let kept = Kept {
-            reads,
-            epoch: built.epoch,
-            built_ms: built.now_ms,
-            fresh_until_ms: built.now_ms + u64::from(built.keep_s) * 1000,
-            session_created_ms: built.session_created_ms,
-            session_last_seen_ms: built.session_last_seen_ms,
-            content_type: content_type.clone(),
-            head,
-            tail,
-        };
-        self.shard(&key).insert(key, kept, self.budget_per_shard);
+        Ok(Response::from_parts(parts, axum::body::Body::from(body)))
     }
 }
 
